@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# One entry point for set-up on a fresh machine:
+#   bash packaging/dev.sh app [ARGS...]   install what is missing, then start AffectTrace
+#   bash packaging/dev.sh test [PYTEST ARGS...]   install what is missing, then run the tests
+#   bash packaging/dev.sh install         install only
+# Installs Debian packages (when run as root with apt), a virtual environment in .venv,
+# the CPU build of torch 2.13.0 and the project with its test extras.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+venv="${AFFECTTRACE_VENV:-$root/.venv}"
+py="${PYTHON:-python3}"
+
+debian_packages=(libportaudio2 libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0
+  libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0
+  libpulse0 libegl1 libgl1 libdbus-1-3 libfontconfig1 libglib2.0-0 xvfb)
+
+install_debian() {
+  command -v dpkg-query >/dev/null || return 0
+  local missing=()
+  for p in "${debian_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing Debian packages: ${missing[*]}"
+    echo "Install them with: sudo apt-get install -y ${missing[*]}"
+    return 0
+  fi
+  echo "Installing Debian packages: ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_python() {
+  local stamp="$venv/.affecttrace-installed"
+  local want
+  want="$(sha256sum pyproject.toml | cut -c1-16)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  # The CPU build: a bare "torch" would pull a multi-GB CUDA build (see ../shared/SPEC.md).
+  "$venv/bin/python" -m pip install -q "torch==2.13.0"
+  "$venv/bin/python" -m pip install -q -e ".[dev]"
+  echo "$want" > "$stamp"
+}
+
+install_null_audio() {
+  # No sound card on CI and servers: a null ALSA device lets audio code run (and be silent).
+  if [ -n "${CI:-}" ] && [ ! -e "$HOME/.asoundrc" ]; then
+    printf 'pcm.!default { type null }\nctl.!default { type hw card 0 }\n' > "$HOME/.asoundrc"
+  fi
+}
+
+cmd="${1:-app}"; shift || true
+install_debian
+install_python
+case "$cmd" in
+  install) ;;
+  app) exec "$venv/bin/python" main.py "$@" ;;
+  test)
+    install_null_audio
+    export QT_QPA_PLATFORM=offscreen
+    set +e
+    "$venv/bin/python" -m pytest "$@"
+    rc=$?
+    [ $rc -eq 5 ] && rc=0
+    exit $rc ;;
+  *) echo "usage: bash packaging/dev.sh [app|test|install] [ARGS...]" >&2; exit 2 ;;
+esac
