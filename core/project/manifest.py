@@ -1,0 +1,165 @@
+"""project.json: the human-readable manifest (name, AU set, annotators, videos by relative path)."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ..errors import ProjectError
+from ..labels import AUSet, au_set
+from .fsio import atomic_write_bytes
+
+MANIFEST_NAME = "project.json"
+FORMAT = "affecttrace-project"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class VideoEntry:
+    """One video of a project. ``media`` is relative to the project folder where the file lies inside it."""
+
+    name: str
+    media: str
+    fps: str
+    frame_count: int
+    duration_s: float = 0.0
+    width: int = 0
+    height: int = 0
+    has_audio: bool = False
+    audio_rate: int | None = None
+    split: str = "train"
+    subject: str | None = None
+    crops: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fps_fraction(self) -> Fraction:
+        return Fraction(self.fps)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        del d["name"]
+        return d
+
+    @classmethod
+    def from_dict(cls, name: str, d: dict[str, Any], source: Path | None = None) -> "VideoEntry":
+        """Build from the manifest; a missing or mistyped field is a ProjectError naming ``source``."""
+        if not isinstance(d, dict):
+            raise ProjectError(f"video {name!r}: expected an object, got {type(d).__name__}", source)
+        known = {f.name for f in fields(cls)} - {"name"}
+        for key in ("media", "fps", "frame_count"):
+            if key not in d:
+                raise ProjectError(f"video {name!r}: missing field {key!r}", source)
+        try:
+            kw = {k: v for k, v in d.items() if k in known}
+            entry = cls(name=str(name), **kw)
+            entry.frame_count = int(entry.frame_count)
+            entry.fps = fps_text(entry.fps)
+            entry.duration_s = float(entry.duration_s)
+            entry.width, entry.height = int(entry.width), int(entry.height)
+            entry.has_audio = bool(entry.has_audio)
+            entry.audio_rate = None if entry.audio_rate is None else int(entry.audio_rate)
+            if not isinstance(entry.media, str) or not isinstance(entry.extra, dict):
+                raise TypeError("'media' must be a string and 'extra' an object")
+        except (TypeError, ValueError, ZeroDivisionError) as e:
+            raise ProjectError(f"video {name!r}: {e}", source) from e
+        if entry.frame_count < 0:
+            raise ProjectError(f"video {name!r}: negative frame_count {entry.frame_count}", source)
+        return entry
+
+
+def fps_text(fps: Fraction | str | int | float) -> str:
+    """Any frame-rate spelling -> exact 'num/den' text ('25' -> '25/1', 29.97 -> '30000/1001')."""
+    if isinstance(fps, float):
+        f = Fraction(fps).limit_denominator(1001)
+    else:
+        f = Fraction(fps)
+    if f <= 0:
+        raise ValueError(f"frame rate must be positive, got {fps!r}")
+    return f"{f.numerator}/{f.denominator}"
+
+
+def relative_media(folder: Path, media: str | Path) -> str:
+    """Store a media path relative to the project folder when it lies inside it, else absolute."""
+    p = Path(media).expanduser()
+    if not p.is_absolute():
+        p = Path.cwd() / p
+    p = Path(os.path.abspath(p))
+    root = Path(os.path.abspath(folder))
+    try:
+        return p.relative_to(root).as_posix()
+    except ValueError:
+        return str(p)
+
+
+def resolve_media(folder: Path, media: str) -> Path:
+    p = Path(media)
+    return p if p.is_absolute() else folder / p
+
+
+@dataclass
+class Manifest:
+    name: str
+    au_set: AUSet
+    annotators: list[str] = field(default_factory=list)
+    videos: dict[str, VideoEntry] = field(default_factory=dict)
+    created: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        d = {"format": FORMAT, "version": FORMAT_VERSION, "name": self.name, "created": self.created,
+             "au_set": self.au_set.to_dict(), "annotators": list(self.annotators),
+             "videos": {n: v.to_dict() for n, v in self.videos.items()}}
+        if self.extra:
+            d["extra"] = self.extra
+        return (json.dumps(d, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+    def save(self, folder: Path) -> None:
+        atomic_write_bytes(folder / MANIFEST_NAME, self.to_json())
+
+    @classmethod
+    def load(cls, folder: Path) -> "Manifest":
+        path = folder / MANIFEST_NAME
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise ProjectError("not an AffectTrace project (no project.json)", folder) from None
+        except OSError as e:
+            raise ProjectError(f"cannot read: {e.strerror or e}", path) from e
+        try:
+            d = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            raise ProjectError(f"not UTF-8 text ({e.reason} at byte {e.start})", path) from e
+        except json.JSONDecodeError as e:
+            raise ProjectError(f"malformed JSON at line {e.lineno} column {e.colno}: {e.msg}", path) from e
+        return cls.from_dict(d, path)
+
+    @classmethod
+    def from_dict(cls, d: Any, path: Path) -> "Manifest":
+        if not isinstance(d, dict):
+            raise ProjectError("expected a JSON object at the top level", path)
+        if d.get("format") != FORMAT:
+            raise ProjectError(f"not an AffectTrace manifest ('format' is {d.get('format')!r}, expected {FORMAT!r})",
+                               path)
+        version = d.get("version")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise ProjectError(f"unsupported manifest version {version!r} (this AffectTrace reads up to "
+                               f"{FORMAT_VERSION})", path)
+        try:
+            aus = d.get("au_set", "affwild2-12")
+            aus = au_set(aus) if isinstance(aus, (str, list)) else AUSet.from_dict(aus)
+        except (KeyError, TypeError, ValueError) as e:
+            raise ProjectError(f"bad 'au_set': {e}", path) from e
+        annotators = d.get("annotators", [])
+        if not isinstance(annotators, list) or not all(isinstance(a, str) for a in annotators):
+            raise ProjectError("'annotators' must be a list of names", path)
+        videos = d.get("videos", {})
+        if not isinstance(videos, dict):
+            raise ProjectError("'videos' must be an object mapping names to entries", path)
+        entries = {str(n): VideoEntry.from_dict(str(n), v, path) for n, v in videos.items()}
+        extra = d.get("extra", {})
+        return cls(str(d.get("name") or path.parent.name), aus, list(annotators), entries,
+                   str(d.get("created", "")), extra if isinstance(extra, dict) else {})

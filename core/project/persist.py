@@ -1,0 +1,219 @@
+"""Journal replay and atomic saving of a Project (mixed into Project)."""
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..edits import Edit
+from ..errors import ProjectError
+from ..tracks import TrackSource
+from . import storage
+from .fsio import fsync_file, remove_quietly
+from .journal import Journal, journal_generations, journal_path, read_journal
+from .manifest import VideoEntry
+from .storage import INDEX_NAME, PREV_INDEX_NAME, TRACKS_DIR, Index, TrackEntry
+
+def encode_values(arr: np.ndarray, task: str) -> list:
+    vals = arr.astype(object)
+    if task == "va":
+        vals[np.isnan(arr)] = None
+    return vals.tolist()
+
+
+def decode_values(values: list, task: str) -> np.ndarray:
+    vals = np.array(values, dtype=object)
+    if task == "va":
+        vals[vals == None] = np.nan  # noqa: E711 (elementwise)
+        return vals.astype(np.float32)
+    return vals.astype(np.int8)
+
+
+Key = tuple[str, str]
+COMPACT_BELOW = 0.5  # a pack whose live share of frames falls below this is rewritten at the next save
+
+
+class Persistence:
+    """Needs from Project: folder, manifest, warnings, recovered, _entries, _tracks, _dirty, _index,
+    _journal, _mutex and the track helpers (track, _video, _new_track, _put, _forget, _drop_video)."""
+
+    def _replay(self, generations: list[int]) -> None:
+        """Bring the tracks up to the journal, silently; what cannot be replayed is noted in ``warnings``."""
+        skipped = 0
+        for g in generations:
+            path = journal_path(self.folder, g)
+            records, bad = read_journal(path)
+            if bad:
+                self.warnings.append(f"{path}: {bad} unreadable journal line(s) skipped")
+            for rec in records:
+                try:
+                    self._replay_one(rec)
+                    self.recovered += 1
+                except (ProjectError, KeyError, IndexError, ValueError, TypeError, RuntimeError) as e:
+                    skipped += 1
+                    if skipped <= 5:
+                        self.warnings.append(f"{path}: skipped journal record {rec.get('op')!r}: {e}")
+        if self.recovered:
+            self._unsaved = True
+            self._manifest_dirty = True
+
+    def _replay_one(self, rec: dict[str, Any]) -> None:
+        op = rec["op"]
+        if op in ("apply", "revert"):
+            e = rec["edit"]
+            if (e["video"], e["track"]) not in self._entries:
+                return  # its video or track was removed later in the journal
+            edit = Edit.from_record(e)
+            track = self.track(edit.video, edit.track)
+            if op == "apply":
+                edit.apply(track)
+            else:
+                edit.old = decode_values(rec["old"], edit.task)
+                edit.revert(track)
+            self._dirty.add((edit.video, edit.track))
+        elif op == "new_track":
+            self._forget((rec["video"], rec["name"]))
+            self._video(rec["video"])
+            self._new_track(rec["video"], rec["name"], TrackSource.from_dict(rec["source"]), int(rec["n"]))
+        elif op == "put":
+            track = storage.read_track(self.folder / rec["file"], rec.get("group", "/t0"), rec["video"], rec["name"])
+            self._video(track.video)
+            self._put(track, rec["file"], rec.get("group", "/t0"))
+        elif op == "delete":
+            self._forget((rec["video"], rec["name"]))
+        elif op == "video":
+            if rec["entry"] is None:
+                self._drop_video(rec["name"])
+            else:
+                self.manifest.videos[rec["name"]] = VideoEntry.from_dict(rec["name"], rec["entry"])
+        elif op == "annotators":
+            self.manifest.annotators[:] = [str(a) for a in rec["list"]]
+        else:
+            raise ValueError(f"unknown journal operation {op!r}")
+
+    # ------------------------------------------------------------------ saving
+
+    def save(self) -> None:
+        """Write what changed, atomically: a failure (disk full...) raises ProjectError naming the file and
+        leaves the previous save readable and the journal in place."""
+        self._check_writable()
+        with self._mutex:
+            if not self._unsaved and not self._dirty:
+                return
+            new_gen = max([self._index.generation, self._journal.generation] + journal_generations(self.folder)) + 1
+            keys = [k for k in self._entries if k in self._dirty] + self._compaction_keys()
+            was_loaded = set(self._tracks)
+            tracks = [self.track(*k) for k in keys]
+            entries = dict(self._entries)
+            referenced = {e.file for e in entries.values()}
+            packs = {f: n for f, n in self._index.packs.items() if f in referenced}
+            written: list[Path] = []
+            try:
+                if tracks:
+                    rel = f"{TRACKS_DIR}/g{new_gen:06d}-{secrets.token_hex(4)}.h5"
+                    (self.folder / TRACKS_DIR).mkdir(exist_ok=True)
+                    written.append(self.folder / rel)
+                    groups = storage.write_pack(self.folder / rel, tracks)
+                    for key, track, group in zip(keys, tracks, groups):
+                        entries[key] = TrackEntry.of(track, rel, group)
+                    packs[rel] = sum(max(t.n_frames, 1) for t in tracks)
+                for f in self._unsynced_files:
+                    if f.exists():
+                        fsync_file(f)
+                storage.sync_tracks_dir(self.folder)
+                self._journal.sync()
+                if self._manifest_dirty:
+                    self.manifest.save(self.folder)
+                index = Index(new_gen, entries, packs=packs)
+                storage.write_index(self.folder / INDEX_NAME, index, keep_prev=self._index_ok)
+            except ProjectError:
+                for f in written:
+                    remove_quietly(f)
+                raise
+            except OSError as e:
+                for f in written:
+                    remove_quietly(f)
+                where = getattr(e, "filename", None) or self.folder
+                raise ProjectError(f"cannot save: {e.strerror or e}", where) from e
+            # committed: annotations.h5 is generation new_gen
+            if self._index_ok:
+                self._prev_gen = self._index.generation
+                self._prev_files = {e.file for e in self._index.entries.values()}
+            self._index_ok = True
+            self._index = index
+            self._entries = entries
+            self._dirty.difference_update(keys)
+            self._unsynced_files.clear()
+            self._manifest_dirty = False
+            self._unsaved = False
+            for key in set(keys) - was_loaded:  # loaded only to move them out of a mostly dead pack
+                self._tracks.pop(key, None)
+            old, self._journal = self._journal, None
+            old.close()
+            self._ensure_journal()
+            self._collect_garbage()
+
+    def _ensure_journal(self) -> Journal:
+        """The journal of the current generation, opened again after a save whose rotation failed."""
+        if self._journal is None or self._journal.generation < self._index.generation:
+            self._journal = Journal(self.folder, self._index.generation)
+        return self._journal
+
+    def _compaction_keys(self) -> list[Key]:
+        """Live tracks of packs that are mostly superseded copies are rewritten, so the pack can go."""
+        live: dict[str, int] = {}
+        for key, e in self._entries.items():
+            if e.file in self._index.packs and key not in self._dirty:
+                live[e.file] = live.get(e.file, 0) + max(e.n_frames, 1)
+        out: list[Key] = []
+        for f, held in self._index.packs.items():
+            if 0 < live.get(f, 0) < COMPACT_BELOW * held:
+                out.extend(k for k, e in self._entries.items() if e.file == f and k not in self._dirty)
+        return out
+
+    def _collect_garbage(self) -> None:
+        """Delete journals and packs nothing can need: not the current index, the previous one, nor
+        the journals kept to replay onto the previous one."""
+        keep_from = self._prev_gen if self._prev_gen is not None else self._index.generation
+        for g in journal_generations(self.folder):
+            if g < keep_from:
+                remove_quietly(journal_path(self.folder, g))
+        referenced = {e.file for e in self._entries.values() if e.file}
+        if self._prev_files is None and (self.folder / PREV_INDEX_NAME).exists():
+            try:  # once per session; later saves know it from the index they replaced
+                prev = storage.read_index(self.folder / PREV_INDEX_NAME)
+                self._prev_files = {e.file for e in prev.entries.values()}
+            except ProjectError:
+                return  # unsure what the previous generation needs: keep everything
+        referenced |= self._prev_files or set()
+        for g in journal_generations(self.folder):
+            referenced |= _put_files(journal_path(self.folder, g))
+        for f in storage.pack_files(self.folder):
+            if f"{TRACKS_DIR}/{f.name}" not in referenced:
+                remove_quietly(f)
+
+    def _remove_leftovers(self) -> None:
+        """Temporary files of saves that crashed."""
+        for d in (self.folder, self.folder / TRACKS_DIR):
+            for pattern in (".*.tmp", ".*.link"):
+                for f in d.glob(pattern) if d.is_dir() else ():
+                    remove_quietly(f)
+
+
+def _put_files(path: Path) -> set[str]:
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return set()
+    out = set()
+    for line in raw.split(b"\n"):
+        if b'"op":"put"' in line:
+            try:
+                out.add(json.loads(line)["file"])
+            except (ValueError, KeyError):
+                pass
+    return out
+

@@ -1,0 +1,417 @@
+"""The Project: a folder with a manifest, HDF5 annotations, an edit journal, caches and models.
+
+Changes live in memory and in the journal until ``save()``; reopening after a crash replays the
+journal silently. Tracks load lazily; ``save()`` writes only the tracks that changed.
+"""
+from __future__ import annotations
+
+import errno
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..edits import Edit, EditHistory
+from ..errors import ProjectError, ProjectLockedError
+from ..events import Signal
+from ..labels import AUSet, au_set as to_au_set
+from ..tracks import Track, TrackKind, TrackSource
+from . import storage
+from .conform import conform_track
+from .fsio import remove_quietly
+from .journal import JOURNAL_DIR, Journal, journal_generations
+from .lock import ProjectLock, holder_of
+from .manifest import MANIFEST_NAME, Manifest, VideoEntry
+from .persist import Key, Persistence, encode_values
+from .storage import INDEX_NAME, PREV_INDEX_NAME, TRACKS_DIR, Index, TrackEntry
+from .videos import VideoOps
+
+
+class Project(VideoOps, Persistence):
+    """Open with ``Project.open(folder)`` / ``open_project(path)``; make with ``Project.create(folder)``."""
+
+    def __init__(self, folder: Path, manifest: Manifest, index: Index, readonly: bool,
+                 lock: ProjectLock | None, lock_holder: str | None) -> None:
+        self.folder = folder
+        self.manifest = manifest
+        self.readonly = readonly
+        self.lock_holder = lock_holder
+        self.warnings: list[str] = []  # what opening had to repair or skip (fallback, unreadable journal lines)
+        self.recovered = 0  # journal records replayed at open
+        self.changed = Signal()  # (video, track_name, task | None, start, stop); task None: whole track
+        self.tracks_changed = Signal()  # (video,): a track was added, replaced or deleted
+        self.videos_changed = Signal()  # (): videos or annotators changed
+        self.history = EditHistory(self.apply, self.revert)
+        self._lock = lock
+        self._mutex = threading.RLock()
+        self._index = index
+        self._entries: dict[Key, TrackEntry] = dict(index.entries)
+        self._tracks: dict[Key, Track] = {}
+        self._dirty: set[Key] = set()
+        self._unsynced_files: list[Path] = []
+        self._manifest_dirty = False
+        self._unsaved = False
+        self._prev_gen: int | None = None
+        self._prev_files: set[str | None] | None = None  # packs the previous generation uses (None: not read yet)
+        self._index_ok = True
+        self._journal: Journal | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def create(cls, folder: str | Path, name: str | None = None, au_set: AUSet | str = "affwild2-12") -> "Project":
+        folder = Path(folder).expanduser().absolute()
+        if (folder / MANIFEST_NAME).exists():
+            raise ProjectError("already holds a project", folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for sub in (TRACKS_DIR, JOURNAL_DIR, "cache", "models"):
+                (folder / sub).mkdir(exist_ok=True)
+        except OSError as e:
+            raise ProjectError(f"cannot create the project folder: {e.strerror or e}", folder) from e
+        manifest = Manifest(name or folder.name, to_au_set(au_set), created=time.strftime("%Y-%m-%dT%H:%M:%S"))
+        storage.write_index(folder / INDEX_NAME, Index(0, {}), keep_prev=False)
+        manifest.save(folder)
+        return cls.open(folder)
+
+    @classmethod
+    def open(cls, folder: str | Path, readonly: bool = False) -> "Project":
+        folder = Path(folder).expanduser().absolute()
+        if not folder.is_dir():
+            raise ProjectError("no such project folder", folder)
+        lock, holder, note = None, None, ""
+        if not readonly:
+            if not (folder / MANIFEST_NAME).exists():
+                raise ProjectError("not an AffectTrace project (no project.json)", folder)
+            try:
+                lock, holder = ProjectLock.acquire(folder)
+            except ProjectError as e:
+                lock, holder, note = None, None, f"opened read-only: {e}"
+            except OSError as e:
+                if e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                    raise ProjectError(f"cannot lock the project: {e.strerror or e}", folder) from e
+                lock, holder, note = None, None, f"opened read-only: the folder is not writable ({e.strerror})"
+            readonly = lock is None
+        else:
+            holder = holder_of(folder)
+        try:
+            project = cls._load(folder, readonly, lock, holder)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        if note:
+            project.warnings.insert(0, note)
+        return project
+
+    @classmethod
+    def _load(cls, folder: Path, readonly: bool, lock: ProjectLock | None, holder: str | None) -> "Project":
+        manifest = Manifest.load(folder)
+        warnings: list[str] = []
+        index_ok, prev_gen = True, None
+        try:
+            index = storage.read_index(folder / INDEX_NAME)
+        except ProjectError as e:
+            if not (folder / PREV_INDEX_NAME).exists():
+                if not (folder / INDEX_NAME).exists() and not storage.pack_files(folder):
+                    index = Index(0, {})  # a hand-written manifest: no annotations yet
+                    return cls._finish_load(folder, manifest, index, readonly, lock, holder, [], True, None)
+                raise
+            index = storage.read_index(folder / PREV_INDEX_NAME)  # its failure is the one to report
+            index_ok = False
+            warnings.append(f"{e}; using the previous generation {PREV_INDEX_NAME} and the journal")
+        else:
+            prev_gen = cls._prev_generation(folder)
+        return cls._finish_load(folder, manifest, index, readonly, lock, holder, warnings, index_ok, prev_gen)
+
+    @classmethod
+    def _finish_load(cls, folder: Path, manifest: Manifest, index: Index, readonly: bool, lock: ProjectLock | None,
+                     holder: str | None, warnings: list[str], index_ok: bool, prev_gen: int | None) -> "Project":
+        p = cls(folder, manifest, index, readonly, lock, holder)
+        p._index_ok, p._prev_gen = index_ok, (index.generation if not index_ok else prev_gen)
+        p.warnings.extend(warnings)
+        gens = [g for g in journal_generations(folder) if g >= index.generation]
+        p._replay(gens)
+        if not readonly:
+            p._journal = Journal(folder, max(gens + [index.generation]))
+            p._remove_leftovers()
+        return p
+
+    @staticmethod
+    def _prev_generation(folder: Path) -> int | None:
+        try:
+            import h5py
+
+            with h5py.File(folder / PREV_INDEX_NAME, "r", locking=False) as f:
+                return int(f.attrs["generation"])
+        except Exception:
+            return None
+
+    # ------------------------------------------------------------------ manifest views
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    @property
+    def au_set(self) -> AUSet:
+        return self.manifest.au_set
+
+    @property
+    def annotators(self) -> list[str]:
+        return self.manifest.annotators
+
+    @property
+    def videos(self) -> dict[str, VideoEntry]:
+        return self.manifest.videos
+
+    @property
+    def generation(self) -> int:
+        """The saved generation the project stands on (grows by one per save)."""
+        return self._index.generation
+
+    @property
+    def unsaved(self) -> bool:
+        return self._unsaved
+
+    @property
+    def models_dir(self) -> Path:
+        return self.folder / "models"
+
+    def cache_dir(self, kind: str) -> Path:
+        d = self.folder / "cache" / kind
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass  # a read-only medium: callers see the error when they write
+        return d
+
+    def _video(self, video: str) -> VideoEntry:
+        try:
+            return self.manifest.videos[video]
+        except KeyError:
+            raise ProjectError(f"no video {video!r} in the project", self.folder) from None
+
+    # ------------------------------------------------------------------ tracks
+
+    def track_names(self, video: str) -> list[str]:
+        self._video(video)
+        return [n for (v, n) in self._entries if v == video]
+
+    def has_track(self, video: str, name: str) -> bool:
+        return (video, name) in self._entries
+
+    def track_source(self, video: str, name: str) -> TrackSource:
+        """Who made a track, without loading its arrays."""
+        return self._entry(video, name).source
+
+    def track_entry(self, video: str, name: str) -> TrackEntry:
+        """Index data of a track (source, frames, labelled frames per task as of the last save)."""
+        return self._entry(video, name)
+
+    def _entry(self, video: str, name: str) -> TrackEntry:
+        try:
+            return self._entries[(video, name)]
+        except KeyError:
+            self._video(video)
+            raise ProjectError(f"video {video!r} has no track {name!r}", self.folder) from None
+
+    def track(self, video: str, name: str) -> Track:
+        """The track's arrays, read from HDF5 on first use and cached (the same object every call)."""
+        key = (video, name)
+        with self._mutex:
+            t = self._tracks.get(key)
+            if t is not None:
+                return t
+            e = self._entry(video, name)
+            t = storage.read_track(self.folder / e.file, e.group, video, name)
+            self._tracks[key] = t
+            return t
+
+    def loaded(self, video: str, name: str) -> bool:
+        return (video, name) in self._tracks
+
+    def unload(self, video: str | None = None, name: str | None = None) -> None:
+        """Drop cached arrays of saved, unchanged tracks (all, one video's, or one) to free memory."""
+        with self._mutex:
+            for key in list(self._tracks):
+                if (video is None or key[0] == video) and (name is None or key[1] == name) \
+                        and key not in self._dirty and self._entries[key].file:
+                    del self._tracks[key]
+
+    def tracks_of_kind(self, video: str, kind: TrackKind) -> list[Track]:
+        return [self.track(video, n) for n in self.track_names(video)
+                if self._entries[(video, n)].source.kind == TrackKind(kind)]
+
+    def new_track(self, video: str, name: str, source: TrackSource) -> Track:
+        """An empty track (project AU set, video's frame count); a human source adds its annotator."""
+        self._check_writable()
+        entry = self._video(video)
+        with self._mutex:
+            if (video, name) in self._entries:
+                raise ProjectError(f"video {video!r} already has a track {name!r}", self.folder)
+            if source.kind == TrackKind.HUMAN and source.annotator and source.annotator not in self.annotators:
+                self.add_annotator(source.annotator)
+            self._record({"op": "new_track", "video": video, "name": name, "source": source.to_dict(),
+                          "n": entry.frame_count})
+            track = self._new_track(video, name, source, entry.frame_count)
+        self.tracks_changed.emit(video)
+        return track
+
+    def _new_track(self, video: str, name: str, source: TrackSource, n: int) -> Track:
+        track = Track.empty(video, name, source, n, self.au_set)
+        key = (video, name)
+        self._entries[key] = TrackEntry.of(track, None)
+        self._tracks[key] = track
+        self._dirty.add(key)
+        return track
+
+    def conform(self, track: Track) -> Track:
+        """``track`` padded or cut to its video's frame count, with AU columns mapped to the project's set."""
+        return conform_track(track, self._video(track.video).frame_count, self.au_set.aus)
+
+    def put_track(self, track: Track) -> None:
+        """Add or replace a whole track (import, fusion, model output). Written to disk at once.
+
+        The track must have its video's frame count and the project's AU set (see ``conform``);
+        the project keeps the object: change it later only through ``apply``.
+        """
+        self._check_writable()
+        entry = self._video(track.video)
+        if track.n_frames != entry.frame_count:
+            raise ProjectError(f"track {track.name!r} has {track.n_frames} frames, video {track.video!r} has "
+                               f"{entry.frame_count} (use Project.conform)", self.folder)
+        if tuple(track.au_names) != self.au_set.aus:
+            raise ProjectError(f"track {track.name!r} has AUs {', '.join(track.au_names)}, the project uses "
+                               f"{', '.join(self.au_set.aus)} (use Project.conform)", self.folder)
+        with self._mutex:
+            rel = f"{TRACKS_DIR}/p{self._ensure_journal().generation:06d}-{secrets.token_hex(4)}.h5"
+            (self.folder / TRACKS_DIR).mkdir(exist_ok=True)
+            # fsync'd by save(): the OS has it now, so kill -9 loses nothing; power loss may lose this put
+            group = storage.write_pack(self.folder / rel, [track], sync=False)[0]
+            self._unsynced_files.append(self.folder / rel)
+            try:
+                self._record({"op": "put", "video": track.video, "name": track.name, "file": rel, "group": group})
+            except ProjectError:
+                remove_quietly(self.folder / rel)
+                raise
+            self._put(track, rel, group)
+            if track.source.kind == TrackKind.HUMAN and track.source.annotator \
+                    and track.source.annotator not in self.annotators:
+                self.add_annotator(track.source.annotator)
+        self.changed.emit(track.video, track.name, None, 0, track.n_frames)
+        self.tracks_changed.emit(track.video)
+
+    def _put(self, track: Track, rel: str, group: str) -> None:
+        key = (track.video, track.name)
+        self._entries[key] = TrackEntry.of(track, rel, group)
+        self._tracks[key] = track
+        self._dirty.discard(key)
+
+    def delete_track(self, video: str, name: str) -> None:
+        self._check_writable()
+        self._entry(video, name)
+        with self._mutex:
+            self._record({"op": "delete", "video": video, "name": name})
+            self._forget((video, name))
+        self.tracks_changed.emit(video)
+
+    def _forget(self, key: Key) -> None:
+        self._entries.pop(key, None)
+        self._tracks.pop(key, None)
+        self._dirty.discard(key)
+
+    # ------------------------------------------------------------------ edits
+
+    def apply(self, edit: Edit) -> None:
+        """Apply an edit to its track and journal it (in the OS before this returns)."""
+        self._check_writable()
+        with self._mutex:
+            track = self.track(edit.video, edit.track)
+            edit.apply(track)
+            try:
+                self._record({"op": "apply", "edit": edit.to_record()})
+            except ProjectError:
+                edit.revert(track)
+                raise
+            self._dirty.add((edit.video, edit.track))
+        self.changed.emit(edit.video, edit.track, edit.task, edit.start, edit.stop)
+
+    def revert(self, edit: Edit) -> None:
+        """Undo an applied edit (restores the values it replaced) and journal that."""
+        self._check_writable()
+        if edit.old is None:
+            raise RuntimeError("revert before apply")
+        with self._mutex:
+            track = self.track(edit.video, edit.track)
+            rows = track.array(edit.task)[edit.start:edit.stop].copy()
+            edit.revert(track)
+            try:
+                self._record({"op": "revert", "edit": edit.to_record(), "old": encode_values(edit.old, edit.task)})
+            except ProjectError:
+                track.array(edit.task)[edit.start:edit.stop] = rows
+                raise
+            self._dirty.add((edit.video, edit.track))
+        self.changed.emit(edit.video, edit.track, edit.task, edit.start, edit.stop)
+
+    # ------------------------------------------------------------------ journal
+
+    def _check_writable(self) -> None:
+        if self._closed:
+            raise ProjectError("project is closed", self.folder)
+        if self.readonly:
+            who = f"; held by {self.lock_holder}" if self.lock_holder else ""
+            raise ProjectLockedError(f"project is open read-only{who}", self.folder)
+
+    def _record(self, rec: dict[str, Any]) -> None:
+        rec["t"] = time.time()
+        self._ensure_journal().append(rec)
+        self._unsaved = True
+
+    # ------------------------------------------------------------------ closing
+
+    def close(self) -> None:
+        """Sync the journal and release the lock. Unsaved changes stay in the journal for the next open."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._journal is not None:
+                self._journal.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+
+    def __enter__(self) -> "Project":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        """Saves on a clean exit from ``with`` (writable projects); after an exception the journal keeps the work."""
+        try:
+            if exc_type is None and not self.readonly and not self._closed:
+                self.save()
+        finally:
+            self.close()
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self.readonly else "writable"
+        return f"<Project {self.name!r} at {self.folder} ({len(self.videos)} videos, {mode})>"
+
+
+def open_project(path: str | Path, readonly: bool = False) -> Project:
+    """Open a project from its folder or its project.json."""
+    p = Path(path).expanduser()
+    if p.name == MANIFEST_NAME and p.is_file():
+        p = p.parent
+    return Project.open(p, readonly=readonly)
+
+
+def project_exists(path: str | Path) -> bool:
+    p = Path(path)
+    return (p / MANIFEST_NAME).is_file() or (p.name == MANIFEST_NAME and p.is_file())
+
+
+__all__ = ["Project", "open_project", "project_exists", "VideoEntry"]

@@ -1,0 +1,121 @@
+"""Video and annotator changes of a Project (mixed into Project): add, relocate, remove, media paths."""
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ..errors import ProjectError
+from .manifest import VideoEntry, fps_text, relative_media, resolve_media
+
+
+class VideoOps:
+    """Needs from Project: folder, manifest, warnings, _mutex, _entries, _record, _check_writable,
+    _video, _forget, _manifest_dirty, videos_changed."""
+
+    def media_path(self, video: str) -> Path:
+        return resolve_media(self.folder, self._video(video).media)
+
+    def is_missing(self, video: str) -> bool:
+        return not self.media_path(video).is_file()
+
+    def missing_videos(self) -> list[str]:
+        return [v for v in self.manifest.videos if self.is_missing(v)]
+
+    # ------------------------------------------------------------------ manifest changes
+
+    def add_annotator(self, name: str) -> None:
+        with self._mutex:
+            if name in self.manifest.annotators:
+                return
+            self._check_writable()
+            self._record({"op": "annotators", "list": self.manifest.annotators + [name]})
+            self.manifest.annotators.append(name)
+            self._manifest_dirty = True
+        self.videos_changed.emit()
+
+    def add_video(self, media_path: str | Path, name: str | None = None, split: str = "train",
+                  subject: str | None = None, frame_count: int | None = None,
+                  fps: Any = None) -> VideoEntry:
+        """Add a video; its media is probed when present. Absent media needs frame_count and fps (marked missing)."""
+        self._check_writable()
+        media = Path(media_path).expanduser()
+        name = name or media.stem
+        if name in self.manifest.videos:
+            raise ProjectError(f"the project already has a video named {name!r}", media)
+        rel = relative_media(self.folder, media)
+        fields: dict[str, Any] = {}
+        if resolve_media(self.folder, rel).is_file():
+            from ..media import probe  # lazy: PyAV loads only when media is added
+
+            info = probe(resolve_media(self.folder, rel))
+            fields = dict(fps=fps_text(info.fps), frame_count=int(info.frame_count), duration_s=float(info.duration_s),
+                          width=int(info.width), height=int(info.height), has_audio=bool(info.has_audio),
+                          audio_rate=None if info.audio_rate is None else int(info.audio_rate))
+        elif frame_count is None or fps is None:
+            raise ProjectError("media not found; give frame_count and fps to add it as a missing video", media)
+        if frame_count is not None:
+            fields["frame_count"] = int(frame_count)
+        if fps is not None:
+            try:
+                fields["fps"] = fps_text(fps)
+            except (ValueError, ZeroDivisionError, TypeError) as e:
+                raise ProjectError(f"bad frame rate {fps!r}: {e}", media) from e
+        if "duration_s" not in fields:
+            fields["duration_s"] = float(fields["frame_count"] / Fraction(fields["fps"]))
+        entry = VideoEntry(name=name, media=rel, split=split, subject=subject, **fields)
+        self._set_video(entry)
+        return entry
+
+    def update_video(self, entry: VideoEntry) -> None:
+        """Replace a video's manifest entry (split, subject, crops, extra...). Frame count must stay."""
+        self._check_writable()
+        old = self._video(entry.name)
+        if entry.frame_count != old.frame_count:
+            raise ProjectError(f"video {entry.name!r}: frame count cannot change ({old.frame_count} -> "
+                               f"{entry.frame_count}); tracks are sized to it", self.folder)
+        self._set_video(entry)
+
+    def _set_video(self, entry: VideoEntry) -> None:
+        with self._mutex:
+            self._record({"op": "video", "name": entry.name, "entry": entry.to_dict()})
+            self.manifest.videos[entry.name] = entry
+            self._manifest_dirty = True
+        self.videos_changed.emit()
+
+    def relocate(self, video: str, new_path: str | Path) -> None:
+        """Point a (missing or moved) video at its media's new place."""
+        self._check_writable()
+        entry = self._video(video)
+        new = Path(new_path).expanduser()
+        if not new.is_file():
+            raise ProjectError("media not found", new)
+        try:
+            from ..media import probe
+
+            info = probe(new)
+        except ImportError:
+            info = None
+        if info is not None:
+            if info.frame_count != entry.frame_count:
+                self.warnings.append(f"{new}: {info.frame_count} frames decode, the project has "
+                                     f"{entry.frame_count} for video {video!r}")
+            if fps_text(info.fps) != entry.fps:
+                self.warnings.append(f"{new}: frame rate {fps_text(info.fps)} differs from {entry.fps} of {video!r}")
+        moved = VideoEntry(**{**entry.__dict__, "media": relative_media(self.folder, new)})
+        self._set_video(moved)
+
+    def remove_video(self, video: str) -> None:
+        """Remove a video and all its tracks."""
+        self._check_writable()
+        self._video(video)
+        with self._mutex:
+            self._record({"op": "video", "name": video, "entry": None})
+            self._drop_video(video)
+        self.videos_changed.emit()
+
+    def _drop_video(self, video: str) -> None:
+        self.manifest.videos.pop(video, None)
+        for key in [k for k in self._entries if k[0] == video]:
+            self._forget(key)
+        self._manifest_dirty = True
