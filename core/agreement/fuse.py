@@ -1,0 +1,116 @@
+"""Fused gold-standard tracks of a project: VA by mean or EWE (optionally lag-compensated), EXPR and
+AU by majority vote. The track records its recipe (TrackSource.fused) and is written with put_track."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ProjectError
+from ..progress import Progress, no_progress
+from ..tracks import Track, TrackKind, TrackSource
+from .fusion import ewe_fusion, majority_vote, mean_fusion
+from .lag import shift
+from .report import _labelled, human_tracks, video_lags
+from .stats import cohen_kappa, pairwise
+
+METHODS = ("mean", "ewe", "vote")
+FUSED_TRACK = "fused"
+
+
+def method_tasks(method: str) -> dict[str, str]:
+    """Task -> fusion used for a --method: mean/ewe fuse VA that way and EXPR/AU by vote; vote only EXPR/AU."""
+    if method not in METHODS:
+        raise ValueError(f"unknown fusion method {method!r}; expected one of {', '.join(METHODS)}")
+    return {"expr": "vote", "au": "vote"} if method == "vote" else {"va": method, "expr": "vote", "au": "vote"}
+
+
+def _kappa_weights(labels: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        k = np.nanmean(pairwise(labels, cohen_kappa), axis=1)
+    return np.where(np.isfinite(k), np.clip(k, 0, None), 0.0)
+
+
+def fuse_video(project, video: str, method: str, tasks: tuple[str, ...] | None = None, lag_compensate: bool = False,
+               max_lag_s: float = 6.0, lag_reference: str | None = None, name: str = FUSED_TRACK) -> dict | None:
+    """Fuse the human tracks of one video into track ``name``; returns its recipe, None without annotators."""
+    plan = {t: m for t, m in method_tasks(method).items() if tasks is None or t in tasks}
+    tracks = human_tracks(project, video)
+    if not tracks:
+        return None
+    n = project.videos[video].frame_count
+    if project.has_track(video, name):
+        old = project.track(video, name)
+        if old.source.kind != TrackKind.FUSED:
+            raise ProjectError(f"video {video!r} has a {old.source.kind.value} track {name!r}; "
+                               "fusion will not overwrite it (choose another --name)", project.folder)
+        fused, recipe = old.copy(), dict(old.source.recipe)
+    else:
+        fused, recipe = Track.empty(video, name, TrackSource.fused(), n, project.au_set), {}
+    methods = dict(recipe.get("methods", {}))
+    if "va" in plan:
+        tr = _labelled(tracks, "va")
+        if tr:
+            lags = {a: 0 for a in tr}
+            if lag_compensate:
+                est = video_lags(project, video, tracks, max_lag_s, lag_reference)
+                if est is not None:
+                    lags = est["lags_frames"]
+                    recipe["lags_s"] = est["lags_s"]
+                    recipe["lag_relative"] = est["relative"]
+                    recipe["lag_basis"] = est["basis"]
+                    recipe["lag_reference"] = lag_reference
+                    recipe["max_lag_s"] = max_lag_s
+            else:
+                for k in ("lags_s", "lag_relative", "lag_basis", "lag_reference", "max_lag_s"):
+                    recipe.pop(k, None)
+            x = np.stack([shift(t.va, lags[a]) for a, t in tr.items()]).astype(np.float64)
+            if plan["va"] == "ewe":
+                va, w = ewe_fusion(x)
+                recipe["ewe_weights"] = {dim: {a: float(w[i, d]) for i, a in enumerate(tr)}
+                                         for d, dim in enumerate(("valence", "arousal"))}
+            else:
+                va = mean_fusion(x)
+                recipe.pop("ewe_weights", None)
+            va[np.isnan(va).any(axis=1)] = np.nan
+            fused.va[:] = va.astype(np.float32)
+            methods["va"] = plan["va"]
+            recipe["va_annotators"] = list(tr)
+    if "expr" in plan:
+        tr = _labelled(tracks, "expr")
+        if tr:
+            lab = np.stack([t.expr for t in tr.values()]).astype(np.int64)
+            fused.expr[:] = majority_vote(lab, _kappa_weights(lab)).astype(np.int8)
+            methods["expr"] = "vote"
+            recipe["expr_annotators"] = list(tr)
+    if "au" in plan:
+        tr = {a: t for a, t in tracks.items() if (t.au >= 0).any()}
+        if tr:
+            cols = [tuple(t.au_names) for t in tr.values()]
+            if any(c != tuple(fused.au_names) for c in cols):
+                raise ProjectError(f"video {video!r}: annotator tracks differ in AU columns", project.folder)
+            lab = np.stack([t.au for t in tr.values()]).astype(np.int64)
+            fused.au[:] = majority_vote(lab).astype(np.int8)
+            methods["au"] = "vote"
+            recipe["au_annotators"] = list(tr)
+    recipe["methods"] = methods
+    recipe = {k: v for k, v in recipe.items() if v is not None}
+    fused = Track(video, name, TrackSource.fused(**recipe), fused.au_names, fused.va, fused.expr, fused.au)
+    project.put_track(fused)
+    return recipe
+
+
+def fuse_project(project, method: str = "ewe", tasks: tuple[str, ...] | None = None, lag_compensate: bool = False,
+                 max_lag_s: float = 6.0, lag_reference: str | None = None, name: str = FUSED_TRACK,
+                 videos: list[str] | None = None, progress: Progress = no_progress) -> dict[str, dict]:
+    """Fuse every video (or those named) and save the project; video -> recipe."""
+    method_tasks(method)
+    videos = list(project.videos) if videos is None else videos
+    out = {}
+    for i, v in enumerate(videos):
+        progress(i, len(videos), v)
+        r = fuse_video(project, v, method, tasks, lag_compensate, max_lag_s, lag_reference, name)
+        if r is not None:
+            out[v] = r
+    progress(len(videos), len(videos), "")
+    if out:
+        project.save()
+    return out

@@ -1,0 +1,189 @@
+"""One tidy CSV table of a project's labels (pandas): a row per video x frame x track.
+
+Columns: video, frame, time_s, track, valence, arousal, expression (class index 0-7; class names
+are read too), then one column per AU of the project's set. Empty cells are unlabelled.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import LabelFileError
+from ..labels import AU_MISSING, EXPR_MISSING, EXPRESSIONS, VA_RANGE, au_number
+from ..progress import Progress, no_progress
+from ..tracks import Track, TrackSource
+
+BASE_COLUMNS = ("video", "frame", "time_s", "track", "valence", "arousal", "expression")
+
+
+def track_frame(track: Track, fps: Fraction) -> pd.DataFrame:
+    n = track.n_frames
+    d: dict[str, object] = {
+        "video": np.full(n, track.video, dtype=object), "frame": np.arange(n),
+        "time_s": np.round(np.arange(n) / float(fps), 6), "track": np.full(n, track.name, dtype=object),
+        "valence": track.va[:, 0], "arousal": track.va[:, 1],
+        "expression": pd.array(np.where(track.expr == EXPR_MISSING, pd.NA, track.expr), dtype="Int8"),
+    }
+    for j, a in enumerate(track.au_names):
+        d[a] = pd.array(np.where(track.au[:, j] == AU_MISSING, pd.NA, track.au[:, j]), dtype="Int8")
+    return pd.DataFrame(d)
+
+
+def export_csv(project, out: str | Path, tracks: list[str] | None = None, progress: Progress = no_progress) -> int:
+    """Write every track (or those named) of every video to ``out``; returns the number of rows."""
+    frames = []
+    videos = list(project.videos)
+    for i, v in enumerate(videos):
+        progress(i, len(videos), v)
+        fps = Fraction(project.videos[v].fps)
+        for name in project.track_names(v):
+            if tracks is None or name in tracks:
+                frames.append(track_frame(project.track(v, name), fps))
+    progress(len(videos), len(videos), "")
+    cols = list(BASE_COLUMNS) + list(project.au_set.aus)
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    table.to_csv(out, index=False, columns=cols)
+    return len(table)
+
+
+@dataclass
+class CsvImport:
+    tracks: list[tuple[str, str]] = field(default_factory=list)  # (video, track) written
+    rows: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _fail(path: Path, problems: list[str]) -> None:
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    raise LabelFileError(problems[0] + more, path)
+
+
+def _expr_codes(col: pd.Series, path: Path, problems: list[str]) -> np.ndarray:
+    names = {n.lower(): i for i, n in enumerate(EXPRESSIONS)}
+    out = np.full(len(col), EXPR_MISSING, np.int8)
+    for i, v in enumerate(col.tolist()):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v == "":
+            continue
+        s = str(v).strip()
+        if s.lower() in names:
+            out[i] = names[s.lower()]
+            continue
+        try:
+            f = float(s)
+        except ValueError:
+            f = None
+        if f is None or f != int(f) or not -1 <= f < len(EXPRESSIONS):
+            problems.append(f"line {i + 2}: expression {s!r} is not a class (0-7 or a name)")
+        else:
+            out[i] = int(f)
+    return out
+
+
+def read_csv_table(path: str | Path, au_names: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
+    """Read and validate the table; every problem names its line. Returns (table, AU columns present)."""
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
+        raise LabelFileError(f"not a readable CSV table: {str(e).splitlines()[0]}", path) from e
+    problems: list[str] = []
+    missing = [c for c in ("video", "frame", "track") if c not in df.columns]
+    if missing:
+        _fail(path, [f"missing column(s) {', '.join(missing)} (expected {', '.join(BASE_COLUMNS)}, AU...)"])
+    aus = []
+    for c in df.columns:
+        if c in BASE_COLUMNS:
+            continue
+        try:
+            a = f"AU{au_number(c)}"
+        except ValueError:
+            problems.append(f"line 1: unknown column {c!r}")
+            continue
+        if a not in au_names:
+            problems.append(f"line 1: {c} is not in the project's AU set ({', '.join(au_names)})")
+        aus.append(c)
+    out = pd.DataFrame({"video": df["video"].str.strip(), "track": df["track"].str.strip()})
+    frame = pd.to_numeric(df["frame"], errors="coerce")
+    for i in np.flatnonzero(frame.isna() | (frame < 0) | (frame != frame.round())):
+        problems.append(f"line {i + 2}: frame {df['frame'].iat[i]!r} is not a frame index")
+    out["frame"] = frame.fillna(-1).astype(np.int64)
+    for c in ("video", "track"):
+        for i in np.flatnonzero(out[c] == ""):
+            problems.append(f"line {i + 2}: empty {c}")
+    if "valence" in df.columns or "arousal" in df.columns:
+        vals = []
+        for c in ("valence", "arousal"):
+            raw = df[c] if c in df.columns else pd.Series([""] * len(df))
+            v = pd.to_numeric(raw.replace("", np.nan), errors="coerce")
+            for i in np.flatnonzero(v.isna() & (raw.str.strip() != "")):
+                problems.append(f"line {i + 2}: {c} {raw.iat[i]!r} is not a number")
+            for i in np.flatnonzero((v < VA_RANGE[0]) | (v > VA_RANGE[1])):
+                problems.append(f"line {i + 2}: {c} {v.iat[i]:g} out of range [-1, 1]")
+            vals.append(v.to_numpy(np.float64))
+        half = np.isnan(vals[0]) != np.isnan(vals[1])
+        for i in np.flatnonzero(half):
+            problems.append(f"line {i + 2}: valence and arousal must both be given or both be empty")
+        out["valence"], out["arousal"] = vals[0].astype(np.float32), vals[1].astype(np.float32)
+    if "expression" in df.columns:
+        out["expression"] = _expr_codes(df["expression"], path, problems)
+    for c in aus:
+        v = pd.to_numeric(df[c].replace("", np.nan), errors="coerce")
+        bad = (v.isna() & (df[c].str.strip() != "")) | ~(v.isna() | v.isin([0, 1, AU_MISSING]))
+        for i in np.flatnonzero(bad):
+            problems.append(f"line {i + 2}: {c} {df[c].iat[i]!r} is not 0 or 1")
+        out[f"AU{au_number(c)}"] = v.fillna(AU_MISSING).to_numpy().astype(np.int8)
+    dup = out.duplicated(["video", "track", "frame"], keep="first")
+    for i in np.flatnonzero(dup):
+        problems.append(f"line {i + 2}: a second row for video {out['video'].iat[i]!r}, track "
+                        f"{out['track'].iat[i]!r}, frame {out['frame'].iat[i]}")
+    if problems:
+        _fail(path, problems)
+    return out, [f"AU{au_number(c)}" for c in aus]
+
+
+def import_csv(project, path: str | Path, progress: Progress = no_progress) -> CsvImport:
+    """Validate the whole table, then write one track per (video, track) in it (nothing on error).
+
+    Existing tracks keep the frames and tasks the table does not give; new tracks are human tracks of
+    an annotator named like the track.
+    """
+    path = Path(path)
+    table, aus = read_csv_table(path, project.au_set.aus)
+    problems = []
+    for v in sorted(set(table["video"]) - set(project.videos)):
+        problems.append(f"line {int(np.argmax(table['video'].to_numpy() == v)) + 2}: no video {v!r} in the project")
+    if problems:
+        _fail(path, problems)
+    n_of = table["video"].map(lambda v: project.videos[v].frame_count)
+    for i in np.flatnonzero(table["frame"].to_numpy() >= n_of.to_numpy()):
+        problems.append(f"line {i + 2}: frame {table['frame'].iat[i]} is past the end of video "
+                        f"{table['video'].iat[i]!r} ({n_of.iat[i]} frames)")
+    if problems:
+        _fail(path, problems)
+    result = CsvImport(rows=len(table))
+    groups = list(table.groupby(["video", "track"], sort=True))
+    built = []
+    for i, ((video, name), g) in enumerate(groups):
+        progress(i, len(groups), f"{video}/{name}")
+        if project.has_track(video, name):
+            t = project.track(video, name).copy()
+        else:
+            t = Track.empty(video, name, TrackSource.human(name), project.videos[video].frame_count, project.au_set)
+        f = g["frame"].to_numpy()
+        if "valence" in g:
+            t.va[f, 0], t.va[f, 1] = g["valence"].to_numpy(), g["arousal"].to_numpy()
+        if "expression" in g:
+            t.expr[f] = g["expression"].to_numpy()
+        for a in aus:
+            t.au[f, t.au_names.index(a)] = g[a].to_numpy()
+        built.append(t)
+    for t in built:
+        project.put_track(t)
+        result.tracks.append((t.video, t.name))
+    project.save()
+    progress(len(groups), len(groups), "")
+    return result
