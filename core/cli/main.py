@@ -1,0 +1,83 @@
+"""`affecttrace` command line: one subcommand module per engine action.
+
+Each module in COMMANDS has ``register(subparsers)`` that adds its parser and sets ``func``
+(a callable taking the parsed args and returning an exit code). The GUI's worker calls the same
+commands, so every engine action is reachable here.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# Order is the order of `affecttrace --help`. Add a module here to add a command.
+COMMANDS: tuple[str, ...] = (
+    "core.cli.store_cmds",  # project new|add-video|relocate|check|save
+    "core.cli.media_cmds",  # info, frame
+    "core.cli.demo_cmd",  # demo
+    "core.cli.faces_cmd",  # faces
+    "core.cli.train_cmd",  # train
+    "core.cli.predict_cmd",  # predict
+    "core.cli.models_cmd",  # models
+    "core.cli.interchange_cmds",  # import-affwild2, export-affwild2, import-csv, export-csv
+    "core.cli.evaluate_cmd",  # evaluate
+    "core.cli.agreement_cmds",  # agreement, fuse
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="affecttrace",
+        description="AffectTrace: annotate valence-arousal, expressions and action units; "
+        "train and run multi-task affect models.",
+    )
+    parser.add_argument("--version", action="version", version=f"affecttrace {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("affecttrace")
+    except Exception:
+        return "dev"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ..errors import AffectTraceError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except AffectTraceError as e:
+        print(f"affecttrace {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
+        print(f"affecttrace {args.command}: error: {e.filename}: {e.strerror}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        print(f"affecttrace {args.command}: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"affecttrace {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug: still one line unless asked for the traceback
+        if os.environ.get("AFFECTTRACE_DEBUG"):
+            raise
+        print(f"affecttrace {args.command}: internal error: {type(e).__name__}: {e} "
+              "(set AFFECTTRACE_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

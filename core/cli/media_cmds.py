@@ -1,0 +1,91 @@
+"""`affecttrace info PATH` and `affecttrace frame MEDIA INDEX -o OUT.png`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import AffectTraceError, MediaError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("info", help="describe a project or a media file",
+                              description="Describe a project (folder or project.json) or a media file: "
+                              "frame rate, frames that decode, size, duration, audio.")
+    p.add_argument("path", type=Path, help="media file, project folder or project.json")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=run_info)
+
+    p = subparsers.add_parser("frame", help="write one exact video frame as a PNG",
+                              description="Write frame INDEX (0-based, presentation order) of MEDIA as a "
+                              "lossless PNG.")
+    p.add_argument("media", type=Path, help="video file")
+    p.add_argument("index", type=int, help="frame index, 0-based")
+    p.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
+    p.set_defaults(func=run_frame)
+
+
+def _is_project(path: Path) -> bool:
+    return path.name == "project.json" or (path.is_dir() and (path / "project.json").exists())
+
+
+def describe_media(path: Path) -> dict[str, Any]:
+    from ..media import probe
+
+    return probe(path).to_dict()
+
+
+def run_info(args: argparse.Namespace) -> int:
+    path: Path = args.path
+    if _is_project(path):
+        from ..project import describe  # written beside this module; imported only when needed
+
+        data = describe(path)
+    elif path.is_dir():
+        raise MediaError("is a folder without project.json (neither a project nor a media file)", path)
+    else:
+        data = describe_media(path)
+    if args.json:
+        json.dump(data, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        _print_text(data)
+    return 0
+
+
+def _print_text(data: dict[str, Any], indent: str = "") -> None:
+    width = max((len(str(k)) for k in data), default=0)
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            print(f"{indent}{key}:")
+            _print_text(value, indent + "  ")
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            print(f"{indent}{key}:")
+            for item in value:
+                print(f"{indent}  -")
+                _print_text(item, indent + "    ")
+        elif isinstance(value, float):
+            print(f"{indent}{str(key).ljust(width)}  {value:.3f}")
+        else:
+            print(f"{indent}{str(key).ljust(width)}  {value}")
+
+
+def run_frame(args: argparse.Namespace) -> int:
+    import cv2
+
+    from ..media import MediaReader
+
+    out: Path = args.output
+    if out.suffix.lower() != ".png":
+        raise AffectTraceError("output must be a .png file (lossless)", out)
+    if not out.parent.is_dir():
+        raise AffectTraceError("output folder does not exist", out.parent)
+    with MediaReader(args.media, cache_frames=1, readahead=False) as reader:
+        rgb = reader.frame(args.index)
+    ok = cv2.imwrite(str(out), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:
+        raise AffectTraceError("could not write the PNG", out)
+    print(f"{out}: frame {args.index} of {args.media.name} ({rgb.shape[1]}x{rgb.shape[0]})")
+    return 0
