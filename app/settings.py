@@ -1,0 +1,91 @@
+"""Per-user settings (QSettings): window geometry and docks, recent projects, annotator, theme, options."""
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+
+ORG = "AffectTrace"
+APP = "AffectTrace"
+MAX_RECENT = 10
+
+
+def default_annotator() -> str:
+    """The OS user name: the identity used when nobody is asked (tests, --screenshot)."""
+    try:
+        return getpass.getuser() or "annotator"
+    except Exception:
+        return "annotator"
+
+
+def data_dir() -> Path:
+    """Per-user data folder (the demo project lives in ``data_dir()/demo``)."""
+    loc = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)
+    return Path(loc) if loc else Path.home() / ".local" / "share" / APP
+
+
+class Settings:
+    """Typed access to the values the app remembers between runs."""
+
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        self.q = qsettings or QSettings(ORG, APP)
+
+    # --- identity and appearance ---
+    @property
+    def annotator(self) -> str:
+        return str(self.q.value("annotator", "") or "")
+
+    @annotator.setter
+    def annotator(self, name: str) -> None:
+        self.q.setValue("annotator", name)
+
+    @property
+    def theme(self) -> str:
+        return str(self.q.value("theme", "light") or "light")
+
+    @theme.setter
+    def theme(self, name: str) -> None:
+        self.q.setValue("theme", name)
+
+    # --- recent projects ---
+    def recent_projects(self) -> list[str]:
+        v = self.q.value("recent", [])
+        items = [v] if isinstance(v, str) else list(v or [])
+        return [s for s in items if s]
+
+    def add_recent(self, folder: str | Path) -> None:
+        s = str(Path(folder).resolve())
+        items = [x for x in self.recent_projects() if x != s]
+        self.q.setValue("recent", [s] + items[: MAX_RECENT - 1])
+
+    # --- window layout ---
+    def save_window(self, geometry: QByteArray, state: QByteArray) -> None:
+        self.q.setValue("window/geometry", geometry)
+        self.q.setValue("window/state", state)
+
+    def window_geometry(self) -> QByteArray | None:
+        v = self.q.value("window/geometry")
+        return v if isinstance(v, QByteArray) else None
+
+    def window_state(self) -> QByteArray | None:
+        v = self.q.value("window/state")
+        return v if isinstance(v, QByteArray) else None
+
+    # --- generic options (recording mode, gamepad calibration, ...) ---
+    def get(self, key: str, default=None, type_=None):
+        v = self.q.value(key, default)
+        if type_ is bool and isinstance(v, str):
+            return v.lower() in ("1", "true", "yes")
+        if type_ is not None and v is not None:
+            try:
+                return type_(v)
+            except (TypeError, ValueError):
+                return default
+        return v
+
+    def set(self, key: str, value) -> None:
+        self.q.setValue(key, value)
+
+    def sync(self) -> None:
+        self.q.sync()

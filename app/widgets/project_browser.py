@@ -1,0 +1,107 @@
+"""Project browser: videos with label coverage for the current annotator, missing media, annotators."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QHeaderView, QLabel, QListWidget, QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
+                               QWidget)
+
+from core.errors import AffectTraceError
+from core.labels import TASKS
+
+COLUMNS = ("Video", "Frames", "VA", "Expr", "AU", "Media")
+
+
+class ProjectBrowser(QWidget):
+    videoActivated = Signal(str)
+    relocateRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        self.title = QLabel("No project")
+        self.title.setWordWrap(True)
+        f = self.title.font()
+        f.setBold(True)
+        self.title.setFont(f)
+        lay.addWidget(self.title)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.Stretch)
+        for c in range(1, len(COLUMNS)):
+            self.tree.header().setSectionResizeMode(c, QHeaderView.ResizeToContents)
+        self.tree.itemActivated.connect(self._activated)
+        self.tree.itemDoubleClicked.connect(self._activated)
+        self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._menu)
+        lay.addWidget(self.tree, 3)
+        lay.addWidget(QLabel("Annotators"))
+        self.annotators = QListWidget()
+        self.annotators.setMaximumHeight(110)
+        lay.addWidget(self.annotators, 1)
+        self.note = QLabel("")
+        self.note.setObjectName("note")
+        self.note.setWordWrap(True)
+        lay.addWidget(self.note)
+        self.setMinimumWidth(260)
+
+    def populate(self, project, annotator: str, current: str | None) -> None:
+        """Refill from the project: coverage of ``annotator``'s own track per video and task."""
+        self.tree.clear()
+        self.annotators.clear()
+        if project is None:
+            self.title.setText("No project")
+            return
+        self.title.setText(f"{project.name}  ·  AU set {project.au_set.name} ({len(project.au_set)} AUs)")
+        missing = 0
+        for name, entry in project.videos.items():
+            cov = {t: None for t in TASKS}
+            if annotator and project.has_track(name, annotator):
+                try:
+                    cov = project.track(name, annotator).coverage()
+                except AffectTraceError:  # an unreadable track is reported where it is opened
+                    pass
+            is_missing = project.is_missing(name)
+            missing += is_missing
+            row = [name, str(entry.frame_count)] + ["—" if cov[t] is None else f"{100 * cov[t]:.0f}%" for t in TASKS]
+            row.append("missing: right-click to relocate" if is_missing else "ok")
+            it = QTreeWidgetItem(row)
+            it.setData(0, Qt.UserRole, name)
+            it.setToolTip(0, f"{entry.media}\n{entry.width}x{entry.height}, {entry.fps} fps, split {entry.split}")
+            for c in range(1, len(COLUMNS)):
+                it.setTextAlignment(c, Qt.AlignRight | Qt.AlignVCenter)
+            if is_missing:
+                it.setForeground(5, QBrush(QColor("#d32f2f")))
+                it.setToolTip(5, f"Media not found: {project.media_path(name)}")
+            if name == current:
+                f = it.font(0)
+                f.setBold(True)
+                it.setFont(0, f)
+            self.tree.addTopLevelItem(it)
+        for a in project.annotators:
+            self.annotators.addItem(f"{a}  (you)" if a == annotator else a)
+        ro = f"Read-only: held by {project.lock_holder}. " if getattr(project, "readonly", False) else ""
+        self.note.setText(ro + (f"{missing} video(s) with missing media." if missing else ""))
+
+    def _activated(self, item: QTreeWidgetItem, _col: int = 0) -> None:
+        self.videoActivated.emit(item.data(0, Qt.UserRole))
+
+    def _menu(self, pos) -> None:
+        item = self.tree.itemAt(pos)
+        if item is None:
+            return
+        name = item.data(0, Qt.UserRole)
+        m = QMenu(self)
+        m.addAction("Open", lambda: self.videoActivated.emit(name))
+        m.addAction("Relocate media…", lambda: self.relocateRequested.emit(name))
+        m.exec(self.tree.viewport().mapToGlobal(pos))
+
+    def select(self, name: str) -> None:
+        for i in range(self.tree.topLevelItemCount()):
+            it = self.tree.topLevelItem(i)
+            if it.data(0, Qt.UserRole) == name:
+                self.tree.setCurrentItem(it)

@@ -1,0 +1,73 @@
+"""Helpers shared by the GUI tests (tests/test_gui_*.py): a short demo project and a window on it."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+DEMO_SECONDS = 20.0
+_TEMPLATE: dict[str, Path] = {}
+
+
+def demo_copy(tmp_root: Path, dest: Path) -> Path:
+    """A fresh copy of a 20 s demo project (generated once per test session under ``tmp_root``)."""
+    from core.demo import create_demo
+
+    tpl = _TEMPLATE.get("demo")
+    if tpl is None or not tpl.exists():
+        tpl = tmp_root / "demo_template"
+        if not (tpl / "project.json").exists():
+            create_demo(tpl, duration_s=DEMO_SECONDS).close()
+        _TEMPLATE["demo"] = tpl
+    shutil.copytree(tpl, dest, ignore=shutil.ignore_patterns(".lock", "lock.json"))
+    return dest
+
+
+def make_window(qtbot, tmp_path: Path, folder: Path | None = None, annotator: str = "tester"):
+    """A MainWindow with its own settings file, not asking anything; opens ``folder`` when given."""
+    from PySide6.QtCore import QSettings
+
+    from app.main_window import MainWindow
+    from app.settings import Settings
+
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    if annotator:
+        settings.annotator = annotator
+    win = MainWindow(settings, interactive=False)
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    if folder is not None:
+        assert win.open_project(folder)
+        wait_frame(qtbot, win, 0)
+    return win
+
+
+def wait_frame(qtbot, win, i: int, timeout_ms: int = 15000) -> None:
+    qtbot.waitUntil(lambda: win.player.current == i, timeout=timeout_ms)
+
+
+def play_until(qtbot, win, stop: int, timeout_ms: int = 30000) -> None:
+    """Play and pause exactly when frame ``stop`` (or the first frame after it) is shown."""
+    p = win.player
+    prev = p.after_frame
+
+    def hook(i: int) -> None:
+        if prev is not None:
+            prev(i)
+        if i >= stop:
+            p.pause()
+
+    p.after_frame = hook
+    p.play()
+    qtbot.waitUntil(lambda: not p.playing, timeout=timeout_ms)
+    p.after_frame = prev
+
+
+def busy_wait(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
