@@ -1,0 +1,177 @@
+"""Read aligned face crops: our HDF5 face caches and Aff-Wild2 ``cropped_aligned/<video>/`` folders alike.
+
+HDF5 layout (``cache/faces/<video>.h5``): ``frames`` (m,) int32 frame indices with a face, ``crops``
+(m, 112, 112, 3) uint8 RGB, ``landmarks`` (m, 68, 2) f32, ``boxes`` (m, 4) f32 xyxy, ``scores`` (m,) f32,
+``no_face`` (j,) int32, ``other_frames``/``other_boxes``/``other_scores`` (faces seen besides the tracked
+one, at keyframes); attrs ``n_frames``, ``backend``, ``complete``, ``template``, ``next_frame``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import cv2
+import numpy as np
+
+from ..errors import AffectTraceError
+from .align import CROP_SIZE
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+class FaceCache:
+    """Aligned crops of one video, by frame index. ``path``: an .h5 face cache or a folder of
+    ``{i+1:05d}.jpg`` crops (Aff-Wild2 numbering; ``n_frames`` tells how many frames the video has,
+    else the last crop's frame + 1). Safe to pickle (DataLoader workers reopen the file)."""
+
+    def __init__(self, path: str | Path, n_frames: int | None = None) -> None:
+        self.path = Path(path)
+        self._h5: Any = None
+        self._files: dict[int, Path] = {}
+        self.is_folder = self.path.is_dir()
+        if self.is_folder:
+            self._open_folder(n_frames)
+        else:
+            self._open_h5(n_frames)
+        self._pos = {int(f): k for k, f in enumerate(self.frames)}
+
+    # --- opening -------------------------------------------------------------------------------
+    def _open_folder(self, n_frames: int | None) -> None:
+        files: dict[int, Path] = {}
+        for p in self.path.iterdir():
+            if p.suffix.lower() in IMAGE_SUFFIXES and p.stem.isdigit() and int(p.stem) >= 1:
+                files[int(p.stem) - 1] = p
+        self._files = files
+        self.frames = np.array(sorted(files), dtype=np.int32)
+        last = int(self.frames[-1]) + 1 if len(self.frames) else 0
+        self.n_frames = int(n_frames) if n_frames is not None else last
+        self.frames = self.frames[self.frames < self.n_frames]
+        present = np.zeros(self.n_frames, bool)
+        present[self.frames] = True
+        self.no_face = np.flatnonzero(~present).astype(np.int32)
+        self.backend = "cropped_aligned"
+        self.complete = True
+        self.attrs: dict[str, Any] = {}
+
+    def _open_h5(self, n_frames: int | None) -> None:
+        if not self.path.is_file():
+            raise AffectTraceError("face cache not found", self.path)
+        f = self._file()
+        if "frames" not in f or "crops" not in f:
+            raise AffectTraceError("not a face cache (no 'frames'/'crops' datasets)", self.path)
+        self.attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()}
+        self.frames = f["frames"][()].astype(np.int32)
+        self.no_face = f["no_face"][()].astype(np.int32) if "no_face" in f else np.zeros(0, np.int32)
+        self.n_frames = int(n_frames if n_frames is not None else self.attrs.get("n_frames", 0))
+        self.backend = str(self.attrs.get("backend", ""))
+        self.complete = bool(self.attrs.get("complete", False))
+        if not self.complete:  # a partly written cache: only rows before the last complete block count
+            done = int(self.attrs.get("next_frame", 0))
+            self.frames = self.frames[self.frames < done]
+            self.no_face = self.no_face[self.no_face < done]
+
+    def _file(self) -> Any:
+        if self._h5 is None:
+            import h5py
+
+            try:
+                self._h5 = h5py.File(self.path, "r")
+            except OSError as e:
+                raise AffectTraceError(f"unreadable face cache ({e})", self.path) from e
+        return self._h5
+
+    # --- queries --------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def has(self, i: int) -> bool:
+        return int(i) in self._pos
+
+    def position(self, i: int) -> int:
+        """Row of frame ``i`` in the crop arrays (KeyError when the frame has no face)."""
+        return self._pos[int(i)]
+
+    def crop(self, i: int) -> np.ndarray:
+        """(112, 112, 3) uint8 RGB crop of frame ``i``; KeyError when that frame has no face."""
+        k = self.position(i)
+        if self.is_folder:
+            return self._read_image(self._files[int(self.frames[k])])
+        return self._file()["crops"][k]
+
+    def crops(self, idx: Sequence[int] | np.ndarray) -> np.ndarray:
+        """(len(idx), 112, 112, 3) uint8 crops of the given frames (each must have a face)."""
+        idx = np.asarray(idx, dtype=np.int64).reshape(-1)
+        if len(idx) == 0:
+            return np.zeros((0, CROP_SIZE, CROP_SIZE, 3), np.uint8)
+        rows = np.array([self.position(i) for i in idx], dtype=np.int64)
+        if self.is_folder:
+            return np.stack([self._read_image(self._files[int(self.frames[r])]) for r in rows])
+        uniq, inverse = np.unique(rows, return_inverse=True)  # h5py wants increasing indices
+        return self._file()["crops"][uniq][inverse]
+
+    def all_crops(self) -> np.ndarray:
+        """Every crop in row order (matching ``frames``), read in one go."""
+        if self.is_folder:
+            return self.crops(self.frames)
+        return self._file()["crops"][: len(self.frames)]
+
+    def _array(self, name: str) -> np.ndarray | None:
+        if self.is_folder or name not in self._file():
+            return None
+        return self._file()[name][: len(self.frames)]
+
+    @property
+    def landmarks(self) -> np.ndarray | None:
+        """(m, 68, 2) landmarks in frame pixels, None for crop folders."""
+        return self._array("landmarks")
+
+    @property
+    def boxes(self) -> np.ndarray | None:
+        return self._array("boxes")
+
+    @property
+    def scores(self) -> np.ndarray | None:
+        return self._array("scores")
+
+    def others(self) -> tuple[np.ndarray, np.ndarray]:
+        """Faces seen besides the tracked one: (frames (r,), boxes (r, 4))."""
+        if self.is_folder or "other_frames" not in self._file():
+            return np.zeros(0, np.int32), np.zeros((0, 4), np.float32)
+        f = self._file()
+        return f["other_frames"][()], f["other_boxes"][()]
+
+    def _read_image(self, path: Path) -> np.ndarray:
+        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if img is None:
+            raise AffectTraceError("unreadable face crop", path)
+        if img.shape[:2] != (CROP_SIZE, CROP_SIZE):
+            img = cv2.resize(img, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+    # --- lifetime -------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._h5 is not None:
+            self._h5.close()
+            self._h5 = None
+
+    def __enter__(self) -> "FaceCache":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_h5"] = None
+        return state
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON-able summary the ``faces`` command prints."""
+        return {
+            "cache": str(self.path),
+            "backend": self.backend,
+            "complete": self.complete,
+            "frames": self.n_frames,
+            "frames_with_face": int(len(self.frames)),
+            "frames_without_face": [int(i) for i in self.no_face],
+        }
