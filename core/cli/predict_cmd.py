@@ -1,0 +1,148 @@
+"""`affecttrace predict PROJECT|MEDIA --checkpoint C`: pre-annotate with a trained model.
+
+For a project: model tracks (VA, EXPR probabilities and labels, AU probabilities and labels) on every video
+with a face cache, saved into the project with their provenance. For a media file: faces are found first
+(like `affecttrace faces`), and the predictions are written as a CSV table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("predict", help="run a trained model over a project or a video -> model tracks",
+                       description="Run a checkpoint (best.pt/last.pt, or a run id under PROJECT/models) over "
+                       "face caches in batches. Frames without a face stay unlabelled.")
+    p.add_argument("target", metavar="PROJECT|MEDIA")
+    p.add_argument("--checkpoint", required=True, metavar="C",
+                   help="checkpoint file, run folder, or run id under PROJECT/models (its best.pt)")
+    p.add_argument("--video", action="append", metavar="V", help="only this project video (repeatable)")
+    p.add_argument("--track-name", default=None, metavar="N", help="name of the model track (default model-<run>)")
+    p.add_argument("--smooth", type=int, default=0, metavar="S", help="centred moving average over S frames")
+    p.add_argument("--threshold", type=float, default=None, help="AU probability threshold (default: the run's)")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--evaluate", default=None, metavar="REF",
+                   help="project: score the model track against this human or fused track (ABAW)")
+    p.add_argument("--abaw", type=int, choices=(2020, 2022), default=2022)
+    p.add_argument("--backend", default="auto", help="MEDIA: face backend (auto, fan, dlib)")
+    p.add_argument("-o", "--output", default=None, metavar="CSV", help="MEDIA: CSV to write (default MEDIA.csv)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(func=run)
+
+
+def resolve_checkpoint(spec: str, project_folder: Path | None) -> Path:
+    from ..errors import CheckpointError
+
+    path = Path(spec)
+    candidates = [path, path / "best.pt", path / "last.pt"]
+    if project_folder is not None:
+        run = Path(project_folder) / "models" / spec
+        candidates += [run / "best.pt", run / "last.pt"]
+    for c in candidates:
+        if c.is_file():
+            return c
+    raise CheckpointError("no checkpoint there (a .pt file, a run folder, or a run id under PROJECT/models)", path)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import AffectTraceError
+
+    target = Path(args.target)
+    if target.is_dir() or target.name == "project.json":
+        return _project(args, target)
+    if not target.exists():
+        raise AffectTraceError("no such file or project folder", target)
+    if args.video or args.evaluate:
+        raise AffectTraceError("--video and --evaluate work on projects, not on a media file", target)
+    return _media(args, target)
+
+
+def _project(args: argparse.Namespace, target: Path) -> int:
+    from ..nn.predictor import evaluate_model_tracks, predict_project, predicted
+    from ..progress import bar
+    from ..project import open_project
+
+    project = open_project(target)
+    try:
+        if project.readonly:
+            from ..errors import ProjectLockedError
+
+            raise ProjectLockedError(f"project is open for writing elsewhere ({project.lock_holder})", target)
+        ckpt = resolve_checkpoint(args.checkpoint, project.folder)
+        tracks = predict_project(project, ckpt, args.video, args.track_name, args.smooth, args.threshold,
+                                 args.device, args.batch_size, progress_for=lambda v: bar(f"predict {v}"))
+        name = next(iter(tracks.values())).name
+        out: dict[str, Any] = {"checkpoint": str(ckpt), "track": name,
+                               "videos": {v: {"frames": t.n_frames, "frames_predicted": int(predicted(t).sum())}
+                                          for v, t in tracks.items()},
+                               "source": next(iter(tracks.values())).source.to_dict()}
+        if args.evaluate:
+            tasks = tuple(next(iter(tracks.values())).source.recipe.get("tasks", ()))
+            res = evaluate_model_tracks(project, name, args.evaluate, tasks, list(tracks), args.abaw)
+            out["evaluation"] = {"reference": args.evaluate, **res}
+    finally:
+        project.close()
+    if args.json:
+        print(json.dumps(out, indent=2, default=float))
+        return 0
+    for v, info in out["videos"].items():
+        print(f"{v}: {info['frames_predicted']}/{info['frames']} frames predicted -> track {name!r}")
+    for task, res in out.get("evaluation", {}).items():
+        if task == "reference":
+            continue
+        o = res["overall"]
+        print(f"{task} vs {args.evaluate}: score {o['score']:.4f} over {o['frames']} frames")
+    return 0
+
+
+def _media(args: argparse.Namespace, media: Path) -> int:
+    import shutil
+
+    from ..faces.backends import make_backend
+    from ..faces.pipeline import default_media_cache, process_video
+    from ..interchange.csvio import track_frame
+    from ..labels import AUSet
+    from ..nn.predictor import Predictor, predicted
+    from ..progress import bar
+    from ..project import Project
+
+    ckpt = resolve_checkpoint(args.checkpoint, None)
+    pred = Predictor(ckpt, args.device, args.batch_size)
+    cache = default_media_cache(media)
+    process_video(media, cache, make_backend(args.backend), progress=bar("faces"))
+    with tempfile.TemporaryDirectory(prefix="affecttrace-predict-") as tmp:
+        project = Project.create(Path(tmp) / "p", au_set=AUSet("custom", pred.aus))
+        try:
+            entry = project.add_video(media.resolve(), name=media.stem)
+            faces = project.cache_dir("faces") / f"{entry.name}.h5"
+            faces.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(cache, faces)
+            raw = pred.outputs(project, entry.name, bar(f"predict {entry.name}"))
+            track = pred.to_track(project, entry.name, raw, args.track_name or f"model-{pred.run_id}",
+                                  args.smooth, args.threshold)
+            from fractions import Fraction
+
+            table = track_frame(track, Fraction(entry.fps))
+        finally:
+            project.close()
+    for j, e in enumerate(pred.expressions):
+        if track.expr_prob is not None:
+            table[f"p_{e}"] = track.expr_prob[:, j]
+    if track.au_prob is not None:
+        for j, a in enumerate(track.au_names):
+            table[f"p_{a}"] = track.au_prob[:, j]
+    out = Path(args.output) if args.output else media.with_suffix(".csv")
+    table.to_csv(out, index=False)
+    done = int(predicted(track).sum())
+    if args.json:
+        print(json.dumps({"media": str(media), "csv": str(out), "frames": track.n_frames,
+                          "frames_predicted": done, "source": track.source.to_dict()}, indent=2))
+    else:
+        print(f"{media}: {done}/{track.n_frames} frames predicted -> {out}", file=sys.stdout)
+    return 0

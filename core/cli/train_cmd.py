@@ -1,0 +1,147 @@
+"""`affecttrace train PROJECT --preset P`: train a multi-task model on a project's face caches and labels.
+
+Runs as one process, or under ``torchrun --nproc_per_node N -m core.cli train ...`` as a DDP run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from typing import Any
+
+from ..labels import TASKS
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("train", help="train a multi-task model (VA, EXPR, AU) on a project",
+                       description="Train a model preset on a project's face caches (`affecttrace faces`) with "
+                       "labels from one track. The run goes to PROJECT/models/<run_id>/: config.toml, best.pt, "
+                       "last.pt, history.csv, summary.json. Under torchrun it runs data-parallel.")
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument("--preset", default=None, help="model preset (`affecttrace models`; default mt-tiny)")
+    p.add_argument("--tasks", default=None, help=f"comma list of {','.join(TASKS)} (default all)")
+    p.add_argument("--label-track", default=None, metavar="T",
+                   help="track with the labels (default: the fused track, or the only annotator)")
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None, metavar="B")
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--optimizer", choices=("adamw", "sgd"), default=None)
+    p.add_argument("--schedule", choices=("cosine", "step", "constant"), default=None)
+    p.add_argument("--warmup-steps", type=int, default=None)
+    p.add_argument("--weight-decay", type=float, default=None)
+    p.add_argument("--grad-clip", type=float, default=None, help="max gradient norm (0: off)")
+    p.add_argument("--task-weights", default=None, metavar="W", help="e.g. va=1,expr=0.5,au=1")
+    p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto)")
+    p.add_argument("--amp", choices=("auto", "bf16", "fp16", "none"), default=None,
+                   help="mixed precision (default auto: bf16 on CUDA, none on CPU)")
+    p.add_argument("--no-channels-last", action="store_true", help="CUDA: keep NCHW memory layout")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--workers", type=int, default=None, help="data loader processes (default 0)")
+    p.add_argument("--early-stopping", type=int, default=None, metavar="N",
+                   help="stop after N epochs without a better validation score")
+    p.add_argument("--max-steps", type=int, default=None, metavar="N", help="at most N steps per epoch")
+    p.add_argument("--pretrained", default=None, metavar="FILE",
+                   help="local backbone weights (torchvision ResNet/VGG or VGG-FACE state dict)")
+    p.add_argument("--no-augment", action="store_true", help="no flip/crop/colour augmentation")
+    p.add_argument("--train-split", default=None)
+    p.add_argument("--val-split", default=None)
+    p.add_argument("--arc-s", type=float, default=None, help="ArcFace scale s (default 64)")
+    p.add_argument("--arc-m", type=float, default=None, help="ArcFace margin m in radians (default 0.5)")
+    p.add_argument("--abaw", type=int, choices=(2020, 2022), default=None, help="validation score protocol")
+    p.add_argument("--config", default=None, metavar="TOML", help="start from a saved config.toml")
+    p.add_argument("--run-id", default=None, help="name of the run folder (default preset-date-time)")
+    p.add_argument("--resume", default=None, metavar="RUN", help="continue a run (id under models/ or folder)")
+    p.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    p.set_defaults(func=run)
+
+
+_MAP = {"preset": "preset", "tasks": "tasks", "label_track": "label_track", "epochs": "epochs",
+        "batch_size": "batch_size", "lr": "lr", "optimizer": "optimizer", "schedule": "schedule",
+        "warmup_steps": "warmup_steps", "weight_decay": "weight_decay", "grad_clip": "grad_clip",
+        "device": "device", "amp": "amp", "seed": "seed", "workers": "num_workers",
+        "early_stopping": "early_stopping", "max_steps": "max_steps_per_epoch", "pretrained": "pretrained",
+        "train_split": "train_split", "val_split": "val_split", "arc_s": "arc_s", "arc_m": "arc_m",
+        "abaw": "abaw", "run_id": "run_id"}
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    from ..errors import AffectTraceError
+
+    out = {field: getattr(args, opt) for opt, field in _MAP.items() if getattr(args, opt) is not None}
+    if args.no_channels_last:
+        out["channels_last"] = False
+    if args.no_augment:
+        out["augment"] = False
+    if args.task_weights:
+        try:
+            out["task_weights"] = {k.strip(): float(v) for k, v in
+                                   (part.split("=") for part in args.task_weights.split(","))}
+        except ValueError:
+            raise AffectTraceError(f"--task-weights wants task=weight pairs, got {args.task_weights!r}") from None
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import AffectTraceError
+    from ..nn import ddp
+    from ..nn.config import TrainConfig
+    from ..nn.run import train_project
+    from ..nn.trainevents import progress_listener
+    from ..progress import CancelToken, bar
+    from ..project import open_project
+
+    settings = _settings(args)
+    main_rank = ddp.env_info().main
+    if args.resume:
+        cfg = None
+        overrides = {k: v for k, v in settings.items() if k in ("epochs", "device", "amp", "num_workers")}
+        ignored = sorted(set(settings) - set(overrides))
+        if ignored:
+            raise AffectTraceError(f"--resume keeps the run's settings; only --epochs, --device, --amp and "
+                                   f"--workers may change (got {', '.join(ignored)})")
+    else:
+        base = TrainConfig.load(args.config).to_dict() if args.config else {}
+        base.update(settings)
+        cfg = TrainConfig.from_dict(base)
+        overrides = None
+    cancel = CancelToken()
+
+    def on_sigint(signum: int, frame: Any) -> None:  # first Ctrl-C: stop after this step, keep last.pt
+        cancel.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    listener = progress_listener(bar("train")) if main_rank else None
+
+    def on_event(ev: Any) -> None:
+        if listener is not None:
+            listener(ev)
+        if main_rank and ev.kind == "start":
+            print(ev.message, file=sys.stderr)
+        if main_rank and ev.kind == "epoch" and not args.json:
+            print(f"epoch {ev.epoch}/{ev.epochs}: " + ", ".join(f"{k} {v:.4f}" for k, v in ev.metrics.items())
+                  + (" (best)" if ev.message else ""), file=sys.stderr)
+
+    project = open_project(args.project, readonly=True)
+    notes: list[str] = []
+    try:
+        result = train_project(project, cfg if cfg is not None else TrainConfig(), on_event, cancel,
+                               args.resume, overrides, notes)
+    finally:
+        project.close()
+        signal.signal(signal.SIGINT, previous)
+    if not main_rank:
+        return 0 if result.status != "diverged" else 1
+    for n in notes:
+        print(f"note: {n}", file=sys.stderr)
+    if result.status == "diverged":
+        raise AffectTraceError(result.message, result.run_dir)
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        best = summary.get("best_metrics") or {}
+        scores = ", ".join(f"{k} {v:.4f}" for k, v in best.items() if k.startswith("val_") and v == v)
+        print(f"{result.status}: {result.message}; run {result.run_dir}" + (f"; best {scores}" if scores else ""))
+    return 130 if result.status == "cancelled" else 0

@@ -1,0 +1,139 @@
+"""Checkpoints: model weights plus config, label spaces, metrics and preset, all plain types and tensors
+so they load with ``torch.load(weights_only=True)``."""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import CheckpointError
+from .config import TrainConfig
+from .presets import build_model, get_preset
+
+FORMAT = "affecttrace-checkpoint"
+VERSION = 1
+
+
+@dataclass
+class LabelSpaces:
+    expressions: tuple[str, ...]
+    aus: tuple[str, ...]
+    au_set: str = "custom"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"expressions": list(self.expressions), "aus": list(self.aus), "au_set": self.au_set}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "LabelSpaces":
+        return cls(tuple(d["expressions"]), tuple(d["aus"]), str(d.get("au_set", "custom")))
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, config: TrainConfig, labels: LabelSpaces,
+                    epoch: int, step: int, metrics: dict[str, Any] | None = None,
+                    training_state: dict[str, Any] | None = None) -> Path:
+    """Write atomically (temp file + rename): a crash mid-write never leaves a half checkpoint."""
+    path = Path(path)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    obj = {"format": FORMAT, "version": VERSION, "preset": config.preset, "config": config.to_dict(),
+           "labels": labels.to_dict(), "epoch": int(epoch), "step": int(step),
+           "metrics": _plain(metrics or {}), "model": state}
+    if training_state:
+        obj["training"] = training_state
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        torch.save(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+    return path
+
+
+def _plain(obj: Any) -> Any:
+    """Numbers, strings, lists and dicts only (numpy scalars -> float), as weights_only loading needs."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, (bool, int, str)) or obj is None:
+        return obj
+    try:
+        return float(obj)
+    except (TypeError, ValueError):
+        return str(obj)
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError("checkpoint not found", path)
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise CheckpointError(f"not a readable checkpoint ({type(e).__name__}: {e})", path) from None
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        raise CheckpointError("not an AffectTrace checkpoint (for backbone weights use --pretrained)", path)
+    if int(obj.get("version", 0)) > VERSION:
+        raise CheckpointError(f"checkpoint format {obj['version']} is newer than this AffectTrace ({VERSION})", path)
+    return obj
+
+
+def check_compatible(ckpt: dict[str, Any], path: str | Path, preset: str | None = None,
+                     labels: LabelSpaces | None = None) -> None:
+    """Refuse a checkpoint of another architecture or label set, saying which and how they differ."""
+    if preset is not None and ckpt["preset"] != preset:
+        raise CheckpointError(f"checkpoint is for preset {ckpt['preset']!r}, not {preset!r}", path)
+    if labels is not None:
+        have = LabelSpaces.from_dict(ckpt["labels"])
+        if have.expressions != labels.expressions:
+            raise CheckpointError(f"checkpoint predicts {len(have.expressions)} expressions "
+                                  f"({', '.join(have.expressions)}), the project uses {len(labels.expressions)} "
+                                  f"({', '.join(labels.expressions)})", path)
+        if have.aus != labels.aus:
+            raise CheckpointError(f"checkpoint predicts AUs {', '.join(have.aus)}, the project uses "
+                                  f"{', '.join(labels.aus)}", path)
+
+
+def model_from_checkpoint(path: str | Path, preset: str | None = None, labels: LabelSpaces | None = None,
+                          device: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the network a checkpoint was trained as and load its weights (in eval mode)."""
+    ckpt = read_checkpoint(path)
+    check_compatible(ckpt, path, preset, labels)
+    get_preset(ckpt["preset"])
+    cfg = ckpt["config"]
+    ls = LabelSpaces.from_dict(ckpt["labels"])
+    model = build_model(ckpt["preset"], len(ls.expressions), len(ls.aus), cfg.get("arc_s", 64.0),
+                        cfg.get("arc_m", 0.5))
+    load_weights(model, ckpt["model"], path)
+    return model.to(device).eval(), ckpt
+
+
+def load_weights(model: nn.Module, state: dict[str, torch.Tensor], path: str | Path) -> None:
+    """Strict load that turns PyTorch's long mismatch dump into one line."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [k for k in own if k in state and tuple(own[k].shape) != tuple(state[k].shape)]
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing (e.g. {missing[0]})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
+        if shapes:
+            parts.append(f"{len(shapes)} of another shape (e.g. {shapes[0]})")
+        raise CheckpointError("weights do not fit this architecture: " + ", ".join(parts), path)
+    model.load_state_dict(state)
+
+
+def checkpoint_hash(path: str | Path) -> str:
+    """First 16 hex digits of the file's SHA-256: the provenance recorded on model tracks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]

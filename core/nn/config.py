@@ -1,0 +1,88 @@
+"""Training configuration: one dataclass, saved as ``config.toml`` beside each run."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from ..errors import AffectTraceError
+from ..labels import TASKS
+
+
+@dataclass
+class TrainConfig:
+    preset: str = "mt-tiny"
+    tasks: list[str] = field(default_factory=lambda: list(TASKS))
+    label_track: str = ""  # '' = the fused track when there is one, else the single human track
+    train_split: str = "train"
+    val_split: str = "val"
+    epochs: int = 10
+    batch_size: int = 32
+    max_steps_per_epoch: int = 0  # 0 = the whole training set each epoch
+    optimizer: str = "adamw"  # adamw | sgd
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    momentum: float = 0.9  # sgd only
+    schedule: str = "cosine"  # cosine | step | constant
+    warmup_steps: int = 0
+    step_epochs: int = 5  # step schedule: multiply by gamma every step_epochs
+    gamma: float = 0.1
+    grad_clip: float = 5.0  # max gradient norm; 0 = off
+    amp: str = "auto"  # auto (bf16 on CUDA, none on CPU) | bf16 | fp16 | none
+    channels_last: bool = True  # CUDA only
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    seed: int = 0
+    task_weights: dict[str, float] = field(default_factory=lambda: {t: 1.0 for t in TASKS})
+    label_smoothing: float = 0.0
+    au_balance: bool = True  # weight positive AU labels by sqrt(negatives / positives) of the training set
+    arc_s: float = 64.0
+    arc_m: float = 0.5
+    pretrained: str = ""  # local weights file for the backbone
+    augment: bool = True
+    num_workers: int = 0
+    early_stopping: int = 0  # stop after this many epochs without a better validation score; 0 = off
+    abaw: int = 2022
+    au_threshold: float = 0.5
+    run_id: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.tasks, str):
+            self.tasks = [t.strip() for t in self.tasks.split(",") if t.strip()]
+        bad = [t for t in self.tasks if t not in TASKS]
+        if bad or not self.tasks:
+            raise AffectTraceError(f"tasks must be a non-empty subset of {','.join(TASKS)}, got {self.tasks}")
+        checks = {"optimizer": ("adamw", "sgd"), "schedule": ("cosine", "step", "constant"),
+                  "amp": ("auto", "bf16", "fp16", "none")}
+        for name, allowed in checks.items():
+            if getattr(self, name) not in allowed:
+                raise AffectTraceError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise AffectTraceError("epochs and batch size must be at least 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise AffectTraceError(f"unknown training settings: {', '.join(unknown)}")
+        return cls(**d)
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        tmp = path.with_suffix(".toml.tmp")
+        tmp.write_bytes(tomli_w.dumps(self.to_dict()).encode())
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrainConfig":
+        path = Path(path)
+        try:
+            return cls.from_dict(tomllib.loads(path.read_text()))
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise AffectTraceError(f"cannot read training config: {e}", path) from None
