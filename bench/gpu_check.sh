@@ -13,7 +13,7 @@ mkdir -p "$OUTDIR"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 FAILED=0
-step() { echo "== $1"; shift; if ! "$@"; then echo "!! FAILED: $*"; FAILED=1; fi; }
+step() { echo "== $1" >&2; shift; if ! "$@"; then echo "!! FAILED: $*" >&2; FAILED=1; fi; }
 
 $PY - <<'PYEOF' > "$OUTDIR/env.json" || FAILED=1
 import json, torch

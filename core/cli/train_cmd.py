@@ -37,7 +37,7 @@ def register(sub: Any) -> None:
                    help="mixed precision (default auto: bf16 on CUDA, none on CPU)")
     p.add_argument("--no-channels-last", action="store_true", help="CUDA: keep NCHW memory layout")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--workers", type=int, default=None, help="data loader processes (default 0)")
+    p.add_argument("--workers", type=int, default=None, help="data loader processes (default: one per spare core on CUDA, 0 on the CPU)")
     p.add_argument("--early-stopping", type=int, default=None, metavar="N",
                    help="stop after N epochs without a better validation score")
     p.add_argument("--max-steps", type=int, default=None, metavar="N", help="at most N steps per epoch")

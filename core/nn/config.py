@@ -42,7 +42,7 @@ class TrainConfig:
     arc_m: float = 0.5
     pretrained: str = ""  # local weights file for the backbone
     augment: bool = True
-    num_workers: int = 0
+    num_workers: int = -1  # -1: automatic (worker processes on CUDA, none on the CPU)
     early_stopping: int = 0  # stop after this many epochs without a better validation score; 0 = off
     abaw: int = 2022
     au_threshold: float = 0.5

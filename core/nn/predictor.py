@@ -10,6 +10,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from ..data.loader import collate_batch
 from ..errors import AffectTraceError
 from ..labels import AU_MISSING, EXPR_MISSING, EXPRESSIONS, TASKS
 from ..progress import CancelToken, Progress, no_progress
@@ -88,7 +89,8 @@ class Predictor:
         try:
             if ds.skipped:
                 raise AffectTraceError(f"video {video!r}: {ds.skipped.get(video, 'no face cache')}", project.folder)
-            loader = DataLoader(ds, batch_size=max(1, self.batch_size // self.preset.window), shuffle=False)
+            loader = DataLoader(ds, batch_size=max(1, self.batch_size // self.preset.window), shuffle=False,
+                                collate_fn=collate_batch)
             done = 0
             with torch.no_grad():
                 for batch in loader:

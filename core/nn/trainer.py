@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 
+from ..data.loader import collate_batch, default_workers
 from ..errors import AffectTraceError
 from ..events import Signal
 from ..progress import CancelToken
@@ -178,8 +179,9 @@ class Trainer:
         self.sampler = DistributedSampler(self.train_set, num_replicas=d.world, rank=d.rank, shuffle=True,
                                           seed=cfg.seed)
         shard = len(self.sampler)
-        kw: dict[str, Any] = {"num_workers": cfg.num_workers, "pin_memory": self.cuda,
-                              "persistent_workers": cfg.num_workers > 0}
+        workers = cfg.num_workers if cfg.num_workers >= 0 else (default_workers() if self.cuda else 0)
+        kw: dict[str, Any] = {"num_workers": workers, "pin_memory": self.cuda,
+                              "persistent_workers": workers > 0, "collate_fn": collate_batch}
         self.train_loader = DataLoader(self.train_set, batch_size=cfg.batch_size, sampler=self.sampler,
                                        drop_last=shard > cfg.batch_size, **kw)
         self.val_loader = None
