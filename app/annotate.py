@@ -177,24 +177,23 @@ class AnnotationController(QObject):
 
     def fill_expr(self, cls: int) -> bool:
         """Fill the in/out range with an expression (EXPR_MISSING clears it): one undo step."""
-        r = self.marked_range()
-        if r is None:
-            self.message.emit("Mark in (I) and out (O) first")
-            return False
-        if not self.session.can_edit():
-            self._refuse()
-            return False
-        return self.session.push(self._expr_edits(r[0], r[1] - r[0], cls))
+        r = self._editable_range()
+        return r is not None and self.session.push(self._expr_edits(r[0], r[1] - r[0], cls))
 
     def fill_au(self, k: int, value: int = 1) -> bool:
+        r = self._editable_range()
+        return r is not None and self.session.push(self._au_edits(r[0], r[1], k, value))
+
+    def _editable_range(self) -> tuple[int, int] | None:
+        """The in/out range when one is marked and the project can be edited; else says why."""
         r = self.marked_range()
         if r is None:
             self.message.emit("Mark in (I) and out (O) first")
-            return False
+            return None
         if not self.session.can_edit():
             self._refuse()
-            return False
-        return self.session.push(self._au_edits(r[0], r[1], k, value))
+            return None
+        return r
 
     def clear_range(self, task: str) -> bool:
         r = self.marked_range()

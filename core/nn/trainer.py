@@ -295,7 +295,7 @@ class Trainer:
         bad = [k for k, v in parts.items() if not bool(torch.isfinite(v))] or ["total"]
         last = self.run_dir / LAST
         kept = f"last good checkpoint kept: {last}" if last.exists() else "no checkpoint was written yet"
-        return (f"loss became {float(total)} at epoch {epoch} step {i + 1} ({', '.join(bad)} loss): training "
+        return (f"loss became {float(total.detach())} at epoch {epoch} step {i + 1} ({', '.join(bad)} loss): training "
                 f"stopped; {kept}. Try a lower learning rate (--lr) or --amp none")
 
     def _end_epoch(self, epoch: int) -> bool:
