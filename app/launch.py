@@ -146,6 +146,7 @@ def _screenshot(win, out: Path, timeout_s: float = 20.0) -> bool:
         win.annot.set_in(max(0, target - int(2 * float(player.fps))))
         win.annot.set_out(min(player.n_frames - 1, target + int(2 * float(player.fps))))
         win.compute_agreement()
+        wait(lambda: not win.agreement_runner.busy, timeout_s)
     win.timeline.flush()
     for _ in range(5):
         app.processEvents()

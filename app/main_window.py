@@ -17,6 +17,7 @@ from core.tracks import TrackKind
 
 from . import dialogs, layout
 from .actions import build_menus
+from .agreement_runner import AgreementRunner
 from .annotate import AnnotationController, frame_labels
 from .input.gamepad import GamepadConfig, GamepadInput
 from .key_filter import HoldKeyFilter
@@ -28,7 +29,7 @@ from .session import Session
 from .settings import Settings, default_annotator
 from .themes import apply_theme, theme
 from .video_loader import VideoExtrasLoader
-from .widgets.agreement_panel import agreement_tables, fused_track
+from .widgets.agreement_panel import fused_track
 from .widgets.joystick import JoystickField
 from .widgets.transport import fmt_time
 
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self.au_panel.intensityChanged.connect(lambda v: setattr(a, "au_intensity", v))
         self.browser.videoActivated.connect(self.show_video)
         self.browser.relocateRequested.connect(self.relocate)
+        self.agreement_runner = AgreementRunner(self.session, self.agreement, self)
         self.agreement.computeRequested.connect(self.compute_agreement)
         self.agreement.showFusedChanged.connect(self.show_fused)
         self.agreement.saveFusedRequested.connect(self.save_fused)
@@ -215,6 +217,8 @@ class MainWindow(QMainWindow):
         self.annot.clear_marks()
         self.fused = None
         self.agreement.show_fused.setChecked(False)
+        self.agreement_runner.cancel()
+        self.agreement.show_result(None, "Press Compute for this video.")
         s.set_video(name)
         self.settings.set(f"last_video/{p.folder}", name)
         e = p.videos[name]
@@ -429,18 +433,8 @@ class MainWindow(QMainWindow):
             self.player.seek(i)
 
     def compute_agreement(self) -> None:
-        tracks = [t for t in self.session.human_tracks() if t.coverage()[self.agreement.choice()[0]] > 0]
-        if len(tracks) < 2:
-            return self.agreement.show_result(None, "Needs two or more annotators with labels on this video.")
-        task, col = self.agreement.choice()
-        QApplication.setOverrideCursor(Qt.WaitCursor)
-        try:
-            res = agreement_tables(tracks, task, col, float(self.player.fps))
-            self.agreement.show_result(res, f"{len(tracks)} annotators on {self.session.video}")
-        except Exception as e:  # a metric failing on odd data must not take the window down
-            self.agreement.show_result(None, f"Could not compute: {type(e).__name__}: {e}")
-        finally:
-            QApplication.restoreOverrideCursor()
+        """Start computing the agreement panel's tables in the background (see agreement_runner)."""
+        self.agreement_runner.start()
 
     def show_fused(self, on: bool) -> None:
         tracks = self.session.human_tracks()
@@ -535,6 +529,7 @@ class MainWindow(QMainWindow):
             self.annot._finish_paint(key)
         self.player.close()
         self.pad.stop()
+        self.agreement_runner.shutdown()
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.set("gamepad", self.pad.config.to_dict())
         p = self.session.project

@@ -2,6 +2,7 @@
 and a fused track (EWE for valence-arousal, majority vote for expressions and AUs) to show or save."""
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -9,41 +10,54 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from core.labels import VA_NAMES
 from core.tracks import Track, TrackSource
 
 TASK_CHOICES = (("valence", "va", 0), ("arousal", "va", 1), ("expression", "expr", None), ("action units", "au", None))
 
 
-def agreement_tables(tracks: Sequence[Track], task: str, column: int | None, fps: float) -> dict:
-    """Pairwise matrix, summary coefficients and lags (continuous only) from core.agreement/core.metrics."""
-    from core.agreement import cohen_kappa, estimate_lags, fleiss_kappa, icc, krippendorff_alpha, pairwise
-    from core.metrics import ccc
+def _num(x: float | None) -> float:
+    return float("nan") if x is None else float(x)
 
-    names = [t.name for t in tracks]
+
+def _matrix(names: list[str], m: dict) -> np.ndarray:
+    return np.array([[np.nan if a == b else _num(m[a].get(b)) for b in names] for a in names], np.float64)
+
+
+def display_tables(entry: dict, task: str, column: int | None) -> dict | None:
+    """What the panel shows for one task of a video entry of core.agreement.report (``video_agreement``,
+    the `affecttrace agreement` tables): names, pairwise matrix, summary coefficients and VA lags."""
+    t = entry.get(task)
+    if t is None:
+        return None
+    names = list(t["annotators"])
     out: dict = {"names": names, "summary": {}, "lags": None}
     if task == "va":
-        r = np.stack([t.va[:, column] for t in tracks]).astype(np.float64)
+        d = t[VA_NAMES[column or 0]]
         out["pair_name"] = "CCC"
-        out["pairwise"] = pairwise(r, ccc)
-        out["summary"]["Krippendorff α (interval)"] = krippendorff_alpha(r, "interval")
-        out["summary"].update({k: v for k, v in icc(r).items() if k in ("ICC2", "ICC3k")})
-        if len(tracks) >= 2:
-            lags = estimate_lags({t.name: t.va for t in tracks}, fps)
-            out["lags"] = lags.lags_s
+        out["pairwise"] = _matrix(names, d["ccc"])
+        out["summary"]["Krippendorff α (interval)"] = d["krippendorff_alpha"]
+        out["summary"]["Cronbach α"] = d["cronbach_alpha"]
+        out["summary"].update({k: d["icc"][k] for k in ("ICC(2,1)", "ICC(3,1)", "ICC(2,k)")})
+        lags = entry.get("lags")
+        if lags:
+            out["lags"] = dict(lags["lags_s"])
+            out["lag_basis"] = lags["basis"]
     elif task == "expr":
-        r = np.stack([t.expr for t in tracks]).astype(np.int64)
         out["pair_name"] = "Cohen κ"
-        out["pairwise"] = pairwise(r, cohen_kappa)
-        out["summary"]["Fleiss κ"] = fleiss_kappa(r)
-        out["summary"]["Krippendorff α (nominal)"] = krippendorff_alpha(r, "nominal")
+        out["pairwise"] = _matrix(names, t["cohen_kappa"])
+        out["summary"]["Fleiss κ"] = t["fleiss_kappa"]
+        out["summary"]["Krippendorff α (nominal)"] = t["krippendorff_alpha"]
     else:
-        au = np.stack([t.au for t in tracks]).astype(np.int64)  # raters, n, k
         out["pair_name"] = "Cohen κ (mean over AUs)"
-        mats = [pairwise(au[:, :, k], cohen_kappa) for k in range(au.shape[2])]
-        with np.errstate(all="ignore"):
+        mats = [_matrix(names, p["cohen_kappa"]) for p in t["per_au"].values()]
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # a pair with no finite κ on any AU: NaN
             out["pairwise"] = np.nanmean(np.stack(mats), axis=0) if mats else np.full((len(names),) * 2, np.nan)
-        for k, name in enumerate(tracks[0].au_names):
-            out["summary"][f"{name} Fleiss κ"] = fleiss_kappa(au[:, :, k])
+        out["summary"]["Fleiss κ (mean over AUs)"] = t["fleiss_kappa"]
+        out["summary"]["Krippendorff α (mean over AUs)"] = t["krippendorff_alpha"]
+        for name, p in t["per_au"].items():
+            out["summary"][f"{name} Fleiss κ"] = p["fleiss_kappa"]
     return out
 
 
@@ -59,7 +73,7 @@ def fused_track(tracks: Sequence[Track], video: str, name: str = "fused") -> Tra
     return Track(video, name, src, tracks[0].au_names, va.astype(np.float32), expr, au)
 
 
-def _fmt(x: float) -> str:
+def _fmt(x: float | None) -> str:
     return "—" if x is None or not np.isfinite(x) else f"{x:.3f}"
 
 
@@ -110,12 +124,27 @@ class AgreementPanel(QWidget):
         self.note.setObjectName("note")
         self.note.setWordWrap(True)
         lay.addWidget(self.note)
+        self.busy = False
+        self.result: dict | None = None
 
     def choice(self) -> tuple[str, int | None]:
         _label, task, col = TASK_CHOICES[self.task.currentIndex()]
         return task, col
 
+    def set_busy(self, on: bool) -> None:
+        """While a computation runs: the button is disabled and the note says so."""
+        self.busy = on
+        self.compute.setEnabled(not on)
+        if on:
+            self.note.setText("computing…")
+
+    def show_report(self, entry: dict, task: str, column: int | None, message: str = "") -> None:
+        """Show one task of a video entry of the agreement report."""
+        res = display_tables(entry, task, column)
+        self.show_result(res, message if res is not None else "Needs two or more annotators with labels.")
+
     def show_result(self, res: dict | None, message: str = "") -> None:
+        self.result = res
         self.note.setText(message)
         if res is None:
             self.table.setRowCount(0)

@@ -1,6 +1,8 @@
 """Agreement tables of a project's human annotators: per video, per task, per annotator, with lags."""
 from __future__ import annotations
 
+import warnings
+
 from fractions import Fraction
 
 import numpy as np
@@ -42,7 +44,8 @@ def _matrix(names: list[str], m: np.ndarray) -> dict[str, dict[str, float]]:
 
 
 def _mean_with_others(m: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an annotator with no overlap: NaN, as reported
         return np.array([np.nanmean(np.delete(row, i)) if len(row) > 1 else np.nan for i, row in enumerate(m)])
 
 
@@ -112,28 +115,58 @@ def label_features(tracks: dict[str, Track]) -> np.ndarray | None:
     return np.concatenate(parts, axis=1) if parts else None
 
 
-def video_lags(project, video: str, tracks: dict[str, Track], max_lag_s: float = 6.0,
-               reference: str | None = None) -> dict | None:
-    """Reaction lags of the VA traces on one video.
+def video_fps(project, video: str) -> float:
+    return float(Fraction(project.videos[video].fps))
+
+
+def reference_va(project, video: str, reference: str | None) -> np.ndarray | None:
+    """VA of the lag reference track ``reference`` on ``video`` (None when no such track or not a track name)."""
+    if reference in (None, "none") or not project.has_track(video, reference):
+        return None
+    return project.track(video, reference).va
+
+
+def estimate_video_lags(tracks: dict[str, Track], fps: float, max_lag_s: float = 6.0, reference: str | None = None,
+                        ref_va: np.ndarray | None = None) -> dict | None:
+    """Reaction lags of the VA traces of one video's annotator tracks (no project access).
 
     ``reference``: None (anchored on the annotators' expression/AU labels where they give a fit, else
-    relative), 'none' (relative only) or a track name (absolute against that track's VA).
+    relative), 'none' (relative only) or a track name whose VA is ``ref_va`` (absolute against it).
     """
     tr = _labelled(tracks, "va")
     use_track = reference not in (None, "none")
     if not tr or (len(tr) < 2 and not use_track and reference == "none"):
         return None
-    fps = float(Fraction(project.videos[video].fps))
-    ref = feats = None
-    if use_track:
-        if not project.has_track(video, reference):
-            return None
-        ref = project.track(video, reference).va
-    elif reference is None:
-        feats = label_features(tracks)
-    est = estimate_lags({a: t.va for a, t in tr.items()}, fps, max_lag_s, reference=ref,
+    if use_track and ref_va is None:
+        return None
+    feats = label_features(tracks) if reference is None else None
+    est = estimate_lags({a: t.va for a, t in tr.items()}, fps, max_lag_s, reference=ref_va if use_track else None,
                         reference_name=reference if use_track else None, features=feats)
     return est.to_dict()
+
+
+def video_lags(project, video: str, tracks: dict[str, Track], max_lag_s: float = 6.0,
+               reference: str | None = None) -> dict | None:
+    """Reaction lags of the VA traces on one video (see ``estimate_video_lags``)."""
+    return estimate_video_lags(tracks, video_fps(project, video), max_lag_s, reference,
+                               reference_va(project, video, reference))
+
+
+def video_agreement(tracks: dict[str, Track], fps: float, tasks: tuple[str, ...] = TASKS, max_lag_s: float = 6.0,
+                    lag_reference: str | None = None, ref_va: np.ndarray | None = None) -> dict:
+    """One video's entry of ``agreement_report``: {task: table, 'lags': ...} of its annotator tracks
+    (``human_tracks``). Touches no project, so it can run off the GUI thread on copies of the tracks.
+    NaN becomes None."""
+    entry: dict = {}
+    for task in tasks:
+        table = task_table(tracks, task)
+        if table is not None:
+            entry[task] = table
+    if "va" in tasks:
+        lags = estimate_video_lags(tracks, fps, max_lag_s, lag_reference, ref_va)
+        if lags is not None:
+            entry["lags"] = lags
+    return _nan_none(entry)
 
 
 def agreement_report(project, videos: list[str] | None = None, tasks: tuple[str, ...] = TASKS,
@@ -150,16 +183,11 @@ def agreement_report(project, videos: list[str] | None = None, tasks: tuple[str,
     for i, v in enumerate(videos):
         progress(i, len(videos), v)
         tracks = human_tracks(project, v)
-        entry: dict = {}
+        entry = video_agreement(tracks, video_fps(project, v), tasks, max_lag_s, lag_reference,
+                                reference_va(project, v, lag_reference) if "va" in tasks else None)
         for task in tasks:
-            table = task_table(tracks, task)
-            if table is not None:
-                entry[task] = table
+            if task in entry:
                 pooled[task].append(_labelled(tracks, task))
-        if "va" in tasks:
-            lags = video_lags(project, v, tracks, max_lag_s, lag_reference)
-            if lags is not None:
-                entry["lags"] = lags
         out["videos"][v] = entry
     for task, groups in pooled.items():
         if len(groups) < 2:
