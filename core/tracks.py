@@ -72,6 +72,7 @@ class Track:
     au_intensity: np.ndarray | None = None
     expr_prob: np.ndarray | None = None  # model tracks: (n, 8) float32
     au_prob: np.ndarray | None = None  # model tracks: (n, k) float32
+    va_std: np.ndarray | None = None  # model tracks: (n, 2) float32 VA uncertainty (core.nn.uncertainty)
 
     @classmethod
     def empty(cls, video: str, name: str, source: TrackSource, n_frames: int, aus: AUSet | tuple[str, ...],
@@ -128,4 +129,5 @@ class Track:
         return Track(self.video, self.name, self.source, self.au_names, self.va.copy(), self.expr.copy(),
                      self.au.copy(), None if self.au_intensity is None else self.au_intensity.copy(),
                      None if self.expr_prob is None else self.expr_prob.copy(),
-                     None if self.au_prob is None else self.au_prob.copy())
+                     None if self.au_prob is None else self.au_prob.copy(),
+                     None if self.va_std is None else self.va_std.copy())

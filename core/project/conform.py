@@ -25,6 +25,9 @@ def conform_track(track: Track, n_frames: int, au_names: tuple[str, ...] | list[
     if track.expr_prob is not None:
         out.expr_prob = np.full((n_frames, track.expr_prob.shape[1]), np.nan, np.float32)
         out.expr_prob[:m] = track.expr_prob[:m]
+    if track.va_std is not None:
+        out.va_std = np.full((n_frames, 2), np.nan, np.float32)
+        out.va_std[:m] = track.va_std[:m]
     if track.au_prob is not None:
         out.au_prob = np.full((n_frames, len(au_names)), np.nan, np.float32)
         for j, src in cols:

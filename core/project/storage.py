@@ -4,7 +4,7 @@ A save writes the changed tracks only (copy-on-write) into one new pack file, th
 annotations.h5 by atomic rename; the previous index is kept as annotations.prev.h5 so a corrupt or
 half-written index falls back one generation. annotations.h5 holds ``/videos/<video>/<track>``
 external links to the packs, so plain h5py (or HDFView) sees per video/track groups with va, expr,
-au (and au_intensity, expr_prob, au_prob where present) datasets and the track source as a JSON attr.
+au (and au_intensity, expr_prob, au_prob, va_std where present) datasets and the track source as a JSON attr.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ VERSION = 1
 # plugin, and measured here both faster and smaller than lzf (bench/store.py --compression lzf).
 COMPRESSION: dict[str, Any] = {"compression": "gzip", "compression_opts": 1, "shuffle": True}
 CHUNK_FRAMES = 8192
-OPTIONAL = ("au_intensity", "expr_prob", "au_prob")
+OPTIONAL = ("au_intensity", "expr_prob", "au_prob", "va_std")
 
 
 def _h5py():
@@ -161,13 +161,14 @@ def _read_group(f: Any, path: Path, group: str, video: str, name: str) -> Track:
             d.read(h5py.h5s.ALL, h5py.h5s.ALL, arr)
         arrays[k] = arr
     k_au = len(au_names)
-    shapes = {"va": (n, 2), "expr": (n,), "au": (n, k_au), "au_intensity": (n, k_au), "au_prob": (n, k_au)}
+    shapes = {"va": (n, 2), "expr": (n,), "au": (n, k_au), "au_intensity": (n, k_au), "au_prob": (n, k_au),
+              "va_std": (n, 2)}
     for k, arr in arrays.items():
         want = shapes.get(k, (n, arr.shape[1] if arr.ndim == 2 else -1))
         if arr.shape != want:
             raise ProjectError(f"track {video}/{name}: dataset {k!r} has shape {arr.shape}, expected {want}", path)
     return Track(video, name, source, au_names, arrays["va"], arrays["expr"], arrays["au"],
-                 arrays.get("au_intensity"), arrays.get("expr_prob"), arrays.get("au_prob"))
+                 arrays.get("au_intensity"), arrays.get("expr_prob"), arrays.get("au_prob"), arrays.get("va_std"))
 
 
 def read_track(path: Path, group: str, video: str, name: str) -> Track:
