@@ -6,9 +6,13 @@ bars; the app runs the command as a child process and reads them. Every line is 
 
     start     command, argv, pid, device (when known)
     progress  label, done, total (null when unknown), message
+    run       training run: run_id, run_dir, config (the TrainConfig), device, resumed, epochs,
+              total_steps, train_samples, val_samples, message; from here on a training run also appends
+              every event to run_dir/events.jsonl (a resumed run appends a second 'run')
     step      training step: epoch, epochs, step, total_steps, losses {total, va, expr, au}, lr,
-              images_per_s, eta_s, device, memory_mb
-    epoch     training epoch: epoch, epochs, step, losses, metrics {val_...}, best (bool)
+              images_per_s, eta_s, device, memory_mb (RSS on the CPU, max allocated on CUDA)
+    epoch     training epoch: epoch, epochs, step, losses, lr, metrics {val_...}, best (bool),
+              details {expr_classes, expr_confusion, expr_per_class_f1, au_per_au_f1} when validated
     message   level (info | warning), text
     result    the command's result (what ``--json`` prints)
     error     text (the one-line error), code
@@ -24,7 +28,7 @@ import time
 from pathlib import Path
 from typing import IO, Any, Callable
 
-EVENT_KINDS = ("start", "progress", "step", "epoch", "message", "result", "error", "end")
+EVENT_KINDS = ("start", "run", "progress", "step", "epoch", "message", "result", "error", "end")
 
 
 def _clean(v: Any) -> Any:

@@ -24,7 +24,10 @@ class CancelToken:
 
 
 def bar(desc: str, file=None) -> Callable[[int, int | None, str], None]:
-    """A Progress that draws a tqdm bar on stderr (disabled when stderr is not a terminal and CI is set)."""
+    """A Progress that draws a tqdm bar on stderr, or nothing when stderr is not a terminal (a log file, a
+    pipe read by the app: redrawn bars would flood it; `--events` gives machine-readable progress there)."""
+    if file is None and not _is_tty(sys.stderr):
+        return no_progress
     from tqdm import tqdm
 
     state: dict[str, object] = {}
@@ -45,3 +48,10 @@ def bar(desc: str, file=None) -> Callable[[int, int | None, str], None]:
             state.pop("bar", None)
 
     return update
+
+
+def _is_tty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # replaced or closed stream
+        return False

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..errors import AffectTraceError
+from .reporting import add_events_flag, progress, report
 
 LAG_HELP = ("what anchors the lags: 'labels' (default: the annotators' expression/AU labels, made frame by "
             "frame without lag; relative lags where there are none), 'none' (relative: earliest annotator 0 s), "
@@ -38,6 +39,7 @@ def register(sub: Any) -> None:
     p.add_argument("--lag-reference", default="labels", metavar="labels|none|TRACK", help=LAG_HELP)
     p.add_argument("--video", action="append", metavar="V", help="only this video (repeatable)")
     p.add_argument("--name", default="fused", help="name of the fused track (default 'fused')")
+    add_events_flag(p)
     p.set_defaults(func=run_fuse)
 
 
@@ -120,16 +122,18 @@ def run_agreement(args: argparse.Namespace) -> int:
 
 def run_fuse(args: argparse.Namespace) -> int:
     from ..agreement.fuse import fuse_project
-    from ..progress import bar
     from .interchange_cmds import writable
 
     with writable(args.project) as p:
         out = fuse_project(p, args.method, tuple(args.task) if args.task else None, args.lag_compensate,
-                           args.max_lag, _ref(args.lag_reference), args.name, _videos(p, args.video), bar("fuse"))
+                           args.max_lag, _ref(args.lag_reference), args.name, _videos(p, args.video),
+                           progress(args, "fuse"))
     if not out:
         raise AffectTraceError("no video has human annotator tracks to fuse", args.project)
+    lines = []
     for v, r in out.items():
         lags = r.get("lags_s")
         extra = "; lags " + ", ".join(f"{a} {s:.2f} s" for a, s in lags.items()) if lags else ""
-        print(f"{v}: track {args.name!r} <- " + ", ".join(f"{t} by {m}" for t, m in r["methods"].items()) + extra)
+        lines.append(f"{v}: track {args.name!r} <- " + ", ".join(f"{t} by {m}" for t, m in r["methods"].items()) + extra)
+    report(args, {"track": args.name, "videos": out}, lines)
     return 0

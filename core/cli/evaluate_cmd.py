@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from typing import Any
 
 from ..errors import AffectTraceError
+from .reporting import add_events_flag, report
 
 SOURCES = """sources (--pred, --ref):
   FILE.txt              one Aff-Wild2 label file (video = file name without .txt)
@@ -29,6 +29,7 @@ def register(sub: Any) -> None:
                    help="2020: EXPR 0.67 F1 + 0.33 acc (7 classes), AU 0.5 F1 + 0.5 acc; "
                    "2022 (and later): EXPR macro F1 (8 classes), AU mean F1 (default)")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    add_events_flag(p)
     p.set_defaults(func=run)
 
 
@@ -82,22 +83,25 @@ def _parts(task: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     res = evaluate_sources(args.pred, args.ref, args.task, args.abaw)
-    if args.json:
-        print(json.dumps(res, indent=1))
-        return 0
+    report(args, res, _text(args, res))
+    return 0
+
+
+def _text(args: argparse.Namespace, res: dict) -> list[str]:
     o = res["overall"]
-    print(f"{args.task.upper()} (ABAW {args.abaw}) over {o['videos']} video(s), {o['frames']} frames: "
-          f"score {_fmt(o['score'])}")
-    for k in _parts(args.task):
-        print(f"  {k:16s} {_fmt(o[k])}")
+    lines = [f"{args.task.upper()} (ABAW {args.abaw}) over {o['videos']} video(s), {o['frames']} frames: "
+             f"score {_fmt(o['score'])}"]
+    lines += [f"  {k:16s} {_fmt(o[k])}" for k in _parts(args.task)]
     per = o.get("per_class_f1") or o.get("per_au_f1") or {}
     if per:
-        print("  F1 per " + ("class: " if args.task == "expr" else "AU: ")
-              + ", ".join(f"{k} {_fmt(v)}" for k, v in per.items()))
+        lines.append("  F1 per " + ("class: " if args.task == "expr" else "AU: ")
+                     + ", ".join(f"{k} {_fmt(v)}" for k, v in per.items()))
     cols = _parts(args.task)[:2]
-    print(f"\n{'video':30s} {'frames':>7s} {'score':>8s} " + " ".join(f"{c:>12s}" for c in cols))
+    lines.append(f"\n{'video':30s} {'frames':>7s} {'score':>8s} " + " ".join(f"{c:>12s}" for c in cols))
     for v, r in res["videos"].items():
-        print(f"{v[:30]:30s} {r['frames']:7d} {_fmt(r['score']):>8s} " + " ".join(f"{_fmt(r[c]):>12s}" for c in cols))
+        lines.append(f"{v[:30]:30s} {r['frames']:7d} {_fmt(r['score']):>8s} "
+                     + " ".join(f"{_fmt(r[c]):>12s}" for c in cols))
     if res["missing_pred"]:
-        print(f"\nno prediction for {len(res['missing_pred'])} reference video(s): " + ", ".join(res["missing_pred"][:10]))
-    return 0
+        lines.append(f"\nno prediction for {len(res['missing_pred'])} reference video(s): "
+                     + ", ".join(res["missing_pred"][:10]))
+    return lines

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from ..errors import AffectTraceError
 from ..faces.backends import BACKENDS
+from .reporting import add_events_flag, progress, report, stream_of
 
 
 def register(sub: Any) -> None:
@@ -28,6 +28,7 @@ def register(sub: Any) -> None:
                    help="fan: let face-alignment download its weights when they are missing")
     p.add_argument("--force", action="store_true", help="redo finished caches")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
+    add_events_flag(p)
     p.set_defaults(func=run)
 
 
@@ -42,7 +43,6 @@ def _line(run: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..faces.pipeline import DEFAULT_EVERY, default_media_cache, process_project, process_video
-    from ..progress import bar
 
     every = args.every if args.every is not None else DEFAULT_EVERY
     if every < 1:
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             runs = process_project(project, backend=args.backend, videos=args.video, every=every,
                                    reference=args.landmarks, allow_download=args.allow_download,
-                                   overwrite=args.force, progress_for=lambda v: bar(f"faces {v}"))
+                                   overwrite=args.force, progress_for=lambda v: progress(args, f"faces {v}"))
         finally:
             project.close()
         out = {"project": str(project.folder), "videos": {v: r.to_dict() for v, r in runs.items()}}
@@ -71,11 +71,10 @@ def run(args: argparse.Namespace) -> int:
 
         backend = make_backend(args.backend, reference=args.landmarks, allow_download=args.allow_download)
         cache = Path(args.cache) if args.cache else default_media_cache(target)
-        r = process_video(target, cache, backend, every=every, overwrite=args.force, progress=bar("faces"))
+        r = process_video(target, cache, backend, every=every, overwrite=args.force, progress=progress(args, "faces"))
         out = r.to_dict()
         lines, failed = [_line(out)], False
-    if args.json:
-        print(json.dumps(out, indent=2))
-    else:
-        print("\n".join(lines))
+    report(args, out, lines)
+    if failed and stream_of(args) is not None:  # the app shows why the job failed
+        stream_of(args).message("; ".join(x for x in lines if ": skipped, " in x), "warning")
     return 1 if failed else 0

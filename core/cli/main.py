@@ -49,34 +49,51 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..errors import AffectTraceError
+    from .reporting import end_status, open_stream
 
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    stream = open_stream(args)  # --events: start / error / end are emitted here for every command
+    code = _dispatch(args)
+    if stream is not None:
+        stream.emit("end", status=end_status(args, code), code=code)
+        stream.close()
+    return code
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from ..errors import AffectTraceError
+
     try:
         return int(args.func(args) or 0)
     except AffectTraceError as e:
-        print(f"affecttrace {args.command}: error: {e}", file=sys.stderr)
-        return 1
+        return _fail(args, "error", str(e), 1)
     except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
-        print(f"affecttrace {args.command}: error: {e.filename}: {e.strerror}", file=sys.stderr)
-        return 1
+        return _fail(args, "error", f"{e.filename}: {e.strerror}", 1)
     except OSError as e:
         where = f"{e.filename}: " if getattr(e, "filename", None) else ""
-        print(f"affecttrace {args.command}: error: {where}{e.strerror or e}", file=sys.stderr)
-        return 1
+        return _fail(args, "error", f"{where}{e.strerror or e}", 1)
     except KeyboardInterrupt:
         print(f"affecttrace {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # a bug: still one line unless asked for the traceback
         if os.environ.get("AFFECTTRACE_DEBUG"):
             raise
-        print(f"affecttrace {args.command}: internal error: {type(e).__name__}: {e} "
-              "(set AFFECTTRACE_DEBUG=1 for the traceback)", file=sys.stderr)
-        return 3
+        return _fail(args, "internal error", f"{type(e).__name__}: {e} (set AFFECTTRACE_DEBUG=1 for the traceback)", 3)
+
+
+def _fail(args: argparse.Namespace, kind: str, text: str, code: int) -> int:
+    """One line on stderr (and an 'error' event with --events); returns the exit code."""
+    from .reporting import stream_of
+
+    print(f"affecttrace {args.command}: {kind}: {text}", file=sys.stderr)
+    stream = stream_of(args)
+    if stream is not None:
+        stream.emit("error", text=text if kind == "error" else f"{kind}: {text}", code=code)
+    return code
 
 
 if __name__ == "__main__":

@@ -7,11 +7,11 @@ with a face cache, saved into the project with their provenance. For a media fil
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from .reporting import add_events_flag, progress, report
 
 
 def register(sub: Any) -> None:
@@ -33,6 +33,7 @@ def register(sub: Any) -> None:
     p.add_argument("--backend", default="auto", help="MEDIA: face backend (auto, fan, dlib)")
     p.add_argument("-o", "--output", default=None, metavar="CSV", help="MEDIA: CSV to write (default MEDIA.csv)")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
+    add_events_flag(p)
     p.set_defaults(func=run)
 
 
@@ -65,7 +66,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _project(args: argparse.Namespace, target: Path) -> int:
     from ..nn.predictor import evaluate_model_tracks, predict_project, predicted
-    from ..progress import bar
     from ..project import open_project
 
     project = open_project(target)
@@ -76,7 +76,7 @@ def _project(args: argparse.Namespace, target: Path) -> int:
             raise ProjectLockedError(f"project is open for writing elsewhere ({project.lock_holder})", target)
         ckpt = resolve_checkpoint(args.checkpoint, project.folder)
         tracks = predict_project(project, ckpt, args.video, args.track_name, args.smooth, args.threshold,
-                                 args.device, args.batch_size, progress_for=lambda v: bar(f"predict {v}"))
+                                 args.device, args.batch_size, progress_for=lambda v: progress(args, f"predict {v}"))
         name = next(iter(tracks.values())).name
         out: dict[str, Any] = {"checkpoint": str(ckpt), "track": name,
                                "videos": {v: {"frames": t.n_frames, "frames_predicted": int(predicted(t).sum())}
@@ -88,16 +88,14 @@ def _project(args: argparse.Namespace, target: Path) -> int:
             out["evaluation"] = {"reference": args.evaluate, **res}
     finally:
         project.close()
-    if args.json:
-        print(json.dumps(out, indent=2, default=float))
-        return 0
-    for v, info in out["videos"].items():
-        print(f"{v}: {info['frames_predicted']}/{info['frames']} frames predicted -> track {name!r}")
+    lines = [f"{v}: {info['frames_predicted']}/{info['frames']} frames predicted -> track {name!r}"
+             for v, info in out["videos"].items()]
     for task, res in out.get("evaluation", {}).items():
         if task == "reference":
             continue
         o = res["overall"]
-        print(f"{task} vs {args.evaluate}: score {o['score']:.4f} over {o['frames']} frames")
+        lines.append(f"{task} vs {args.evaluate}: score {o['score']:.4f} over {o['frames']} frames")
+    report(args, out, lines)
     return 0
 
 
@@ -109,13 +107,12 @@ def _media(args: argparse.Namespace, media: Path) -> int:
     from ..interchange.csvio import track_frame
     from ..labels import AUSet
     from ..nn.predictor import Predictor, predicted
-    from ..progress import bar
     from ..project import Project
 
     ckpt = resolve_checkpoint(args.checkpoint, None)
     pred = Predictor(ckpt, args.device, args.batch_size)
     cache = default_media_cache(media)
-    process_video(media, cache, make_backend(args.backend), progress=bar("faces"))
+    process_video(media, cache, make_backend(args.backend), progress=progress(args, "faces"))
     with tempfile.TemporaryDirectory(prefix="affecttrace-predict-") as tmp:
         project = Project.create(Path(tmp) / "p", au_set=AUSet("custom", pred.aus))
         try:
@@ -123,7 +120,7 @@ def _media(args: argparse.Namespace, media: Path) -> int:
             faces = project.cache_dir("faces") / f"{entry.name}.h5"
             faces.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(cache, faces)
-            raw = pred.outputs(project, entry.name, bar(f"predict {entry.name}"))
+            raw = pred.outputs(project, entry.name, progress(args, f"predict {entry.name}"))
             track = pred.to_track(project, entry.name, raw, args.track_name or f"model-{pred.run_id}",
                                   args.smooth, args.threshold)
             from fractions import Fraction
@@ -140,9 +137,6 @@ def _media(args: argparse.Namespace, media: Path) -> int:
     out = Path(args.output) if args.output else media.with_suffix(".csv")
     table.to_csv(out, index=False)
     done = int(predicted(track).sum())
-    if args.json:
-        print(json.dumps({"media": str(media), "csv": str(out), "frames": track.n_frames,
-                          "frames_predicted": done, "source": track.source.to_dict()}, indent=2))
-    else:
-        print(f"{media}: {done}/{track.n_frames} frames predicted -> {out}", file=sys.stdout)
+    report(args, {"media": str(media), "csv": str(out), "frames": track.n_frames, "frames_predicted": done,
+                  "source": track.source.to_dict()}, f"{media}: {done}/{track.n_frames} frames predicted -> {out}")
     return 0
