@@ -10,7 +10,10 @@ import signal
 import sys
 from typing import Any
 
+from ..errors import AffectTraceError
+from ..faces.backends import BACKENDS
 from ..labels import TASKS
+from .reporting import add_events_flag, message, progress, report, stream_of
 
 
 def register(sub: Any) -> None:
@@ -22,7 +25,8 @@ def register(sub: Any) -> None:
     p.add_argument("--preset", default=None, help="model preset (`affecttrace models`; default mt-tiny)")
     p.add_argument("--tasks", default=None, help=f"comma list of {','.join(TASKS)} (default all)")
     p.add_argument("--label-track", default=None, metavar="T",
-                   help="track with the labels (default: the fused track, or the only annotator)")
+                   help="track with the labels (default: the fused track, or the only annotator); @each: every "
+                   "annotator's labels, each frame once per annotator who labelled it (validation likewise)")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None, metavar="B")
     p.add_argument("--lr", type=float, default=None)
@@ -44,8 +48,17 @@ def register(sub: Any) -> None:
     p.add_argument("--pretrained", default=None, metavar="FILE",
                    help="local backbone weights (torchvision ResNet/VGG or VGG-FACE state dict)")
     p.add_argument("--no-augment", action="store_true", help="no flip/crop/colour augmentation")
-    p.add_argument("--train-split", default=None)
-    p.add_argument("--val-split", default=None)
+    p.add_argument("--train-split", default=None, help="project split to train on (default train)")
+    p.add_argument("--val-split", default=None, help="project split to validate on (default val)")
+    p.add_argument("--train-video", action="append", metavar="V", help="train on this video (repeatable; "
+                   "instead of --train-split)")
+    p.add_argument("--val-video", action="append", metavar="V", help="validate on this video (repeatable)")
+    p.add_argument("--val-blocks", type=float, default=None, metavar="SHARE",
+                   help="validate on this share of the training videos, held out in time blocks of 10 s with "
+                   "2 s guards (for projects with one or few videos), e.g. 0.2")
+    p.add_argument("--faces-backend", default=None, choices=BACKENDS,
+                   help="first make the missing or unfinished face caches of the run's videos with this "
+                   "backend (as `affecttrace faces --backend B`)")
     p.add_argument("--arc-s", type=float, default=None, help="ArcFace scale s (default 64)")
     p.add_argument("--arc-m", type=float, default=None, help="ArcFace margin m in radians (default 0.5)")
     p.add_argument("--abaw", type=int, choices=(2020, 2022), default=None, help="validation score protocol")
@@ -53,6 +66,7 @@ def register(sub: Any) -> None:
     p.add_argument("--run-id", default=None, help="name of the run folder (default preset-date-time)")
     p.add_argument("--resume", default=None, metavar="RUN", help="continue a run (id under models/ or folder)")
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    add_events_flag(p)
     p.set_defaults(func=run)
 
 
@@ -61,13 +75,15 @@ _MAP = {"preset": "preset", "tasks": "tasks", "label_track": "label_track", "epo
         "warmup_steps": "warmup_steps", "weight_decay": "weight_decay", "grad_clip": "grad_clip",
         "device": "device", "amp": "amp", "seed": "seed", "workers": "num_workers",
         "early_stopping": "early_stopping", "max_steps": "max_steps_per_epoch", "pretrained": "pretrained",
-        "train_split": "train_split", "val_split": "val_split", "arc_s": "arc_s", "arc_m": "arc_m",
+        "train_split": "train_split", "val_split": "val_split", "train_video": "train_split",
+        "val_video": "val_split", "val_blocks": "val_blocks", "arc_s": "arc_s", "arc_m": "arc_m",
         "abaw": "abaw", "run_id": "run_id"}
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    from ..errors import AffectTraceError
-
+    for one, many in (("train_split", "train_video"), ("val_split", "val_video")):
+        if getattr(args, one) is not None and getattr(args, many):
+            raise AffectTraceError(f"give --{one.replace('_', '-')} or --{many.replace('_', '-')}, not both")
     out = {field: getattr(args, opt) for opt, field in _MAP.items() if getattr(args, opt) is not None}
     if args.no_channels_last:
         out["channels_last"] = False
@@ -83,12 +99,10 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import AffectTraceError
     from ..nn import ddp
     from ..nn.config import TrainConfig
-    from ..nn.run import train_project
     from ..nn.trainevents import progress_listener
-    from ..progress import CancelToken, bar
+    from ..progress import CancelToken
     from ..project import open_project
 
     settings = _settings(args)
@@ -112,36 +126,111 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
-    listener = progress_listener(bar("train")) if main_rank else None
-
-    def on_event(ev: Any) -> None:
-        if listener is not None:
-            listener(ev)
-        if main_rank and ev.kind == "start":
-            print(ev.message, file=sys.stderr)
-        if main_rank and ev.kind == "epoch" and not args.json:
-            print(f"epoch {ev.epoch}/{ev.epochs}: " + ", ".join(f"{k} {v:.4f}" for k, v in ev.metrics.items())
-                  + (" (best)" if ev.message else ""), file=sys.stderr)
+    notes: list[str] = []
+    stream = stream_of(args)
+    if not main_rank:
+        on_event = None
+    elif stream is not None:
+        on_event = _job_events(args, notes)
+    else:
+        on_event = _terminal_events(args, progress_listener(progress(args, "train")))
 
     project = open_project(args.project, readonly=True)
-    notes: list[str] = []
     try:
-        result = train_project(project, cfg if cfg is not None else TrainConfig(), on_event, cancel,
-                               args.resume, overrides, notes)
+        if args.faces_backend and main_rank:
+            _make_faces(args, project, cfg)
+        result = _train(project, cfg if cfg is not None else TrainConfig(), on_event, cancel, args.resume,
+                        overrides, notes)
     finally:
         project.close()
         signal.signal(signal.SIGINT, previous)
     if not main_rank:
         return 0 if result.status != "diverged" else 1
-    for n in notes:
-        print(f"note: {n}", file=sys.stderr)
+    if stream is None:
+        for n in notes:
+            print(f"note: {n}", file=sys.stderr)
+    args.end_status = result.status
     if result.status == "diverged":
         raise AffectTraceError(result.message, result.run_dir)
     summary = json.loads((result.run_dir / "summary.json").read_text())
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        best = summary.get("best_metrics") or {}
-        scores = ", ".join(f"{k} {v:.4f}" for k, v in best.items() if k.startswith("val_") and v == v)
-        print(f"{result.status}: {result.message}; run {result.run_dir}" + (f"; best {scores}" if scores else ""))
+    best = summary.get("best_metrics") or {}
+    scores = ", ".join(f"{k} {v:.4f}" for k, v in best.items() if k.startswith("val_") and v == v)
+    report(args, summary, f"{result.status}: {result.message}; run {result.run_dir}"
+           + (f"; best {scores}" if scores else ""))
     return 130 if result.status == "cancelled" else 0
+
+
+def _train(project: Any, cfg: Any, on_event: Any, cancel: Any, resume: str | None, overrides: Any,
+           notes: list[str]) -> Any:
+    """train_project, with CUDA running out of memory said in one line."""
+    import torch
+
+    from ..nn.run import train_project
+
+    try:
+        return train_project(project, cfg, on_event, cancel, resume, overrides, notes)
+    except torch.cuda.OutOfMemoryError as e:
+        raise AffectTraceError(f"out of GPU memory ({str(e).splitlines()[0][:160]}): try a smaller --batch-size, "
+                               "--amp bf16, or a lighter --preset; the last checkpoint of the run is kept") from None
+
+
+def _make_faces(args: argparse.Namespace, project: Any, cfg: Any) -> None:
+    """--faces-backend: the missing face caches of the run's videos first, in this same job."""
+    from ..faces.pipeline import process_project
+    from ..nn.config import TrainConfig
+    from ..nn.run import run_videos, videos_without_faces
+
+    if cfg is None:  # --resume: the run's own config says which videos
+        from ..nn.run import resume_dir
+
+        cfg = TrainConfig.load(resume_dir(project, args.resume) / "config.toml")
+    train, val = run_videos(project, cfg)
+    missing = videos_without_faces(project, list(dict.fromkeys(train + val)))
+    if missing:
+        message(args, f"making face caches first ({args.faces_backend}): {', '.join(missing)}")
+        process_project(project, backend=args.faces_backend, videos=missing,
+                        progress_for=lambda v: progress(args, f"faces {v}"))
+
+
+def _terminal_events(args: argparse.Namespace, listener: Any) -> Any:
+    def on_event(ev: Any) -> None:
+        listener(ev)
+        if ev.kind == "start":
+            print(ev.message, file=sys.stderr)
+        if ev.kind == "epoch" and not args.json:
+            print(f"epoch {ev.epoch}/{ev.epochs}: " + ", ".join(f"{k} {v:.4f}" for k, v in ev.metrics.items())
+                  + (" (best)" if ev.message else ""), file=sys.stderr)
+    return on_event
+
+
+def _job_events(args: argparse.Namespace, notes: list[str]) -> Any:
+    """TrainEvents as job events (core.jobevents); from the run's start on also in its events.jsonl."""
+    from pathlib import Path
+
+    from ..nn.config import TrainConfig
+
+    stream = stream_of(args)
+    assert stream is not None
+
+    def on_event(ev: Any) -> None:
+        if ev.kind == "start":
+            run_dir = Path(ev.info["run_dir"])
+            stream.log_to(run_dir / "events.jsonl")
+            config = TrainConfig.load(run_dir / "config.toml").to_dict()
+            stream.emit("run", run_id=run_dir.name, run_dir=run_dir, config=config, device=ev.device,
+                        resumed=ev.info.get("resumed", False), epochs=ev.epochs, total_steps=ev.total_steps,
+                        train_samples=ev.info.get("train_samples"), val_samples=ev.info.get("val_samples"),
+                        message=ev.message)
+            for n in notes:
+                stream.message(n, "warning" if n.startswith("no validation") else "info")
+            notes.clear()
+        elif ev.kind == "step":
+            stream.emit("step", epoch=ev.epoch, epochs=ev.epochs, step=ev.step, total_steps=ev.total_steps,
+                        losses=ev.losses, lr=ev.lr, images_per_s=ev.images_per_s, eta_s=ev.eta_s,
+                        device=ev.device, memory_mb=ev.memory_mb)
+        elif ev.kind == "epoch":
+            stream.emit("epoch", epoch=ev.epoch, epochs=ev.epochs, step=ev.step, losses=ev.losses, lr=ev.lr,
+                        metrics=ev.metrics, best=bool(ev.message), details=ev.details)
+        elif ev.kind == "end" and ev.status == "cancelled":
+            stream.message(f"{ev.message}; the last checkpoint is kept", "info")
+    return on_event

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .splits import SPLITS, assign_splits, group_of, normalise_split, source_video, videos_in_split
+from .splits import SPLITS, assign_splits, group_of, normalise_split, source_video, time_blocks, videos_in_split
 from .targets import Targets, targets_from_track
 
 _LAZY = {
@@ -25,4 +25,4 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["SPLITS", "Targets", "assign_splits", "group_of", "normalise_split", "source_video",
-           "targets_from_track", "videos_in_split", *_LAZY]
+           "targets_from_track", "time_blocks", "videos_in_split", *_LAZY]

@@ -9,7 +9,7 @@ Items are dicts: ``image`` float32 (3, 112, 112) normalised (or (T, 3, 112, 112)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import torch
@@ -50,7 +50,8 @@ class VideoData:
 
 def _load_videos(project: Any, label_track: str | None, videos: list[str], tasks: tuple[str, ...],
                  au_names: tuple[str, ...], preload: bool | None, audio: bool, n_mels: int,
-                 audio_columns: int) -> tuple[list[VideoData], dict[str, str]]:
+                 audio_columns: int, frames: Mapping[str, np.ndarray] | None = None
+                 ) -> tuple[list[VideoData], dict[str, str]]:
     out: list[VideoData] = []
     skipped: dict[str, str] = {}
     for v in videos:
@@ -77,7 +78,10 @@ def _load_videos(project: Any, label_track: str | None, videos: list[str], tasks
             if project.is_missing(v):
                 raise AffectTraceError(f"video {v!r}: audio features need its media", project.media_path(v))
             wave = AudioWindows.from_media(str(project.media_path(v)), n, n_mels=n_mels, columns=audio_columns)
-        out.append(VideoData(v, n, cache, row_of, targets_from_track(track, tasks, au_names, n), audio=wave))
+        targets = targets_from_track(track, tasks, au_names, n)
+        if frames is not None and v in frames:
+            targets = targets.only(frames[v])
+        out.append(VideoData(v, n, cache, row_of, targets, audio=wave))
     total = sum(len(d.cache) for d in out) * CROP_SIZE * CROP_SIZE * 3
     if preload or (preload is None and total <= PRELOAD_LIMIT_BYTES):
         for d in out:
@@ -89,7 +93,8 @@ class _FaceData(Dataset):
     def __init__(self, project: Any, label_track: str | None, split: str | Iterable[str] | None = "train",
                  tasks: Iterable[str] = TASKS, *, augment: Augment | bool | None = None, audio: bool = False,
                  preload: bool | None = None, require_labels: bool = True, au_names: Iterable[str] | None = None,
-                 n_mels: int = N_MELS, audio_columns: int = WINDOW_COLUMNS) -> None:
+                 n_mels: int = N_MELS, audio_columns: int = WINDOW_COLUMNS,
+                 frames: Mapping[str, np.ndarray] | None = None) -> None:
         self.tasks = tuple(tasks)
         bad = [t for t in self.tasks if t not in TASKS]
         if bad:
@@ -103,7 +108,7 @@ class _FaceData(Dataset):
         self.require_labels = require_labels
         names = videos_in_split(project, split)
         self.videos, self.skipped = _load_videos(project, label_track, names, self.tasks, self.au_names,
-                                                 preload, audio, n_mels, audio_columns)
+                                                 preload, audio, n_mels, audio_columns, frames)
 
     def _image(self, d: VideoData, frame: int) -> torch.Tensor:
         if self.augment is None:
@@ -121,7 +126,8 @@ class FaceFrames(_FaceData):
     Only frames with a face are items; with ``require_labels`` (default) also only frames labelled for at
     least one of ``tasks``. ``label_track``: an annotator's track or the fused one (None: no labels, for
     prediction). ``augment``: True or an Augment for training. ``preload``: crops into memory
-    (None: when they fit in PRELOAD_LIMIT_BYTES)."""
+    (None: when they fit in PRELOAD_LIMIT_BYTES). ``frames``: {video: bool per frame}, labels only there
+    (a time-block split, core.data.splits.time_blocks)."""
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)

@@ -1,4 +1,5 @@
-"""Train/validation/test splits by video, keeping every subject (and every source video) on one side."""
+"""Train/validation/test splits by video, keeping every subject (and every source video) on one side; and
+time-block hold-out within videos, for projects with too few videos to hold any out."""
 from __future__ import annotations
 
 import re
@@ -7,6 +8,8 @@ from typing import Any, Iterable
 import numpy as np
 
 SPLITS = ("train", "val", "test")
+BLOCK_S = 10.0  # length of one held-out time block
+GUARD_S = 2.0  # frames this close to a block edge train nor validate: neighbours look alike and annotators lag
 _SPLIT_ALIASES = {"training": "train", "train_set": "train", "validation": "val", "valid": "val",
                   "validation_set": "val", "test_set": "test"}
 _SIDE = re.compile(r"_(left|right|main)$")
@@ -72,3 +75,33 @@ def assign_splits(videos: dict[str, str | None], val: float = 0.2, test: float =
         for v in groups[first]:
             out[v] = "val"
     return out
+
+
+def time_blocks(n_frames: int, fps: float, share: float, seed: int = 0, block_s: float = BLOCK_S,
+                guard_s: float = GUARD_S) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) frame masks of one video holding out ``share`` of it in time blocks.
+
+    Blocks of ``block_s`` seconds (shorter in short videos, so there are at least 1 / share of them) are
+    spread evenly over the video from a seeded offset, so validation sees its beginning, middle and end.
+    Frames within ``guard_s`` of a held-out block belong to neither side: consecutive frames are nearly
+    the same image and traced labels lag by seconds, so training next to a block would leak into it."""
+    if not 0 < share < 1:
+        raise ValueError(f"the held-out share must be between 0 and 1, got {share}")
+    n = int(n_frames)
+    train, val = np.zeros(n, bool), np.zeros(n, bool)
+    if n < 2:
+        train[:] = True
+        return train, val
+    block = max(1, min(int(round(block_s * fps)), n // max(2, int(round(1 / share)))))
+    guard = min(int(round(guard_s * fps)), block // 4)
+    n_blocks = -(-n // block)
+    k = min(n_blocks - 1, max(1, int(round(share * n_blocks))))
+    offset = np.random.default_rng(seed).random()
+    chosen = sorted({int((i + offset) * n_blocks / k) % n_blocks for i in range(k)})
+    near = np.zeros(n, bool)
+    for b in chosen:
+        start, stop = b * block, min(n, (b + 1) * block)
+        val[start:stop] = True
+        near[max(0, start - guard):min(n, stop + guard)] = True
+    train[:] = ~near
+    return train, val

@@ -27,6 +27,12 @@ class Targets:
     def any_label(self) -> np.ndarray:
         return self.va_mask | self.expr_mask | self.au_mask
 
+    def only(self, keep: np.ndarray) -> "Targets":
+        """The same targets with every frame outside ``keep`` (bool, per frame) unlabelled."""
+        keep = np.asarray(keep, bool)[: self.n_frames]
+        keep = np.concatenate([keep, np.zeros(self.n_frames - len(keep), bool)])
+        return Targets(self.va, self.va_mask & keep, self.expr, self.expr_mask & keep, self.au, self.au_mask & keep)
+
 
 def targets_from_track(track: Track, tasks: tuple[str, ...] | list[str], au_names: tuple[str, ...] | list[str],
                        n_frames: int | None = None) -> Targets:

@@ -17,8 +17,9 @@ class TrainConfig:
     preset: str = "mt-tiny"
     tasks: list[str] = field(default_factory=lambda: list(TASKS))
     label_track: str = ""  # '' = the fused track when there is one, else the single human track
-    train_split: str = "train"
-    val_split: str = "val"
+    train_split: str | list[str] = "train"  # a split name or a list of videos
+    val_split: str | list[str] = "val"
+    val_blocks: float = 0.0  # > 0: validate on this share of the training videos, held out in time blocks
     epochs: int = 10
     batch_size: int = 32
     max_steps_per_epoch: int = 0  # 0 = the whole training set each epoch
@@ -59,6 +60,9 @@ class TrainConfig:
         for name, allowed in checks.items():
             if getattr(self, name) not in allowed:
                 raise AffectTraceError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if not 0 <= self.val_blocks < 1:
+            raise AffectTraceError(f"val_blocks is the held-out share of the training videos (0 to <1), "
+                                   f"got {self.val_blocks}")
         if self.epochs < 1 or self.batch_size < 1:
             raise AffectTraceError("epochs and batch size must be at least 1")
 

@@ -5,6 +5,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from torch.utils.data import ConcatDataset
+
 from ..errors import AffectTraceError
 from ..labels import EXPRESSIONS
 from ..progress import CancelToken
@@ -35,34 +37,114 @@ def default_label_track(project: Any, videos: list[str]) -> str:
     if not fused and len(human) == 1:
         return human[0]
     choices = ", ".join(sorted(set().union(*names.values()))) if names else "none"
-    raise AffectTraceError(f"choose the labels to train on with --label-track (tracks: {choices}); "
-                           "`affecttrace fuse` makes a fused track from several annotators", project.folder)
+    raise AffectTraceError(f"choose the labels to train on with --label-track (tracks: {choices}; "
+                           f"{EACH_ANNOTATOR}: every annotator); `affecttrace fuse` makes a fused track from "
+                           "several annotators", project.folder)
+
+
+EACH_ANNOTATOR = "@each"  # label source: every annotator's labels as samples of their own
+
+
+class Pooled(ConcatDataset):
+    """Datasets of several label sources (one per annotator) as one; ``skipped`` and ``close`` as theirs."""
+
+    def __init__(self, parts: list[Any]) -> None:
+        super().__init__(parts)
+        self.parts = parts
+        self.skipped = {k: v for p in parts for k, v in p.skipped.items()}
+
+    def close(self) -> None:
+        for p in self.parts:
+            p.close()
+
+
+def label_sources(project: Any, label_track: str, videos: list[str]) -> dict[str, list[str]]:
+    """{track: videos that have it}: one track, or with EACH_ANNOTATOR every annotator's human track."""
+    if label_track != EACH_ANNOTATOR:
+        return {label_track: videos}
+    out: dict[str, list[str]] = {}
+    for v in videos:
+        for name in project.track_names(v):
+            if project.track_source(v, name).kind == TrackKind.HUMAN:
+                out.setdefault(name, []).append(v)
+    if not out:
+        raise AffectTraceError("no annotator has labels on the training videos", project.folder)
+    return out
+
+
+def run_videos(project: Any, cfg: TrainConfig) -> tuple[list[str], list[str]]:
+    """(training videos, validation videos) of a config; with time blocks both are the training videos."""
+    from ..data import videos_in_split
+
+    try:
+        train = videos_in_split(project, cfg.train_split)
+        val = train if cfg.val_blocks > 0 else [v for v in videos_in_split(project, cfg.val_split) if v not in train]
+    except KeyError as e:
+        raise AffectTraceError(str(e.args[0]), project.folder) from None
+    return train, val
+
+
+def videos_without_faces(project: Any, videos: list[str]) -> list[str]:
+    """Those of ``videos`` whose face cache is missing or unfinished (`affecttrace faces` resumes them)."""
+    from ..faces.cache import FaceCache
+    from ..faces.pipeline import face_cache_path
+
+    out = []
+    for v in videos:
+        path = face_cache_path(project, v)
+        if path.is_dir():  # a folder of Aff-Wild2 crops is read as it is
+            continue
+        try:
+            with FaceCache(path) as cache:
+                complete = cache.complete
+        except (OSError, AffectTraceError):
+            complete = False
+        if not complete:
+            out.append(v)
+    return out
+
+
+def _dataset(project: Any, cfg: TrainConfig, videos: list[str], frames: dict[str, Any] | None, train: bool) -> Any:
+    from ..data import face_dataset
+
+    preset = get_preset(cfg.preset)
+    parts = [face_dataset(project, track, vids, cfg.tasks, augment=cfg.augment and train, window=preset.window,
+                          audio=preset.audio, frames=frames)
+             for track, vids in label_sources(project, cfg.label_track, videos).items()]
+    return parts[0] if len(parts) == 1 else Pooled(parts)
 
 
 def build_datasets(project: Any, cfg: TrainConfig) -> tuple[Any, Any, list[str]]:
     """(train set, validation set or None, notes) from core.data for the preset's window and audio."""
-    from ..data import face_dataset, videos_in_split
+    from ..data import time_blocks
 
-    preset = get_preset(cfg.preset)
-    train_videos = videos_in_split(project, cfg.train_split)
+    train_videos, val_videos = run_videos(project, cfg)
     if not train_videos:
-        raise AffectTraceError(f"no video in the {cfg.train_split!r} split", project.folder)
+        raise AffectTraceError(f"no video in the training selection {cfg.train_split!r}", project.folder)
     if not cfg.label_track:
         cfg.label_track = default_label_track(project, train_videos)
-    opts = {"window": preset.window, "audio": preset.audio}
-    train = face_dataset(project, cfg.label_track, cfg.train_split, cfg.tasks, augment=cfg.augment, **opts)
+    train_frames = val_frames = None
+    if cfg.val_blocks > 0:
+        blocks = {v: time_blocks(project.videos[v].frame_count, float(project.videos[v].fps_fraction),
+                                 cfg.val_blocks, cfg.seed) for v in train_videos}
+        train_frames = {v: b[0] for v, b in blocks.items()}
+        val_frames = {v: b[1] for v, b in blocks.items()}
+    train = _dataset(project, cfg, train_videos, train_frames, True)
     notes = [f"{v}: {why}" for v, why in train.skipped.items()]
     if len(train) == 0:
-        raise AffectTraceError(f"no labelled face frames to train on in split {cfg.train_split!r} with track "
+        raise AffectTraceError(f"no labelled face frames to train on in {cfg.train_split!r} with labels "
                                f"{cfg.label_track!r} ({'; '.join(notes) or 'nothing labelled'})", project.folder)
     val = None
-    if videos_in_split(project, cfg.val_split):
-        val = face_dataset(project, cfg.label_track, cfg.val_split, cfg.tasks, augment=False, **opts)
-        notes += [f"{v}: {why}" for v, why in val.skipped.items()]
+    if val_videos:
+        val = _dataset(project, cfg, val_videos, val_frames, False)
+        if cfg.val_blocks <= 0:
+            notes += [f"{v}: {why}" for v, why in val.skipped.items()]
         if len(val) == 0:
+            val.close()
             val = None
     if val is None:
-        notes.append(f"no validation frames in split {cfg.val_split!r}: the training loss picks the best epoch")
+        notes.append(f"no validation frames in {cfg.val_split!r}: the training loss picks the best epoch "
+                     "(--val-blocks 0.2 holds out time blocks of the training videos)")
     return train, val, notes
 
 
@@ -75,6 +157,14 @@ def new_run_id(preset: str, models_dir: Path) -> str:
     return run_id
 
 
+def resume_dir(project: Any, resume: str) -> Path:
+    """The folder of a run to continue: a folder, or a run id under the project's models/."""
+    run_dir = Path(resume) if Path(resume).is_dir() else Path(project.models_dir) / resume
+    if not (run_dir / LAST).is_file():
+        raise AffectTraceError("no run to resume there (no last.pt)", run_dir)
+    return run_dir
+
+
 def train_project(project: Any, cfg: TrainConfig, on_event: Callable[[TrainEvent], None] | None = None,
                   cancel: CancelToken | None = None, resume: str | None = None,
                   resume_overrides: dict[str, Any] | None = None, notes: list[str] | None = None) -> TrainResult:
@@ -84,9 +174,7 @@ def train_project(project: Any, cfg: TrainConfig, on_event: Callable[[TrainEvent
     (e.g. more ``epochs``, another ``device``) applied on top; ``cfg`` is then ignored."""
     models = Path(project.models_dir)
     if resume:
-        run_dir = Path(resume) if Path(resume).is_dir() else models / resume
-        if not (run_dir / LAST).is_file():
-            raise AffectTraceError("no run to resume there (no last.pt)", run_dir)
+        run_dir = resume_dir(project, resume)
         cfg = TrainConfig.load(run_dir / CONFIG)
         for name, value in (resume_overrides or {}).items():
             setattr(cfg, name, value)

@@ -27,8 +27,8 @@ from .losses import MultiTaskLoss
 from .presets import build_model, get_preset
 from .pretrained import load_pretrained
 from .schedule import lr_at, make_optimizer, set_lr
-from .trainevents import TrainEvent, write_history
-from .validate import collect, flat_metrics, forward, merge, score, to_device
+from .trainevents import TrainEvent, memory_mb, write_history
+from .validate import collect, detail_metrics, flat_metrics, forward, merge, score, to_device
 
 BEST, LAST, CONFIG, HISTORY, SUMMARY = "best.pt", "last.pt", "config.toml", "history.csv", "summary.json"
 
@@ -219,8 +219,11 @@ class Trainer:
             r = self.pretrained_report
             message += (f"; pretrained {r['path']}: {r['matched']} tensors loaded, {len(r['missing'])} missing, "
                         f"{len(r['unexpected'])} unexpected, {len(r['mismatched'])} of another shape")
+        info = {"run_dir": str(self.run_dir), "train_samples": len(self.train_set),  # type: ignore[arg-type]
+                "val_samples": len(self.val_set) if self.val_set is not None else 0,  # type: ignore[arg-type]
+                "resumed": self.resume}
         self._emit(TrainEvent("start", self.start_epoch + 1, cfg.epochs, self.step, self.total_steps,
-                              message=message))
+                              message=message, device=str(self.device), info=info))
         status, message, epoch = "finished", "", self.start_epoch
         t0, steps_at_t0 = time.perf_counter(), self.step
         for epoch in range(self.start_epoch + 1, cfg.epochs + 1):
@@ -286,7 +289,8 @@ class Trainer:
                 rate = window_images / max(now - window_t, 1e-9)
                 per_step = (now - t0) / max(1, self.step - steps_at_t0)
                 self._emit(TrainEvent("step", epoch, cfg.epochs, self.step, self.total_steps, losses, lr, rate,
-                                      per_step * (self.total_steps - self.step)))
+                                      per_step * (self.total_steps - self.step), device=str(self.device),
+                                      memory_mb=memory_mb(self.device)))
                 last_emit, window_images, window_t = now, 0, now
         self._epoch_losses = {k: sums[k] / counts[k] for k in sums}
         return None
@@ -330,7 +334,8 @@ class Trainer:
                 save_checkpoint(self.run_dir / BEST, self.model, cfg, self.labels, epoch, self.step, scores)
             write_history(self.run_dir / HISTORY, self.history)
         self._emit(TrainEvent("epoch", epoch, cfg.epochs, self.step, self.total_steps, dict(self._epoch_losses),
-                              row["lr"], metrics=flat, message="best so far" if improved else ""))
+                              row["lr"], metrics=flat, message="best so far" if improved else "",
+                              details=detail_metrics(scores) if scores else {}))
         return bool(cfg.early_stopping) and self.bad_epochs >= cfg.early_stopping
 
     def _save_last(self, epoch: int, scores: dict[str, Any] | None = None) -> None:
@@ -351,6 +356,8 @@ class Trainer:
                        "run_id": self.cfg.run_id, "world_size": self.dist.world, "rank_digests": digests,
                        "best_score": None if math.isinf(self.best) else self.best,
                        "best_metrics": flat_metrics(best) if best else {},
+                       "best_epoch": next((r["epoch"] for r in reversed(self.history) if r.get("best")), None),
+                       "best_details": detail_metrics(best) if best else {},
                        "pretrained": self.pretrained_report}
             (self.run_dir / SUMMARY).write_text(json.dumps(summary, indent=2, default=float))
         return TrainResult(status, self.run_dir, epoch, best, message)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import csv
 import math
+import os
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -26,6 +28,10 @@ class TrainEvent:
     metrics: dict[str, float] = field(default_factory=dict)  # 'epoch' events: validation scores
     status: str = ""
     message: str = ""
+    device: str = ""  # 'start' and 'step' events
+    memory_mb: float = float("nan")  # 'step': RSS on the CPU, peak allocated on CUDA
+    details: dict[str, Any] = field(default_factory=dict)  # 'epoch': confusion matrix, per-class/AU F1
+    info: dict[str, Any] = field(default_factory=dict)  # 'start': run_dir, train/val samples, resumed
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -41,6 +47,25 @@ class TrainEvent:
             parts.append(" ".join(f"{k}={v:.3f}" for k, v in self.metrics.items()
                                   if k in ("val_va", "val_expr", "val_au")))
         return ", ".join(p for p in parts if p)
+
+
+def memory_mb(device: Any) -> float:
+    """Memory in MiB for the step events: CUDA peak allocated on ``device``, else this process's RSS."""
+    if getattr(device, "type", "cpu") == "cuda":
+        import torch
+
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError, AttributeError):
+        pass
+    try:
+        import resource  # not Linux: the peak, in KiB (bytes on macOS)
+    except ImportError:
+        return float("nan")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2**20 if sys.platform == "darwin" else 2**10)
 
 
 def progress_listener(progress: Progress) -> Callable[[TrainEvent], None]:

@@ -102,7 +102,6 @@ def score(collected: dict[str, Any], tasks: tuple[str, ...], expressions: tuple[
         elif task == "expr":
             s = expr_scores(p.argmax(1), r, abaw=2020 if len(expressions) == 7 else abaw,
                             class_names=tuple(expressions))
-            s.pop("confusion", None)
         else:
             s = au_scores(p, r, abaw=abaw, au_names=tuple(aus), threshold=au_threshold)
         out[task] = s
@@ -127,3 +126,17 @@ def flat_metrics(scores: dict[str, Any]) -> dict[str, float]:
             flat[f"val_{task}_f1"] = float(s.get("f1", float("nan")))
             flat[f"val_{task}_accuracy"] = float(s.get("accuracy", float("nan")))
     return flat
+
+
+def detail_metrics(scores: dict[str, Any]) -> dict[str, Any]:
+    """What the dashboard draws for an epoch beside the headline numbers: the EXPR confusion matrix
+    (rows: reference, columns: prediction) and per-class F1, and the per-AU F1 (JSON-ready)."""
+    out: dict[str, Any] = {}
+    expr, au = scores.get("expr") or {}, scores.get("au") or {}
+    if "confusion" in expr:
+        out["expr_classes"] = list(expr.get("classes", ()))
+        out["expr_confusion"] = np.asarray(expr["confusion"]).astype(int).tolist()
+        out["expr_per_class_f1"] = dict(expr.get("per_class_f1", {}))
+    if "per_au_f1" in au:
+        out["au_per_au_f1"] = dict(au["per_au_f1"])
+    return out
