@@ -5,9 +5,10 @@ import argparse
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-from ..errors import ProjectLockedError
+if TYPE_CHECKING:
+    from ..project import Project
 
 
 def register(sub: Any) -> None:
@@ -54,17 +55,18 @@ def register(sub: Any) -> None:
                        "of an annotator named like the track). The whole table is validated first.")
     p.add_argument("project", metavar="PROJECT")
     p.add_argument("csv", metavar="IN.csv")
+    p.add_argument("--replace", action="store_true",
+                   help="each row replaces its frame's values, empty cells clearing them (default: empty cells "
+                   "leave existing labels alone)")
     p.set_defaults(func=run_import_csv)
 
 
 @contextmanager
-def writable(path: str | Path) -> Iterator[Any]:
-    from ..project import open_project
+def writable(path: str | Path) -> Iterator[Project]:
+    from ..project import Project
 
-    p = open_project(path)
+    p = Project.open_writable(path)
     try:
-        if p.readonly:
-            raise ProjectLockedError(f"the project is open elsewhere ({p.lock_holder}); close it first", p.folder)
         yield p
     finally:
         p.close()
@@ -119,7 +121,7 @@ def run_import_csv(args: argparse.Namespace) -> int:
     from ..progress import bar
 
     with writable(args.project) as p:
-        res = import_csv(p, args.csv, bar("import-csv"))
+        res = import_csv(p, args.csv, bar("import-csv"), replace=args.replace)
     names = sorted({t for _, t in res.tracks})
     print(f"imported {res.rows} rows into {len(res.tracks)} track(s) ({', '.join(names)}) of "
           f"{len({v for v, _ in res.tracks})} video(s)")

@@ -47,14 +47,9 @@ def register(sub: Any) -> None:
 
 
 def _writable(path: str):
-    from ..errors import ProjectLockedError
-    from ..project import open_project
+    from ..project import Project
 
-    p = open_project(path)
-    if p.readonly:
-        p.close()
-        raise ProjectLockedError(f"held by {p.lock_holder}; close it there first", p.folder)
-    return p
+    return Project.open_writable(path)
 
 
 def _new(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import LabelFileError, ProjectLockedError
+from ..errors import LabelFileError
 from ..labels import AU_MISSING, EXPR_MISSING, au_set
 from ..progress import Progress, no_progress
 from ..project import Project
@@ -76,12 +76,7 @@ def _open_existing(project: Path) -> Project | None:
     """The project opened for writing, or None when the folder holds none yet (created after validation)."""
     if not (project / "project.json").exists():
         return None
-    p = Project.open(project)
-    if p.readonly:
-        holder = p.lock_holder
-        p.close()
-        raise ProjectLockedError(f"the project is open elsewhere ({holder})", project)
-    return p
+    return Project.open_writable(project)
 
 
 def _media_dirs(root: Path, media: Path | None) -> list[Path]:

@@ -15,6 +15,7 @@ import pandas as pd
 from ..errors import LabelFileError
 from ..labels import AU_MISSING, EXPR_MISSING, EXPRESSIONS, VA_RANGE, au_number
 from ..progress import Progress, no_progress
+from ..safepaths import excerpt, name_problem
 from ..tracks import Track, TrackSource
 
 BASE_COLUMNS = ("video", "frame", "time_s", "track", "valence", "arousal", "expression")
@@ -77,7 +78,7 @@ def _expr_codes(col: pd.Series, path: Path, problems: list[str]) -> np.ndarray:
         except ValueError:
             f = None
         if f is None or f != int(f) or not -1 <= f < len(EXPRESSIONS):
-            problems.append(f"line {i + 2}: expression {s!r} is not a class (0-7 or a name)")
+            problems.append(f"line {i + 2}: expression {excerpt(s)} is not a class (0-7 or a name)")
         else:
             out[i] = int(f)
     return out
@@ -101,7 +102,7 @@ def read_csv_table(path: str | Path, au_names: tuple[str, ...]) -> tuple[pd.Data
         try:
             a = f"AU{au_number(c)}"
         except ValueError:
-            problems.append(f"line 1: unknown column {c!r}")
+            problems.append(f"line 1: unknown column {excerpt(c)}")
             continue
         if a not in au_names:
             problems.append(f"line 1: {c} is not in the project's AU set ({', '.join(au_names)})")
@@ -109,18 +110,23 @@ def read_csv_table(path: str | Path, au_names: tuple[str, ...]) -> tuple[pd.Data
     out = pd.DataFrame({"video": df["video"].str.strip(), "track": df["track"].str.strip()})
     frame = pd.to_numeric(df["frame"], errors="coerce")
     for i in np.flatnonzero(frame.isna() | (frame < 0) | (frame != frame.round())):
-        problems.append(f"line {i + 2}: frame {df['frame'].iat[i]!r} is not a frame index")
+        problems.append(f"line {i + 2}: frame {excerpt(df['frame'].iat[i])} is not a frame index")
     out["frame"] = frame.fillna(-1).astype(np.int64)
     for c in ("video", "track"):
         for i in np.flatnonzero(out[c] == ""):
             problems.append(f"line {i + 2}: empty {c}")
+    for i, name in enumerate(out["track"]):
+        bad = name_problem(name) if name else None
+        if bad:
+            problems.append(f"line {i + 2}: track name {bad}")
+            break
     if "valence" in df.columns or "arousal" in df.columns:
         vals = []
         for c in ("valence", "arousal"):
             raw = df[c] if c in df.columns else pd.Series([""] * len(df))
             v = pd.to_numeric(raw.replace("", np.nan), errors="coerce")
             for i in np.flatnonzero(v.isna() & (raw.str.strip() != "")):
-                problems.append(f"line {i + 2}: {c} {raw.iat[i]!r} is not a number")
+                problems.append(f"line {i + 2}: {c} {excerpt(raw.iat[i])} is not a number")
             for i in np.flatnonzero((v < VA_RANGE[0]) | (v > VA_RANGE[1])):
                 problems.append(f"line {i + 2}: {c} {v.iat[i]:g} out of range [-1, 1]")
             vals.append(v.to_numpy(np.float64))
@@ -134,7 +140,7 @@ def read_csv_table(path: str | Path, au_names: tuple[str, ...]) -> tuple[pd.Data
         v = pd.to_numeric(df[c].replace("", np.nan), errors="coerce")
         bad = (v.isna() & (df[c].str.strip() != "")) | ~(v.isna() | v.isin([0, 1, AU_MISSING]))
         for i in np.flatnonzero(bad):
-            problems.append(f"line {i + 2}: {c} {df[c].iat[i]!r} is not 0 or 1")
+            problems.append(f"line {i + 2}: {c} {excerpt(df[c].iat[i])} is not 0 or 1")
         out[f"AU{au_number(c)}"] = v.fillna(AU_MISSING).to_numpy().astype(np.int8)
     dup = out.duplicated(["video", "track", "frame"], keep="first")
     for i in np.flatnonzero(dup):
@@ -145,17 +151,19 @@ def read_csv_table(path: str | Path, au_names: tuple[str, ...]) -> tuple[pd.Data
     return out, [f"AU{au_number(c)}" for c in aus]
 
 
-def import_csv(project, path: str | Path, progress: Progress = no_progress) -> CsvImport:
+def import_csv(project, path: str | Path, progress: Progress = no_progress, replace: bool = False) -> CsvImport:
     """Validate the whole table, then write one track per (video, track) in it (nothing on error).
 
-    Existing tracks keep the frames and tasks the table does not give; new tracks are human tracks of
-    an annotator named like the track.
+    Existing tracks keep the frames and tasks the table does not give, and an empty (or -1) cell never
+    erases a label: it means "no value here". With ``replace`` each row's cells replace its frame's
+    values of the columns the table has, empty ones included. New tracks are human tracks of an
+    annotator named like the track.
     """
     path = Path(path)
     table, aus = read_csv_table(path, project.au_set.aus)
     problems = []
     for v in sorted(set(table["video"]) - set(project.videos)):
-        problems.append(f"line {int(np.argmax(table['video'].to_numpy() == v)) + 2}: no video {v!r} in the project")
+        problems.append(f"line {int(np.argmax(table['video'].to_numpy() == v)) + 2}: no video {excerpt(v)} in the project")
     if problems:
         _fail(path, problems)
     n_of = table["video"].map(lambda v: project.videos[v].frame_count)
@@ -174,12 +182,18 @@ def import_csv(project, path: str | Path, progress: Progress = no_progress) -> C
         else:
             t = Track.empty(video, name, TrackSource.human(name), project.videos[video].frame_count, project.au_set)
         f = g["frame"].to_numpy()
-        if "valence" in g:
-            t.va[f, 0], t.va[f, 1] = g["valence"].to_numpy(), g["arousal"].to_numpy()
+        if "valence" in g:  # valence and arousal are both given or both empty (validated)
+            va = np.stack([g["valence"].to_numpy(), g["arousal"].to_numpy()], axis=1)
+            given = replace | ~np.isnan(va[:, 0])
+            t.va[f[given]] = va[given]
         if "expression" in g:
-            t.expr[f] = g["expression"].to_numpy()
+            e = g["expression"].to_numpy()
+            given = replace | (e != EXPR_MISSING)
+            t.expr[f[given]] = e[given]
         for a in aus:
-            t.au[f, t.au_names.index(a)] = g[a].to_numpy()
+            v = g[a].to_numpy()
+            given = replace | (v != AU_MISSING)
+            t.au[f[given], t.au_names.index(a)] = v[given]
         built.append(t)
     for t in built:
         project.put_track(t)

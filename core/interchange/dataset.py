@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LabelFileError
+from ..safepaths import within
 from ..progress import Progress, no_progress
 from .labelfile import FileFormat, LabelFile, Problem, parse_label_file, render_file
 from .layout import TASK_DIRS, DatasetFile, annotations_base, list_files, split_dir, task_dir
@@ -87,7 +88,8 @@ def out_path(out: Path, layout: str, f: OutFile) -> Path:
 def write_dataset(out: str | Path, layout: str, files: list[OutFile], progress: Progress = no_progress) -> list[Path]:
     """Write label files in ``layout`` under ``out``. Every text is made before the first is written."""
     out = Path(out)
-    texts = [(out_path(out, layout, f), render_file(f.values, f.fmt)) for f in files]
+    texts = [(within(out, out_path(out, layout, f), "label file", LabelFileError), render_file(f.values, f.fmt))
+             for f in files]
     dupes = [p for p, c in Counter(p for p, _ in texts).items() if c > 1]
     if dupes:
         raise LabelFileError(f"two label files for one path: {sorted(map(str, dupes))[0]}", out)

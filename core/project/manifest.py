@@ -10,11 +10,14 @@ from typing import Any
 
 from ..errors import ProjectError
 from ..labels import AUSet, au_set
+from ..safepaths import check_name, excerpt, name_problem, require_file
 from .fsio import atomic_write_bytes
 
 MANIFEST_NAME = "project.json"
 FORMAT = "affecttrace-project"
 FORMAT_VERSION = 1
+MAX_FRAMES = 10_000_000  # 46 hours at 60 fps; a track of more would not fit in memory anyway
+MAX_FPS = 1000
 
 
 @dataclass
@@ -34,6 +37,7 @@ class VideoEntry:
     subject: str | None = None
     crops: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # what the media check found (truncated, decode errors...)
 
     @property
     def fps_fraction(self) -> Fraction:
@@ -64,11 +68,31 @@ class VideoEntry:
             entry.audio_rate = None if entry.audio_rate is None else int(entry.audio_rate)
             if not isinstance(entry.media, str) or not isinstance(entry.extra, dict):
                 raise TypeError("'media' must be a string and 'extra' an object")
+            if not isinstance(entry.problems, list) or not all(isinstance(x, str) for x in entry.problems):
+                raise TypeError("'problems' must be a list of text")
         except (TypeError, ValueError, ZeroDivisionError) as e:
-            raise ProjectError(f"video {name!r}: {e}", source) from e
-        if entry.frame_count < 0:
-            raise ProjectError(f"video {name!r}: negative frame_count {entry.frame_count}", source)
+            raise ProjectError(f"video {excerpt(name)}: {e}", source) from e
+        problem = entry.problem()
+        if problem:
+            raise ProjectError(problem, source)
         return entry
+
+    def problem(self) -> str | None:
+        """What makes this entry unusable (a hostile name, an impossible size), in words; None when fine."""
+        bad = name_problem(self.name)
+        if bad:
+            return f"video name {bad}"
+        bad = name_problem(self.split)
+        if bad:
+            return f"video {self.name!r}: split {bad}"
+        if not 0 <= self.frame_count <= MAX_FRAMES:
+            return (f"video {self.name!r}: frame_count {self.frame_count} is not plausible "
+                    f"(0 to {MAX_FRAMES:,} frames)")
+        if Fraction(self.fps) > MAX_FPS:
+            return f"video {self.name!r}: frame rate {self.fps} is above {MAX_FPS} fps"
+        if not (0 <= self.duration_s < 1e9) or not (0 <= self.width <= 65536 and 0 <= self.height <= 65536):
+            return f"video {self.name!r}: impossible duration or size"
+        return None
 
 
 def fps_text(fps: Fraction | str | int | float) -> str:
@@ -123,10 +147,11 @@ class Manifest:
     @classmethod
     def load(cls, folder: Path) -> "Manifest":
         path = folder / MANIFEST_NAME
+        if not os.path.lexists(path):
+            raise ProjectError("not an AffectTrace project (no project.json)", folder)
+        require_file(path, ProjectError)
         try:
             raw = path.read_bytes()
-        except FileNotFoundError:
-            raise ProjectError("not an AffectTrace project (no project.json)", folder) from None
         except OSError as e:
             raise ProjectError(f"cannot read: {e.strerror or e}", path) from e
         try:
@@ -154,8 +179,10 @@ class Manifest:
         except (KeyError, TypeError, ValueError) as e:
             raise ProjectError(f"bad 'au_set': {e}", path) from e
         annotators = d.get("annotators", [])
-        if not isinstance(annotators, list) or not all(isinstance(a, str) for a in annotators):
+        if not isinstance(annotators, list):
             raise ProjectError("'annotators' must be a list of names", path)
+        for a in annotators:
+            check_name(a, "annotator name", path, ProjectError)
         videos = d.get("videos", {})
         if not isinstance(videos, dict):
             raise ProjectError("'videos' must be an object mapping names to entries", path)

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +15,9 @@ from ..edits import Edit
 from ..errors import ProjectError
 from ..tracks import TrackSource
 from . import storage
-from .fsio import fsync_file, remove_quietly
-from .journal import Journal, journal_generations, journal_path, read_journal
+from ..safepaths import check_name, excerpt
+from .fsio import fsync_file, os_problem, remove_quietly
+from .journal import JOURNAL_DIR, Journal, journal_generations, journal_path, read_journal
 from .manifest import VideoEntry
 from .storage import INDEX_NAME, PREV_INDEX_NAME, TRACKS_DIR, Index, TrackEntry
 
@@ -33,12 +37,39 @@ def decode_values(values: list, task: str) -> np.ndarray:
 
 
 Key = tuple[str, str]
+KEPT_DIR = "kept"  # journal/kept/: copies of journals whose records could not all be replayed
 COMPACT_BELOW = 0.5  # a pack whose live share of frames falls below this is rewritten at the next save
 
 
 class Persistence:
     """Needs from Project: folder, manifest, warnings, recovered, _entries, _tracks, _dirty, _index,
     _journal, _mutex and the track helpers (track, _video, _new_track, _put, _forget, _drop_video)."""
+
+    def _missing_packs(self, generations: list[int]) -> list[str]:
+        """Pack files that the index or the journal needs and that are not there."""
+        needed = {e.file for e in self._entries.values() if e.file}
+        for g in generations:
+            needed |= _put_files(journal_path(self.folder, g))
+        return sorted(f for f in needed if _valid_pack(f) and not os.path.lexists(self.folder / f))
+
+    def _keep_unreplayed(self, generations: list[int]) -> None:
+        """A journal with records that could not be replayed is copied aside before saves may delete it."""
+        if not self._skipped:
+            return
+        kept = self.folder / JOURNAL_DIR / KEPT_DIR
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        try:
+            kept.mkdir(exist_ok=True)
+            for g in generations:
+                src = journal_path(self.folder, g)
+                if src.exists():
+                    shutil.copyfile(src, kept / f"{src.stem}-{stamp}.jsonl")
+        except OSError as e:
+            self._hold_read_only(f"cannot keep a copy of the journal's unreplayable records in {kept} "
+                                 f"({os_problem(e)})")
+            return
+        self.warnings.append(f"{self._skipped} journal record(s) could not be replayed; the journal is kept in "
+                             f"{kept} for inspection")
 
     def _replay(self, generations: list[int]) -> None:
         """Bring the tracks up to the journal, silently; what cannot be replayed is noted in ``warnings``."""
@@ -55,7 +86,8 @@ class Persistence:
                 except (ProjectError, KeyError, IndexError, ValueError, TypeError, RuntimeError) as e:
                     skipped += 1
                     if skipped <= 5:
-                        self.warnings.append(f"{path}: skipped journal record {rec.get('op')!r}: {e}")
+                        self.warnings.append(f"{path}: skipped journal record {excerpt(rec.get('op'))}: {e}")
+        self._skipped = skipped
         if self.recovered:
             self._unsaved = True
             self._manifest_dirty = True
@@ -77,10 +109,13 @@ class Persistence:
         elif op == "new_track":
             self._forget((rec["video"], rec["name"]))
             self._video(rec["video"])
+            check_name(rec["name"], "track name", None, ProjectError)
             self._new_track(rec["video"], rec["name"], TrackSource.from_dict(rec["source"]), int(rec["n"]))
         elif op == "put":
-            track = storage.read_track(self.folder / rec["file"], rec.get("group", "/t0"), rec["video"], rec["name"])
+            track = storage.read_track(self.folder / storage.pack_rel(rec["file"]), rec.get("group", "/t0"),
+                                       rec["video"], rec["name"])
             self._video(track.video)
+            check_name(track.name, "track name", None, ProjectError)
             self._put(track, rec["file"], rec.get("group", "/t0"))
         elif op == "delete":
             self._forget((rec["video"], rec["name"]))
@@ -90,7 +125,7 @@ class Persistence:
             else:
                 self.manifest.videos[rec["name"]] = VideoEntry.from_dict(rec["name"], rec["entry"])
         elif op == "annotators":
-            self.manifest.annotators[:] = [str(a) for a in rec["list"]]
+            self.manifest.annotators[:] = [check_name(a, "annotator name", None, ProjectError) for a in rec["list"]]
         else:
             raise ValueError(f"unknown journal operation {op!r}")
 
@@ -201,6 +236,14 @@ class Persistence:
             for pattern in (".*.tmp", ".*.link"):
                 for f in d.glob(pattern) if d.is_dir() else ():
                     remove_quietly(f)
+
+
+def _valid_pack(rel: str) -> bool:
+    try:
+        storage.pack_rel(rel)
+        return True
+    except ValueError:
+        return False
 
 
 def _put_files(path: Path) -> set[str]:

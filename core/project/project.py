@@ -6,6 +6,7 @@ journal silently. Tracks load lazily; ``save()`` writes only the tracks that cha
 from __future__ import annotations
 
 import errno
+import os
 import secrets
 import threading
 import time
@@ -18,8 +19,9 @@ from ..events import Signal
 from ..labels import AUSet, au_set as to_au_set
 from ..tracks import Track, TrackKind, TrackSource
 from . import storage
+from ..safepaths import check_name
 from .conform import conform_track
-from .fsio import remove_quietly
+from .fsio import os_problem, remove_quietly
 from .journal import JOURNAL_DIR, Journal, journal_generations
 from .lock import ProjectLock, holder_of
 from .manifest import MANIFEST_NAME, Manifest, VideoEntry
@@ -37,8 +39,10 @@ class Project(VideoOps, Persistence):
         self.manifest = manifest
         self.readonly = readonly
         self.lock_holder = lock_holder
+        self.readonly_reason: str | None = None  # why writing is refused (held elsewhere, disk full, a file missing)
         self.warnings: list[str] = []  # what opening had to repair or skip (fallback, unreadable journal lines)
         self.recovered = 0  # journal records replayed at open
+        self._skipped = 0  # journal records that could not be replayed
         self.changed = Signal()  # (video, track_name, task | None, start, stop); task None: whole track
         self.tracks_changed = Signal()  # (video,): a track was added, replaced or deleted
         self.videos_changed = Signal()  # (): videos or annotators changed
@@ -81,18 +85,19 @@ class Project(VideoOps, Persistence):
         folder = Path(folder).expanduser().absolute()
         if not folder.is_dir():
             raise ProjectError("no such project folder", folder)
-        lock, holder, note = None, None, ""
+        lock, holder, reason = None, None, "opened read-only on request"
         if not readonly:
-            if not (folder / MANIFEST_NAME).exists():
+            if not os.path.lexists(folder / MANIFEST_NAME):
                 raise ProjectError("not an AffectTrace project (no project.json)", folder)
             try:
                 lock, holder = ProjectLock.acquire(folder)
+                reason = f"it is open elsewhere: held by {holder}"
             except ProjectError as e:
-                lock, holder, note = None, None, f"opened read-only: {e}"
+                reason = f"cannot write {e.path}: {e.problem}"
             except OSError as e:
-                if e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
-                    raise ProjectError(f"cannot lock the project: {e.strerror or e}", folder) from e
-                lock, holder, note = None, None, f"opened read-only: the folder is not writable ({e.strerror})"
+                if e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT):
+                    raise ProjectError(f"cannot lock the project: {os_problem(e)}", folder) from e
+                reason = f"the folder is not writable ({os_problem(e)})"
             readonly = lock is None
         else:
             holder = holder_of(folder)
@@ -102,9 +107,21 @@ class Project(VideoOps, Persistence):
             if lock is not None:
                 lock.release()
             raise
-        if note:
-            project.warnings.insert(0, note)
+        if project.readonly and project.readonly_reason is None:
+            project.readonly_reason = reason
+            if lock is None and holder is None and reason != "opened read-only on request":
+                project.warnings.insert(0, f"opened read-only: {reason}")
         return project
+
+    @classmethod
+    def open_writable(cls, folder: str | Path) -> "Project":
+        """Open for writing, or raise ProjectLockedError saying why it cannot be (held, read-only, disk full...)."""
+        p = open_project(folder)
+        if p.readonly:
+            reason, where = p.readonly_reason, p.folder
+            p.close()
+            raise ProjectLockedError(f"cannot change the project (opened read-only): {reason}", where)
+        return p
 
     @classmethod
     def _load(cls, folder: Path, readonly: bool, lock: ProjectLock | None, holder: str | None) -> "Project":
@@ -133,11 +150,37 @@ class Project(VideoOps, Persistence):
         p._index_ok, p._prev_gen = index_ok, (index.generation if not index_ok else prev_gen)
         p.warnings.extend(warnings)
         gens = [g for g in journal_generations(folder) if g >= index.generation]
+        p._check_entries()
+        missing = p._missing_packs(gens)
+        if missing:
+            p._hold_read_only(f"track file {missing[0]} is missing" + (f" (and {len(missing) - 1} more)" if
+                              len(missing) > 1 else "") + "; restore it: changing the project now could lose "
+                              "the labels and journaled edits it holds")
         p._replay(gens)
-        if not readonly:
+        p.warnings.extend(f"video {name!r}: {problem}" for name, v in manifest.videos.items() for problem in v.problems)
+        if not p.readonly:
             p._journal = Journal(folder, max(gens + [index.generation]))
+            p._keep_unreplayed(gens)
             p._remove_leftovers()
         return p
+
+    def _check_entries(self) -> None:
+        """Tracks the index holds must fit their video: a manifest edited by hand is refused, not trusted."""
+        for (video, name), e in self._entries.items():
+            v = self.manifest.videos.get(video)
+            if v is not None and e.n_frames != v.frame_count:
+                raise ProjectError(f"video {video!r}: frame_count {v.frame_count} differs from the {e.n_frames} "
+                                   f"frames of its track {name!r} in {INDEX_NAME}", self.folder / MANIFEST_NAME)
+
+    def _hold_read_only(self, reason: str) -> None:
+        """Give up writing (release the lock) so that nothing on disk changes until the user fixes ``reason``."""
+        self.warnings.insert(0, f"opened read-only: {reason}")
+        if self.readonly:
+            return
+        self.readonly, self.readonly_reason = True, reason
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     @staticmethod
     def _prev_generation(folder: Path) -> int | None:
@@ -249,6 +292,7 @@ class Project(VideoOps, Persistence):
         """An empty track (project AU set, video's frame count); a human source adds its annotator."""
         self._check_writable()
         entry = self._video(video)
+        check_name(name, "track name", self.folder, ProjectError)
         with self._mutex:
             if (video, name) in self._entries:
                 raise ProjectError(f"video {video!r} already has a track {name!r}", self.folder)
@@ -280,6 +324,7 @@ class Project(VideoOps, Persistence):
         """
         self._check_writable()
         entry = self._video(track.video)
+        check_name(track.name, "track name", self.folder, ProjectError)
         if track.n_frames != entry.frame_count:
             raise ProjectError(f"track {track.name!r} has {track.n_frames} frames, video {track.video!r} has "
                                f"{entry.frame_count} (use Project.conform)", self.folder)
@@ -362,8 +407,7 @@ class Project(VideoOps, Persistence):
         if self._closed:
             raise ProjectError("project is closed", self.folder)
         if self.readonly:
-            who = f"; held by {self.lock_holder}" if self.lock_holder else ""
-            raise ProjectLockedError(f"project is open read-only{who}", self.folder)
+            raise ProjectLockedError(f"project is open read-only: {self.readonly_reason}", self.folder)
 
     def _record(self, rec: dict[str, Any]) -> None:
         rec["t"] = time.time()

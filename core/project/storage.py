@@ -12,13 +12,14 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
 
 from ..errors import ProjectError
 from ..labels import TASKS
+from ..safepaths import excerpt, name_problem
 from ..tracks import Track, TrackSource
 from .fsio import atomic_write_with, fsync_dir, fsync_file, remove_quietly
 
@@ -61,14 +62,31 @@ class TrackEntry:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrackEntry":
-        return cls(str(d["video"]), str(d["name"]), d.get("file"), str(d.get("group", "/")), int(d["n_frames"]),
-                   tuple(d["au_names"]),
-                   TrackSource.from_dict(d["source"]), {k: int(v) for k, v in d.get("labelled", {}).items()})
+        e = cls(str(d["video"]), str(d["name"]), d.get("file"), str(d.get("group", "/")), int(d["n_frames"]),
+                tuple(d["au_names"]),
+                TrackSource.from_dict(d["source"]), {k: int(v) for k, v in d.get("labelled", {}).items()})
+        for what, name in (("video name", e.video), ("track name", e.name)):
+            problem = name_problem(name)
+            if problem:
+                raise ValueError(f"{what} {problem}")
+        if e.file is not None:
+            pack_rel(e.file)
+        return e
 
     @classmethod
     def of(cls, track: Track, file: str | None, group: str = "/") -> "TrackEntry":
         return cls(track.video, track.name, file, group, track.n_frames, tuple(track.au_names), track.source,
                    {t: int(track.labelled(t).sum()) for t in TASKS})
+
+
+def pack_rel(rel: object) -> str:
+    """``rel`` when it names a pack file under tracks/ (index and journal entries are checked with it)."""
+    if not isinstance(rel, str) or "\0" in rel:
+        raise ValueError(f"track file {excerpt(rel)} is not a file name")
+    parts = PurePosixPath(rel).parts
+    if len(parts) != 2 or parts[0] != TRACKS_DIR or parts[1] in (".", "..") or not rel.endswith(".h5"):
+        raise ValueError(f"track file {excerpt(rel)} points outside the project's {TRACKS_DIR}/ folder")
+    return rel
 
 
 def h5_problem(e: BaseException) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProjectError
+from ..safepaths import check_name
 from .manifest import VideoEntry, fps_text, relative_media, resolve_media
 
 
@@ -29,6 +30,7 @@ class VideoOps:
             if name in self.manifest.annotators:
                 return
             self._check_writable()
+            check_name(name, "annotator name", self.folder, ProjectError)
             self._record({"op": "annotators", "list": self.manifest.annotators + [name]})
             self.manifest.annotators.append(name)
             self._manifest_dirty = True
@@ -40,7 +42,8 @@ class VideoOps:
         """Add a video; its media is probed when present. Absent media needs frame_count and fps (marked missing)."""
         self._check_writable()
         media = Path(media_path).expanduser()
-        name = name or media.stem
+        name = check_name(media.stem if name is None else name, "video name", media, ProjectError)
+        check_name(split, "split", media, ProjectError)
         if name in self.manifest.videos:
             raise ProjectError(f"the project already has a video named {name!r}", media)
         rel = relative_media(self.folder, media)
@@ -77,6 +80,9 @@ class VideoOps:
         self._set_video(entry)
 
     def _set_video(self, entry: VideoEntry) -> None:
+        problem = entry.problem()
+        if problem:
+            raise ProjectError(problem, self.folder)
         with self._mutex:
             self._record({"op": "video", "name": entry.name, "entry": entry.to_dict()})
             self.manifest.videos[entry.name] = entry
