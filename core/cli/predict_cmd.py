@@ -1,8 +1,10 @@
 """`affecttrace predict PROJECT|MEDIA --checkpoint C`: pre-annotate with a trained model.
 
-For a project: model tracks (VA, EXPR probabilities and labels, AU probabilities and labels) on every video
-with a face cache, saved into the project with their provenance. For a media file: faces are found first
-(like `affecttrace faces`), and the predictions are written as a CSV table.
+For a project: model tracks (VA with its MC-dropout spread, EXPR probabilities and labels, AU probabilities
+and labels) on every video with a face cache (or the videos named, or every video without human labels),
+saved into the project with their provenance, or into a separate track file (--tracks-out) that an app
+holding the project open imports. For a media file: faces are found first (like `affecttrace faces`), and
+the predictions are written as a CSV table.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .reporting import add_events_flag, progress, report
+from .reporting import add_events_flag, message, progress, report
 
 
 def register(sub: Any) -> None:
@@ -22,6 +24,12 @@ def register(sub: Any) -> None:
     p.add_argument("--checkpoint", required=True, metavar="C",
                    help="checkpoint file, run folder, or run id under PROJECT/models (its best.pt)")
     p.add_argument("--video", action="append", metavar="V", help="only this project video (repeatable)")
+    p.add_argument("--unlabelled", action="store_true",
+                   help="every project video without human or fused labels (those without a face cache are "
+                   "skipped with a note)")
+    p.add_argument("--tracks-out", default=None, metavar="FILE.h5",
+                   help="project: write the model tracks to this track file instead of the project (opened "
+                   "read-only, so this runs while the app holds it)")
     p.add_argument("--track-name", default=None, metavar="N", help="name of the model track (default model-<run>)")
     p.add_argument("--smooth", type=int, default=0, metavar="S", help="centred moving average over S frames")
     p.add_argument("--threshold", type=float, default=None, help="AU probability threshold (default: the run's)")
@@ -59,29 +67,66 @@ def run(args: argparse.Namespace) -> int:
         return _project(args, target)
     if not target.exists():
         raise AffectTraceError("no such file or project folder", target)
-    if args.video or args.evaluate:
-        raise AffectTraceError("--video and --evaluate work on projects, not on a media file", target)
+    if args.video or args.evaluate or args.unlabelled or args.tracks_out:
+        raise AffectTraceError("--video, --unlabelled, --tracks-out and --evaluate work on projects, not on a "
+                               "media file", target)
     return _media(args, target)
 
 
+def _videos(args: argparse.Namespace, project: Any) -> list[str] | None:
+    """The videos to run on: --video, --unlabelled (with a face cache), or None for every cached video."""
+    from ..errors import AffectTraceError
+    from ..faces import face_cache_path
+    from ..modeltracks import unlabelled_videos
+
+    if args.video and args.unlabelled:
+        raise AffectTraceError("give --video or --unlabelled, not both")
+    if not args.unlabelled:
+        return args.video
+    videos = unlabelled_videos(project)
+    if not videos:
+        raise AffectTraceError("every video has human or fused labels: nothing for --unlabelled", project.folder)
+    lacking = [v for v in videos if not face_cache_path(project, v).exists()]
+    if lacking:
+        message(args, f"no face cache, skipped (run `affecttrace faces`): {', '.join(lacking)}", "warning")
+    videos = [v for v in videos if v not in lacking]
+    if not videos:
+        raise AffectTraceError("no video without labels has a face cache: run `affecttrace faces` first",
+                               project.folder)
+    return videos
+
+
 def _project(args: argparse.Namespace, target: Path) -> int:
+    from ..errors import AffectTraceError
+    from ..modeltracks import write_prediction_file
     from ..nn.predictor import evaluate_model_tracks, predict_project, predicted
     from ..project import open_project
 
-    project = open_project(target)
+    elsewhere = args.tracks_out is not None
+    if elsewhere and args.evaluate:
+        raise AffectTraceError("--evaluate scores tracks in the project; with --tracks-out use `affecttrace "
+                               "compare` after importing them")
+    project = open_project(target, readonly=elsewhere)
     try:
-        if project.readonly:
+        if project.readonly and not elsewhere:
             from ..errors import ProjectLockedError
 
-            raise ProjectLockedError(f"project is open for writing elsewhere ({project.lock_holder})", target)
+            raise ProjectLockedError(f"cannot change the project: {project.readonly_reason}; "
+                                     "--tracks-out FILE writes the tracks beside it", target)
         ckpt = resolve_checkpoint(args.checkpoint, project.folder)
-        tracks = predict_project(project, ckpt, args.video, args.track_name, args.smooth, args.threshold,
-                                 args.device, args.batch_size, progress_for=lambda v: progress(args, f"predict {v}"))
+        tracks = predict_project(project, ckpt, _videos(args, project), args.track_name, args.smooth,
+                                 args.threshold, args.device, args.batch_size, save=not elsewhere,
+                                 progress_for=lambda v: progress(args, f"predict {v}"))
+        if not tracks:
+            raise AffectTraceError("cancelled before any video was predicted", project.folder)
         name = next(iter(tracks.values())).name
+        if elsewhere:
+            write_prediction_file(Path(args.tracks_out), list(tracks.values()))
         out: dict[str, Any] = {"checkpoint": str(ckpt), "track": name,
                                "videos": {v: {"frames": t.n_frames, "frames_predicted": int(predicted(t).sum())}
                                           for v, t in tracks.items()},
-                               "source": next(iter(tracks.values())).source.to_dict()}
+                               "source": next(iter(tracks.values())).source.to_dict(),
+                               "tracks_file": str(Path(args.tracks_out).absolute()) if elsewhere else None}
         if args.evaluate:
             tasks = tuple(next(iter(tracks.values())).source.recipe.get("tasks", ()))
             res = evaluate_model_tracks(project, name, args.evaluate, tasks, list(tracks), args.abaw)
@@ -128,12 +173,6 @@ def _media(args: argparse.Namespace, media: Path) -> int:
             table = track_frame(track, Fraction(entry.fps))
         finally:
             project.close()
-    for j, e in enumerate(pred.expressions):
-        if track.expr_prob is not None:
-            table[f"p_{e}"] = track.expr_prob[:, j]
-    if track.au_prob is not None:
-        for j, a in enumerate(track.au_names):
-            table[f"p_{a}"] = track.au_prob[:, j]
     out = Path(args.output) if args.output else media.with_suffix(".csv")
     table.to_csv(out, index=False)
     done = int(predicted(track).sum())

@@ -1,7 +1,8 @@
 """One tidy CSV table of a project's labels (pandas): a row per video x frame x track.
 
 Columns: video, frame, time_s, track, valence, arousal, expression (class index 0-7; class names
-are read too), then one column per AU of the project's set. Empty cells are unlabelled.
+are read too), then one column per AU of the project's set. Empty cells are unlabelled. Tables with
+model tracks add their confidence columns (core.interchange.confcols: p_<class>, p_<AU>, *_std).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ..labels import AU_MISSING, EXPR_MISSING, EXPRESSIONS, VA_RANGE, au_number
 from ..progress import Progress, no_progress
 from ..safepaths import excerpt, name_problem
 from ..tracks import Track, TrackSource
+from .confcols import apply_confidence, confidence_columns, is_confidence_column, read_confidence, track_confidence
 
 BASE_COLUMNS = ("video", "frame", "time_s", "track", "valence", "arousal", "expression")
 
@@ -31,6 +33,7 @@ def track_frame(track: Track, fps: Fraction) -> pd.DataFrame:
     }
     for j, a in enumerate(track.au_names):
         d[a] = pd.array(np.where(track.au[:, j] == AU_MISSING, pd.NA, track.au[:, j]), dtype="Int8")
+    d.update(track_confidence(track))
     return pd.DataFrame(d)
 
 
@@ -47,6 +50,7 @@ def export_csv(project, out: str | Path, tracks: list[str] | None = None, progre
     progress(len(videos), len(videos), "")
     cols = list(BASE_COLUMNS) + list(project.au_set.aus)
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    cols += [c for c in confidence_columns(project.au_set.aus) if c in table.columns]
     table.to_csv(out, index=False, columns=cols)
     return len(table)
 
@@ -95,9 +99,12 @@ def read_csv_table(path: str | Path, au_names: tuple[str, ...]) -> tuple[pd.Data
     missing = [c for c in ("video", "frame", "track") if c not in df.columns]
     if missing:
         _fail(path, [f"missing column(s) {', '.join(missing)} (expected {', '.join(BASE_COLUMNS)}, AU...)"])
-    aus = []
+    aus, conf = [], []
     for c in df.columns:
         if c in BASE_COLUMNS:
+            continue
+        if is_confidence_column(c, au_names):
+            conf.append(c)
             continue
         try:
             a = f"AU{au_number(c)}"
@@ -142,6 +149,7 @@ def read_csv_table(path: str | Path, au_names: tuple[str, ...]) -> tuple[pd.Data
         for i in np.flatnonzero(bad):
             problems.append(f"line {i + 2}: {c} {excerpt(df[c].iat[i])} is not 0 or 1")
         out[f"AU{au_number(c)}"] = v.fillna(AU_MISSING).to_numpy().astype(np.int8)
+    out = out.join(read_confidence(df, conf, problems))
     dup = out.duplicated(["video", "track", "frame"], keep="first")
     for i in np.flatnonzero(dup):
         problems.append(f"line {i + 2}: a second row for video {out['video'].iat[i]!r}, track "
@@ -194,6 +202,7 @@ def import_csv(project, path: str | Path, progress: Progress = no_progress, repl
             v = g[a].to_numpy()
             given = replace | (v != AU_MISSING)
             t.au[f[given], t.au_names.index(a)] = v[given]
+        apply_confidence(t, f, g, [c for c in g.columns if is_confidence_column(c, t.au_names)])
         built.append(t)
     for t in built:
         project.put_track(t)

@@ -19,6 +19,7 @@ from .checkpoint import checkpoint_hash, model_from_checkpoint
 from .presets import get_preset
 from .run import project_labels
 from .trainer import resolve_device
+from .uncertainty import HeadFeatures, va_std
 
 
 def smooth_series(x: np.ndarray, width: int) -> np.ndarray:
@@ -60,6 +61,7 @@ class Predictor:
         self.hash = checkpoint_hash(self.path)
         self.run_id = str(self.config.get("run_id") or self.path.parent.name)
         self.batch_size = batch_size
+        self.head_features = HeadFeatures(self.model)
         self.channels_last = self.device.type == "cuda"
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
@@ -74,14 +76,15 @@ class Predictor:
 
     def outputs(self, project: Any, video: str, progress: Progress = no_progress,
                 cancel: CancelToken | None = None) -> dict[str, np.ndarray]:
-        """Raw per-frame outputs of a video: 'va' (n,2), 'expr' (n,C) probabilities, 'au' (n,k)
-        probabilities; NaN rows where the video has no face (or the run was cancelled)."""
+        """Raw per-frame outputs of a video: 'va' (n,2), 'va_std' (n,2) MC-dropout spread
+        (core.nn.uncertainty), 'expr' (n,C) probabilities, 'au' (n,k) probabilities; NaN rows where the
+        video has no face (or the run was cancelled)."""
         from torch.utils.data import DataLoader
 
         from ..data import face_dataset
 
         n = int(project.videos[video].frame_count)
-        out = {"va": np.full((n, 2), np.nan, np.float32),
+        out = {"va": np.full((n, 2), np.nan, np.float32), "va_std": np.full((n, 2), np.nan, np.float32),
                "expr": np.full((n, len(self.expressions)), np.nan, np.float32),
                "au": np.full((n, len(self.aus)), np.nan, np.float32)}
         ds = face_dataset(project, None, [video], self.tasks, window=self.preset.window, audio=self.preset.audio,
@@ -113,14 +116,17 @@ class Predictor:
         va = res["va"].float().cpu().numpy()
         expr = torch.softmax(res["expr"].float(), -1).cpu().numpy()
         au = torch.sigmoid(res["au"].float()).cpu().numpy()
+        std = va_std(self.model.heads, self.head_features.features)
+        std = np.full((len(va.reshape(-1, 2)), 2), np.nan, np.float32) if std is None else std.cpu().numpy()
         if img.dim() == 5:  # windows: every frame of the window that has a face
             frames = batch["frames"].numpy().reshape(-1)
             face = batch["face"].numpy().reshape(-1)
             va, expr, au = va.reshape(-1, 2), expr.reshape(len(frames), -1), au.reshape(len(frames), -1)
-            frames, va, expr, au = frames[face], va[face], expr[face], au[face]
+            frames, va, std, expr, au = frames[face], va[face], std[face], expr[face], au[face]
         else:
             frames = batch["frame"].numpy()
         out["va"][frames], out["expr"][frames], out["au"][frames] = va, expr, au
+        out["va_std"][frames] = std
 
     def to_track(self, project: Any, video: str, raw: dict[str, np.ndarray], name: str, smooth: int = 0,
                  threshold: float | None = None) -> Track:
@@ -132,6 +138,8 @@ class Predictor:
         track = Track.empty(video, name, source, n, tuple(project.au_set.aus))
         if "va" in self.tasks:
             track.va[:] = np.clip(smooth_series(raw["va"], smooth), -1.0, 1.0)
+            if "va_std" in raw and np.isfinite(raw["va_std"]).any():
+                track.va_std = smooth_series(raw["va_std"], smooth).astype(np.float32)
         if "expr" in self.tasks:
             p = smooth_series(raw["expr"], smooth)
             prob = np.full((n, len(EXPRESSIONS)), np.nan, np.float32)
