@@ -12,106 +12,14 @@ import argparse
 import json
 import platform
 import sys
-import time
-from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from core.labels import EXPRESSIONS  # noqa: E402
-from core.nn.config import TrainConfig  # noqa: E402
-from core.nn.losses import MultiTaskLoss  # noqa: E402
-from core.nn.presets import PRESETS, build_model, get_preset  # noqa: E402
-from core.nn.schedule import make_optimizer  # noqa: E402
-from core.nn.validate import forward  # noqa: E402
-
-N_AU = 12
-
-
-def batch_for(preset: str, b: int, device: torch.device, channels_last: bool) -> dict[str, torch.Tensor]:
-    p = get_preset(preset)
-    lead = (b, p.window) if p.temporal else (b,)
-    img = torch.randn(*lead, 3, 112, 112, device=device)
-    if channels_last and img.dim() == 4:
-        img = img.contiguous(memory_format=torch.channels_last)
-    out = {"image": img, "va": torch.rand(*lead, 2, device=device) * 2 - 1,
-           "va_mask": torch.ones(lead, dtype=torch.bool, device=device),
-           "expr": torch.randint(0, len(EXPRESSIONS), lead, device=device),
-           "expr_mask": torch.ones(lead, dtype=torch.bool, device=device),
-           "au": (torch.rand(*lead, N_AU, device=device) > 0.5).float(),
-           "au_mask": torch.ones(lead, dtype=torch.bool, device=device)}
-    if p.audio:
-        out["audio"] = torch.randn(*lead, 1, 64, 64, device=device)
-    return out
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def bench_preset(preset: str, device: torch.device, batch: int, steps: int, warmup: int, amp: str,
-                 channels_last: bool) -> dict:
-    p = get_preset(preset)
-    torch.manual_seed(0)
-    model = build_model(preset, len(EXPRESSIONS), N_AU).to(device)
-    if channels_last:
-        model.to(memory_format=torch.channels_last)
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp)
-    autocast = (lambda: torch.autocast(device.type, dtype=dtype)) if dtype else nullcontext
-    scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
-    cfg = TrainConfig(preset=preset)
-    opt = make_optimizer(model, cfg)
-    loss_fn = MultiTaskLoss(("va", "expr", "au"))
-    data = batch_for(preset, batch, device, channels_last)
-    frames = batch * (p.window if p.temporal else 1)
-
-    def train_step() -> None:
-        with autocast():
-            total, _ = loss_fn(forward(model, data, train_arcface=p.arcface), data)
-        opt.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(total).backward()
-            scaler.unscale_(opt)
-        else:
-            total.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        if scaler is not None:
-            scaler.step(opt)
-            scaler.update()
-        else:
-            opt.step()
-
-    model.train()
-    for _ in range(warmup):
-        train_step()
-    sync(device)
-    t = time.perf_counter()
-    for _ in range(steps):
-        train_step()
-    sync(device)
-    train_s = time.perf_counter() - t
-    model.eval()
-    with torch.no_grad():
-        for _ in range(warmup):
-            with autocast():
-                forward(model, data)
-        sync(device)
-        t = time.perf_counter()
-        for _ in range(steps):
-            with autocast():
-                forward(model, data)
-        sync(device)
-    infer_s = time.perf_counter() - t
-    res = {"preset": preset, "parameters": sum(x.numel() for x in model.parameters()), "batch": batch,
-           "frames_per_batch": frames, "steps": steps, "train_images_per_s": round(frames * steps / train_s, 1),
-           "infer_images_per_s": round(frames * steps / infer_s, 1), "amp": amp, "channels_last": channels_last}
-    if device.type == "cuda":
-        res["max_memory_gib"] = round(torch.cuda.max_memory_allocated(device) / 2**30, 2)
-        torch.cuda.reset_peak_memory_stats(device)
-    return res
+from core.nn.presets import PRESETS  # noqa: E402
+from core.nn.speed import measure_preset  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
               "results": []}
     print(f"{'preset':<18} {'params':>11} {'batch':>5} {'train img/s':>12} {'infer img/s':>12}")
     for name in names:
-        r = bench_preset(name, device, batch, steps, warmup, amp, channels_last)
+        r = measure_preset(name, device, batch, steps, warmup, amp, channels_last)
         record["results"].append(r)
         print(f"{name:<18} {r['parameters']:>11,} {r['frames_per_batch']:>5} {r['train_images_per_s']:>12.1f} "
               f"{r['infer_images_per_s']:>12.1f}", flush=True)
