@@ -63,8 +63,9 @@ def run(args: argparse.Namespace) -> int:
         lines = [_line(r) for r in out["videos"].values()]
         failed = any(r.get("note", "").startswith("media missing") for r in out["videos"].values())
     else:
-        if not target.exists():
-            raise AffectTraceError("no such file or project folder", target)
+        from ..media import require_video
+
+        require_video(target)
         if args.video:
             raise AffectTraceError("--video selects videos of a project, not of a media file", target)
         from ..faces.backends import make_backend

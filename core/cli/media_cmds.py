@@ -32,9 +32,10 @@ def _is_project(path: Path) -> bool:
 
 
 def describe_media(path: Path) -> dict[str, Any]:
-    from ..media import probe
+    from ..media import require_video
 
-    return probe(path).to_dict()
+    info, problems = require_video(path)
+    return {**info.to_dict(), "problems": problems}
 
 
 def run_info(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from ..errors import ProjectError
@@ -76,6 +77,8 @@ def _add_video(args: argparse.Namespace) -> int:
                             frame_count=args.frames, fps=args.fps)
             state = " (missing)" if p.is_missing(e.name) else ""
             print(f"{e.name}: {e.frame_count} frames at {e.fps} fps, {e.media}{state}")
+            if e.problems:
+                print(f"warning: {m}: {'; '.join(e.problems)}", file=sys.stderr)
             progress(i + 1, len(args.media))
     return 0
 

@@ -112,7 +112,7 @@ def import_affwild2(root: str | Path, project: str | Path, media: str | Path | N
 
     Raises InvalidLabelsError (nothing written) when any file is invalid and ``skip_invalid`` is off.
     """
-    from ..media import probe
+    from ..media import require_video
 
     root, project = Path(root), Path(project)
     ds = read_dataset(root, progress)
@@ -143,7 +143,7 @@ def import_affwild2(root: str | Path, project: str | Path, media: str | Path | N
         infos = {}
         for stem in sorted({media_stem(v) for v in ds.labels}):  # probe first: a bad file stops all
             if stem in media_index:
-                infos[stem] = probe(media_index[stem])
+                infos[stem] = require_video(media_index[stem])[0]
         crops_root = Path(crops) if crops else root / "cropped_aligned"
         if p is None:
             p = Project.create(project, au_set=aus)

@@ -3,23 +3,18 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import Callable, Iterator
 
 import av
 
 from ..errors import MediaError
-
-if TYPE_CHECKING:
-    from .index import FrameIndex
+from ..safepaths import require_file
+from .frameindex import FrameIndex
 
 
 def open_container(path: str | Path) -> av.container.InputContainer:
     """Open ``path`` for reading; every failure is a MediaError naming the file."""
-    p = Path(path)
-    if not p.exists():
-        raise MediaError("file not found", p)
-    if p.is_dir():
-        raise MediaError("is a folder, not a media file", p)
+    p = require_file(path, MediaError)  # never hand av.open a FIFO or a device: it would block
     try:
         container = av.open(str(p), metadata_errors="ignore")
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as e:
@@ -50,7 +45,7 @@ class Cursor:
     (None when unknown), so close-ahead requests continue decoding instead of seeking.
     """
 
-    def __init__(self, path: str | Path, index: "FrameIndex", threads: bool = True) -> None:
+    def __init__(self, path: str | Path, index: FrameIndex, threads: bool = True) -> None:
         self.path = Path(path)
         self.index = index
         self.threads = threads
@@ -95,7 +90,7 @@ class Cursor:
                 return found
         # Seek to the keyframe before i; when the demuxer lands late (TS, open GOPs), back off.
         for k in list(range(j, max(j - 3, -1), -1)) + [-1]:
-            frames = self._decode_from(k)
+            frames = self.decode_from(k)
             found = self._advance(frames, i, on_pass)
             if found is not None:
                 return found
@@ -122,12 +117,12 @@ class Cursor:
             yield start, self.frame(start)
             frames = self._frames
         else:
-            frames = self._decode_from(-1)
+            frames = self.decode_from(-1)
         self._frames = None
         if frames is not None:
             yield from frames
 
-    def _decode_from(self, k: int) -> Iterator[tuple[int, av.VideoFrame]]:
+    def decode_from(self, k: int) -> Iterator[tuple[int, av.VideoFrame]]:
         """Frames (index, frame) decoded from keyframe number k (-1: the very start of the file)."""
         index = self.index
         if k < 0:
@@ -143,9 +138,9 @@ class Cursor:
                 self.container.close()
                 self._open()
             self.stream.codec_context.flush_buffers()
-        return self._identified(self._decoded())
+        return self._identified(self.decoded_frames())
 
-    def _decoded(self) -> Iterator[tuple[av.Packet, av.VideoFrame]]:
+    def decoded_frames(self) -> Iterator[tuple[av.Packet, av.VideoFrame]]:
         return decoded(self.container, self.stream, self)
 
     def _identified(self, decoded: Iterator[tuple[av.Packet, av.VideoFrame]]

@@ -1,4 +1,4 @@
-"""Per-file frame index (presentation timestamps, keyframes) and the metadata derived from it.
+"""Building a file's frame index (presentation timestamps, keyframes); core.media.info caches it.
 
 The index comes from demuxing packets (fast: nothing is decoded), then is checked by decoding the
 first and the last GOP. Only when that check fails (damaged or truncated files, timestamps that
@@ -6,9 +6,7 @@ the decoder does not reproduce) is the whole video decoded to learn which frames
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,27 +15,7 @@ import numpy as np
 
 from ..errors import MediaError
 from .container import Cursor, decoded, open_container, video_stream
-
-
-@dataclass
-class FrameIndex:
-    """Frame i is shown at ``pts[i]`` (stream time base); in "count" mode pts are unreliable and
-    frames are identified by counting decoder output from a keyframe."""
-
-    mode: str  # "pts" or "count"
-    pts: np.ndarray  # (n,) int64 presentation timestamps, ascending
-    key_idx: list[int]  # frame index of each keyframe, ascending
-    key_seek: list[int]  # timestamp to seek to for each keyframe
-    time_base: Fraction
-    last_duration: int  # ticks the last frame lasts
-    pts_pos: dict[int, int] = field(default_factory=dict)
-    dts_pos: dict[int, int] = field(default_factory=dict)
-    # Byte offset of each keyframe's packet, for containers whose timestamp seek lands past the
-    # keyframe (MPEG-TS/PS: a binary search over timestamps that knows nothing of keyframes).
-    key_byte: list[int] | None = None
-
-    def __len__(self) -> int:
-        return int(self.pts.size)
+from .frameindex import FrameIndex
 
 
 @dataclass
@@ -100,7 +78,7 @@ def _check(path: Path, index: FrameIndex, head: int = 16) -> tuple[bool, bool]:
     try:
         if index.mode == "pts":
             got = []
-            for _, frame in cursor._decoded():  # from the first keyframe, raw decoder output
+            for _, frame in cursor.decoded_frames():  # from the first keyframe, raw decoder output
                 got.append(frame.pts)
                 if len(got) >= min(head, n):
                     break
@@ -109,7 +87,7 @@ def _check(path: Path, index: FrameIndex, head: int = 16) -> tuple[bool, bool]:
             if got != [int(t) for t in index.pts[:len(got)]]:
                 return False, True
         last_key = index.key_idx[-1]
-        seen = [idx for idx, _ in cursor._decode_from(len(index.key_idx) - 1)]
+        seen = [idx for idx, _ in cursor.decode_from(len(index.key_idx) - 1)]
         return seen == list(range(last_key, n)), True
     finally:
         cursor.close()
@@ -174,38 +152,3 @@ def _with_byte_seek(index: FrameIndex, pk: _Packets, format_name: str) -> FrameI
     if all(t in where for t in index.key_seek):
         index.key_byte = [where[t] for t in index.key_seek]
     return index
-
-
-_CACHE: OrderedDict[tuple, tuple] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-
-
-def cached_index(path: str | Path):
-    """(FrameIndex, MediaInfo) for ``path``, memoised per (path, size, mtime)."""
-    from dataclasses import replace
-
-    from .info import info_from
-
-    p = Path(path)
-    try:
-        st = p.stat()
-        key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
-    except OSError:
-        key = None
-    if key is not None:
-        with _CACHE_LOCK:
-            if key in _CACHE:
-                _CACHE.move_to_end(key)
-                index, info = _CACHE[key]
-                return index, (info if info.path == p else replace(info, path=p))
-    index, container = build_index(p)
-    try:
-        info = info_from(p, container, index)
-    finally:
-        container.close()
-    if key is not None:
-        with _CACHE_LOCK:
-            _CACHE[key] = (index, info)
-            while len(_CACHE) > 64:
-                _CACHE.popitem(last=False)
-    return index, info

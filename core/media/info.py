@@ -1,7 +1,9 @@
 """MediaInfo: what a media file holds, as the rest of the product needs it."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,8 @@ import av
 import numpy as np
 
 from .container import video_stream
-from .index import FrameIndex, cached_index
+from .frameindex import FrameIndex
+from .index import build_index
 
 
 @dataclass(frozen=True)
@@ -99,3 +102,34 @@ def info_from(path: Path, container: av.container.InputContainer, index: FrameIn
         video_codec=stream.codec_context.name,
         container=suffix if suffix in names else names[0],
     )
+
+
+_CACHE: OrderedDict[tuple[str, int, int], tuple[FrameIndex, MediaInfo]] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def cached_index(path: str | Path) -> tuple[FrameIndex, MediaInfo]:
+    """(FrameIndex, MediaInfo) for ``path``, memoised per (path, size, mtime)."""
+    p = Path(path)
+    try:
+        st = p.stat()
+        key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    except OSError:
+        key = None
+    if key is not None:
+        with _CACHE_LOCK:
+            if key in _CACHE:
+                _CACHE.move_to_end(key)
+                index, info = _CACHE[key]
+                return index, (info if info.path == p else replace(info, path=p))
+    index, container = build_index(p)
+    try:
+        info = info_from(p, container, index)
+    finally:
+        container.close()
+    if key is not None:
+        with _CACHE_LOCK:
+            _CACHE[key] = (index, info)
+            while len(_CACHE) > 64:
+                _CACHE.popitem(last=False)
+    return index, info

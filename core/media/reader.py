@@ -17,8 +17,7 @@ import numpy as np
 from ..errors import MediaError
 from .audio import decode_audio
 from .container import Cursor
-from .index import cached_index
-from .info import MediaInfo
+from .info import MediaInfo, cached_index
 
 
 _ALLOCATOR_TUNED = False

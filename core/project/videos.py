@@ -1,13 +1,23 @@
 """Video and annotator changes of a Project (mixed into Project): add, relocate, remove, media paths."""
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ProjectError
 from ..safepaths import check_name
 from .manifest import VideoEntry, fps_text, relative_media, resolve_media
+
+if TYPE_CHECKING:
+    from ..media import MediaInfo
+
+
+def _require_video(media: Path) -> tuple[MediaInfo, list[str]]:
+    from ..media import require_video  # lazy: PyAV loads only when media is added
+
+    return require_video(media)
 
 
 class VideoOps:
@@ -48,13 +58,11 @@ class VideoOps:
             raise ProjectError(f"the project already has a video named {name!r}", media)
         rel = relative_media(self.folder, media)
         fields: dict[str, Any] = {}
-        if resolve_media(self.folder, rel).is_file():
-            from ..media import probe  # lazy: PyAV loads only when media is added
-
-            info = probe(resolve_media(self.folder, rel))
+        if os.path.lexists(resolve_media(self.folder, rel)):
+            info, problems = _require_video(resolve_media(self.folder, rel))
             fields = dict(fps=fps_text(info.fps), frame_count=int(info.frame_count), duration_s=float(info.duration_s),
                           width=int(info.width), height=int(info.height), has_audio=bool(info.has_audio),
-                          audio_rate=None if info.audio_rate is None else int(info.audio_rate))
+                          audio_rate=None if info.audio_rate is None else int(info.audio_rate), problems=problems)
         elif frame_count is None or fps is None:
             raise ProjectError("media not found; give frame_count and fps to add it as a missing video", media)
         if frame_count is not None:
@@ -94,21 +102,15 @@ class VideoOps:
         self._check_writable()
         entry = self._video(video)
         new = Path(new_path).expanduser()
-        if not new.is_file():
+        if not os.path.lexists(new):
             raise ProjectError("media not found", new)
-        try:
-            from ..media import probe
-
-            info = probe(new)
-        except ImportError:
-            info = None
-        if info is not None:
-            if info.frame_count != entry.frame_count:
-                self.warnings.append(f"{new}: {info.frame_count} frames decode, the project has "
-                                     f"{entry.frame_count} for video {video!r}")
-            if fps_text(info.fps) != entry.fps:
-                self.warnings.append(f"{new}: frame rate {fps_text(info.fps)} differs from {entry.fps} of {video!r}")
-        moved = VideoEntry(**{**entry.__dict__, "media": relative_media(self.folder, new)})
+        info, problems = _require_video(new)
+        if info.frame_count != entry.frame_count:
+            self.warnings.append(f"{new}: {info.frame_count} frames decode, the project has "
+                                 f"{entry.frame_count} for video {video!r}")
+        if fps_text(info.fps) != entry.fps:
+            self.warnings.append(f"{new}: frame rate {fps_text(info.fps)} differs from {entry.fps} of {video!r}")
+        moved = VideoEntry(**{**entry.__dict__, "media": relative_media(self.folder, new), "problems": problems})
         self._set_video(moved)
 
     def remove_video(self, video: str) -> None:
@@ -125,3 +127,4 @@ class VideoOps:
         for key in [k for k in self._entries if k[0] == video]:
             self._forget(key)
         self._manifest_dirty = True
+
