@@ -1,0 +1,89 @@
+"""core.accept: a model's labels into an annotator's track for a range or above a confidence, as edits
+that undo exactly."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.accept import ACCEPT_KIND, accept_edits
+from core.modeltracks import cell_confidence
+from core.project import Project
+from tests.predicted_demo import MODEL_TRACK, NO_FACE, predicted_copy
+
+ARRAYS = ("va", "expr", "au")
+
+
+@pytest.fixture()
+def project(tmp_path_factory, tmp_path):
+    root = tmp_path_factory.getbasetemp() / "accept_template"
+    root.mkdir(exist_ok=True)
+    with Project.open(predicted_copy(root, tmp_path / "p")) as p:
+        yield p
+
+
+def _snapshot(track) -> dict[str, np.ndarray]:
+    return {a: getattr(track, a).copy() for a in ARRAYS}
+
+
+def _apply(p: Project, edits) -> None:
+    for e in edits:
+        p.apply(e)
+
+
+def _undo(p: Project, edits) -> None:
+    for e in reversed(edits):
+        p.revert(e)
+
+
+def test_accept_range_then_undo_restores_exactly(project) -> None:
+    p = project
+    model, target = p.track("demo", MODEL_TRACK), p.track("demo", "ann3")
+    before = _snapshot(target)
+    edits = accept_edits(model, target, start=10, stop=60, author="ann3")
+    assert [e.task for e in edits] == list(ARRAYS) and all(e.kind == ACCEPT_KIND for e in edits)
+    _apply(p, edits)
+    face = np.r_[10:NO_FACE[0], NO_FACE[1]:60]
+    for a in ARRAYS:
+        np.testing.assert_array_equal(getattr(target, a)[face], getattr(model, a)[face], err_msg=a)
+        for outside in (np.r_[:10], np.r_[60:target.n_frames], np.r_[NO_FACE[0]:NO_FACE[1]]):
+            np.testing.assert_array_equal(getattr(target, a)[outside], before[a][outside], err_msg=a)
+    _undo(p, edits)
+    for a in ARRAYS:
+        np.testing.assert_array_equal(getattr(target, a), before[a], err_msg=a)
+
+
+def test_accept_above_confidence_and_only_unlabelled(project) -> None:
+    p = project
+    model, target = p.track("demo", MODEL_TRACK), p.track("demo", "ann1")
+    before = _snapshot(target)
+    conf_e, conf_a = cell_confidence(model, "expr"), cell_confidence(model, "au")
+    thr = float(np.nanmedian(conf_e))
+    edits = accept_edits(model, target, tasks=("expr", "au"), min_confidence=thr)
+    _apply(p, edits)
+    sure = np.nan_to_num(conf_e, nan=-1) >= thr
+    assert 0 < sure.sum() < target.n_frames
+    np.testing.assert_array_equal(target.expr[sure], model.expr[sure])
+    np.testing.assert_array_equal(target.expr[~sure], before["expr"][~sure])
+    cells = np.nan_to_num(conf_a, nan=-1) >= thr
+    np.testing.assert_array_equal(target.au[cells], model.au[cells])
+    np.testing.assert_array_equal(target.au[~cells], before["au"][~cells])
+    np.testing.assert_array_equal(target.va, before["va"])
+    _undo(p, edits)
+    assert all(np.array_equal(getattr(target, a), before[a], equal_nan=True) for a in ARRAYS)
+
+    # ann3 has gaps: filling only its unlabelled frames keeps every label it made
+    gappy = p.track("demo", "ann3")
+    had = gappy.labelled("va")
+    old = gappy.va.copy()
+    _apply(p, accept_edits(model, gappy, tasks=("va",), only_unlabelled=True))
+    assert (~had).any()
+    np.testing.assert_array_equal(gappy.va[had], old[had])
+    fill = ~had & np.isfinite(model.va).all(1)
+    np.testing.assert_array_equal(gappy.va[fill], model.va[fill])
+
+
+def test_nothing_to_accept_is_no_edit(project) -> None:
+    model, target = project.track("demo", MODEL_TRACK), project.track("demo", "ann1")
+    assert accept_edits(model, target, start=NO_FACE[0], stop=NO_FACE[1]) == []
+    assert accept_edits(model, target, min_confidence=1.01) == []
+    assert accept_edits(model, target, start=50, stop=50) == []
