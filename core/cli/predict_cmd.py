@@ -65,8 +65,9 @@ def run(args: argparse.Namespace) -> int:
     target = Path(args.target)
     if target.is_dir() or target.name == "project.json":
         return _project(args, target)
-    if not target.exists():
-        raise AffectTraceError("no such file or project folder", target)
+    from ..media import require_video
+
+    require_video(target)
     if args.video or args.evaluate or args.unlabelled or args.tracks_out:
         raise AffectTraceError("--video, --unlabelled, --tracks-out and --evaluate work on projects, not on a "
                                "media file", target)
