@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from typing import Any
 
 from ..errors import AffectTraceError
 from ..faces.backends import BACKENDS
+from ..jobevents import EventStream
 from ..labels import TASKS
 from .reporting import add_events_flag, message, progress, report, stream_of
 
@@ -128,36 +130,59 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, on_sigint)
     notes: list[str] = []
     stream = stream_of(args)
-    if not main_rank:
-        on_event = None
-    elif stream is not None:
-        on_event = _job_events(args, notes)
-    else:
-        on_event = _terminal_events(args, progress_listener(progress(args, "train")))
+    # the run's events.jsonl is written also without --events, so the app can show any run
+    log = stream if stream is not None else EventStream(out=open(os.devnull, "w")) if main_rank else None
+    on_event = None
+    if log is not None:
+        to_log = _job_events(log, notes)
+        on_event = to_log if stream is not None else _terminal_events(
+            args, progress_listener(progress(args, "train")), to_log)
 
     project = open_project(args.project, readonly=True)
+    quiet_log = log is not None and stream is None  # with --events core.cli.main writes error, result, end
     try:
         if args.faces_backend and main_rank:
             _make_faces(args, project, cfg)
         result = _train(project, cfg if cfg is not None else TrainConfig(), on_event, cancel, args.resume,
                         overrides, notes)
+        if result.status == "diverged" and main_rank:
+            args.end_status = "diverged"
+            raise AffectTraceError(result.message, result.run_dir)
+    except AffectTraceError as e:
+        if quiet_log:
+            log.emit("error", text=str(e), code=1)
+            log.emit("end", status=getattr(args, "end_status", None) or "failed", code=1)
+        raise
     finally:
         project.close()
         signal.signal(signal.SIGINT, previous)
+        if quiet_log:
+            log.close()
+            log.out.close()
     if not main_rank:
         return 0 if result.status != "diverged" else 1
     if stream is None:
         for n in notes:
             print(f"note: {n}", file=sys.stderr)
     args.end_status = result.status
-    if result.status == "diverged":
-        raise AffectTraceError(result.message, result.run_dir)
     summary = json.loads((result.run_dir / "summary.json").read_text())
     best = summary.get("best_metrics") or {}
     scores = ", ".join(f"{k} {v:.4f}" for k, v in best.items() if k.startswith("val_") and v == v)
     report(args, summary, f"{result.status}: {result.message}; run {result.run_dir}"
            + (f"; best {scores}" if scores else ""))
-    return 130 if result.status == "cancelled" else 0
+    code = 130 if result.status == "cancelled" else 0
+    if quiet_log:
+        _append(result.run_dir, [("result", summary), ("end", {"status": result.status, "code": code})])
+    return code
+
+
+def _append(run_dir: Any, events: list[tuple[str, dict[str, Any]]]) -> None:
+    """The last events of a run trained without --events, into its events.jsonl."""
+    from ..jobevents import encode
+
+    with open(run_dir / "events.jsonl", "a", encoding="utf-8") as f:
+        for kind, fields in events:
+            f.write(encode(kind, **fields) + "\n")
 
 
 def _train(project: Any, cfg: Any, on_event: Any, cancel: Any, resume: str | None, overrides: Any,
@@ -192,8 +217,9 @@ def _make_faces(args: argparse.Namespace, project: Any, cfg: Any) -> None:
                         progress_for=lambda v: progress(args, f"faces {v}"))
 
 
-def _terminal_events(args: argparse.Namespace, listener: Any) -> Any:
+def _terminal_events(args: argparse.Namespace, listener: Any, to_log: Any) -> Any:
     def on_event(ev: Any) -> None:
+        to_log(ev)
         listener(ev)
         if ev.kind == "start":
             print(ev.message, file=sys.stderr)
@@ -203,14 +229,11 @@ def _terminal_events(args: argparse.Namespace, listener: Any) -> Any:
     return on_event
 
 
-def _job_events(args: argparse.Namespace, notes: list[str]) -> Any:
+def _job_events(stream: EventStream, notes: list[str]) -> Any:
     """TrainEvents as job events (core.jobevents); from the run's start on also in its events.jsonl."""
     from pathlib import Path
 
     from ..nn.config import TrainConfig
-
-    stream = stream_of(args)
-    assert stream is not None
 
     def on_event(ev: Any) -> None:
         if ev.kind == "start":
@@ -223,7 +246,6 @@ def _job_events(args: argparse.Namespace, notes: list[str]) -> Any:
                         message=ev.message)
             for n in notes:
                 stream.message(n, "warning" if n.startswith("no validation") else "info")
-            notes.clear()
         elif ev.kind == "step":
             stream.emit("step", epoch=ev.epoch, epochs=ev.epochs, step=ev.step, total_steps=ev.total_steps,
                         losses=ev.losses, lr=ev.lr, images_per_s=ev.images_per_s, eta_s=ev.eta_s,
