@@ -58,8 +58,10 @@ def read_confidence(df: pd.DataFrame, columns: list[str], problems: list[str]) -
     return out
 
 
-def apply_confidence(track: Track, frames: np.ndarray, table: pd.DataFrame, columns: list[str]) -> None:
-    """Write the given confidence columns of ``table`` rows into ``track`` at ``frames``. A track that lacks
+def apply_confidence(track: Track, frames: np.ndarray, table: pd.DataFrame, columns: list[str],
+                     replace: bool = False) -> None:
+    """Write the given confidence columns of ``table`` rows into ``track`` at ``frames``. As for labels
+    (core.interchange.csvio), an empty cell keeps the track's value unless ``replace``. A track that lacks
     an array gets one (unset elsewhere) only when its rows give a value for it: human rows leave it None."""
     n = track.n_frames
     given = [c for c in columns if np.isfinite(table[c].to_numpy(np.float64)).any()]
@@ -72,14 +74,19 @@ def apply_confidence(track: Track, frames: np.ndarray, table: pd.DataFrame, colu
         if track.expr_prob is None:
             track.expr_prob = np.full((n, len(EXPRESSIONS)), np.nan, np.float32)
         for c in expr:
-            track.expr_prob[frames, EXPRESSIONS.index(c[len(PROB_PREFIX):])] = table[c].to_numpy()
+            _put(track.expr_prob, frames, EXPRESSIONS.index(c[len(PROB_PREFIX):]), table[c].to_numpy(), replace)
     if aus:
         if track.au_prob is None:
             track.au_prob = np.full((n, len(track.au_names)), np.nan, np.float32)
         for c in aus:
-            track.au_prob[frames, track.au_names.index(c[len(PROB_PREFIX):])] = table[c].to_numpy()
+            _put(track.au_prob, frames, track.au_names.index(c[len(PROB_PREFIX):]), table[c].to_numpy(), replace)
     if std:
         if track.va_std is None:
             track.va_std = np.full((n, 2), np.nan, np.float32)
         for c in std:
-            track.va_std[frames, STD_COLUMNS.index(c)] = table[c].to_numpy()
+            _put(track.va_std, frames, STD_COLUMNS.index(c), table[c].to_numpy(), replace)
+
+
+def _put(array: np.ndarray, frames: np.ndarray, column: int, values: np.ndarray, replace: bool) -> None:
+    given = np.ones(len(values), bool) if replace else np.isfinite(values)
+    array[frames[given], column] = values[given]

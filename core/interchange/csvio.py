@@ -202,7 +202,7 @@ def import_csv(project, path: str | Path, progress: Progress = no_progress, repl
             v = g[a].to_numpy()
             given = replace | (v != AU_MISSING)
             t.au[f[given], t.au_names.index(a)] = v[given]
-        apply_confidence(t, f, g, [c for c in g.columns if is_confidence_column(c, t.au_names)])
+        apply_confidence(t, f, g, [c for c in g.columns if is_confidence_column(c, t.au_names)], replace)
         built.append(t)
     for t in built:
         project.put_track(t)
