@@ -201,9 +201,9 @@ def _train(project: Any, cfg: Any, on_event: Any, cancel: Any, resume: str | Non
 
 def _make_faces(args: argparse.Namespace, project: Any, cfg: Any) -> None:
     """--faces-backend: the missing face caches of the run's videos first, in this same job."""
-    from ..faces.pipeline import process_project
+    from ..faces.pipeline import process_project, videos_without_faces
     from ..nn.config import TrainConfig
-    from ..nn.run import run_videos, videos_without_faces
+    from ..nn.run import run_videos
 
     if cfg is None:  # --resume: the run's own config says which videos
         from ..nn.run import resume_dir

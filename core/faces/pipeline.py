@@ -147,6 +147,23 @@ def open_face_cache(project: Any, video: str) -> FaceCache | None:
     return FaceCache(path, n_frames=project.videos[video].frame_count if path.is_dir() else None)
 
 
+def videos_without_faces(project: Any, videos: list[str]) -> list[str]:
+    """Those of ``videos`` whose face cache is missing or unfinished (`affecttrace faces` resumes them)."""
+    out = []
+    for v in videos:
+        path = face_cache_path(project, v)
+        if path.is_dir():  # a folder of Aff-Wild2 crops is read as it is
+            continue
+        try:
+            with FaceCache(path) as cache:
+                complete = cache.complete
+        except (OSError, AffectTraceError):
+            complete = False
+        if not complete:
+            out.append(v)
+    return out
+
+
 def process_project(project: Any, *, backend: str = "auto", videos: list[str] | None = None,
                     every: int = DEFAULT_EVERY, reference: str | Path | None = None,
                     allow_download: bool = False, overwrite: bool = False,

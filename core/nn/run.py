@@ -84,26 +84,6 @@ def run_videos(project: Any, cfg: TrainConfig) -> tuple[list[str], list[str]]:
     return train, val
 
 
-def videos_without_faces(project: Any, videos: list[str]) -> list[str]:
-    """Those of ``videos`` whose face cache is missing or unfinished (`affecttrace faces` resumes them)."""
-    from ..faces.cache import FaceCache
-    from ..faces.pipeline import face_cache_path
-
-    out = []
-    for v in videos:
-        path = face_cache_path(project, v)
-        if path.is_dir():  # a folder of Aff-Wild2 crops is read as it is
-            continue
-        try:
-            with FaceCache(path) as cache:
-                complete = cache.complete
-        except (OSError, AffectTraceError):
-            complete = False
-        if not complete:
-            out.append(v)
-    return out
-
-
 def _dataset(project: Any, cfg: TrainConfig, videos: list[str], frames: dict[str, Any] | None, train: bool) -> Any:
     from ..data import face_dataset
 
