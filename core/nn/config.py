@@ -12,11 +12,14 @@ from ..errors import AffectTraceError
 from ..labels import TASKS
 
 
+EACH_ANNOTATOR = "@each"  # label_track: every annotator's labels as samples of their own
+
+
 @dataclass
 class TrainConfig:
     preset: str = "mt-tiny"
     tasks: list[str] = field(default_factory=lambda: list(TASKS))
-    label_track: str = ""  # '' = the fused track when there is one, else the single human track
+    label_track: str = ""  # '' = the fused track when there is one, else the single human track; or EACH_ANNOTATOR
     train_split: str | list[str] = "train"  # a split name or a list of videos
     val_split: str | list[str] = "val"
     val_blocks: float = 0.0  # > 0: validate on this share of the training videos, held out in time blocks

@@ -13,7 +13,7 @@ from ..progress import CancelToken
 from ..tracks import TrackKind
 from . import ddp
 from .checkpoint import LabelSpaces
-from .config import TrainConfig
+from .config import EACH_ANNOTATOR, TrainConfig
 from .presets import get_preset
 from .trainer import CONFIG, LAST, Trainer, TrainResult, resolve_device
 from .trainevents import TrainEvent
@@ -40,9 +40,6 @@ def default_label_track(project: Any, videos: list[str]) -> str:
     raise AffectTraceError(f"choose the labels to train on with --label-track (tracks: {choices}; "
                            f"{EACH_ANNOTATOR}: every annotator); `affecttrace fuse` makes a fused track from "
                            "several annotators", project.folder)
-
-
-EACH_ANNOTATOR = "@each"  # label source: every annotator's labels as samples of their own
 
 
 class Pooled(ConcatDataset):
