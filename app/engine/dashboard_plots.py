@@ -1,0 +1,173 @@
+"""The dashboard's drawings (pyqtgraph): training loss per task per step, validation scores per epoch with
+the best epoch marked, and the best epoch's expression confusion matrix and per-AU F1.
+
+Each draws a core.runs.RunCurves; ``overlay`` draws a second run dashed on the same axes."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem
+
+from core.runs import TASK_LOSSES, RunCurves
+
+from ..themes import Theme
+
+LOSS_COLOURS = {"total": "#616161", "va": "#1e88e5", "expr": "#e53935", "au": "#43a047"}
+METRIC_CURVES = {"val_ccc_valence": ("CCC valence", "#1e88e5"), "val_ccc_arousal": ("CCC arousal", "#8e24aa"),
+                 "val_expr_f1": ("EXPR F1", "#e53935"), "val_au_f1": ("AU F1", "#43a047")}
+
+
+def _xy(x: list[int], y: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = np.asarray(x, float), np.asarray(y, float)
+    keep = np.isfinite(ys)
+    return xs[keep], ys[keep]
+
+
+class _Plot(pg.PlotWidget):
+    """A plot with one line per key for the run shown and one dashed per key for the overlaid run."""
+
+    def __init__(self, title: str, x_label: str, colours: dict[str, str], names: dict[str, str]) -> None:
+        super().__init__()
+        self.colours, self.names = colours, names
+        self.setTitle(title)
+        self.setLabel("bottom", x_label)
+        self.showGrid(x=True, y=True, alpha=0.25)
+        self.setMinimumHeight(150)
+        self.legend = self.addLegend(offset=(-5, 5))
+        self.lines = {k: self.plot([], [], pen=pg.mkPen(c, width=2), name=names[k]) for k, c in colours.items()}
+        self.ghosts = {k: self.plot([], [], pen=pg.mkPen(c, width=1.5, style=Qt.DashLine)) for k, c in colours.items()}
+
+    def draw(self, data: dict[str, tuple[np.ndarray, np.ndarray]], ghost: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        for k, line in self.lines.items():
+            line.setData(*data.get(k, ([], [])))
+        for k, line in self.ghosts.items():
+            line.setData(*ghost.get(k, ([], [])))
+
+    def apply_theme(self, t: Theme) -> None:
+        self.setBackground(t.plot_bg)
+        for name in ("left", "bottom"):
+            ax = self.getAxis(name)
+            ax.setPen(pg.mkPen(t.plot_fg))
+            ax.setTextPen(pg.mkPen(t.plot_fg))
+        self.setTitle(self.plotItem.titleLabel.text, color=t.plot_fg)
+        self.legend.setLabelTextColor(t.plot_fg)
+
+
+class LossPlot(_Plot):
+    def __init__(self) -> None:
+        super().__init__("Training loss per step", "step", LOSS_COLOURS, {k: k for k in TASK_LOSSES})
+
+    def show_run(self, run: RunCurves, other: RunCurves | None = None) -> None:
+        self.draw(_losses(run), _losses(other) if other else {})
+
+
+def _losses(run: RunCurves) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    return {k: _xy(run.steps, v) for k, v in run.losses.items()}
+
+
+class MetricPlot(_Plot):
+    """Validation CCC (valence, arousal), EXPR F1 and AU F1 per epoch; a vertical line at the best epoch."""
+
+    def __init__(self) -> None:
+        super().__init__("Validation per epoch", "epoch", {k: c for k, (_n, c) in METRIC_CURVES.items()},
+                         {k: n for k, (n, _c) in METRIC_CURVES.items()})
+        self.best = pg.InfiniteLine(angle=90, pen=pg.mkPen("#fb8c00", width=2, style=Qt.DotLine),
+                                    label="best", labelOpts={"position": 0.92, "color": "#fb8c00"})
+        self.best.setVisible(False)
+        self.addItem(self.best)
+        for line in self.lines.values():
+            line.setSymbol("o")
+            line.setSymbolSize(6)
+
+    def show_run(self, run: RunCurves, other: RunCurves | None = None) -> None:
+        self.draw(_metrics(run), _metrics(other) if other else {})
+        self.best.setVisible(run.best_epoch is not None)
+        if run.best_epoch is not None:
+            self.best.setValue(run.best_epoch)
+
+
+def _metrics(run: RunCurves) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    return {k: _xy(run.epochs, run.metrics.get(k, [])) for k in METRIC_CURVES}
+
+
+class ConfusionTable(QTableWidget):
+    """The best epoch's expression confusion matrix (rows: reference, columns: predicted), shaded by the
+    share of its row, with per-class F1 in the last column."""
+
+    def __init__(self) -> None:
+        super().__init__(0, 0)
+        self.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.setToolTip("Expression confusion matrix of the best epoch: rows are the labels, columns the "
+                        "model's classes; the last column is each class's F1")
+        self.base, self.accent, self.text = QColor("#ffffff"), QColor("#1e88e5"), QColor("#000000")
+
+    def show_details(self, details: dict) -> None:
+        classes = list(details.get("expr_classes") or [])
+        matrix = np.asarray(details.get("expr_confusion") or [], float)
+        f1 = details.get("expr_per_class_f1") or {}
+        self.clear()
+        if not classes or matrix.shape != (len(classes), len(classes)):
+            self.setRowCount(0)
+            self.setColumnCount(0)
+            return
+        short = [c[:4] for c in classes]
+        self.setRowCount(len(classes))
+        self.setColumnCount(len(classes) + 1)
+        self.setHorizontalHeaderLabels(short + ["F1"])
+        self.setVerticalHeaderLabels(classes)
+        totals = matrix.sum(axis=1, keepdims=True)
+        share = np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)
+        for i in range(len(classes)):
+            for j in range(len(classes)):
+                item = QTableWidgetItem(str(int(matrix[i, j])))
+                item.setTextAlignment(Qt.AlignCenter)
+                item.setBackground(_mix(self.base, self.accent, share[i, j]))
+                self.setItem(i, j, item)
+            v = f1.get(classes[i])
+            item = QTableWidgetItem("–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.2f}")
+            item.setTextAlignment(Qt.AlignCenter)
+            self.setItem(i, len(classes), item)
+
+    def apply_theme(self, t: Theme) -> None:
+        self.base, self.accent, self.text = QColor(t.base), QColor(t.accent), QColor(t.text)
+
+
+def _mix(a: QColor, b: QColor, w: float) -> QColor:
+    w = float(min(1.0, max(0.0, w)))
+    return QColor.fromRgbF(a.redF() + (b.redF() - a.redF()) * w, a.greenF() + (b.greenF() - a.greenF()) * w,
+                           a.blueF() + (b.blueF() - a.blueF()) * w)
+
+
+class AUBars(pg.PlotWidget):
+    """The best epoch's F1 per action unit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("AU F1 (best epoch)")
+        self.setYRange(0, 1)
+        self.setMouseEnabled(x=False, y=False)
+        self.setMinimumHeight(150)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#43a047")
+        self.addItem(self.bars)
+
+    def show_details(self, details: dict) -> None:
+        f1 = details.get("au_per_au_f1") or {}
+        names = list(f1)
+        heights = [0.0 if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in f1.values()]
+        self.bars.setOpts(x=list(range(len(names))), height=heights, width=0.7)
+        self.getAxis("bottom").setTicks([[(i, n) for i, n in enumerate(names)]])
+        if names:
+            self.setXRange(-0.6, len(names) - 0.4)
+
+    def apply_theme(self, t: Theme) -> None:
+        self.setBackground(t.plot_bg)
+        for name in ("left", "bottom"):
+            self.getAxis(name).setPen(pg.mkPen(t.plot_fg))
+            self.getAxis(name).setTextPen(pg.mkPen(t.plot_fg))
+        self.setTitle(self.plotItem.titleLabel.text, color=t.plot_fg)

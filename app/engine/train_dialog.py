@@ -1,0 +1,248 @@
+"""The train dialog: a model preset (with its size and speed here), tasks, the labels to learn from, the
+training and validation videos, epochs, batch, device, AMP, start weights and seed — run as one
+`affecttrace train ... --events` job (which first makes the missing face caches with the backend chosen
+here)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from core.faces.backends import BACKENDS
+from core.faces.pipeline import videos_without_faces
+from core.labels import TASKS
+from core.nn.config import EACH_ANNOTATOR, TrainConfig
+from core.nn.presets import PRESETS
+from core.runs import list_runs
+from core.tracks import TrackKind
+
+from ..jobs import Job, JobRunner
+from .train_inputs import PresetProbe, VideoSplitTable
+
+TASK_NAMES = {"va": "Valence-arousal", "expr": "Expressions", "au": "Action units"}
+
+
+def label_sources(project: Any) -> list[tuple[str, str]]:
+    """(text, --label-track value): fused tracks, 'each annotator', then each annotator's own track."""
+    fused, human = set(), set()
+    for v in project.videos:
+        for name in project.track_names(v):
+            kind = project.track_source(v, name).kind
+            (fused if kind == TrackKind.FUSED else human if kind == TrackKind.HUMAN else set()).add(name)
+    out = [(f"Fused track '{n}'", n) for n in sorted(fused)]
+    if len(human) > 1:
+        out.append(("Each annotator (every annotator's labels as samples)", EACH_ANNOTATOR))
+    out += [(f"Annotator '{n}'", n) for n in sorted(human)]
+    return out
+
+
+class TrainDialog(QDialog):
+    started = Signal(object)  # the Job
+
+    def __init__(self, project: Any, runner: JobRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Train a model")
+        self.project, self.runner = project, runner
+        self.folder = Path(project.folder)
+        self.missing_faces = videos_without_faces(project, list(project.videos))
+        self.probe = PresetProbe(runner, self)
+        self.probe.updated.connect(self._show_preset)
+        self._build()
+        self.probe.load("auto")
+
+    # ------------------------------------------------------------------ form
+    def _build(self) -> None:
+        form = QFormLayout()
+        self.preset = QComboBox()
+        self.preset.addItems(sorted(PRESETS, key=lambda n: not PRESETS[n].cpu))  # CPU-sized ones first
+        self.preset.setCurrentText(TrainConfig().preset)
+        self.preset.currentTextChanged.connect(lambda _t: self._show_preset())
+        self.preset_info = QLabel("…")
+        self.measure_btn = QPushButton("Measure speed")
+        self.measure_btn.setToolTip("A few training steps on generated images, on the device chosen below")
+        self.measure_btn.clicked.connect(lambda: self.probe.measure(self.preset.currentText()))
+        row = QHBoxLayout()
+        row.addWidget(self.preset)
+        row.addWidget(self.preset_info, 1)
+        row.addWidget(self.measure_btn)
+        form.addRow("Model", row)
+        self.tasks = {t: QCheckBox(TASK_NAMES[t]) for t in TASKS}
+        row = QHBoxLayout()
+        for box in self.tasks.values():
+            box.setChecked(True)
+            row.addWidget(box)
+        form.addRow("Tasks", row)
+        self.labels = QComboBox()
+        for text, value in label_sources(self.project):
+            self.labels.addItem(text, value)
+        form.addRow("Labels", self.labels)
+        self.videos = VideoSplitTable()
+        self.videos.set_videos(self.project, self.missing_faces)
+        self.videos.setMinimumHeight(90)
+        form.addRow("Videos", self.videos)
+        self.by_videos = QRadioButton("the videos marked Validation")
+        self.by_blocks = QRadioButton("time blocks of the training videos:")
+        self.block_share = QSpinBox()
+        self.block_share.setRange(5, 50)
+        self.block_share.setValue(20)
+        self.block_share.setSuffix(" %")
+        (self.by_blocks if len(self.project.videos) == 1 or not self.videos.chosen("Validation")
+         else self.by_videos).setChecked(True)
+        row = QHBoxLayout()
+        for w in (self.by_videos, self.by_blocks, self.block_share):
+            row.addWidget(w)
+        row.addStretch(1)
+        form.addRow("Validate on", row)
+        self.epochs, self.batch, self.max_steps, self.seed = QSpinBox(), QSpinBox(), QSpinBox(), QSpinBox()
+        for box, lo, hi, value in ((self.epochs, 1, 1000, 6), (self.batch, 1, 4096, 32), (self.max_steps, 0, 10**6, 0),
+                                   (self.seed, 0, 2**31 - 1, 0)):
+            box.setRange(lo, hi)
+            box.setValue(value)
+        self.max_steps.setSpecialValueText("all")
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(6)
+        self.lr.setRange(1e-6, 10.0)
+        self.lr.setSingleStep(1e-4)
+        self.lr.setValue(1e-3)
+        row = QHBoxLayout()
+        for text, w in (("Epochs", self.epochs), ("Batch", self.batch), ("Steps/epoch", self.max_steps),
+                        ("Learning rate", self.lr), ("Seed", self.seed)):
+            row.addWidget(QLabel(text))
+            row.addWidget(w)
+        form.addRow("Schedule", row)
+        self.device, self.amp = QComboBox(), QComboBox()
+        for d in ("auto", "cpu", "cuda"):
+            self.device.addItem(d, d)
+        self.device.currentIndexChanged.connect(lambda _i: self.probe.load(self.device.currentData()))
+        self.amp.addItems(["auto", "bf16", "fp16", "none"])
+        self.amp.setToolTip("auto: bf16 on CUDA, none on the CPU")
+        row = QHBoxLayout()
+        for text, w in (("Device", self.device), ("Mixed precision", self.amp)):
+            row.addWidget(QLabel(text))
+            row.addWidget(w)
+        row.addStretch(1)
+        form.addRow("Hardware", row)
+        self.start_from = QComboBox()
+        self.start_from.addItem("Scratch (random weights)", "")
+        self.start_from.addItem("Pretrained backbone file…", "file")
+        for run in list_runs(self.folder):
+            best = run.path / "best.pt"
+            if best.is_file():
+                self.start_from.addItem(f"Fine-tune run {run.run_id}", str(best))
+        self.start_from.activated.connect(self._start_from_chosen)
+        self.weights = QLineEdit()
+        self.weights.setPlaceholderText("torchvision ResNet/VGG, VGG-FACE or AffectTrace .pt")
+        self.weights.setVisible(False)
+        row = QHBoxLayout()
+        row.addWidget(self.start_from)
+        row.addWidget(self.weights, 1)
+        form.addRow("Start from", row)
+        self.backend = QComboBox()
+        self.backend.addItems([b for b in BACKENDS])
+        if (self.folder / "ground_truth.h5").is_file():
+            self.backend.setCurrentText("reference")  # the demo's drawn landmarks
+        self.backend.setToolTip("Face caches are made first for the videos marked 'to make first'")
+        self.backend_label = QLabel(f"Faces missing for {len(self.missing_faces)} video(s); backend")
+        row = QHBoxLayout()
+        row.addWidget(self.backend_label)
+        row.addWidget(self.backend)
+        row.addStretch(1)
+        self.backend_row = QWidget()
+        self.backend_row.setLayout(row)
+        self.backend_row.setVisible(bool(self.missing_faces))
+        form.addRow(self.backend_row)
+        self.error = QLabel("")
+        self.error.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.Cancel)
+        self.train_btn = buttons.addButton("Train", QDialogButtonBox.AcceptRole)
+        buttons.accepted.connect(self.start)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.error)
+        lay.addWidget(buttons)
+
+    def _start_from_chosen(self) -> None:
+        if self.start_from.currentData() != "file":
+            self.weights.setVisible(False)
+            return
+        self.weights.setVisible(True)
+        if self.isVisible() and not self.weights.text():
+            path, _ = QFileDialog.getOpenFileName(self, "Pretrained weights", str(self.folder),
+                                                  "Weights (*.pt *.pth *.pth.tar);;All files (*)")
+            self.weights.setText(path)
+
+    def _show_preset(self) -> None:
+        name = self.preset.currentText()
+        info, probe = self.probe.preset(name), self.probe
+        if not probe.info:
+            self.preset_info.setText(probe.error or "reading the presets…")
+            return
+        device = probe.info.get("device", "")
+        rate = info.get("train_images_per_s")
+        speed = (f"~{rate:,.0f} training images/s on {device}" if rate else
+                 f"measuring on {device}…" if probe.measuring == name else f"speed on {device} not measured yet")
+        self.preset_info.setText(f"{info.get('parameters', 0):,} parameters · {speed}")
+        self.preset_info.setToolTip(info.get("description", ""))
+        self.measure_btn.setEnabled(not probe.measuring)
+        if self.device.currentData() == "auto":
+            self.device.setItemText(0, f"auto ({device})")
+        if not rate and not probe.measuring:
+            probe.measure(name)
+
+    # ------------------------------------------------------------------ the command
+    def argv(self) -> list[str]:
+        """`affecttrace train` arguments for the form; ValueError with a sentence when it cannot train."""
+        tasks = [t for t, box in self.tasks.items() if box.isChecked()]
+        if not tasks:
+            raise ValueError("Choose at least one task.")
+        if self.labels.count() == 0:
+            raise ValueError("This project has no labels to train on yet.")
+        train = self.videos.chosen("Train")
+        if not train:
+            raise ValueError("Mark at least one video as Train.")
+        device = str(self.device.currentData())
+        argv = ["train", str(self.folder), "--preset", self.preset.currentText(), "--tasks", ",".join(tasks),
+                "--label-track", str(self.labels.currentData()), "--epochs", str(self.epochs.value()),
+                "--batch-size", str(self.batch.value()), "--lr", f"{self.lr.value():g}", "--device", device,
+                "--amp", self.amp.currentText(), "--seed", str(self.seed.value())]
+        for v in train:
+            argv += ["--train-video", v]
+        if self.by_blocks.isChecked():
+            argv += ["--val-blocks", f"{self.block_share.value() / 100:g}"]
+        else:
+            for v in self.videos.chosen("Validation"):
+                argv += ["--val-video", v]
+        if self.max_steps.value():
+            argv += ["--max-steps", str(self.max_steps.value())]
+        start = self.start_from.currentData()
+        weights = self.weights.text().strip() if start == "file" else start
+        if start == "file" and not weights:
+            raise ValueError("Choose the pretrained weights file, or start from scratch.")
+        if weights:
+            argv += ["--pretrained", weights]
+        used = set(train) | (set() if self.by_blocks.isChecked() else set(self.videos.chosen("Validation")))
+        if used & set(self.missing_faces):
+            argv += ["--faces-backend", self.backend.currentText()]
+        return argv
+
+    def start(self) -> Job | None:
+        """Queue the training job and close; the dashboard follows it (``started``)."""
+        try:
+            argv = self.argv()
+        except ValueError as e:
+            self.error.setText(str(e))
+            return None
+        job = self.runner.submit(argv, f"Train {self.preset.currentText()} on {self.project.name}")
+        self.started.emit(job)
+        self.probe.shutdown()
+        self.accept()
+        return job
+
+    def reject(self) -> None:
+        self.probe.shutdown()
+        super().reject()
