@@ -14,7 +14,8 @@ import pytest
 
 from core.edits import record, set_range
 from core.errors import ProjectError, ProjectLockedError
-from core.project import Project, fsio, storage
+from core import fsio
+from core.project import Project, storage
 from core.project.storage import read_index, read_track
 from core.tracks import TrackSource
 from tests.project_child import expected_va

@@ -19,6 +19,7 @@ from ..errors import LabelFileError
 from ..labels import AU_MISSING, EXPR_MISSING, au_set
 from ..progress import Progress, no_progress
 from ..project import Project
+from ..project.incomplete import marked_incomplete
 from ..project.manifest import relative_media
 from ..tracks import Track, TrackSource
 from .dataset import read_dataset
@@ -146,59 +147,62 @@ def import_affwild2(root: str | Path, project: str | Path, media: str | Path | N
                 infos[stem] = require_video(media_index[stem])[0]
         crops_root = Path(crops) if crops else root / "cropped_aligned"
         if p is None:
-            p = Project.create(project, au_set=aus)
-        formats = load_formats(p.folder)
-        for i, video in enumerate(ds.videos):
-            progress(i, len(ds.videos), video)
-            labels = ds.labels[video]
-            lines = {t: lf.n_lines for t, lf in labels.items()}
-            stem = media_stem(video)
-            info = infos.get(stem)
-            if video in p.videos:
-                entry = p.videos[video]
-            elif info is not None:
-                entry = p.add_video(info.path, name=video, split=_split(ds.splits[video]))
-            else:
-                path = (Path(media) if media else root) / f"{stem}.mp4"
-                longest = max(lf.n_lines for w in ds.labels if media_stem(w) == stem for lf in ds.labels[w].values())
-                entry = p.add_video(path, name=video, split=_split(ds.splits[video]), frame_count=longest, fps=fps)
-            if p.is_missing(video):
-                report.missing_media.append(video)
-            n = entry.frame_count
-            for t, k in lines.items():
-                if k != n:
-                    what = "decoded frames" if not p.is_missing(video) else "frames (longest label file)"
-                    report.mismatches.append(f"{video}: {t} file has {k} lines, the video {n} {what}")
-            source = TrackSource.human(annotator) if annotator else TrackSource.fused(
-                source="Aff-Wild2", layout=ds.layout, root=str(root.resolve()))
-            track = Track.empty(video, track_name, source, n, p.au_set)
-            fmts = formats.setdefault(track_name, {}).setdefault(video, {})
-            fmts.clear()
-            for task, lf in labels.items():
-                fill_task(track, task, lf.values, lf.columns)
-                fmts[task] = _with_tail(lf.fmt, lf.values, n, task)
-                report.files += 1
-            p.put_track(track)
-            extra = dict(entry.extra)
-            info_x = {"layout": ds.layout, "splits": dict(ds.splits[video]), "label_lines": lines,
-                      "task_dirs": {t: lf.path.parent.parent.name for t, lf in labels.items()}}
-            crop_dir = crops_root / video
-            crops_rel = entry.crops
-            if crop_dir.is_dir():
-                have = crop_frames(crop_dir)
-                missing = np.setdiff1d(np.arange(n), have)
-                info_x["missing_crops"] = _ranges(missing)
-                if missing.size:
-                    report.missing_crops[video] = int(missing.size)
-                crops_rel = relative_media(p.folder, crop_dir)
-            else:
-                report.no_crops.append(video)
-            extra[EXTRA_KEY] = info_x
-            p.update_video(dataclasses.replace(entry, crops=crops_rel, extra=extra))
-            report.videos.append(video)
-        progress(len(ds.videos), len(ds.videos), "")
-        save_formats(p.folder, formats)  # first: a crash before save() still replays the journaled tracks
-        p.save()
+            Path(project).mkdir(parents=True, exist_ok=True)  # the marker goes in first: a kill leaves a warning
+        with marked_incomplete(p.folder if p is not None else Path(project), f"import-affwild2 of {root}"):
+            if p is None:
+                p = Project.create(project, au_set=aus)
+            formats = load_formats(p.folder)
+            for i, video in enumerate(ds.videos):
+                progress(i, len(ds.videos), video)
+                labels = ds.labels[video]
+                lines = {t: lf.n_lines for t, lf in labels.items()}
+                stem = media_stem(video)
+                info = infos.get(stem)
+                if video in p.videos:
+                    entry = p.videos[video]
+                elif info is not None:
+                    entry = p.add_video(info.path, name=video, split=_split(ds.splits[video]))
+                else:
+                    path = (Path(media) if media else root) / f"{stem}.mp4"
+                    longest = max(lf.n_lines for w in ds.labels if media_stem(w) == stem for lf in ds.labels[w].values())
+                    entry = p.add_video(path, name=video, split=_split(ds.splits[video]), frame_count=longest, fps=fps)
+                if p.is_missing(video):
+                    report.missing_media.append(video)
+                n = entry.frame_count
+                for t, k in lines.items():
+                    if k != n:
+                        what = "decoded frames" if not p.is_missing(video) else "frames (longest label file)"
+                        report.mismatches.append(f"{video}: {t} file has {k} lines, the video {n} {what}")
+                source = TrackSource.human(annotator) if annotator else TrackSource.fused(
+                    source="Aff-Wild2", layout=ds.layout, root=str(root.resolve()))
+                track = Track.empty(video, track_name, source, n, p.au_set)
+                fmts = formats.setdefault(track_name, {}).setdefault(video, {})
+                fmts.clear()
+                for task, lf in labels.items():
+                    fill_task(track, task, lf.values, lf.columns)
+                    fmts[task] = _with_tail(lf.fmt, lf.values, n, task)
+                    report.files += 1
+                p.put_track(track)
+                extra = dict(entry.extra)
+                info_x = {"layout": ds.layout, "splits": dict(ds.splits[video]), "label_lines": lines,
+                          "task_dirs": {t: lf.path.parent.parent.name for t, lf in labels.items()}}
+                crop_dir = crops_root / video
+                crops_rel = entry.crops
+                if crop_dir.is_dir():
+                    have = crop_frames(crop_dir)
+                    missing = np.setdiff1d(np.arange(n), have)
+                    info_x["missing_crops"] = _ranges(missing)
+                    if missing.size:
+                        report.missing_crops[video] = int(missing.size)
+                    crops_rel = relative_media(p.folder, crop_dir)
+                else:
+                    report.no_crops.append(video)
+                extra[EXTRA_KEY] = info_x
+                p.update_video(dataclasses.replace(entry, crops=crops_rel, extra=extra))
+                report.videos.append(video)
+            progress(len(ds.videos), len(ds.videos), "")
+            save_formats(p.folder, formats)  # first: a crash before save() still replays the journaled tracks
+            p.save()
         return report
     finally:
         if p is not None:

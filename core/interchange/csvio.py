@@ -6,6 +6,7 @@ model tracks add their confidence columns (core.interchange.confcols: p_<class>,
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -13,9 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import LabelFileError
+from ..errors import AffectTraceError, LabelFileError
+from ..fsio import atomic_write_with
 from ..labels import AU_MISSING, EXPR_MISSING, EXPRESSIONS, VA_RANGE, au_number
 from ..progress import Progress, no_progress
+from ..project.incomplete import marked_incomplete
 from ..safepaths import excerpt, name_problem
 from ..tracks import Track, TrackSource
 from .confcols import apply_confidence, confidence_columns, is_confidence_column, read_confidence, track_confidence
@@ -51,8 +54,15 @@ def export_csv(project, out: str | Path, tracks: list[str] | None = None, progre
     cols = list(BASE_COLUMNS) + list(project.au_set.aus)
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
     cols += [c for c in confidence_columns(project.au_set.aus) if c in table.columns]
-    table.to_csv(out, index=False, columns=cols)
+    atomic_write_with(Path(out), lambda tmp: _write_table(table, tmp, cols), error=AffectTraceError)
     return len(table)
+
+
+def _write_table(table: pd.DataFrame, tmp: Path, columns: list[str]) -> None:
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        table.to_csv(f, index=False, columns=columns)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 @dataclass
@@ -204,9 +214,10 @@ def import_csv(project, path: str | Path, progress: Progress = no_progress, repl
             t.au[f[given], t.au_names.index(a)] = v[given]
         apply_confidence(t, f, g, [c for c in g.columns if is_confidence_column(c, t.au_names)], replace)
         built.append(t)
-    for t in built:
-        project.put_track(t)
-        result.tracks.append((t.video, t.name))
-    project.save()
+    with marked_incomplete(project.folder, f"import-csv of {path}"):
+        for t in built:
+            project.put_track(t)
+            result.tracks.append((t.video, t.name))
+        project.save()
     progress(len(groups), len(groups), "")
     return result

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import LabelFileError
+from ..errors import AffectTraceError, LabelFileError
+from ..fsio import os_problem
 from ..safepaths import within
 from ..progress import Progress, no_progress
 from .labelfile import FileFormat, LabelFile, Problem, parse_label_file, render_file
@@ -93,14 +95,29 @@ def write_dataset(out: str | Path, layout: str, files: list[OutFile], progress: 
     dupes = [p for p, c in Counter(p for p, _ in texts).items() if c > 1]
     if dupes:
         raise LabelFileError(f"two label files for one path: {sorted(map(str, dupes))[0]}", out)
-    written = []
-    for i, (path, text) in enumerate(texts):
-        progress(i, len(texts), path.name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-        written.append(path)
+    # all or nothing: the files are written into a staging folder, then moved into place
+    fresh = not out.exists()
+    stage = out.parent / f".{out.name}.partial-{os.getpid()}" if fresh else out / f".partial-{os.getpid()}"
+    try:
+        for i, (path, text) in enumerate(texts):
+            progress(i, len(texts), path.name)
+            staged = stage / path.relative_to(out)
+            try:
+                staged.parent.mkdir(parents=True, exist_ok=True)
+                with open(staged, "w", encoding="utf-8", newline="") as fh:
+                    fh.write(text)
+            except OSError as e:
+                raise AffectTraceError(f"cannot write: {os_problem(e)}; nothing was written", path) from e
+        try:
+            if fresh:
+                os.rename(stage, out)
+            else:
+                for path, _ in texts:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(stage / path.relative_to(out), path)
+        except OSError as e:
+            raise AffectTraceError(f"cannot move the label files into place: {os_problem(e)}", out) from e
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     progress(len(texts), len(texts), "")
-    return written
+    return [path for path, _ in texts]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProjectError
-from ..project.fsio import atomic_write_bytes
+from ..fsio import atomic_write_bytes
 from .labelfile import FileFormat
 
 SIDECAR = Path("interchange") / "affwild2.json"

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from ..errors import CheckpointError
+from ..fsio import atomic_write_with
 from .config import TrainConfig
 from .presets import build_model, get_preset
 
@@ -44,12 +45,13 @@ def save_checkpoint(path: str | Path, model: nn.Module, config: TrainConfig, lab
            "metrics": _plain(metrics or {}), "model": state}
     if training_state:
         obj["training"] = training_state
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        torch.save(obj, f)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+
+    atomic_write_with(path, write, error=CheckpointError)
     return path
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import tomli_w
 
 from ..errors import AffectTraceError
+from ..fsio import atomic_write_bytes
 from ..labels import TASKS
 
 
@@ -81,10 +82,7 @@ class TrainConfig:
         return cls(**d)
 
     def save(self, path: str | Path) -> None:
-        path = Path(path)
-        tmp = path.with_suffix(".toml.tmp")
-        tmp.write_bytes(tomli_w.dumps(self.to_dict()).encode())
-        tmp.replace(path)
+        atomic_write_bytes(Path(path), tomli_w.dumps(self.to_dict()).encode(), error=AffectTraceError)
 
     @classmethod
     def load(cls, path: str | Path) -> "TrainConfig":

@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import random
+import shutil
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from ..data.loader import collate_batch, default_workers
 from ..errors import AffectTraceError
 from ..events import Signal
+from ..fsio import atomic_write_bytes
 from ..progress import CancelToken
 from . import ddp
 from .checkpoint import LabelSpaces, load_weights, read_checkpoint, save_checkpoint
@@ -202,12 +204,17 @@ class Trainer:
 
     # ----------------------------------------------------------------- loop
     def fit(self) -> TrainResult:
+        fresh = not self.resume and not self.run_dir.exists()
         try:
             self._setup()
             if self.main:
                 self.run_dir.mkdir(parents=True, exist_ok=True)
                 self.cfg.save(self.run_dir / CONFIG)
             return self._fit()
+        except BaseException:
+            if fresh and getattr(self, "main", False) and not (self.run_dir / LAST).exists():
+                shutil.rmtree(self.run_dir, ignore_errors=True)  # a run with no checkpoint is no run: leave none
+            raise
         finally:
             ddp.shutdown()
 
@@ -359,5 +366,6 @@ class Trainer:
                        "best_epoch": next((r["epoch"] for r in reversed(self.history) if r.get("best")), None),
                        "best_details": detail_metrics(best) if best else {},
                        "pretrained": self.pretrained_report}
-            (self.run_dir / SUMMARY).write_text(json.dumps(summary, indent=2, default=float))
+            atomic_write_bytes(self.run_dir / SUMMARY, json.dumps(summary, indent=2, default=float).encode(),
+                               error=AffectTraceError)
         return TrainResult(status, self.run_dir, epoch, best, message)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProjectError
-from .fsio import fsync_dir, os_problem, write_all
+from ..fsio import fsync_dir, os_problem, write_all
 
 JOURNAL_DIR = "journal"
 SYNC_INTERVAL = 0.25

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fsio import atomic_write_bytes, remove_quietly
+from ..fsio import atomic_write_bytes, remove_quietly
 
 LOCK_NAME = ".lock"
 INFO_NAME = "lock.json"
@@ -86,28 +86,38 @@ class ProjectLock:
 
     @classmethod
     def acquire(cls, folder: Path) -> tuple["ProjectLock | None", str | None]:
-        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            kernel = True
-        except OSError as e:
-            if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                kernel = False
+        fd: int | None = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        kernel, deadline = True, time.monotonic() + STALE_GRACE_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as e:
+                if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    # a holder writes lock.json just after locking and removes it just before unlocking:
+                    # until the grace ends, try again rather than judge a lock whose holder is unknown
+                    holder = read_info(folder)
+                    if holder is not None and not _stale(holder):
+                        os.close(fd)
+                        return None, str(holder)
+                    if time.monotonic() < deadline:
+                        time.sleep(0.05)
+                        continue
+                    if holder is None:
+                        text = flock_holder(folder / LOCK_NAME)
+                        os.close(fd)
+                        return None, text
+                    os.close(fd)  # lock.json names a dead process: an orphan keeps the lock; take over
+                    fd, kernel = None, False
+                    break
                 os.close(fd)
-                fd = None
-                holder = cls._wait_for_holder(folder)
-                if not _stale(holder):
-                    return None, str(holder) if holder else "another process (no lock.json)"
-            elif e.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
-                os.close(fd)
-                fd = None
-                kernel = False
+                if e.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                    raise
+                fd, kernel = None, False  # no working locks on this file system: lock.json alone decides
                 holder = read_info(folder)
                 if holder is not None and holder.pid != os.getpid() and not _stale(holder):
                     return None, str(holder)
-            else:
-                os.close(fd)
-                raise
+                break
         info = LockInfo.mine()
         try:
             atomic_write_bytes(folder / INFO_NAME, info.to_json())
@@ -116,18 +126,6 @@ class ProjectLock:
                 os.close(fd)
             raise
         return cls(folder, fd, info), None
-
-    @staticmethod
-    def _wait_for_holder(folder: Path) -> LockInfo | None:
-        holder = read_info(folder)
-        if holder is None or _stale(holder):
-            deadline = time.monotonic() + STALE_GRACE_S
-            while time.monotonic() < deadline:
-                time.sleep(0.05)
-                holder = read_info(folder)
-                if holder is not None and not _stale(holder):
-                    break
-        return holder
 
     def release(self) -> None:
         if read_info(self.folder) == self.info:
@@ -138,6 +136,22 @@ class ProjectLock:
             finally:
                 os.close(self.fd)
                 self.fd = None
+
+
+def flock_holder(lock_file: Path) -> str:
+    """Who holds the fcntl lock on ``lock_file`` when lock.json does not say: the pid from /proc/locks."""
+    try:
+        st = os.stat(lock_file)
+        ident = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+        for line in Path("/proc/locks").read_text().splitlines():
+            f = line.split()
+            if len(f) > 5 and f[1] == "FLOCK" and f[5] == ident and f[4].isdigit():
+                pid = int(f[4])
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                return f"pid {pid} ({cmd.strip()[:80]}), which wrote no {INFO_NAME}"
+    except (OSError, ValueError):
+        pass
+    return f"another process that wrote no {INFO_NAME}"
 
 
 def holder_of(folder: Path) -> str | None:

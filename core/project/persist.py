@@ -16,7 +16,7 @@ from ..errors import ProjectError
 from ..tracks import TrackSource
 from . import storage
 from ..safepaths import check_name, excerpt
-from .fsio import fsync_file, os_problem, remove_quietly
+from ..fsio import fsync_file, os_problem, remove_quietly
 from .journal import JOURNAL_DIR, Journal, journal_generations, journal_path, read_journal
 from .manifest import VideoEntry
 from .storage import INDEX_NAME, PREV_INDEX_NAME, TRACKS_DIR, Index, TrackEntry

@@ -21,13 +21,17 @@ from ..tracks import Track, TrackKind, TrackSource
 from . import storage
 from ..safepaths import check_name
 from .conform import conform_track
-from .fsio import os_problem, remove_quietly
+from .incomplete import incomplete_note
+from ..fsio import os_problem, remove_quietly
 from .journal import JOURNAL_DIR, Journal, journal_generations
-from .lock import ProjectLock, holder_of
+from .lock import LOCK_NAME, ProjectLock, holder_of
 from .manifest import MANIFEST_NAME, Manifest, VideoEntry
 from .persist import Key, Persistence, encode_values
 from .storage import INDEX_NAME, PREV_INDEX_NAME, TRACKS_DIR, Index, TrackEntry
 from .videos import VideoOps
+
+
+LOCK_WAIT_S = 10.0  # how long a command waits for a project another process holds
 
 
 class Project(VideoOps, Persistence):
@@ -93,11 +97,12 @@ class Project(VideoOps, Persistence):
                 lock, holder = ProjectLock.acquire(folder)
                 reason = f"it is open elsewhere: held by {holder}"
             except ProjectError as e:
-                reason = f"cannot write {e.path}: {e.problem}"
+                cause = e.__cause__ if isinstance(e.__cause__, OSError) else OSError(0, e.problem)
+                reason = not_writable(cause, e.path or folder)
             except OSError as e:
                 if e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT):
                     raise ProjectError(f"cannot lock the project: {os_problem(e)}", folder) from e
-                reason = f"the folder is not writable ({os_problem(e)})"
+                reason = not_writable(e, folder / LOCK_NAME)
             readonly = lock is None
         else:
             holder = holder_of(folder)
@@ -114,14 +119,22 @@ class Project(VideoOps, Persistence):
         return project
 
     @classmethod
-    def open_writable(cls, folder: str | Path) -> "Project":
-        """Open for writing, or raise ProjectLockedError saying why it cannot be (held, read-only, disk full...)."""
-        p = open_project(folder)
-        if p.readonly:
-            reason, where = p.readonly_reason, p.folder
+    def open_writable(cls, folder: str | Path, wait_s: float = LOCK_WAIT_S) -> "Project":
+        """Open for writing, or raise ProjectLockedError saying why it cannot be (held, read-only, disk full...).
+
+        A project held by another process is waited for up to ``wait_s`` (a command started at the same
+        moment as another finishes after it instead of failing).
+        """
+        deadline = time.monotonic() + wait_s
+        while True:
+            p = open_project(folder)
+            if not p.readonly:
+                return p
+            reason, where, holder = p.readonly_reason, p.folder, p.lock_holder
             p.close()
-            raise ProjectLockedError(f"cannot change the project (opened read-only): {reason}", where)
-        return p
+            if holder is None or f"pid {os.getpid()} " in holder or time.monotonic() >= deadline:
+                raise ProjectLockedError(f"cannot change the project (opened read-only): {reason}", where)
+            time.sleep(0.2)
 
     @classmethod
     def _load(cls, folder: Path, readonly: bool, lock: ProjectLock | None, holder: str | None) -> "Project":
@@ -158,6 +171,9 @@ class Project(VideoOps, Persistence):
                               "the labels and journaled edits it holds")
         p._replay(gens)
         p.warnings.extend(f"video {name!r}: {problem}" for name, v in manifest.videos.items() for problem in v.problems)
+        unfinished = incomplete_note(folder)
+        if unfinished:
+            p.warnings.append(unfinished)
         if not p.readonly:
             p._journal = Journal(folder, max(gens + [index.generation]))
             p._keep_unreplayed(gens)
@@ -443,6 +459,17 @@ class Project(VideoOps, Persistence):
     def __repr__(self) -> str:
         mode = "read-only" if self.readonly else "writable"
         return f"<Project {self.name!r} at {self.folder} ({len(self.videos)} videos, {mode})>"
+
+
+def not_writable(e: OSError, path: Path) -> str:
+    """Why a project cannot be written, in words: disk full, read-only file system, no permission."""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full ({os_problem(e)}: cannot write {path})"
+    if e.errno == errno.EROFS:
+        return f"the file system is read-only (cannot write {path})"
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return f"the folder is not writable ({os_problem(e)}: {path})"
+    return f"cannot write {path} ({os_problem(e)})"
 
 
 def open_project(path: str | Path, readonly: bool = False) -> Project:

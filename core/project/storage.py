@@ -21,7 +21,7 @@ from ..errors import ProjectError
 from ..labels import TASKS
 from ..safepaths import excerpt, name_problem
 from ..tracks import Track, TrackSource
-from .fsio import atomic_write_with, fsync_dir, fsync_file, remove_quietly
+from ..fsio import atomic_write_with, fsync_dir, fsync_file, remove_quietly
 
 INDEX_NAME = "annotations.h5"
 PREV_INDEX_NAME = "annotations.prev.h5"
@@ -280,7 +280,7 @@ def _keep_previous(current: Path, prev: Path) -> None:
         os.replace(link, prev)
     except OSError as e:
         remove_quietly(link)
-        from .fsio import os_problem
+        from ..fsio import os_problem
 
         raise ProjectError(f"cannot keep the previous generation: {os_problem(e)}", prev) from e
 

@@ -1,4 +1,4 @@
-"""Durable file writes: write all, fsync, atomic replace; each failure is a ProjectError naming the file."""
+"""Durable file writes: write all, fsync, atomic replace; each failure is one error naming the file."""
 from __future__ import annotations
 
 import errno
@@ -8,7 +8,7 @@ import hashlib
 from pathlib import Path
 from typing import Callable
 
-from ..errors import ProjectError
+from .errors import AffectTraceError, ProjectError
 
 
 def os_problem(e: OSError) -> str:
@@ -57,9 +57,9 @@ def tmp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, error: type[AffectTraceError] = ProjectError) -> None:
     """Replace ``path`` with ``data`` so a crash leaves either the old or the new content, never a mix."""
-    atomic_write_with(path, lambda tmp: _write_bytes(tmp, data))
+    atomic_write_with(path, lambda tmp: _write_bytes(tmp, data), error=error)
 
 
 def _write_bytes(tmp: Path, data: bytes) -> None:
@@ -71,10 +71,11 @@ def _write_bytes(tmp: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def atomic_write_with(path: Path, writer: Callable[[Path], None], sync_dir: bool = True) -> None:
+def atomic_write_with(path: Path, writer: Callable[[Path], None], sync_dir: bool = True,
+                      error: type[AffectTraceError] = ProjectError) -> None:
     """Run ``writer(tmp)`` (which must write and fsync the file), then rename tmp over ``path``.
 
-    Any OSError (full disk, permissions) removes the temporary file and raises ProjectError naming
+    Any OSError (full disk, permissions) removes the temporary file and raises ``error`` naming
     ``path``; the previous ``path`` is untouched.
     """
     tmp = tmp_name(path)
@@ -85,7 +86,7 @@ def atomic_write_with(path: Path, writer: Callable[[Path], None], sync_dir: bool
             fsync_dir(path.parent)
     except OSError as e:
         remove_quietly(tmp)
-        raise ProjectError(f"cannot write: {os_problem(e)}", path) from e
+        raise error(f"cannot write: {os_problem(e)}", path) from e
     except BaseException:
         remove_quietly(tmp)
         raise
