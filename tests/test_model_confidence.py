@@ -109,7 +109,7 @@ def test_predict_unlabelled_into_a_track_file_while_the_project_is_open(demo, tm
 
 def test_head_dropout_sampling_is_mc_dropout(demo) -> None:
     """The spread from sampling the neck's dropout on fixed features equals that of running the heads
-    in training mode (dropout on) many times, and is reproducible."""
+    in training mode (dropout on) many times, and is reproducible whatever the batch."""
     from core.nn.checkpoint import model_from_checkpoint
 
     model, _ = model_from_checkpoint(demo / "models" / RUN / "best.pt", device=torch.device("cpu"))
@@ -117,6 +117,7 @@ def test_head_dropout_sampling_is_mc_dropout(demo) -> None:
     feats = torch.randn(6, model.heads.neck[0].in_features)
     a = va_std(model.heads, feats, samples=4000)
     assert torch.equal(a, va_std(model.heads, feats, samples=4000))
+    torch.testing.assert_close(va_std(model.heads, feats[2:4], samples=4000), a[2:4])  # batch does not matter
     torch.manual_seed(1)
     model.heads.train()
     with torch.no_grad():

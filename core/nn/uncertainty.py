@@ -8,8 +8,11 @@ small matrix products (about 1 % of a CPU forward pass for 16 samples, against 1
 test-time augmentation, which would also need 16 backbone passes). The GRU presets also have dropout
 between their GRU layers; it is not sampled, so their spread is a slight under-estimate.
 
-The reported figure is the standard deviation of the tanh outputs over the samples, per frame and
-per dimension (valence, arousal), in label units.
+Each of the ``samples`` dropout masks is drawn once (fixed seed) and used for every frame, i.e. the
+spread over 16 thinned networks: a frame's figure depends on that frame alone, not on the batch it
+came in or the run, so predicting again gives the same track. The reported figure is the standard
+deviation of the tanh outputs over the samples, per frame and per dimension (valence, arousal), in
+label units.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import torch
 from torch import nn
 
 MC_SAMPLES = 16
-MC_SEED = 0  # the same masks every run: predicting twice gives the same track
+MC_SEED = 0
 
 
 def neck_dropout(heads: nn.Module) -> float:
@@ -53,8 +56,8 @@ def va_std(heads: nn.Module, features: torch.Tensor, samples: int = MC_SAMPLES,
         h = heads.neck(features.float())  # dropout is the identity in eval mode: the pre-dropout activation
         gen = torch.Generator(device=h.device)
         gen.manual_seed(seed)
-        keep = torch.full((samples,) + tuple(h.shape), 1.0 - p, device=h.device)
-        masks = torch.bernoulli(keep, generator=gen) / (1.0 - p)
+        keep = torch.full((samples, 1, h.shape[-1]), 1.0 - p, device=h.device)
+        masks = torch.bernoulli(keep, generator=gen) / (1.0 - p)  # the same masks for every frame
         va = torch.tanh(heads.va(masks * h.unsqueeze(0)))  # (S, N, 2)
         return va.std(dim=0, unbiased=False).float()
     finally:

@@ -1,0 +1,203 @@
+"""Compare view: ABAW scores of every track against a chosen reference, per video and for the project
+(core.compare: the code of `affecttrace evaluate`), the sliding-window agreement of the selected row with
+its worst segments (click one to jump there), "next disagreement", and CSV/PNG export."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QListWidget, QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from core.agreement.report import video_fps
+from core.compare import (PROJECT_ROW, AgreementSeries, Segment, agreement_series, all_track_specs,
+                          comparison_rows, next_disagreement, track_pairs, worst_segments, write_table_csv)
+from core.interchange.tracksel import FUSED_TRACK, find_track_name
+
+from ..themes import Theme
+from .compare_plots import TASK_NAMES, AgreementPlot, ScoreBars
+
+COLUMNS = ("track", "task", "video", "frames", "score", "parts")
+WORST_COUNT = 10
+
+
+def _fmt(v: Any) -> str:
+    return "—" if v is None else f"{v:.3f}"
+
+
+class CompareView(QWidget):
+    seekRequested = Signal(str, int)  # video, frame
+
+    def __init__(self, session: Any, theme: Theme | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.rows: list[dict] = []
+        self.series: AgreementSeries | None = None
+        self.series_video: str | None = None
+        self.worst: list[Segment] = []
+        top = QHBoxLayout()
+        self.reference = QComboBox()
+        self.reference.setMinimumContentsLength(12)
+        self.window = QDoubleSpinBox()
+        self.window.setRange(0.2, 60.0)
+        self.window.setValue(2.0)
+        self.window.setSuffix(" s window")
+        self.compute_button = QPushButton("Compare")
+        self.csv_button = QPushButton("Export CSV…")
+        self.png_button = QPushButton("Export PNG…")
+        for w in (QLabel("Reference"), self.reference, self.window, self.compute_button, self.csv_button,
+                  self.png_button):
+            top.addWidget(w)
+        top.addStretch(1)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.bars, self.agreement = ScoreBars(), AgreementPlot()
+        self.plots = QSplitter(Qt.Vertical)
+        self.plots.addWidget(self.bars)
+        self.plots.addWidget(self.agreement)
+        self.worst_list = QListWidget()
+        self.worst_list.setToolTip("The windows of lowest agreement; click one to go there")
+        side = QWidget()
+        side_lay = QVBoxLayout(side)
+        side_lay.setContentsMargins(0, 0, 0, 0)
+        side_lay.addWidget(QLabel("Worst segments"))
+        side_lay.addWidget(self.worst_list)
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(self.plots)
+        split.addWidget(side)
+        split.setStretchFactor(1, 2)
+        self.status = QLabel("")
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(split, 1)
+        lay.addWidget(self.status)
+        self.compute_button.clicked.connect(self.compute)
+        self.csv_button.clicked.connect(lambda: self._ask_path("CSV table (*.csv)", ".csv", self.export_csv))
+        self.png_button.clicked.connect(lambda: self._ask_path("PNG image (*.png)", ".png", self.export_png))
+        self.table.currentCellChanged.connect(lambda row, *_a: self.select_row(row))
+        self.worst_list.itemClicked.connect(self._jump)
+        session.projectChanged.connect(self.refresh)
+        session.tracksChanged.connect(lambda _v: self.refresh())
+        if theme is not None:
+            self.apply_theme(theme)
+        self.refresh()
+
+    # ------------------------------------------------------------------ choices
+    def refresh(self) -> None:
+        keep = self.reference.currentText()
+        p = self.session.project
+        specs = all_track_specs(p) if p is not None else []
+        self.reference.clear()
+        self.reference.addItems(specs)
+        default = keep if keep in specs else self._default_reference(specs)
+        if default:
+            self.reference.setCurrentText(default)
+        self._enable()
+
+    def _default_reference(self, specs: list[str]) -> str:
+        p = self.session.project
+        fused = [find_track_name(p, v, fused=True) for v in p.videos] if p is not None else []
+        return FUSED_TRACK if FUSED_TRACK in specs else next((f for f in fused if f), specs[0] if specs else "")
+
+    def _enable(self) -> None:
+        self.compute_button.setEnabled(self.reference.count() > 1)
+        self.csv_button.setEnabled(bool(self.rows))
+        self.png_button.setEnabled(bool(self.rows))
+
+    # ------------------------------------------------------------------ computing
+    def compute(self) -> list[dict]:
+        p, ref = self.session.project, self.reference.currentText()
+        self.rows = []
+        if p is not None and ref:
+            try:
+                self.rows = comparison_rows(p, all_track_specs(p), ref)
+            except Exception as e:  # a metric failing on odd data must not take the window down
+                self.status.setText(f"Could not compare: {e}")
+        self.table.setRowCount(len(self.rows))
+        for i, r in enumerate(self.rows):
+            cells = (r["track"], TASK_NAMES[r["task"]], r["video"], str(r["frames"]), _fmt(r["score"]),
+                     f"{r['part1']} {_fmt(r['value1'])}, {r['part2']} {_fmt(r['value2'])}")
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if j in (3, 4):
+                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                self.table.setItem(i, j, item)
+        self.bars.show_rows(self.rows)
+        if self.rows:
+            self.status.setText(f"{len({r['track'] for r in self.rows})} track(s) against {ref}")
+            self.table.selectRow(self._first_row_of_video())
+        elif p is not None:
+            self.status.setText(f"No track shares labelled frames with {ref}.")
+        self._enable()
+        return self.rows
+
+    def _first_row_of_video(self) -> int:
+        v = self.session.video
+        return next((i for i, r in enumerate(self.rows) if r["video"] == v), 0)
+
+    def select_row(self, row: int) -> None:
+        """Draw the agreement series of a table row (a project row: on the current video) and list its
+        worst segments."""
+        if not 0 <= row < len(self.rows):
+            return
+        r, p = self.rows[row], self.session.project
+        video = r["video"] if r["video"] != PROJECT_ROW else (self.session.video or next(iter(p.videos)))
+        pair = track_pairs(p, r["track"], r["reference"], [video]).get(video)
+        self.series, self.series_video, self.worst = None, video, []
+        if pair is not None:
+            fps = video_fps(p, video)
+            self.series = agreement_series(pair[0], pair[1], r["task"], max(2, round(self.window.value() * fps)))
+            self.worst = worst_segments(self.series, WORST_COUNT)
+        fps = video_fps(p, video)
+        self.agreement.show_series(self.series, self.worst, fps,
+                                   f"{r['track']} vs {r['reference']}, {TASK_NAMES[r['task']]}, {video}")
+        self.worst_list.clear()
+        for s in self.worst:
+            item = QListWidgetItem(f"{s.start / fps:8.2f}–{s.stop / fps:.2f} s   {_fmt(s.score)}")
+            item.setData(Qt.UserRole, s.start)
+            self.worst_list.addItem(item)
+
+    # ------------------------------------------------------------------ navigation
+    def _jump(self, item: QListWidgetItem) -> None:
+        if self.series_video is not None:
+            self.seekRequested.emit(self.series_video, int(item.data(Qt.UserRole)))
+
+    def next_disagreement(self, frame: int) -> int | None:
+        """Go to the next disagreement of the shown series after ``frame`` (wrapping); its frame or None."""
+        if self.series is None or self.series_video is None:
+            return None
+        nxt = next_disagreement(self.series, frame, wrap=True)
+        if nxt is not None:
+            self.seekRequested.emit(self.series_video, nxt)
+        return nxt
+
+    # ------------------------------------------------------------------ export
+    def export_csv(self, path: str | Path) -> None:
+        write_table_csv(self.rows, path)
+        self.status.setText(f"Table written to {path}")
+
+    def export_png(self, path: str | Path) -> None:
+        if not self.plots.grab().save(str(path), "PNG"):
+            self.status.setText(f"Could not write {path}")
+            return
+        self.status.setText(f"Plots written to {path}")
+
+    def _ask_path(self, kind: str, suffix: str, write: Any) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export", f"comparison{suffix}", kind)
+        if path:
+            try:
+                write(path)
+            except OSError as e:
+                self.status.setText(f"Could not write {path}: {e.strerror or e}")
+
+    def apply_theme(self, t: Theme) -> None:
+        self.bars.apply_theme(t)
+        self.agreement.apply_theme(t)

@@ -1,0 +1,109 @@
+"""Suggestions: the segments of the current video most worth labelling next (core.suggest: model doubt,
+disagreement with the people's reference, unlabelled frames), as a list (click to jump) and a "next
+suggested" action; ``score`` is the per-frame array for a timeline strip."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from core.agreement.report import video_fps
+from core.compare import Segment
+from core.modeltracks import model_track_names
+from core.suggest import next_suggested, video_suggestions
+
+NO_MODEL = "(none: unlabelled frames only)"
+
+
+class SuggestionsView(QWidget):
+    seekRequested = Signal(str, int)  # video, frame
+
+    def __init__(self, session: Any, current_frame: Callable[[], int] = lambda: 0,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.current_frame = session, current_frame
+        self.segments: list[Segment] = []
+        self.score: np.ndarray | None = None
+        self.video: str | None = None
+        form = QFormLayout()
+        self.model = QComboBox()
+        self.count = QSpinBox()
+        self.count.setRange(1, 200)
+        self.count.setValue(20)
+        self.seconds = QSpinBox()
+        self.seconds.setRange(1, 60)
+        self.seconds.setValue(2)
+        self.seconds.setSuffix(" s")
+        form.addRow("Model track", self.model)
+        form.addRow("Segments", self.count)
+        form.addRow("Length", self.seconds)
+        self.update_button = QPushButton("Suggest")
+        self.next_button = QPushButton("Next suggested")
+        self.list = QListWidget()
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.update_button)
+        lay.addWidget(self.list, 1)
+        lay.addWidget(self.next_button)
+        lay.addWidget(self.status)
+        self.next_action = QAction("Next suggested segment", self)
+        self.next_action.triggered.connect(self.next_suggested)
+        self.update_button.clicked.connect(self.suggest)
+        self.next_button.clicked.connect(self.next_suggested)
+        self.list.itemClicked.connect(self._jump)
+        session.videoChanged.connect(lambda _v: self.refresh())
+        session.tracksChanged.connect(lambda _v: self.refresh())
+        self.refresh()
+
+    def refresh(self) -> None:
+        keep = self.model.currentText()
+        self.model.clear()
+        s = self.session
+        names = model_track_names(s.project, s.video) if s.project is not None and s.video else []
+        self.model.addItems(names[::-1] + [NO_MODEL])  # the newest model first
+        if keep in names:
+            self.model.setCurrentText(keep)
+        self.update_button.setEnabled(s.project is not None and bool(s.video))
+        if self.video != s.video:
+            self.list.clear()
+            self.segments, self.score, self.video = [], None, None
+            self.next_button.setEnabled(False)
+            self.next_action.setEnabled(False)
+
+    def suggest(self) -> list[Segment]:
+        s = self.session
+        if s.project is None or not s.video:
+            return []
+        model = self.model.currentText()
+        res = video_suggestions(s.project, s.video, None if model == NO_MODEL else model, annotator=s.annotator or None,
+                                count=self.count.value(), segment_s=float(self.seconds.value()))
+        self.segments, self.score, self.video = res.segments, res.score, s.video
+        fps = video_fps(s.project, s.video)
+        self.list.clear()
+        for seg in self.segments:
+            item = QListWidgetItem(f"{seg.start / fps:8.2f}–{seg.stop / fps:.2f} s   score {seg.score:.2f}")
+            item.setData(Qt.UserRole, seg.start)
+            self.list.addItem(item)
+        what = f"model {res.model}" if res.model else "no model"
+        self.status.setText(f"{len(self.segments)} segments ({what}, reference {res.reference or 'none'})")
+        self.next_button.setEnabled(bool(self.segments))
+        self.next_action.setEnabled(bool(self.segments))
+        return self.segments
+
+    def _jump(self, item: QListWidgetItem) -> None:
+        if self.video is not None:
+            self.seekRequested.emit(self.video, int(item.data(Qt.UserRole)))
+
+    def next_suggested(self) -> Segment | None:
+        """Jump to the first suggested segment after the shown frame (wrapping to the earliest)."""
+        seg = next_suggested(self.segments, self.current_frame())
+        if seg is not None and self.video is not None:
+            self.list.setCurrentRow(self.segments.index(seg))
+            self.seekRequested.emit(self.video, seg.start)
+        return seg
