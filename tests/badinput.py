@@ -205,13 +205,14 @@ def bad_checkpoints(folder: Path) -> tuple[dict[str, Path], Path]:
     folder.mkdir(parents=True, exist_ok=True)
     marker = folder / "PWNED"
     out = {"zero-bytes": folder / "zero.pt", "text": folder / "text.pt", "malicious-pickle": folder / "evil.pt",
-           "plain-dict": folder / "dict.pt", "truncated": folder / "cut.pt"}
+           "malicious-raw-pickle": folder / "evil.pkl", "plain-dict": folder / "dict.pt", "truncated": folder / "cut.pt"}
     out["zero-bytes"].write_bytes(b"")
     out["text"].write_text("not a checkpoint\n")
-    with open(out["malicious-pickle"], "wb") as f:
-        pickle.dump({"format": "affecttrace-checkpoint", "model": _Evil(marker)}, f)
     import torch
 
+    torch.save({"format": "affecttrace-checkpoint", "model": _Evil(marker)}, out["malicious-pickle"])
+    with open(out["malicious-raw-pickle"], "wb") as f:
+        pickle.dump({"format": "affecttrace-checkpoint", "model": _Evil(marker)}, f)
     torch.save({"weights": torch.zeros(3)}, out["plain-dict"])
     torch.save({"format": "affecttrace-checkpoint", "model": {"w": torch.zeros(1000)}}, folder / "full.pt")
     out["truncated"].write_bytes((folder / "full.pt").read_bytes()[:300])

@@ -34,11 +34,11 @@ EXTRA_KEY = "affwild2"
 class InvalidLabelsError(LabelFileError):
     """Label files failed validation; ``problems`` lists every one (file and line)."""
 
-    def __init__(self, problems: list[Problem], root: Path) -> None:
+    def __init__(self, problems: list[Problem], root: Path, advice: str = "") -> None:
         self.problems = problems
         files = len({p.path for p in problems})
-        super().__init__(f"{files} invalid label file(s), nothing imported (first: {problems[0]}); "
-                         "use --skip-invalid to import the valid files", root)
+        super().__init__(f"{files} invalid label file(s) (first: {problems[0]})" + (f"; {advice}" if advice else ""),
+                         root)
 
 
 @dataclass
@@ -131,7 +131,8 @@ def import_affwild2(root: str | Path, project: str | Path, media: str | Path | N
                 if not ds.labels[v]:
                     del ds.labels[v]
         if problems and not skip_invalid:
-            raise InvalidLabelsError(problems, root)
+            raise InvalidLabelsError(problems, root, "nothing imported; --skip-invalid imports the valid files "
+                                     "and lists the others")
         if not ds.labels:
             raise LabelFileError("no valid Aff-Wild2 label file to import", root)
         track_name = annotator or IMPORTED_TRACK

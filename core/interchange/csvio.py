@@ -19,7 +19,7 @@ from ..fsio import atomic_write_with
 from ..labels import AU_MISSING, EXPR_MISSING, EXPRESSIONS, VA_RANGE, au_number
 from ..progress import Progress, no_progress
 from ..project.incomplete import marked_incomplete
-from ..safepaths import excerpt, name_problem
+from ..safepaths import excerpt, name_problem, require_file
 from ..tracks import Track, TrackSource
 from .confcols import apply_confidence, confidence_columns, is_confidence_column, read_confidence, track_confidence
 
@@ -102,9 +102,9 @@ def read_csv_table(path: str | Path, au_names: tuple[str, ...]) -> tuple[pd.Data
     """Read and validate the table; every problem names its line. Returns (table, AU columns present)."""
     path = Path(path)
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        df = pd.read_csv(require_file(path, LabelFileError), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
-        raise LabelFileError(f"not a readable CSV table: {str(e).splitlines()[0]}", path) from e
+        raise LabelFileError(f"not a readable CSV table: {(str(e).splitlines() or [''])[0][:200]}", path) from e
     problems: list[str] = []
     missing = [c for c in ("video", "frame", "track") if c not in df.columns]
     if missing:

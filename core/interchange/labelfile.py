@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..labels import AU_MISSING, EXPR_MISSING, EXPRESSIONS, VA_FILE_MISSING, VA_NAMES, VA_RANGE, au_number
+from ..errors import LabelFileError
+from ..safepaths import excerpt, require_file
 from .numfmt import DEFAULT_FLOAT, DEFAULT_INT, NUMBER, detect_style, format_column, format_number
 
 MAX_PROBLEMS = 20  # per file; the count of the rest is reported
@@ -77,20 +79,20 @@ def header_columns(task: str, header: str) -> tuple[str, ...] | str:
     tokens = [t.strip() for t in header.lstrip("\ufeff").strip().split(",")]
     if task == "va":
         if [t.lower() for t in tokens] != list(VA_NAMES):
-            return f"wrong header {header.strip()!r} for a VA file (expected 'valence,arousal')"
+            return f"wrong header {excerpt(header.strip())} for a VA file (expected 'valence,arousal')"
         return VA_NAMES
     if task == "expr":
         for names in (EXPRESSIONS[:7], EXPRESSIONS):
             if [t.lower() for t in tokens] == [n.lower() for n in names]:
                 return tuple(names)
-        return (f"wrong header {header.strip()!r} for an expression file (expected "
+        return (f"wrong header {excerpt(header.strip())} for an expression file (expected "
                 f"'{','.join(EXPRESSIONS[:7])}' or the same with ',Other')")
     try:
         aus = tuple(f"AU{au_number(t)}" for t in tokens)
     except ValueError:
-        return f"wrong header {header.strip()!r} for an AU file (expected AU names like 'AU1,AU2,AU4')"
+        return f"wrong header {excerpt(header.strip())} for an AU file (expected AU names like 'AU1,AU2,AU4')"
     if len(set(aus)) != len(aus):
-        return f"wrong header {header.strip()!r}: an action unit is listed twice"
+        return f"wrong header {excerpt(header.strip())}: an action unit is listed twice"
     return aus
 
 
@@ -142,7 +144,7 @@ def _line_problem(task: str, seg: str, k: int, n_classes: int) -> str | None:
         return f"wrong column count: {len(parts)} values, expected {k}"
     bad = next((t for t in parts if not NUMBER.fullmatch(t)), None)
     if bad is not None:
-        return f"non-numeric value {bad!r}"
+        return f"non-numeric value {excerpt(bad)}"
     return _row_problem(task, [float(t) for t in parts], n_classes)
 
 
@@ -163,9 +165,13 @@ def parse_label_file(path: Path, task: str, text: str | None = None) -> tuple[La
     path = Path(path)
     if text is None:
         try:
-            text = path.read_bytes().decode("utf-8")
+            text = require_file(path, LabelFileError).read_bytes().decode("utf-8")
         except UnicodeDecodeError as e:
             return None, [Problem(path, None, f"not UTF-8 text ({e.reason} at byte {e.start})")]
+        except LabelFileError as e:
+            return None, [Problem(path, None, e.problem)]
+        except OSError as e:
+            return None, [Problem(path, None, f"cannot read: {e.strerror or e}")]
     header, body, trailer = split_lines(text)
     cols = header_columns(task, header)
     if isinstance(cols, str):

@@ -15,6 +15,7 @@ from ..errors import CheckpointError
 from ..fsio import atomic_write_with
 from .config import TrainConfig
 from .presets import build_model, get_preset
+from .torchload import load_tensors
 
 FORMAT = "affecttrace-checkpoint"
 VERSION = 1
@@ -71,12 +72,7 @@ def _plain(obj: Any) -> Any:
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError("checkpoint not found", path)
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise CheckpointError(f"not a readable checkpoint ({type(e).__name__}: {e})", path) from None
+    obj = load_tensors(path)
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise CheckpointError("not an AffectTrace checkpoint (for backbone weights use --pretrained)", path)
     if int(obj.get("version", 0)) > VERSION:

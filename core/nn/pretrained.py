@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import CheckpointError
+from .torchload import load_tensors
 from .vgg import CONV_NAMES, TORCHVISION_CONV_INDEX
 
 _TV_VGG = {f"features.{i}": name for i, name in zip(TORCHVISION_CONV_INDEX, CONV_NAMES)}
@@ -62,13 +63,10 @@ def _rename(key: str) -> str:
 def load_pretrained(backbone: nn.Module, path: str | Path) -> PretrainedReport:
     """Copy every tensor of ``path`` whose (renamed) key and shape fit ``backbone``; report the rest."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError("pretrained weights file not found (nothing is downloaded: place the file there)",
                               path)
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # pickles with code, truncated files, other formats
-        raise CheckpointError(f"cannot read weights: {type(e).__name__}: {e}", path) from None
+    obj = load_tensors(path, "weights")
     target = backbone.state_dict()
     # torchvision VGG names (features.N) only mean VGG-FACE names for a VGG target: MobileNet and the
     # tiny CNN have features.N of their own
