@@ -5,7 +5,10 @@ Every other module imports its names, orders and sentinels from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # --- valence / arousal -------------------------------------------------------------
 VA_NAMES: tuple[str, str] = ("valence", "arousal")
@@ -19,6 +22,107 @@ EXPRESSIONS: tuple[str, ...] = (
 EXPRESSIONS_2020: tuple[str, ...] = EXPRESSIONS[:7]  # ABAW 2020 / Aff-Wild2 2020 files: no "Other"
 EXPR_OTHER: int = 7
 EXPR_MISSING: int = -1
+
+# --- expression label spaces of other databases, and the one table that maps them ------------------
+# Each space lists its classes in its own index order, named as that database names them.
+EXPRESSION_SPACES: dict[str, tuple[str, ...]] = {
+    "affwild2": EXPRESSIONS,
+    "affwild2-7": EXPRESSIONS_2020,
+    # AffectNet expression 0-7; 8 None, 9 Uncertain, 10 No-Face are not classes of either space
+    "affectnet-8": ("Neutral", "Happy", "Sad", "Surprise", "Fear", "Disgust", "Anger", "Contempt"),
+    "affectnet-7": ("Neutral", "Happy", "Sad", "Surprise", "Fear", "Disgust", "Anger"),
+    # RAF-DB basic labels 1-7, stored 0-6
+    "rafdb-7": ("Surprise", "Fear", "Disgust", "Happiness", "Sadness", "Anger", "Neutral"),
+}
+
+# The one mapping table: each expression concept and every class name that means it. Classes map onto
+# each other when they name the same concept. Contempt (AffectNet) and Other (Aff-Wild2) have no
+# counterpart elsewhere: Other is not "any other class", and AffectNet's None (8) is not Other.
+EXPRESSION_CONCEPTS: dict[str, tuple[str, ...]] = {
+    "Neutral": ("Neutral",),
+    "Anger": ("Anger", "Angry"),
+    "Disgust": ("Disgust", "Disgusted"),
+    "Fear": ("Fear", "Fearful"),
+    "Happiness": ("Happiness", "Happy"),
+    "Sadness": ("Sadness", "Sad"),
+    "Surprise": ("Surprise", "Surprised"),
+    "Contempt": ("Contempt",),
+    "Other": ("Other",),
+}
+_CONCEPT_OF: dict[str, str] = {n.lower(): c for c, names in EXPRESSION_CONCEPTS.items() for n in names}
+
+
+def expression_concept(name: str) -> str | None:
+    """The concept a class name means ('Happy' -> 'Happiness'); None for a name the table lacks."""
+    return _CONCEPT_OF.get(name.strip().lower())
+
+
+def expression_space(spec: str | Sequence[str]) -> tuple[str, ...]:
+    """A space by name ('affectnet-8') or a sequence of class names (each must be in the table)."""
+    if isinstance(spec, str):
+        if spec not in EXPRESSION_SPACES:
+            raise ValueError(f"unknown expression label space {spec!r}; choose one of {', '.join(EXPRESSION_SPACES)}")
+        return EXPRESSION_SPACES[spec]
+    names = tuple(str(n) for n in spec)
+    unknown = [n for n in names if expression_concept(n) is None]
+    if unknown or not names:
+        raise ValueError(f"unknown expression class(es) {', '.join(unknown) or '(none given)'}; known: "
+                         f"{', '.join(n for ns in EXPRESSION_CONCEPTS.values() for n in ns)}")
+    concepts = [expression_concept(n) for n in names]
+    if len(set(concepts)) != len(concepts):
+        raise ValueError(f"expression classes {', '.join(names)} name one expression twice")
+    return names
+
+
+def space_name(classes: Sequence[str]) -> str:
+    """The name of a known space with exactly these classes, else 'custom'."""
+    return next((k for k, v in EXPRESSION_SPACES.items() if v == tuple(classes)), "custom")
+
+
+@dataclass(frozen=True)
+class ExpressionMapping:
+    """Class indices of ``source`` in ``target`` through EXPRESSION_CONCEPTS; -1 where none exists."""
+
+    source: tuple[str, ...]
+    target: tuple[str, ...]
+    index: tuple[int, ...]
+
+    @property
+    def unmatched_source(self) -> tuple[str, ...]:
+        return tuple(n for n, j in zip(self.source, self.index) if j < 0)
+
+    @property
+    def unmatched_target(self) -> tuple[str, ...]:
+        hit = set(self.index)
+        return tuple(n for j, n in enumerate(self.target) if j not in hit)
+
+    @property
+    def identity(self) -> bool:
+        return self.source == self.target
+
+    def apply(self, labels: "np.ndarray") -> "np.ndarray":
+        """Source class indices -> target indices (int64); -1 and classes without a counterpart -> -1."""
+        import numpy as np
+
+        table = np.array(list(self.index) + [EXPR_MISSING], dtype=np.int64)
+        a = np.asarray(labels, dtype=np.int64)
+        return table[np.where((a >= 0) & (a < len(self.index)), a, len(self.index))]
+
+    def describe(self) -> str:
+        """One line: how many classes map, and which have no counterpart on either side."""
+        parts = [f"{len(self.source) - len(self.unmatched_source)} of {len(self.source)} classes map"]
+        if self.unmatched_source:
+            parts.append(f"no counterpart for {', '.join(self.unmatched_source)} (left unlabelled)")
+        if self.unmatched_target:
+            parts.append(f"nothing maps to {', '.join(self.unmatched_target)}")
+        return "; ".join(parts)
+
+
+def expression_mapping(source: str | Sequence[str], target: str | Sequence[str]) -> ExpressionMapping:
+    """How the classes of one space map onto another (by name or class list)."""
+    src, dst = expression_space(source), expression_space(target)
+    where = {expression_concept(n): j for j, n in enumerate(dst)}
+    return ExpressionMapping(src, dst, tuple(where.get(expression_concept(n), -1) for n in src))
 
 # --- action units ----------------------------------------------------------------
 AU_MISSING: int = -1

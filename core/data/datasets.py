@@ -1,7 +1,8 @@
 """torch Datasets over a project's face caches with labels from one track: single frames, or windows of
 consecutive frames for CNN-RNN models, optionally with log-mel audio around each frame.
 
-Items are dicts: ``image`` float32 (3, 112, 112) normalised (or (T, 3, 112, 112)), ``va`` (2,) f32,
+Items are dicts: ``image`` float32 (3, 112, 112) normalised (or (T, 3, 112, 112); with ``raw`` the uint8
+crop (112, 112, 3) / (T, 112, 112, 3), for augment.prepare_images on the device), ``va`` (2,) f32,
 ``va_mask`` bool, ``expr`` int64 (-1 unlabelled), ``expr_mask``, ``au`` (k,) f32 (-1 unlabelled), ``au_mask``,
 ``audio`` (1, n_mels, t) f32 when asked (or (T, 1, n_mels, t)), ``video`` str, ``frame`` int; windows add
 ``frames`` (T,) int64 and ``face`` (T,) bool (frames without a face are zeros, their labels masked).
@@ -9,7 +10,7 @@ Items are dicts: ``image`` float32 (3, 112, 112) normalised (or (T, 3, 112, 112)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -19,8 +20,9 @@ from ..errors import AffectTraceError
 from ..faces.align import CROP_SIZE
 from ..faces.cache import FaceCache
 from ..faces.pipeline import open_face_cache
-from ..labels import TASKS
+from ..labels import EXPR_MISSING, EXPRESSIONS, TASKS, ExpressionMapping, expression_mapping
 from .augment import Augment, crop_to_input, normalise, to_float
+from .loader import collate_batch
 from .logmel import N_MELS, WINDOW_COLUMNS, AudioWindows
 from .splits import videos_in_split
 from .targets import Targets, targets_from_track
@@ -50,8 +52,8 @@ class VideoData:
 
 def _load_videos(project: Any, label_track: str | None, videos: list[str], tasks: tuple[str, ...],
                  au_names: tuple[str, ...], preload: bool | None, audio: bool, n_mels: int,
-                 audio_columns: int, frames: Mapping[str, np.ndarray] | None = None
-                 ) -> tuple[list[VideoData], dict[str, str]]:
+                 audio_columns: int, frames: Mapping[str, np.ndarray] | None = None,
+                 expr_map: ExpressionMapping | None = None) -> tuple[list[VideoData], dict[str, str]]:
     out: list[VideoData] = []
     skipped: dict[str, str] = {}
     for v in videos:
@@ -79,6 +81,9 @@ def _load_videos(project: Any, label_track: str | None, videos: list[str], tasks
                 raise AffectTraceError(f"video {v!r}: audio features need its media", project.media_path(v))
             wave = AudioWindows.from_media(str(project.media_path(v)), n, n_mels=n_mels, columns=audio_columns)
         targets = targets_from_track(track, tasks, au_names, n)
+        if expr_map is not None and not expr_map.identity:  # the run's expression classes are another space's
+            targets.expr = expr_map.apply(targets.expr)
+            targets.expr_mask = targets.expr != EXPR_MISSING
         if frames is not None and v in frames:
             targets = targets.only(frames[v])
         out.append(VideoData(v, n, cache, row_of, targets, audio=wave))
@@ -94,7 +99,8 @@ class _FaceData(Dataset):
                  tasks: Iterable[str] = TASKS, *, augment: Augment | bool | None = None, audio: bool = False,
                  preload: bool | None = None, require_labels: bool = True, au_names: Iterable[str] | None = None,
                  n_mels: int = N_MELS, audio_columns: int = WINDOW_COLUMNS,
-                 frames: Mapping[str, np.ndarray] | None = None) -> None:
+                 frames: Mapping[str, np.ndarray] | None = None, raw: bool = False,
+                 expressions: Sequence[str] | None = None) -> None:
         self.tasks = tuple(tasks)
         bad = [t for t in self.tasks if t not in TASKS]
         if bad:
@@ -106,14 +112,23 @@ class _FaceData(Dataset):
         self.augment = Augment() if augment is True else (augment or None)
         self.audio = audio
         self.require_labels = require_labels
+        self.raw = raw
         names = videos_in_split(project, split)
         self.videos, self.skipped = _load_videos(project, label_track, names, self.tasks, self.au_names,
-                                                 preload, audio, n_mels, audio_columns, frames)
+                                                 preload, audio, n_mels, audio_columns, frames,
+                                                 None if expressions is None
+                                                 else expression_mapping(EXPRESSIONS, tuple(expressions)))
 
     def _image(self, d: VideoData, frame: int) -> torch.Tensor:
+        if self.raw:
+            return d.crop(frame)
         if self.augment is None:
             return crop_to_input(d.crop(frame).numpy())
         return normalise(self.augment(to_float(d.crop(frame))))
+
+    def get_batch(self, indices: Iterable[int]) -> dict[str, Any]:
+        """The collated batch of these items (what a batch-fetching loader asks for)."""
+        return collate_batch([self[int(i)] for i in indices])
 
     def close(self) -> None:
         for d in self.videos:
@@ -127,7 +142,8 @@ class FaceFrames(_FaceData):
     least one of ``tasks``. ``label_track``: an annotator's track or the fused one (None: no labels, for
     prediction). ``augment``: True or an Augment for training. ``preload``: crops into memory
     (None: when they fit in PRELOAD_LIMIT_BYTES). ``frames``: {video: bool per frame}, labels only there
-    (a time-block split, core.data.splits.time_blocks)."""
+    (a time-block split, core.data.splits.time_blocks). ``raw``: uint8 crops (see above). ``expressions``:
+    the run's expression classes when they are not the project's (labels mapped by core.labels' table)."""
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
@@ -202,11 +218,14 @@ class FaceWindows(_FaceData):
         crops = np.zeros((self.length, CROP_SIZE, CROP_SIZE, 3), np.uint8)
         for k in np.flatnonzero(face):
             crops[k] = d.crop(int(frames[k])).numpy()
-        if self.augment is None:
+        if self.raw:  # frames without a face are zeroed after normalisation, on the device (prepare_images)
+            x = torch.from_numpy(crops)
+        elif self.augment is None:
             x = crop_to_input(crops)
         else:
             x = normalise(self.augment(to_float(torch.from_numpy(crops))))
-        x[torch.from_numpy(~face)] = 0.0
+        if not self.raw:
+            x[torch.from_numpy(~face)] = 0.0
         t = d.targets
         item: dict[str, Any] = {
             "image": x,

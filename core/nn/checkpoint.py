@@ -135,3 +135,84 @@ def checkpoint_hash(path: str | Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()[:16]
+
+
+@dataclass
+class FinetuneReport:
+    """What a fine-tuning start took from a checkpoint: per part 'kept', 'remapped ...' or 're-initialised ...'."""
+
+    path: str
+    source_preset: str
+    parts: dict[str, str]
+
+    def describe(self) -> str:
+        return f"{self.path} ({self.source_preset}): " + "; ".join(f"{k} {v}" for k, v in self.parts.items())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "source_preset": self.source_preset, "parts": dict(self.parts),
+                "describe": self.describe()}
+
+
+def _rows(own: torch.Tensor, theirs: torch.Tensor, index: list[int]) -> torch.Tensor:
+    """``own`` with row j replaced by ``theirs[index[j]]`` wherever index[j] >= 0."""
+    out = own.clone()
+    for j, i in enumerate(index):
+        if i >= 0:
+            out[j] = theirs[i]
+    return out
+
+
+def _head(own: dict[str, torch.Tensor], theirs: dict[str, torch.Tensor], prefix: str, index: list[int],
+          names: tuple[str, ...], what: str) -> tuple[dict[str, torch.Tensor], str]:
+    """One classification head remapped row by row (``index``: checkpoint row of each new class, -1: none)."""
+    keys = [k for k in own if k.startswith(prefix)]
+    if sorted(keys) != sorted(k for k in theirs if k.startswith(prefix)):
+        return {}, "re-initialised (another head type)"
+    if not any(i >= 0 for i in index):
+        return {}, f"re-initialised (no {what} in common)"
+    new = {k: _rows(own[k], theirs[k], index) for k in keys}
+    fresh = [n for n, i in zip(names, index) if i < 0]
+    kept = len(names) - len(fresh)
+    if not fresh and index == list(range(len(theirs[keys[0]]))):
+        return new, "kept"
+    return new, (f"remapped ({kept} of {len(names)} {what} from the checkpoint"
+                 + (f"; {', '.join(fresh)} re-initialised)" if fresh else ")"))
+
+
+def finetune_from(model: nn.Module, path: str | Path, labels: LabelSpaces, preset: str) -> FinetuneReport:
+    """Start ``model`` (built for ``preset`` and ``labels``) from a checkpoint of the same backbone: the
+    backbone, audio, temporal and neck weights kept; the VA head kept; the expression head remapped class
+    by class through core.labels' mapping table (classes without a counterpart re-initialised); the AU
+    head remapped by AU name. Loads into ``model`` and says what it did."""
+    from ..labels import expression_mapping
+
+    ckpt = read_checkpoint(path)
+    src, dst = get_preset(ckpt["preset"]), get_preset(preset)
+    if src.backbone != dst.backbone:
+        raise CheckpointError(f"checkpoint has a {src.backbone} backbone ({src.name}); preset {dst.name} needs "
+                              f"{dst.backbone}: fine-tune with a preset of the same backbone", path)
+    theirs, own = ckpt["model"], model.state_dict()
+    have = LabelSpaces.from_dict(ckpt["labels"])
+    state = dict(own)
+    parts: dict[str, str] = {}
+    for part in ("backbone", "audio_net", "temporal", "heads.neck", "heads.va"):
+        keys = [k for k in own if k.startswith(part + ".")]
+        if not keys:
+            continue
+        fits = all(k in theirs and theirs[k].shape == own[k].shape for k in keys)
+        state.update({k: theirs[k] for k in keys} if fits else {})
+        parts[part.replace("heads.", "") + (" head" if part == "heads.va" else "")] = \
+            "kept" if fits else "re-initialised (not in the checkpoint in this shape)"
+    try:
+        index = list(expression_mapping(have.expressions, labels.expressions).index)
+        expr_index = [index.index(j) if j in index else -1 for j in range(len(labels.expressions))]
+    except ValueError:
+        expr_index = [-1] * len(labels.expressions)
+    new, parts["expr head"] = _head(own, theirs, "heads.expr.", expr_index, labels.expressions, "classes")
+    state.update(new)
+    au_index = [have.aus.index(a) if a in have.aus else -1 for a in labels.aus]
+    new, parts["au head"] = _head(own, theirs, "heads.au.", au_index, labels.aus, "AUs") if labels.aus \
+        else ({}, "none (the run has no AUs)")
+    state.update(new)
+    model.load_state_dict(state)
+    return FinetuneReport(str(path), src.name, parts)

@@ -25,7 +25,7 @@ class TrainConfig:
     val_split: str | list[str] = "val"
     val_blocks: float = 0.0  # > 0: validate on this share of the training videos, held out in time blocks
     epochs: int = 10
-    batch_size: int = 32
+    batch_size: int = 32  # 0 = chosen for the preset and device (core.nn.feed.auto_batch_size)
     max_steps_per_epoch: int = 0  # 0 = the whole training set each epoch
     optimizer: str = "adamw"  # adamw | sgd
     lr: float = 1e-3
@@ -46,6 +46,10 @@ class TrainConfig:
     arc_s: float = 64.0
     arc_m: float = 0.5
     pretrained: str = ""  # local weights file for the backbone
+    finetune: str = ""  # a checkpoint to start from: backbone kept, heads remapped or re-initialised
+    images: list[str] = field(default_factory=list)  # image dataset caches (core.imagedata) to train on
+    expr_space: str = ""  # the run's expression classes ('' = the project's, else the first image dataset's)
+    compile: bool = False  # torch.compile the network for training
     augment: bool = True
     num_workers: int = -1  # -1: automatic (worker processes on CUDA, none on the CPU)
     early_stopping: int = 0  # stop after this many epochs without a better validation score; 0 = off
@@ -67,8 +71,8 @@ class TrainConfig:
         if not 0 <= self.val_blocks < 1:
             raise AffectTraceError(f"val_blocks is the held-out share of the training videos (0 to <1), "
                                    f"got {self.val_blocks}")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise AffectTraceError("epochs and batch size must be at least 1")
+        if self.epochs < 1 or self.batch_size < 0:
+            raise AffectTraceError("epochs must be at least 1 and the batch size at least 1 (0: automatic)")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,6 +1,8 @@
 """Multi-task heads: VA (2, tanh), EXPR (logits or ArcFace), AU (one logit per AU)."""
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import nn
 
@@ -18,7 +20,9 @@ class MultiTaskHeads(nn.Module):
         self.va = nn.Linear(hidden, 2)
         self.expr: nn.Module = (ArcFaceHead(hidden, n_expr, **arcface) if arcface is not None
                                 else nn.Linear(hidden, n_expr))
-        self.au = nn.Linear(hidden, n_au)
+        with warnings.catch_warnings():  # an image database without AU labels gives an AU head of no outputs
+            warnings.filterwarnings("ignore", "Initializing zero-element tensors")
+            self.au = nn.Linear(hidden, n_au)
         self.uses_arcface = arcface is not None
 
     def forward(self, feats: torch.Tensor, expr_labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:

@@ -1,14 +1,14 @@
-"""Training on a project: datasets from its face caches and a label track, runs under ``models/<run_id>/``."""
+"""Training runs: on a project (its face caches and a label track; runs under ``models/<run_id>/``), on
+image datasets (core.imagedata caches), or on both at once, every source's labels in the run's spaces."""
 from __future__ import annotations
 
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-from torch.utils.data import ConcatDataset
-
+from ..data.batches import ConcatFrames
 from ..errors import AffectTraceError
-from ..labels import EXPRESSIONS
+from ..labels import EXPRESSIONS, expression_space
 from ..progress import CancelToken
 from ..tracks import TrackKind
 from . import ddp
@@ -42,19 +42,6 @@ def default_label_track(project: Any, videos: list[str]) -> str:
                            "several annotators", project.folder)
 
 
-class Pooled(ConcatDataset):
-    """Datasets of several label sources (one per annotator) as one; ``skipped`` and ``close`` as theirs."""
-
-    def __init__(self, parts: list[Any]) -> None:
-        super().__init__(parts)
-        self.parts = parts
-        self.skipped = {k: v for p in parts for k, v in p.skipped.items()}
-
-    def close(self) -> None:
-        for p in self.parts:
-            p.close()
-
-
 def label_sources(project: Any, label_track: str, videos: list[str]) -> dict[str, list[str]]:
     """{track: videos that have it}: one track, or with EACH_ANNOTATOR every annotator's human track."""
     if label_track != EACH_ANNOTATOR:
@@ -81,18 +68,93 @@ def run_videos(project: Any, cfg: TrainConfig) -> tuple[list[str], list[str]]:
     return train, val
 
 
-def _dataset(project: Any, cfg: TrainConfig, videos: list[str], frames: dict[str, Any] | None, train: bool) -> Any:
+def _dataset(project: Any, cfg: TrainConfig, videos: list[str], frames: dict[str, Any] | None,
+             labels: LabelSpaces) -> Any:
+    """uint8 crops (``raw``): the trainer augments whole batches on the training device."""
     from ..data import face_dataset
 
     preset = get_preset(cfg.preset)
-    parts = [face_dataset(project, track, vids, cfg.tasks, augment=cfg.augment and train, window=preset.window,
-                          audio=preset.audio, frames=frames)
+    parts = [face_dataset(project, track, vids, cfg.tasks, augment=False, raw=True, window=preset.window,
+                          audio=preset.audio, frames=frames, expressions=labels.expressions)
              for track, vids in label_sources(project, cfg.label_track, videos).items()]
-    return parts[0] if len(parts) == 1 else Pooled(parts)
+    return parts[0] if len(parts) == 1 else ConcatFrames(parts)
 
 
-def build_datasets(project: Any, cfg: TrainConfig) -> tuple[Any, Any, list[str]]:
-    """(train set, validation set or None, notes) from core.data for the preset's window and audio."""
+def run_labels(project: Any, cfg: TrainConfig, images: list[Any]) -> LabelSpaces:
+    """The run's label spaces: expressions ``cfg.expr_space``, else the project's (Aff-Wild2's 7 + Other),
+    else the first image dataset's; AUs the project's, else those of the image datasets (when they agree)."""
+    if cfg.expr_space:
+        try:
+            expressions = expression_space(cfg.expr_space)
+        except ValueError as e:
+            raise AffectTraceError(str(e)) from None
+    else:
+        expressions = EXPRESSIONS if project is not None else images[0].expr_classes
+    if project is not None:
+        return LabelSpaces(expressions, tuple(project.au_set.aus), project.au_set.name)
+    aus = images[0].au_names if all(d.au_names == images[0].au_names for d in images) else ()
+    return LabelSpaces(expressions, aus)
+
+
+def image_datasets(cfg: TrainConfig, images: list[Any], labels: LabelSpaces) -> tuple[list[Any], list[Any], list[str]]:
+    """(training parts, validation parts, notes) of the image datasets: 'train', and 'val' (else 'test',
+    where a database such as RAF-DB has no validation split)."""
+    from ..data.images import ImageFrames
+
+    preset = get_preset(cfg.preset)
+    if preset.window > 1 or preset.audio:
+        raise AffectTraceError(f"image datasets train single-frame presets; {preset.name} needs video windows"
+                               f"{' and audio' if preset.audio else ''}")
+    train, val, notes = [], [], []
+    for d in images:
+        part = ImageFrames(d, "train", cfg.tasks, expressions=labels.expressions, au_names=labels.aus)
+        train.append(part)
+        notes += part.notes + [f"{k}: {why}" for k, why in part.skipped.items()]
+        split = next((s for s in ("val", "test") if s in d.splits), None)
+        if split == "test":
+            notes.append(f"{d.name}: no validation split, validating on its test split")
+        if split is not None:
+            v = ImageFrames(d, split, cfg.tasks, expressions=labels.expressions, au_names=labels.aus)
+            if len(v):
+                val.append(v)
+    return train, val, notes
+
+
+def data_tasks(project: Any, cfg: TrainConfig, images: list[Any], labels: LabelSpaces) -> list[str]:
+    """Notes on the tasks of ``cfg`` no source has labels for; those tasks are dropped from the run."""
+    if project is not None or not images:
+        return []
+    have = {"expr", *(["va"] if any(d.has_va for d in images) else []),
+            *(["au"] if labels.aus and any(set(labels.aus) & set(d.au_names) for d in images) else [])}
+    dropped = [t for t in cfg.tasks if t not in have]
+    cfg.tasks = [t for t in cfg.tasks if t in have] or ["expr"]
+    return [f"no {t} labels in the data: task {t} left out" for t in dropped]
+
+
+def build_datasets(project: Any, cfg: TrainConfig, labels: LabelSpaces | None = None,
+                   images: list[Any] | None = None) -> tuple[Any, Any, list[str]]:
+    """(train set, validation set or None, notes): the project's (for the preset's window and audio) and
+    the image datasets', concatenated so that shuffled batches mix them."""
+    images = images or []
+    labels = labels or run_labels(project, cfg, images)
+    notes = data_tasks(project, cfg, images, labels)
+    img_train, img_val, img_notes = image_datasets(cfg, images, labels) if images else ([], [], [])
+    notes += img_notes
+    if project is None:
+        train = img_train[0] if len(img_train) == 1 else ConcatFrames(img_train)
+        if len(train) == 0:
+            raise AffectTraceError("no labelled image in the 'train' split of the image dataset(s)")
+        val = (img_val[0] if len(img_val) == 1 else ConcatFrames(img_val)) if img_val else None
+        return train, val, notes + ([] if val else ["no validation images: the training loss picks the best epoch"])
+    train, val, found = _project_datasets(project, cfg, labels)
+    notes = found + notes
+    if images:
+        train = ConcatFrames([train, *img_train])
+        val = ConcatFrames(([val] if val is not None else []) + img_val) if val is not None or img_val else None
+    return train, val, notes
+
+
+def _project_datasets(project: Any, cfg: TrainConfig, labels: LabelSpaces) -> tuple[Any, Any, list[str]]:
     from ..data import time_blocks
 
     train_videos, val_videos = run_videos(project, cfg)
@@ -106,14 +168,14 @@ def build_datasets(project: Any, cfg: TrainConfig) -> tuple[Any, Any, list[str]]
                                  cfg.val_blocks, cfg.seed) for v in train_videos}
         train_frames = {v: b[0] for v, b in blocks.items()}
         val_frames = {v: b[1] for v, b in blocks.items()}
-    train = _dataset(project, cfg, train_videos, train_frames, True)
+    train = _dataset(project, cfg, train_videos, train_frames, labels)
     notes = [f"{v}: {why}" for v, why in train.skipped.items()]
     if len(train) == 0:
         raise AffectTraceError(f"no labelled face frames to train on in {cfg.train_split!r} with labels "
                                f"{cfg.label_track!r} ({'; '.join(notes) or 'nothing labelled'})", project.folder)
     val = None
     if val_videos:
-        val = _dataset(project, cfg, val_videos, val_frames, False)
+        val = _dataset(project, cfg, val_videos, val_frames, labels)
         if cfg.val_blocks <= 0:
             notes += [f"{v}: {why}" for v, why in val.skipped.items()]
         if len(val) == 0:
@@ -134,9 +196,20 @@ def new_run_id(preset: str, models_dir: Path) -> str:
     return run_id
 
 
-def resume_dir(project: Any, resume: str) -> Path:
-    """The folder of a run to continue: a folder, or a run id under the project's models/."""
-    run_dir = Path(resume) if Path(resume).is_dir() else Path(project.models_dir) / resume
+def models_folder(project: Any, cfg: TrainConfig, models_dir: str | Path | None = None) -> Path:
+    """Where runs go: ``models_dir``, else the project's models/, else models/ beside the first image dataset."""
+    if models_dir is not None:
+        return Path(models_dir)
+    if project is not None:
+        return Path(project.models_dir)
+    if not cfg.images:
+        raise AffectTraceError("nothing to train on: give a project and/or image datasets (--images)")
+    return Path(cfg.images[0]).parent / "models"
+
+
+def resume_dir(project: Any, resume: str, models_dir: str | Path | None = None) -> Path:
+    """The folder of a run to continue: a folder, or a run id under the models folder."""
+    run_dir = Path(resume) if Path(resume).is_dir() else models_folder(project, TrainConfig(), models_dir) / resume
     if not (run_dir / LAST).is_file():
         raise AffectTraceError("no run to resume there (no last.pt)", run_dir)
     return run_dir
@@ -144,24 +217,31 @@ def resume_dir(project: Any, resume: str) -> Path:
 
 def train_project(project: Any, cfg: TrainConfig, on_event: Callable[[TrainEvent], None] | None = None,
                   cancel: CancelToken | None = None, resume: str | None = None,
-                  resume_overrides: dict[str, Any] | None = None, notes: list[str] | None = None) -> TrainResult:
-    """Train on a project (under torchrun: one rank of a DDP run).
+                  resume_overrides: dict[str, Any] | None = None, notes: list[str] | None = None,
+                  models_dir: str | Path | None = None) -> TrainResult:
+    """Train on a project, on the image datasets of ``cfg.images``, or on both (``project`` None: images
+    only). Under torchrun: one rank of a DDP run.
 
     ``resume``: a run id or folder to continue; its saved config is used, with ``resume_overrides``
     (e.g. more ``epochs``, another ``device``) applied on top; ``cfg`` is then ignored."""
-    models = Path(project.models_dir)
+    from ..imagedata import ImageDataset
+
     if resume:
-        run_dir = resume_dir(project, resume)
+        run_dir = resume_dir(project, resume, models_dir)
         cfg = TrainConfig.load(run_dir / CONFIG)
         for name, value in (resume_overrides or {}).items():
             setattr(cfg, name, value)
     else:
+        models = models_folder(project, cfg, models_dir)
         info = ddp.init(resolve_device(cfg.device, ddp.env_info().local_rank))
         run_id = cfg.run_id or new_run_id(cfg.preset, models)
         cfg.run_id = ddp.gather_objects(run_id, info)[0]  # every rank writes under rank 0's name
         run_dir = models / cfg.run_id
-    labels = project_labels(project)
-    train, val, found = build_datasets(project, cfg)
+    images = [ImageDataset(p) for p in cfg.images]
+    if project is None and not images:
+        raise AffectTraceError("nothing to train on: give a project and/or image datasets (--images)")
+    labels = run_labels(project, cfg, images) if images or project is None else project_labels(project)
+    train, val, found = build_datasets(project, cfg, labels, images)
     if notes is not None:
         notes.extend(found)
     try:

@@ -10,34 +10,49 @@ import shutil
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
+from torch.utils.data import Dataset
 
-from ..data.loader import collate_batch, default_workers
+from ..data.augment import Augment
 from ..errors import AffectTraceError
 from ..events import Signal
 from ..fsio import atomic_write_bytes
 from ..progress import CancelToken
 from . import ddp
-from .checkpoint import LabelSpaces, load_weights, read_checkpoint, save_checkpoint
+from .checkpoint import LabelSpaces, finetune_from, load_weights, read_checkpoint, save_checkpoint
 from .config import TrainConfig
+from .feed import auto_batch_size, build_feed
 from .losses import MultiTaskLoss
 from .presets import build_model, get_preset
 from .pretrained import load_pretrained
 from .schedule import lr_at, make_optimizer, set_lr
+from .tally import LossTally, Reading
 from .trainevents import TrainEvent, memory_mb, write_history
 from .validate import collect, detail_metrics, flat_metrics, forward, merge, score, to_device
 
 BEST, LAST, CONFIG, HISTORY, SUMMARY = "best.pt", "last.pt", "config.toml", "history.csv", "summary.json"
 
 
+class TrainStatus(str, Enum):
+    """How a run ended (compares equal to its value, e.g. ``status == "cancelled"``)."""
+
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+    EARLY_STOPPED = "early-stopped"
+    DIVERGED = "diverged"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass
 class TrainResult:
-    status: str  # finished | cancelled | early-stopped | diverged
+    status: TrainStatus
     run_dir: Path
     epochs_done: int
     best_metrics: dict[str, Any] = field(default_factory=dict)
@@ -124,6 +139,7 @@ class Trainer:
         self.tasks = tuple(cfg.tasks)
         self.history: list[dict[str, Any]] = []
         self.pretrained_report: dict[str, Any] | None = None
+        self.finetune_report: dict[str, Any] | None = None
 
     # ----------------------------------------------------------------- setup
     def _setup(self) -> None:
@@ -148,6 +164,8 @@ class Trainer:
             self.history = list(state.get("history", []))
             if "rng" in state:
                 torch.set_rng_state(state["rng"])
+        elif cfg.finetune:
+            self.finetune_report = finetune_from(self.model, cfg.finetune, self.labels, cfg.preset).to_dict()
         elif cfg.pretrained:
             self.pretrained_report = load_pretrained(self.model.backbone, cfg.pretrained).to_dict()
         self._rng = torch.get_rng_state()  # as of the last finished epoch: what resuming restores
@@ -169,27 +187,22 @@ class Trainer:
         if self.dist.enabled:
             self.net = torch.nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.cuda else None)
+        if cfg.compile:  # training forward passes only; validation runs the plain model
+            self.net = torch.compile(self.net)  # type: ignore[assignment]
+        if cfg.batch_size == 0:
+            cfg.batch_size = auto_batch_size(self.preset, self.device)
+        # uint8 batches (datasets with raw crops) are augmented on the device, per sample, in batched ops
+        self.device_augment = Augment() if cfg.augment else None
         pos_weight = au_pos_weight(self.train_set, cfg.seed) if cfg.au_balance and "au" in self.tasks else None
         self.loss_fn = MultiTaskLoss(self.tasks, cfg.task_weights, cfg.label_smoothing, pos_weight)
         self._loaders()
 
     def _loaders(self) -> None:
-        cfg, d = self.cfg, self.dist
+        cfg = self.cfg
         if len(self.train_set) == 0:  # type: ignore[arg-type]
             raise AffectTraceError("no training frames: check the split, the label track and the face caches")
-        # also without DDP: a seeded per-epoch permutation makes resumed runs repeat the same order
-        self.sampler = DistributedSampler(self.train_set, num_replicas=d.world, rank=d.rank, shuffle=True,
-                                          seed=cfg.seed)
-        shard = len(self.sampler)
-        workers = cfg.num_workers if cfg.num_workers >= 0 else (default_workers() if self.cuda else 0)
-        kw: dict[str, Any] = {"num_workers": workers, "pin_memory": self.cuda,
-                              "persistent_workers": workers > 0, "collate_fn": collate_batch}
-        self.train_loader = DataLoader(self.train_set, batch_size=cfg.batch_size, sampler=self.sampler,
-                                       drop_last=shard > cfg.batch_size, **kw)
-        self.val_loader = None
-        if self.val_set is not None and len(self.val_set) > 0:  # type: ignore[arg-type]
-            part = Subset(self.val_set, range(d.rank, len(self.val_set), d.world))  # type: ignore[arg-type]
-            self.val_loader = DataLoader(part, batch_size=cfg.batch_size * 2, shuffle=False, **kw)
+        self.feed = build_feed(self.train_set, self.val_set, cfg, self.dist, self.cuda)
+        self.sampler, self.train_loader, self.val_loader = self.feed.sampler, self.feed.train, self.feed.val
         n = len(self.train_loader)
         self.steps_per_epoch = min(n, cfg.max_steps_per_epoch) if cfg.max_steps_per_epoch else n
         self.total_steps = self.steps_per_epoch * cfg.epochs
@@ -221,7 +234,11 @@ class Trainer:
     def _fit(self) -> TrainResult:
         cfg = self.cfg
         message = (f"{self.preset.name} on {self.device}, {len(self.train_set)} training samples, "
-                   f"{self.dist.world} process(es)")
+                   f"batch {cfg.batch_size}, {self.dist.world} process(es), {self.feed.workers} loader worker(s)"
+                   + (" fetching whole uint8 batches" if self.feed.batched else "")
+                   + (", compiled" if cfg.compile else ""))
+        if self.finetune_report:
+            message += "; fine-tuned from " + self.finetune_report["describe"]
         if self.pretrained_report:
             r = self.pretrained_report
             message += (f"; pretrained {r['path']}: {r['matched']} tensors loaded, {len(r['missing'])} missing, "
@@ -231,46 +248,48 @@ class Trainer:
                 "resumed": self.resume}
         self._emit(TrainEvent("start", self.start_epoch + 1, cfg.epochs, self.step, self.total_steps,
                               message=message, device=str(self.device), info=info))
-        status, message, epoch = "finished", "", self.start_epoch
+        status, message, epoch = TrainStatus.FINISHED, "", self.start_epoch
         t0, steps_at_t0 = time.perf_counter(), self.step
         for epoch in range(self.start_epoch + 1, cfg.epochs + 1):
             outcome = self._train_epoch(epoch, t0, steps_at_t0)
             if outcome is not None:
                 status, message = outcome
-                if status == "cancelled" and self.main:
+                if status == TrainStatus.CANCELLED and self.main:
                     self._save_last(epoch - 1)  # the weights so far; resume repeats the unfinished epoch
                 epoch -= 1
                 break
             if self._end_epoch(epoch):
-                status = "early-stopped"
+                status = TrainStatus.EARLY_STOPPED
                 message = f"no better validation score for {cfg.early_stopping} epochs"
                 break
         result = self._finish(status, message, epoch)
-        self._emit(TrainEvent("end", epoch, cfg.epochs, self.step, self.total_steps, status=status,
+        self._emit(TrainEvent("end", epoch, cfg.epochs, self.step, self.total_steps, status=status.value,
                               message=result.message))
         return result
 
-    def _train_epoch(self, epoch: int, t0: float, steps_at_t0: int) -> tuple[str, str] | None:
+    def _train_epoch(self, epoch: int, t0: float, steps_at_t0: int) -> tuple[TrainStatus, str] | None:
         cfg = self.cfg
         self.net.train()
         self.sampler.set_epoch(epoch)
         sums: dict[str, float] = {}
         counts: dict[str, int] = {}
+        tally, reading, read_at = LossTally(), None, 0
         last_emit, window_images, window_t = 0.0, 0, time.perf_counter()
         for i, batch in enumerate(self.train_loader):
             if i >= self.steps_per_epoch:
                 break
             # before the forward pass: a train-mode forward already moves BatchNorm statistics
-            if ddp.any_flag([self.cancel.cancelled], self.device, self.dist)[0]:
-                return "cancelled", f"cancelled at epoch {epoch} step {i + 1}"
-            batch = to_device(batch, self.device, self.channels_last)
+            stop = self._stop(epoch, i, reading, read_at)
+            if stop is not None:
+                return stop
+            if reading is not None:
+                reading, read_at = None, i
+            batch = to_device(batch, self.device, self.channels_last, self.device_augment)
             lr = lr_at(cfg, self.step, self.total_steps, self.steps_per_epoch)
             set_lr(self.optimizer, lr)
             with self._autocast():
                 out = forward(self.net, batch, train_arcface=self.preset.arcface)
                 total, parts = self.loss_fn(out, batch)
-            if ddp.any_flag([not bool(torch.isfinite(total))], self.device, self.dist)[0]:
-                return "diverged", self._nan_message(epoch, i, total, parts)
             self.optimizer.zero_grad(set_to_none=True)
             if self.scaler is not None:
                 self.scaler.scale(total).backward()
@@ -285,29 +304,48 @@ class Trainer:
             else:
                 self.optimizer.step()
             self.step += 1
+            tally.add(total, parts)
             img = batch["image"]
             window_images += int(img.shape[0] * (img.shape[1] if img.dim() == 5 else 1)) * self.dist.world
-            losses = {k: float(v.detach()) for k, v in [("total", total), *parts.items()]}
-            for k, v in losses.items():
-                sums[k] = sums.get(k, 0.0) + v
-                counts[k] = counts.get(k, 0) + 1
             now = time.perf_counter()
             if now - last_emit >= 0.25 or i + 1 == self.steps_per_epoch:
+                reading = tally.read()  # the one wait for the device in a while
+                for k, v in reading.sums.items():
+                    sums[k] = sums.get(k, 0.0) + v
+                    counts[k] = counts.get(k, 0) + reading.counts[k]
                 rate = window_images / max(now - window_t, 1e-9)
                 per_step = (now - t0) / max(1, self.step - steps_at_t0)
-                self._emit(TrainEvent("step", epoch, cfg.epochs, self.step, self.total_steps, losses, lr, rate,
-                                      per_step * (self.total_steps - self.step), device=str(self.device),
+                self._emit(TrainEvent("step", epoch, cfg.epochs, self.step, self.total_steps, reading.means(), lr,
+                                      rate, per_step * (self.total_steps - self.step), device=str(self.device),
                                       memory_mb=memory_mb(self.device)))
                 last_emit, window_images, window_t = now, 0, now
+        stop = self._stop(epoch, self.steps_per_epoch, reading, read_at, cancel=False)
+        if stop is not None:
+            return stop
         self._epoch_losses = {k: sums[k] / counts[k] for k in sums}
         return None
 
-    def _nan_message(self, epoch: int, i: int, total: torch.Tensor, parts: dict[str, torch.Tensor]) -> str:
-        bad = [k for k, v in parts.items() if not bool(torch.isfinite(v))] or ["total"]
+    def _stop(self, epoch: int, i: int, reading: Reading | None, read_at: int,
+              cancel: bool = True) -> tuple[TrainStatus, str] | None:
+        """The one stop check, between steps: diverged when ``reading`` (the losses of the steps since
+        ``read_at``) holds a non-finite loss; cancelled when asked before step ``i + 1``. Every rank agrees."""
+        bad = reading is not None and reading.first_bad is not None
+        cancelled, diverged = ddp.any_flag([cancel and self.cancel.cancelled, bad], self.device, self.dist)
+        if diverged:
+            return TrainStatus.DIVERGED, self._nan_message(epoch, read_at, reading)
+        if cancelled:
+            return TrainStatus.CANCELLED, f"cancelled at epoch {epoch} step {i + 1}"
+        return None
+
+    def _nan_message(self, epoch: int, read_at: int, reading: Reading | None) -> str:
         last = self.run_dir / LAST
         kept = f"last good checkpoint kept: {last}" if last.exists() else "no checkpoint was written yet"
-        return (f"loss became {float(total.detach())} at epoch {epoch} step {i + 1} ({', '.join(bad)} loss): training "
-                f"stopped; {kept}. Try a lower learning rate (--lr) or --amp none")
+        if reading is None or reading.first_bad is None:
+            what = "on another process"
+        else:
+            what = (f"{reading.sums.get('total', float('nan'))} at epoch {epoch} step {read_at + reading.first_bad} "
+                    f"({', '.join(reading.bad_parts())} loss)")
+        return (f"loss became {what}: training stopped; {kept}. Try a lower learning rate (--lr) or --amp none")
 
     def _end_epoch(self, epoch: int) -> bool:
         """Validate, checkpoint, record history; True when early stopping says stop."""
@@ -353,19 +391,19 @@ class Trainer:
         save_checkpoint(self.run_dir / LAST, self.model, self.cfg, self.labels, epoch, self.step, scores,
                         training)
 
-    def _finish(self, status: str, message: str, epoch: int) -> TrainResult:
+    def _finish(self, status: TrainStatus, message: str, epoch: int) -> TrainResult:
         digests = ddp.gather_objects(weights_digest(self.model), self.dist)
         best = getattr(self, "best_scores", {})
         if not message:
             message = f"{status} after {epoch} epoch(s)"
         if self.main:
-            summary = {"status": status, "message": message, "epochs_done": epoch, "preset": self.cfg.preset,
+            summary = {"status": status.value, "message": message, "epochs_done": epoch, "preset": self.cfg.preset,
                        "run_id": self.cfg.run_id, "world_size": self.dist.world, "rank_digests": digests,
                        "best_score": None if math.isinf(self.best) else self.best,
                        "best_metrics": flat_metrics(best) if best else {},
                        "best_epoch": next((r["epoch"] for r in reversed(self.history) if r.get("best")), None),
                        "best_details": detail_metrics(best) if best else {},
-                       "pretrained": self.pretrained_report}
+                       "pretrained": self.pretrained_report, "finetune": self.finetune_report}
             atomic_write_bytes(self.run_dir / SUMMARY, json.dumps(summary, indent=2, default=float).encode(),
                                error=AffectTraceError)
         return TrainResult(status, self.run_dir, epoch, best, message)

@@ -9,18 +9,24 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..data.augment import Augment, prepare_images
 from ..labels import AU_MISSING, EXPR_MISSING
 from .losses import MultiTaskLoss, select
 
 
-def to_device(batch: dict[str, Any], device: torch.device, channels_last: bool = False) -> dict[str, Any]:
+def to_device(batch: dict[str, Any], device: torch.device, channels_last: bool = False,
+              augment: Augment | None = None) -> dict[str, Any]:
+    """Tensors to ``device``; uint8 images become the network's input there (augmented with ``augment``)."""
     out: dict[str, Any] = {}
     for k, v in batch.items():
         if isinstance(v, torch.Tensor):
             v = v.to(device, non_blocking=True)
-            if k == "image" and channels_last and v.dim() == 4:
+            if k == "image" and channels_last and v.dim() == 4 and v.dtype != torch.uint8:
                 v = v.contiguous(memory_format=torch.channels_last)
         out[k] = v
+    image = out.get("image")
+    if isinstance(image, torch.Tensor) and image.dtype == torch.uint8:
+        out["image"] = prepare_images(image, augment, out.get("face"), channels_last)
     return out
 
 

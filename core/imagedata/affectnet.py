@@ -1,0 +1,189 @@
+"""AffectNet, in its original layout and in the widely shared re-packaging (SPEC.md, Still-image databases).
+
+Original: ``Manually_Annotated_file_lists/{training,validation}.csv`` (subDirectory_filePath, face_x,
+face_y, face_width, face_height, facial_landmarks "x;y;...", expression 0-10, valence, arousal; -2 =
+no VA) with images under ``Manually_Annotated_Images/``. Re-packaged: ``train_set/`` and ``val_set/``,
+each ``images/N.jpg`` (face crops) and ``annotations/N_exp.npy``, ``N_val.npy``, ``N_aro.npy``,
+``N_lnd.npy``. Expression 8 None and 9 Uncertain keep their VA (the expression is unlabelled); 10
+No-Face rows are left out.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import LabelFileError
+from ..labels import EXPRESSION_SPACES, expression_mapping
+from .records import ImageRow, RowSet, parse_va, relative_image
+
+LABELS = EXPRESSION_SPACES["affectnet-8"] + ("None", "Uncertain", "No-Face")
+NO_FACE = 10
+VA_MISSING = -2.0
+LISTS = "Manually_Annotated_file_lists"
+IMAGES = "Manually_Annotated_Images"
+ORIGINAL = {"train": "training.csv", "val": "validation.csv"}
+COLUMNS = ("subDirectory_filePath", "face_x", "face_y", "face_width", "face_height", "facial_landmarks",
+           "expression", "valence", "arousal")
+REPACKAGED = {"train": "train_set", "val": "val_set"}
+
+
+def detect_layout(root: Path) -> str:
+    if (root / LISTS).is_dir():
+        return "original"
+    if any((root / d).is_dir() for d in REPACKAGED.values()):
+        return "repackaged"
+    raise LabelFileError(f"not an AffectNet folder: expected {LISTS}/ (original layout) or train_set/ and "
+                         "val_set/ (re-packaged layout)", root)
+
+
+def read_affectnet(root: str | Path, expr_space: str = "affectnet-8") -> RowSet:
+    """Rows of either layout, expressions in ``expr_space`` ('affectnet-8' or 'affectnet-7')."""
+    root = Path(root)
+    if expr_space not in ("affectnet-8", "affectnet-7"):
+        raise LabelFileError(f"AffectNet imports as affectnet-8 or affectnet-7, not {expr_space!r}", root)
+    layout = detect_layout(root)
+    classes = EXPRESSION_SPACES[expr_space]
+    rs = RowSet("affectnet", layout, root, expr_space, classes, has_va=True,
+                alignment="5-point template from the 68 landmarks (face box where a row has none)")
+    keep = expression_mapping("affectnet-8", expr_space)
+    for k, name in enumerate(LABELS):
+        if k < len(keep.index) and keep.index[k] >= 0:
+            rs.label_map[f"{k} {name}"] = classes[keep.index[k]]
+        elif k == NO_FACE:
+            rs.label_map[f"{k} {name}"] = "row left out (no face)"
+        else:
+            rs.label_map[f"{k} {name}"] = f"expression unlabelled (not a class of {expr_space}); VA kept"
+    (_original if layout == "original" else _repackaged)(rs, keep.index)
+    return rs
+
+
+def _labels(rs: RowSet, expression: int, va: tuple[float, float], classes: tuple[int, ...]) -> int | None:
+    """The expression index to store, or None when the row is left out (counted in ``dropped``)."""
+    if expression == NO_FACE:
+        rs.drop("expression 10 (No-Face)")
+        return None
+    expr = classes[expression] if expression < len(classes) else -1
+    if expr < 0 and not np.isfinite(va[0]):
+        rs.drop(f"expression {expression} ({LABELS[expression]}) without valence/arousal")
+        return None
+    return expr
+
+
+def _original(rs: RowSet, classes: tuple[int, ...]) -> None:
+    for split, name in ORIGINAL.items():
+        path = rs.root / LISTS / name
+        rel = f"{LISTS}/{name}"
+        if not path.is_file():
+            rs.notes.append(f"no {rel}: no {split} split")
+            continue
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as f:
+                reader = csv.reader(f)
+                header = next(reader, None)
+                if header is None or tuple(h.strip() for h in header) != COLUMNS:
+                    raise LabelFileError(f"wrong header (expected {','.join(COLUMNS)})", path, 1)
+                for cells in reader:
+                    _original_row(rs, split, rel, reader.line_num, cells, classes)
+        except UnicodeDecodeError:
+            raise LabelFileError("not a text CSV file", path) from None
+
+
+def _original_row(rs: RowSet, split: str, rel: str, line: int, cells: list[str], classes: tuple[int, ...]) -> None:
+    if len(cells) != len(COLUMNS):
+        rs.problem(rel, line, f"{len(cells)} columns, expected {len(COLUMNS)}")
+        return
+    image = relative_image(f"{IMAGES}/{cells[0].strip()}")
+    if image is None or not cells[0].strip():
+        rs.problem(rel, line, f"image path {cells[0]!r} is not a relative path inside the database")
+        return
+    try:
+        box = tuple(float(c) for c in cells[1:5])
+        expression = int(cells[6])
+    except ValueError:
+        rs.problem(rel, line, "face box and expression must be numbers")
+        return
+    if not 0 <= expression < len(LABELS):
+        rs.problem(rel, line, f"expression {expression} out of range 0..{len(LABELS) - 1}")
+        return
+    va, bad = parse_va(cells[7], cells[8], VA_MISSING)
+    if bad:
+        rs.problem(rel, line, bad)
+        return
+    points = None
+    if cells[5].strip():
+        try:
+            pts = np.array([float(v) for v in cells[5].split(";") if v.strip()], np.float32)
+        except ValueError:
+            rs.problem(rel, line, "facial_landmarks must be numbers separated by ';'")
+            return
+        if pts.size != 136:
+            rs.problem(rel, line, f"facial_landmarks has {pts.size} numbers, expected 136 (68 points)")
+            return
+        points = pts.reshape(68, 2)
+    elif box[2] <= 0 or box[3] <= 0:
+        rs.problem(rel, line, "no landmarks and an empty face box")
+        return
+    if not (rs.root / image).is_file():
+        rs.problem(rel, line, f"image not found: {image}")
+        return
+    expr = _labels(rs, expression, va, classes)
+    if expr is None:
+        return
+    rs.rows.append(ImageRow(image, split, "landmarks68" if points is not None else "box", expr, va,
+                            points=points, box=box, source_label=expression, file=rel, line=line))  # type: ignore[arg-type]
+
+
+def _scalar(path: Path) -> float:
+    """The one value of an annotation .npy (the re-packaging stores numbers as strings, e.g. '1')."""
+    a = np.asarray(np.load(path, allow_pickle=False)).reshape(-1)
+    return float(a[0]) if a.size == 1 else float("nan")
+
+
+def _repackaged(rs: RowSet, classes: tuple[int, ...]) -> None:
+    rs.alignment = "5-point template from N_lnd.npy (the whole crop where a row has none)"
+    for split, folder in REPACKAGED.items():
+        base = rs.root / folder
+        if not base.is_dir():
+            rs.notes.append(f"no {folder}/: no {split} split")
+            continue
+        images = {p.stem: p for p in (base / "images").glob("*.jpg") if p.stem.isdigit()}
+        ann = base / "annotations"
+        stems = sorted({p.name.split("_")[0] for p in ann.glob("*_exp.npy")} | set(images), key=int)
+        for stem in stems:
+            rel = f"{folder}/annotations/{stem}_exp.npy"
+            if stem not in images:
+                rs.problem(rel, None, f"no image {folder}/images/{stem}.jpg")
+                continue
+            try:
+                e = _scalar(ann / f"{stem}_exp.npy")
+                has_va = (ann / f"{stem}_val.npy").is_file() and (ann / f"{stem}_aro.npy").is_file()
+                v, a = (_scalar(ann / f"{stem}_val.npy"), _scalar(ann / f"{stem}_aro.npy")) if has_va else (-2, -2)
+                lnd = ann / f"{stem}_lnd.npy"
+                pts = np.asarray(np.load(lnd, allow_pickle=False)).astype(np.float32).reshape(-1) \
+                    if lnd.is_file() else None
+            except FileNotFoundError:
+                rs.problem(rel, None, f"missing annotation: {rel}")
+                continue
+            except (ValueError, OSError, IndexError) as exc:
+                rs.problem(rel, None, f"unreadable annotation ({type(exc).__name__}: {exc})")
+                continue
+            if not np.isfinite(e) or e != int(e) or not 0 <= e < len(LABELS):
+                rs.problem(rel, None, f"expression {e:g} is not a label 0..{len(LABELS) - 1}")
+                continue
+            va, bad = parse_va(str(v), str(a), VA_MISSING)
+            if bad:
+                rs.problem(rel, None, bad)
+                continue
+            if pts is not None and pts.size != 136:
+                rs.problem(f"{folder}/annotations/{stem}_lnd.npy", None,
+                           f"{pts.size} landmark numbers, expected 136 (68 points)")
+                continue
+            expr = _labels(rs, int(e), va, classes)
+            if expr is None:
+                continue
+            rs.rows.append(ImageRow(f"{folder}/images/{stem}.jpg", split,
+                                    "landmarks68" if pts is not None else "crop", expr, va,
+                                    points=None if pts is None else pts.reshape(68, 2), source_label=int(e),
+                                    file=rel))

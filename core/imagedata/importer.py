@@ -1,0 +1,168 @@
+"""``import_images``: read a database (any layout of this package), make every face crop (in worker
+processes) and write the dataset cache, resumably. Invalid rows abort before anything is written unless
+``skip_invalid``; images without a face are left out and counted."""
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..errors import AffectTraceError
+from ..interchange.labelfile import Problem
+from ..progress import CancelToken, Progress, no_progress
+from .affectnet import read_affectnet
+from .cache import ImageDataset, create_part, finish_part
+from .classfolders import read_class_folders
+from .crops import make_crop
+from .csvtable import read_csv_table
+from .labelmap import parse_label_map
+from .records import CROP_METHODS, MAX_SHOWN, ImageRow, InvalidRowsError, RowSet
+from .rafdb import read_rafdb
+
+DATABASES = ("affectnet", "rafdb", "folders", "csv")
+BLOCK = 256  # rows cropped and written between resume points
+
+
+@dataclass
+class ImportOptions:
+    expr_space: str | None = None  # affectnet: affectnet-8 (default) or -7; folders/csv: inferred
+    label_map: str | None = None  # folders/csv: "name=Class,..."
+    faces: str = "crops"  # folders/csv: 'crops' (images are face crops) or a face backend to detect with
+    crops: str = "auto"  # rafdb: aligned | original | auto
+    val: float = 0.1  # folders/csv without splits: share drawn for 'val'
+    seed: int = 0
+    skip_invalid: bool = False
+    workers: int = 0  # crop-making processes (0: in this process)
+
+
+@dataclass
+class ImportReport:
+    dataset: Path
+    summary: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+    resumed_at: int = 0
+
+    def lines(self) -> list[str]:
+        s = self.summary
+        per = ", ".join(f"{k} {v['images']}" for k, v in s["splits"].items())
+        out = [f"{self.dataset}: {s['database']} ({s['layout']}), {per} images; expressions {s['expr_space']} "
+               f"({', '.join(s['expr_classes'])})" + (", VA" if s["has_va"] else "")
+               + (f", AUs {', '.join(s['au_names'])}" if s["au_names"] else ""),
+               f"crops: {s['alignment']}"]
+        if s["label_map"]:
+            out.append("labels: " + "; ".join(f"{k} -> {v}" for k, v in s["label_map"].items()))
+        for reason, n in s["dropped"].items():
+            out.append(f"left out: {n} row(s) with {reason}")
+        if self.problems:
+            out.append(f"skipped {len(self.problems)} invalid row(s):")
+            out += [f"  {p}" for p in self.problems[:MAX_SHOWN]]
+            if len(self.problems) > MAX_SHOWN:
+                out.append(f"  ... and {len(self.problems) - MAX_SHOWN} more")
+        out += [f"note: {n}" for n in s["notes"]]
+        if self.resumed_at:
+            out.append(f"resumed an interrupted import at row {self.resumed_at}")
+        return out
+
+
+def read_database(database: str, root: str | Path, opt: ImportOptions) -> RowSet:
+    """The rows of a database (no image is opened except to check that it exists)."""
+    if database == "affectnet":
+        return read_affectnet(root, opt.expr_space or "affectnet-8")
+    if database == "rafdb":
+        return read_rafdb(root, opt.crops)
+    method = "crop" if opt.faces == "crops" else "detect"
+    label_map = parse_label_map(opt.label_map, root)
+    if database == "folders":
+        return read_class_folders(root, label_map, opt.expr_space, method, opt.val, opt.seed)
+    if database == "csv":
+        return read_csv_table(root, label_map, opt.expr_space, method, opt.val, opt.seed)
+    raise AffectTraceError(f"unknown database {database!r}; choose one of {', '.join(DATABASES)}")
+
+
+def _crop_task(args: tuple[Path, ImageRow, str]) -> tuple[np.ndarray | None, str]:
+    return make_crop(*args)
+
+
+def _crops(rs: RowSet, start: int, backend: str, workers: int) -> Iterator[tuple[np.ndarray | None, str]]:
+    tasks = ((rs.root, r, backend) for r in rs.rows[start:])
+    if workers <= 0:
+        yield from map(_crop_task, tasks)
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        yield from pool.map(_crop_task, tasks, chunksize=16)
+
+
+def import_images(database: str, root: str | Path, out: str | Path, opt: ImportOptions | None = None,
+                  progress: Progress = no_progress, cancel: CancelToken | None = None) -> ImportReport:
+    """Read ``root`` as ``database``, crop every face and write the cache ``out`` (an .h5 file)."""
+    opt = opt or ImportOptions()
+    out = Path(out)
+    rs = read_database(database, root, opt)
+    if rs.problems and not opt.skip_invalid:
+        raise InvalidRowsError(rs.problems, rs.root)
+    if not rs.rows:
+        raise AffectTraceError("no labelled image to import" + (f" ({len(rs.problems)} invalid rows)"
+                                                                if rs.problems else ""), rs.root)
+    if out.exists() and out.is_dir():
+        raise AffectTraceError("the output must be a file (e.g. affectnet.h5), not a folder", out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part = out.with_name(out.name + ".part")
+    f, resumed_at = create_part(part, rs)
+    problems = list(rs.problems)
+    try:
+        method = f["method"][()]
+        failures: dict[int, str] = {}
+        start = i = resumed_at
+        block: list[np.ndarray] = []
+        rows: list[int] = []
+        for crop, why in _crops(rs, start, opt.faces if opt.faces != "crops" else "dlib", opt.workers):
+            if cancel is not None and cancel.cancelled:
+                raise AffectTraceError(f"import cancelled at row {i}; run it again to resume", part)
+            if crop is None:
+                failures[i] = why
+            else:
+                block.append(crop)
+                rows.append(i)
+                method[i] = CROP_METHODS.index(rs.rows[i].method)
+            i += 1
+            if i - start >= BLOCK or i == len(rs.rows):
+                _write(f, rows, block, method[start:i], start)
+                start, block, rows = i, [], []
+                progress(i, len(rs.rows), "crops")
+        for k in np.flatnonzero(f["method"][()] == 0):  # rows of an earlier, interrupted run too
+            why = failures.get(int(k), "no crop (failed in an earlier run)")
+            r = rs.rows[int(k)]
+            if why.startswith("no face found"):
+                rs.drop("no face found")
+            else:
+                problems.append(Problem(Path(r.file or r.path), r.line or None, why))
+        bad = problems[len(rs.problems):]
+        if bad and not opt.skip_invalid:
+            f.close()
+            part.unlink()
+            raise InvalidRowsError(bad, rs.root)
+        finish_part(f, part, out, rs.notes, rs.dropped, len(problems))
+    finally:
+        if f.id.valid:
+            f.close()
+    ds = ImageDataset(out)
+    try:
+        summary = ds.summary()
+    finally:
+        ds.close()
+    return ImportReport(out, summary, problems, resumed_at)
+
+
+def _write(f: Any, rows: list[int], block: list[np.ndarray], method: np.ndarray, start: int) -> None:
+    """Crops of one block (rows in order, failures missing) and its crop methods; then the resume point."""
+    if rows and rows[-1] - rows[0] + 1 == len(rows):
+        f["crops"][rows[0]:rows[-1] + 1] = np.stack(block)
+    else:
+        for r, c in zip(rows, block):
+            f["crops"][r] = c
+    f["method"][start:start + len(method)] = method
+    f.attrs["next_row"] = start + len(method)
+    f.flush()
