@@ -31,25 +31,26 @@ from typing import IO, Any, Callable
 EVENT_KINDS = ("start", "run", "progress", "step", "epoch", "message", "result", "error", "end")
 
 
-def _clean(v: Any) -> Any:
-    """JSON has no NaN or infinity: they become null, so every line parses strictly."""
+def json_safe(v: Any) -> Any:
+    """A JSON-ready copy: NaN and infinity become None (JSON has neither, so every line parses strictly),
+    paths and numpy/torch scalars plain values."""
     if isinstance(v, float):
         return v if math.isfinite(v) else None
     if isinstance(v, dict):
-        return {str(k): _clean(x) for k, x in v.items()}
+        return {str(k): json_safe(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
+        return [json_safe(x) for x in v]
     if isinstance(v, Path):
         return str(v)
     if hasattr(v, "item") and callable(v.item):  # numpy / torch scalars
-        return _clean(v.item())
+        return json_safe(v.item())
     return v
 
 
 def encode(kind: str, **fields: Any) -> str:
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown event kind {kind!r}")
-    return json.dumps({"event": kind, "t": round(time.time(), 3), **_clean(fields)}, separators=(",", ":"))
+    return json.dumps({"event": kind, "t": round(time.time(), 3), **json_safe(fields)}, separators=(",", ":"))
 
 
 def decode(line: str) -> dict[str, Any] | None:

@@ -10,7 +10,8 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
 
 from core.accept import accept_edits
 from core.labels import TASKS
-from core.modeltracks import model_track_names
+
+from .model_choice import refill_model_combo
 
 TASK_TEXT = {"va": "Valence-arousal", "expr": "Expression", "au": "Action units"}
 DEFAULT_CONFIDENCE = 0.8
@@ -87,13 +88,7 @@ class AcceptPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        keep = self.model.currentText()
-        self.model.clear()
-        s = self.session
-        if s.project is not None and s.video:
-            self.model.addItems(model_track_names(s.project, s.video))
-        if keep:
-            self.model.setCurrentText(keep)
+        refill_model_combo(self.model, self.session)
         self.button.setEnabled(self.model.count() > 0)
         if self.model.count() == 0:
             self.status.setText("No model track on this video: pre-annotate it first.")

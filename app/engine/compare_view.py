@@ -58,6 +58,7 @@ class CompareView(QWidget):
         self.table.setSelectionMode(QTableWidget.SingleSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
         self.bars, self.agreement = ScoreBars(), AgreementPlot()
         self.plots = QSplitter(Qt.Vertical)
         self.plots.addWidget(self.bars)
@@ -73,7 +74,9 @@ class CompareView(QWidget):
         split.addWidget(self.table)
         split.addWidget(self.plots)
         split.addWidget(side)
-        split.setStretchFactor(1, 2)
+        for i, stretch in enumerate((5, 6, 2)):
+            split.setStretchFactor(i, stretch)
+        split.setSizes([500, 600, 200])
         self.status = QLabel("")
         lay = QVBoxLayout(self)
         lay.addLayout(top)

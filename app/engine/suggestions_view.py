@@ -13,8 +13,9 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QLabel, QListWidget, QLis
 
 from core.agreement.report import video_fps
 from core.compare import Segment
-from core.modeltracks import model_track_names
 from core.suggest import next_suggested, video_suggestions
+
+from .model_choice import refill_model_combo
 
 NO_MODEL = "(none: unlabelled frames only)"
 
@@ -62,13 +63,8 @@ class SuggestionsView(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        keep = self.model.currentText()
-        self.model.clear()
+        refill_model_combo(self.model, self.session, [NO_MODEL])
         s = self.session
-        names = model_track_names(s.project, s.video) if s.project is not None and s.video else []
-        self.model.addItems(names[::-1] + [NO_MODEL])  # the newest model first
-        if keep in names:
-            self.model.setCurrentText(keep)
         self.update_button.setEnabled(s.project is not None and bool(s.video))
         if self.video != s.video:
             self.list.clear()

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import math
 from typing import Any
 
 from ..errors import AffectTraceError
+from ..jobevents import json_safe
 from .reporting import add_events_flag, report
 
 SOURCES = """sources (--pred, --ref):
@@ -33,16 +33,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _clean(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
 def evaluate_sources(pred: str, ref: str, task: str, abaw: int = 2022) -> dict:
     """The evaluate command as a function: result dict with overall, videos, missing/extra videos."""
     from ..interchange.sources import load_source, match_videos
@@ -68,7 +58,7 @@ def evaluate_sources(pred: str, ref: str, task: str, abaw: int = 2022) -> dict:
                 p.close()
     res["missing_pred"] = missing
     res["extra_pred"] = extra
-    return _clean(res)
+    return json_safe(res)
 
 
 def _fmt(v: Any) -> str:

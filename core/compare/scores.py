@@ -7,12 +7,12 @@ A track is named as in `evaluate`: a track name ('fused', 'model-r1') or '@ANNOT
 from __future__ import annotations
 
 import csv
-import math
 from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import AffectTraceError
 from ..interchange.tracksel import find_track_name
+from ..jobevents import json_safe
 from ..labels import TASKS
 from ..metrics import evaluate_pairs
 from ..tracks import Track
@@ -42,16 +42,6 @@ def track_pairs(project: Any, spec: str, reference: str, videos: Sequence[str] |
     return out
 
 
-def _clean(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
 def compare_tracks(project: Any, spec: str, reference: str, tasks: Sequence[str] = TASKS,
                    videos: Sequence[str] | None = None, abaw: int = 2022) -> dict[str, dict]:
     """task -> `affecttrace evaluate`'s result (overall, videos) of ``spec`` against ``reference``.
@@ -67,7 +57,7 @@ def compare_tracks(project: Any, spec: str, reference: str, tasks: Sequence[str]
         if not any(r.labelled(task).any() for _t, r in pairs.values()):
             continue
         try:
-            out[task] = _clean(evaluate_pairs(list(pairs.values()), task, abaw))
+            out[task] = json_safe(evaluate_pairs(list(pairs.values()), task, abaw))
         except ValueError as e:
             raise AffectTraceError(f"{spec} vs {reference}, {task}: {e}", project.folder) from e
     return out
