@@ -109,3 +109,20 @@ def test_window_values_are_the_abaw_metrics_of_the_window() -> None:
         assert c[i] == pytest.approx(ccc(x[s], y[s]), abs=1e-5)
         assert e[i] == pytest.approx(expr_scores(p[s], r[s])["f1"], abs=1e-6)
         assert a[i] == pytest.approx(au_scores(pa[s], ra[s])["f1"], abs=1e-6)
+
+
+def test_compare_events_and_bad_specs(demo, capsys) -> None:
+    from core.jobevents import decode
+
+    assert main(["compare", str(demo), "--ref", "truth", "--track", MODEL_TRACK, "--track", "nope", "--task", "va",
+                 "--events"]) == 0
+    events = [decode(line) for line in capsys.readouterr().out.splitlines()]
+    kinds = [e["event"] for e in events]
+    assert None not in events and kinds[0] == "start" and kinds[-1] == "end" and "result" in kinds
+    assert any(e["event"] == "message" and "nope: no video has both" in e["text"] for e in events)
+    result = next(e for e in events if e["event"] == "result")
+    assert {(r["track"], r["task"]) for r in result["rows"]} == {(MODEL_TRACK, "va")}
+    assert main(["compare", str(demo), "--ref", "nope"]) == 1
+    assert "no track shares a labelled video with the reference 'nope'" in capsys.readouterr().err
+    assert main(["suggest", str(demo), "--reference", "@nobody"]) == 1
+    assert "no video has the reference track '@nobody'" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from ..labels import TASKS
-from .reporting import add_events_flag, progress, report
+from .reporting import add_events_flag, message, progress, report
 
 SPEC_HELP = "a track name (fused, model-r1) or @ANNOTATOR"
 
@@ -56,7 +56,7 @@ def _worst(project: Any, specs: list[str], ref: str, tasks: list[str], videos: l
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..compare import all_track_specs, comparison_rows, write_table_csv
+    from ..compare import all_track_specs, comparison_rows, track_pairs, write_table_csv
     from ..errors import AffectTraceError
     from ..project import open_project
 
@@ -67,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
         if unknown:
             raise AffectTraceError(f"no video named {', '.join(map(repr, unknown))} in the project", project.folder)
         specs = [s for s in (args.track or all_track_specs(project, args.video)) if s != args.ref]
+        for spec in args.track or []:
+            if not track_pairs(project, spec, args.ref, args.video):
+                message(args, f"{spec}: no video has both it and {args.ref}", "warning")
         step = progress(args, "compare")
         rows = []
         for i, spec in enumerate(specs):

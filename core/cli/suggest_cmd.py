@@ -51,6 +51,11 @@ def run(args: argparse.Namespace) -> int:
             if len(missing) == len(videos):
                 raise AffectTraceError(f"no video has the model track {args.model!r}", project.folder)
             videos = [v for v in videos if v not in missing]
+        if args.reference:
+            from ..compare import find_track
+
+            if not any(find_track(project, v, args.reference) for v in videos):
+                raise AffectTraceError(f"no video has the reference track {args.reference!r}", project.folder)
         step = progress(args, "suggest")
         per_video: dict[str, Any] = {}
         for i, v in enumerate(videos):
