@@ -115,9 +115,10 @@ class Dashboard(QWidget):
         job.event.connect(self._on_event)
         job.finished.connect(self._on_finished)
         self.cancel.setVisible(not job.done)
-        self.cancel.setEnabled(True)
         self.bar.setVisible(not job.done)
-        self.note.setText("")
+        self.note.setText(job.error)
+        if job.done:
+            self.run.status = job.state
         self.redraw()
 
     def show_run(self, run: RunCurves) -> None:

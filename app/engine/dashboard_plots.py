@@ -37,7 +37,7 @@ class _Plot(pg.PlotWidget):
         self.setLabel("bottom", x_label)
         self.showGrid(x=True, y=True, alpha=0.25)
         self.setMinimumHeight(150)
-        self.legend = self.addLegend(offset=(-5, 5))
+        self.legend = self.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-6)
         self.lines = {k: self.plot([], [], pen=pg.mkPen(c, width=2), name=names[k]) for k, c in colours.items()}
         self.ghosts = {k: self.plot([], [], pen=pg.mkPen(c, width=1.5, style=Qt.DashLine)) for k, c in colours.items()}
 
@@ -101,8 +101,9 @@ class ConfusionTable(QTableWidget):
     def __init__(self) -> None:
         super().__init__(0, 0)
         self.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.horizontalHeader().setMinimumSectionSize(24)
         self.setToolTip("Expression confusion matrix of the best epoch: rows are the labels, columns the "
                         "model's classes; the last column is each class's F1")
         self.base, self.accent, self.text = QColor("#ffffff"), QColor("#1e88e5"), QColor("#000000")
@@ -116,10 +117,12 @@ class ConfusionTable(QTableWidget):
             self.setRowCount(0)
             self.setColumnCount(0)
             return
-        short = [c[:4] for c in classes]
+        short = [c[:3] for c in classes]
         self.setRowCount(len(classes))
         self.setColumnCount(len(classes) + 1)
         self.setHorizontalHeaderLabels(short + ["F1"])
+        for j, name in enumerate(classes):
+            self.horizontalHeaderItem(j).setToolTip(f"predicted {name}")
         self.setVerticalHeaderLabels(classes)
         totals = matrix.sum(axis=1, keepdims=True)
         share = np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox, QHeaderView, QTableWidget, QTableWidget
 
 from core.data.splits import assign_splits, normalise_split
 
-from ..jobs import JobRunner
+from ..jobs import Job, JobRunner
 
 USES = ("Train", "Validation", "Not used")
 
@@ -69,7 +69,9 @@ class PresetProbe(QObject):
 
     def __init__(self, busy: JobRunner | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.runner = JobRunner(self)  # its own queue, never behind a training job; the jobs' thread count
+        # its own queue (never behind a training job), owned by the app's runner: it outlives the dialog
+        self.runner = JobRunner(busy if busy is not None else self)
+        self.jobs: list[Job] = []
         self.busy = busy  # the app's runner: no speed measurement while it trains (the figure would lie)
         self.device_spec = "auto"
         self.measuring: str | None = None
@@ -103,6 +105,7 @@ class PresetProbe(QObject):
         job = self.runner.submit(argv, "preset figures")
         job.result.connect(lambda res, spec=spec: self._got(spec, res))
         job.failed.connect(self._failed)
+        self.jobs.append(job)
 
     def _got(self, spec: str, res: dict[str, Any]) -> None:
         self._known[spec] = {"device": res.get("device", spec), "device_name": res.get("device_name", ""),
@@ -115,4 +118,9 @@ class PresetProbe(QObject):
         self.updated.emit()
 
     def shutdown(self) -> None:
+        """The dialog closes: stop the probes and forget their answers."""
+        for job in self.jobs:
+            if not job.done:
+                job.result.disconnect()
+                job.failed.disconnect()
         self.runner.cancel_all()

@@ -16,13 +16,16 @@ FAILED_STATES = ("failed", "diverged")
 
 
 class Job(QObject):
-    event = Signal(dict)  # every event, before the signal of its kind
-    progress = Signal(dict)  # 'progress' event: label, done, total, message
-    step = Signal(dict)  # training step
-    epoch = Signal(dict)  # training epoch (validation scores)
-    run = Signal(dict)  # training run: run_id, run_dir, config ...
+    """Signals carry events as ``object`` (dicts): a ``dict`` signal argument would pass through QVariantMap,
+    which sorts the keys (per-AU F1 in AU order) and converts the values."""
+
+    event = Signal(object)  # dict: every event, before the signal of its kind
+    progress = Signal(object)  # dict: 'progress' event: label, done, total, message
+    step = Signal(object)  # dict: training step
+    epoch = Signal(object)  # dict: training epoch (validation scores)
+    run = Signal(object)  # dict: training run: run_id, run_dir, config ...
     message = Signal(str, str)  # level, text
-    result = Signal(dict)
+    result = Signal(object)  # dict: the command's result (what --json prints)
     failed = Signal(str)  # one line saying what went wrong
     finished = Signal(str)  # the final state, one of DONE_STATES
     stateChanged = Signal(str)

@@ -177,15 +177,25 @@ class JobRunner(QObject):
 
 
 def _watch(job: Job, child: Child) -> None:
-    """Worker thread: every event line of the child to the job (queued to the GUI thread), then its exit."""
+    """Worker thread: every event line of the child to the job (queued to the GUI thread), then its exit.
+    Should the job object be gone (its window closed), the child is still read to its end and reaped."""
+    alive = True
     try:
         for line in child.lines():
             ev = decode(line)
-            if ev is not None:
-                job._event.emit(ev)
+            if ev is not None and alive:
+                try:
+                    job._event.emit(ev)
+                except RuntimeError:  # deleted with its runner
+                    alive = False
     finally:
         code = child.wait()
-        job._exited.emit(code, child.stderr_tail())
+        tail = child.stderr_tail()
+        if alive:
+            try:
+                job._exited.emit(code, tail)
+            except RuntimeError:
+                pass
 
 
 def _ask_stop_or_wait(parent: QWidget | None, runner: JobRunner) -> str:

@@ -1,0 +1,60 @@
+"""Helpers for the engine-in-the-app tests: a small demo project with face caches (made once per session and
+copied), and a plain QMainWindow with the engine installed on a project it holds open, as the app does."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from tests.nn_demo import make_demo_project
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+_TEMPLATE: dict[str, Path] = {}
+
+
+def engine_demo(tmp_root: Path, dest: Path, seconds: float = 6.0) -> Path:
+    """A copy of a ``seconds`` demo project (video 'demo', annotators ann1-3, track 'truth', face caches)."""
+    key = f"demo{seconds}"
+    tpl = _TEMPLATE.get(key)
+    if tpl is None or not tpl.exists():
+        tpl = make_demo_project(tmp_root / f"engine_{key}", seconds=seconds)
+        _TEMPLATE[key] = tpl
+    shutil.copytree(tpl, dest, ignore=shutil.ignore_patterns(".lock", "lock.json"))
+    return dest
+
+
+def annotations_digest(folder: Path) -> str:
+    """A digest of everything that holds labels (manifest, tracks, journal): 'no other effect' checks."""
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder).as_posix()
+        if p.is_file() and not rel.startswith(("models/", "cache/")) and p.name not in (".lock", "lock.json"):
+            h.update(rel.encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def engine_window(qtbot, folder: Path):
+    """(window, Training) on ``folder``: a plain QMainWindow with ``session`` (project, projectChanged)."""
+    from PySide6.QtCore import QObject, Signal
+    from PySide6.QtWidgets import QLabel, QMainWindow
+
+    from app.engine import install
+    from app.engine.training import Training
+    from core.project import open_project
+
+    class Session(QObject):
+        projectChanged = Signal()
+
+    win = QMainWindow()
+    qtbot.addWidget(win)
+    win.session = Session(win)
+    win.session.project = open_project(folder)  # holds the lock, as the app does: jobs open it read-only
+    win.setCentralWidget(QLabel("player"))
+    install(win)
+    win.session.projectChanged.emit()
+    win.resize(1280, 800)
+    win.show()
+    return win, win.findChild(Training)
