@@ -1,123 +1,199 @@
-"""Menus, actions and their shortcuts for the main window (kept apart from the window's wiring)."""
+"""Actions, menus and keyboard shortcuts of the main window: one registry.
+
+Every menu action with a shortcut is registered here, so the shortcuts sheet lists exactly what the
+keys do, and a shortcut used twice (or one the hold-key filter takes) is refused when it is added
+(Qt would otherwise report "Ambiguous shortcut overload" and do nothing).
+"""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu
+
+from .keys import held_keys
+from .widgets.joystick import MODE_LABELS
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-
-def _act(win, text: str, fn: Callable | None = None, shortcut=None, checkable: bool = False, tip: str = "") -> QAction:
-    a = QAction(text, win)
-    if shortcut is not None:
-        a.setShortcut(QKeySequence(shortcut))
-    a.setCheckable(checkable)
-    if tip:
-        a.setStatusTip(tip)
-    if fn is not None:
-        a.triggered.connect(fn)
-    win.addAction(a)  # shortcuts work while any dock has focus
-    return a
+MENUS = ("&File", "&Edit", "&Playback", "&Annotate", "&View", "&Help")  # Help stays last
 
 
-def build_menus(win: "MainWindow") -> dict[str, QAction]:
-    mb = win.menuBar()
-    A: dict[str, QAction] = {}
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    action: QAction
+    menu: str  # the top-level menu title without '&' ('' when in no menu)
+    shortcuts: tuple[str, ...]  # portable text, e.g. 'Ctrl+Shift+Z'
+
+
+def _norm(seq: str) -> str:
+    return QKeySequence(seq).toString(QKeySequence.PortableText)
+
+
+class ActionRegistry:
+    """Actions by key, their menus and shortcuts. ``add`` creates an action; ``adopt`` registers one
+    made elsewhere (the undo stack's). Shortcuts work while any widget of the window has focus."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        self.window = window
+        self._entries: dict[str, Entry] = {}
+        self._taken: dict[str, str] = {_norm(k): f"the {what}" for k, what in held_keys().items()}
+        self._menus: dict[str, QMenu] = {}
+        for title in MENUS:
+            self.menu(title)
+
+    def menu(self, title: str) -> QMenu:
+        """The top-level menu ``title`` ('&View' or 'View'); a new one is added before Help."""
+        plain = title.replace("&", "")
+        m = self._menus.get(plain)
+        if m is None:
+            bar = self.window.menuBar()
+            m = QMenu(title if "&" in title else f"&{title}", bar)
+            help_menu = self._menus.get("Help")
+            bar.insertMenu(help_menu.menuAction(), m) if help_menu is not None else bar.addMenu(m)
+            self._menus[plain] = m
+        return m
+
+    def add(self, key: str, text: str, fn: Callable | None = None, shortcut: str | Sequence[str] | None = None,
+            menu: str | QMenu | None = None, checkable: bool = False, checked: bool = False, tip: str = "",
+            group: QActionGroup | None = None) -> QAction:
+        a = QAction(text, self.window)
+        a.setCheckable(checkable)
+        if checkable:
+            a.setChecked(checked)
+        if tip:
+            a.setStatusTip(tip)
+            a.setToolTip(tip)
+        if fn is not None:
+            a.triggered.connect(fn)
+        if group is not None:
+            group.addAction(a)
+        return self.adopt(key, a, shortcut, menu)
+
+    def adopt(self, key: str, action: QAction, shortcut: str | Sequence[str] | None = None,
+              menu: str | QMenu | None = None) -> QAction:
+        if key in self._entries:
+            raise ValueError(f"an action {key!r} is already registered")
+        seqs = (shortcut,) if isinstance(shortcut, str) else tuple(shortcut or ())
+        norm = tuple(_norm(s) for s in seqs)
+        for s in norm:
+            if s in self._taken:
+                raise ValueError(f"shortcut {s} of {key!r} is already used by {self._taken[s]}")
+        action.setShortcuts([QKeySequence(s) for s in norm])
+        self.window.addAction(action)  # the shortcut works whichever dock has focus
+        m = self.menu(menu) if isinstance(menu, str) else menu
+        if m is not None:
+            m.addAction(action)
+        title = "" if m is None else m.title().replace("&", "")
+        for s in norm:
+            self._taken[s] = f"action {key!r}"
+        self._entries[key] = Entry(key, action, title, norm)
+        return action
+
+    def __getitem__(self, key: str) -> QAction:
+        return self._entries[key].action
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries
+
+    def hint(self, key: str) -> str:
+        """'Back 5 s (Ctrl+Left)': an action's text and its shortcuts, for tooltips."""
+        e = self._entries[key]
+        text = e.action.text().replace("&", "").rstrip("…")
+        return f"{text} ({' / '.join(e.shortcuts)})" if e.shortcuts else text
+
+    def entries(self) -> list[Entry]:
+        return list(self._entries.values())
+
+    def shortcut_rows(self) -> list[tuple[str, str, str]]:
+        """(menu, shortcuts, action text) of every action with a shortcut, in menu order."""
+        order = {m.replace("&", ""): i for i, m in enumerate(MENUS)}
+        rows = [(e.menu, " / ".join(e.shortcuts), e.action.text().replace("&", "").rstrip("…"))
+                for e in self._entries.values() if e.shortcuts]
+        return sorted(rows, key=lambda r: order.get(r[0], len(order) - 1))
+
+
+@dataclass(frozen=True)
+class SubMenus:
+    """Menus whose items change while the app runs."""
+
+    recent: QMenu
+    tracks: QMenu
+    panels: QMenu
+
+
+def build_actions(win: "MainWindow", reg: ActionRegistry) -> SubMenus:
+    """The window's standard actions."""
     p = win.player
+    reg.add("open_project", "Open project…", win.ask_open_project, "Ctrl+O", "File")
+    reg.add("open_video", "Open video…", win.ask_open_video, "Ctrl+Shift+O", "File")
+    reg.add("open_demo", "Open the demo project", win.open_demo, None, "File")
+    recent = reg.menu("File").addMenu("Recent projects")
+    reg.menu("File").addSeparator()
+    reg.add("save", "Save", win.save, "Ctrl+S", "File")
+    reg.add("relocate", "Relocate media of this video…", lambda: win.relocate(win.session.video), None, "File")
+    reg.add("close_project", "Close project", win.close_project, "Ctrl+W", "File")
+    reg.menu("File").addSeparator()
+    reg.add("quit", "Quit", win.close, "Ctrl+Q", "File")
 
-    m = mb.addMenu("&File")
-    A["open_project"] = _add(m, _act(win, "Open project…", win.ask_open_project, QKeySequence.Open))
-    A["open_video"] = _add(m, _act(win, "Open video…", win.ask_open_video, "Ctrl+Shift+O"))
-    win.recent_menu = m.addMenu("Recent projects")
-    m.addSeparator()
-    A["save"] = _add(m, _act(win, "Save", win.save, QKeySequence.Save))
-    A["relocate"] = _add(m, _act(win, "Relocate media of this video…", lambda: win.relocate(win.session.video)))
-    m.addSeparator()
-    A["quit"] = _add(m, _act(win, "Quit", win.close, QKeySequence.Quit))
+    stack = win.session.stack
+    reg.adopt("undo", stack.createUndoAction(win, "Undo"), "Ctrl+Z", "Edit")
+    reg.adopt("redo", stack.createRedoAction(win, "Redo"), ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit")
+    reg.menu("Edit").addSeparator()
+    reg.add("annotator", "Change annotator…", win.ask_annotator, None, "Edit")
 
-    m = mb.addMenu("&Edit")
-    undo = win.session.stack.createUndoAction(win, "Undo")
-    undo.setShortcut(QKeySequence.Undo)
-    redo = win.session.stack.createRedoAction(win, "Redo")
-    redo.setShortcuts([QKeySequence.Redo, QKeySequence("Ctrl+Shift+Z")])
-    win.addAction(undo)
-    win.addAction(redo)
-    m.addAction(undo)
-    m.addAction(redo)
-    A["undo"], A["redo"] = undo, redo
-    m.addSeparator()
-    A["annotator"] = _add(m, _act(win, "Change annotator…", win.ask_annotator))
+    for key, text, fn, sc in (
+            ("play", "Play / pause", p.toggle, "Space"),
+            ("next", "Next frame", lambda: p.step(1), "Right"),
+            ("prev", "Previous frame", lambda: p.step(-1), "Left"),
+            ("fwd1", "Forward 1 s", lambda: p.jump_seconds(1), "Shift+Right"),
+            ("back1", "Back 1 s", lambda: p.jump_seconds(-1), "Shift+Left"),
+            ("fwd5", "Forward 5 s", lambda: p.jump_seconds(5), "Ctrl+Right"),
+            ("back5", "Back 5 s", lambda: p.jump_seconds(-5), "Ctrl+Left"),
+            ("first", "First frame", lambda: p.seek(0), "Home"),
+            ("last", "Last frame", lambda: p.seek(p.n_frames - 1), "End"),
+            ("slower", "Slower", p.slower, "["),
+            ("faster", "Faster", p.faster, "]"),
+            ("normal", "Normal speed", lambda: p.set_speed(1.0), "\\")):
+        reg.add(key, text, fn, sc, "Playback")
+    reg.add("loop", "Loop in/out range", win.toggle_loop, "Ctrl+L", "Playback", checkable=True)
+    reg.add("audio", "Play audio", win.set_audio_enabled, None, "Playback", checkable=True, checked=True)
 
-    m = mb.addMenu("&Playback")
-    A["play"] = _add(m, _act(win, "Play / pause", p.toggle, "Space"))
-    A["next"] = _add(m, _act(win, "Next frame", lambda: p.step(1), "Right"))
-    A["prev"] = _add(m, _act(win, "Previous frame", lambda: p.step(-1), "Left"))
-    A["fwd1"] = _add(m, _act(win, "Forward 1 s", lambda: p.jump_seconds(1), "Shift+Right"))
-    A["back1"] = _add(m, _act(win, "Back 1 s", lambda: p.jump_seconds(-1), "Shift+Left"))
-    A["fwd5"] = _add(m, _act(win, "Forward 5 s", lambda: p.jump_seconds(5), "Ctrl+Right"))
-    A["back5"] = _add(m, _act(win, "Back 5 s", lambda: p.jump_seconds(-5), "Ctrl+Left"))
-    A["first"] = _add(m, _act(win, "First frame", lambda: p.seek(0), "Home"))
-    A["last"] = _add(m, _act(win, "Last frame", lambda: p.seek(p.n_frames - 1), "End"))
-    m.addSeparator()
-    A["slower"] = _add(m, _act(win, "Slower", p.slower, "["))
-    A["faster"] = _add(m, _act(win, "Faster", p.faster, "]"))
-    A["normal"] = _add(m, _act(win, "Normal speed", lambda: p.set_speed(1.0), "\\"))
-    A["loop"] = _add(m, _act(win, "Loop in/out range", win.toggle_loop, "Ctrl+L", checkable=True))
-    A["audio"] = _add(m, _act(win, "Play audio", win.set_audio_enabled, checkable=True))
-    A["audio"].setChecked(True)
-
-    m = mb.addMenu("&Annotate")
-    A["arm"] = _add(m, _act(win, "Record valence-arousal while playing", win.annot.set_armed, "R", checkable=True))
-    A["set_va"] = _add(m, _act(win, "Write joystick value on this frame", win.annot.set_va_here, "Return"))
+    reg.add("arm", "Record valence-arousal while playing", win.annot.set_armed, "R", "Annotate", checkable=True)
+    reg.add("set_va", "Write joystick value on this frame", win.annot.set_va_here, "Return", "Annotate")
     modes = QActionGroup(win)
-    for mode, label, key in (("2d", "Joystick: valence and arousal", "Ctrl+1"),
-                             ("valence", "Joystick: valence only", "Ctrl+2"),
-                             ("arousal", "Joystick: arousal only", "Ctrl+3")):
-        a = _add(m, _act(win, label, lambda _=False, mo=mode: win.set_joystick_mode(mo), key, checkable=True))
-        modes.addAction(a)
-        A[f"mode_{mode}"] = a
-    A["mode_2d"].setChecked(True)
-    A["fill_only"] = _add(m, _act(win, "Recording fills only unlabelled frames", win.set_fill_only, checkable=True))
-    m.addSeparator()
-    A["mark_in"] = _add(m, _act(win, "Mark in", lambda: win.annot.set_in(), "I"))
-    A["mark_out"] = _add(m, _act(win, "Mark out", lambda: win.annot.set_out(), "O"))
-    A["clear_marks"] = _add(m, _act(win, "Clear marks", win.annot.clear_marks, "Escape"))
-    m.addSeparator()
-    A["next_unlabelled"] = _add(m, _act(win, "Next unlabelled frame", win.next_unlabelled, "N"))
-    A["next_disagreement"] = _add(m, _act(win, "Next disagreement", win.next_disagreement, "Shift+N"))
-    tasks = QActionGroup(win)
-    jm = m.addMenu("Jump by task")
+    for k, (mode, label) in enumerate(MODE_LABELS):
+        reg.add(f"mode_{mode}", f"Joystick: {label}", lambda _=False, mo=mode: win.set_joystick_mode(mo),
+                f"Ctrl+{k + 1}", "Annotate", checkable=True, checked=k == 0, group=modes)
+    reg.add("fill_only", "Recording fills only unlabelled frames", win.set_fill_only, None, "Annotate",
+            checkable=True)
+    reg.menu("Annotate").addSeparator()
+    reg.add("mark_in", "Mark in", lambda: win.annot.set_in(), "I", "Annotate")
+    reg.add("mark_out", "Mark out", lambda: win.annot.set_out(), "O", "Annotate")
+    reg.add("clear_marks", "Clear marks", win.annot.clear_marks, "Escape", "Annotate")
+    reg.menu("Annotate").addSeparator()
+    reg.add("next_unlabelled", "Next unlabelled frame", win.next_unlabelled, "N", "Annotate")
+    reg.add("next_disagreement", "Next disagreement", win.next_disagreement, "Shift+N", "Annotate")
+    task_group = QActionGroup(win)
+    jump = reg.menu("Annotate").addMenu("Jump by task")
     for task, label in (("va", "valence-arousal"), ("expr", "expression"), ("au", "action units")):
-        a = _act(win, label, lambda _=False, t=task: setattr(win, "jump_task", t), checkable=True)
-        tasks.addAction(a)
-        jm.addAction(a)
-        A[f"jump_{task}"] = a
-    A["jump_va"].setChecked(True)
-    m.addSeparator()
-    A["gamepad"] = _add(m, _act(win, "Gamepad settings…", win.gamepad_settings))
+        reg.add(f"jump_{task}", label, lambda _=False, t=task: setattr(win, "jump_task", t), None, jump,
+                checkable=True, checked=task == "va", group=task_group)
+    reg.menu("Annotate").addSeparator()
+    reg.add("gamepad", "Gamepad settings…", win.gamepad_settings, None, "Annotate")
 
-    m = mb.addMenu("&View")
-    win.view_menu = m
     themes = QActionGroup(win)
     for name in ("light", "dark"):
-        a = _add(m, _act(win, f"{name.capitalize()} theme", lambda _=False, n=name: win.set_theme(n), checkable=True))
-        themes.addAction(a)
-        A[f"theme_{name}"] = a
-    A["overlay"] = _add(m, _act(win, "Face box and landmarks", win.set_overlay, checkable=True))
-    A["overlay"].setChecked(True)
-    A["anchors"] = _add(m, _act(win, "Circumplex anchors", win.set_anchors, checkable=True))
-    A["anchors"].setChecked(True)
-    win.tracks_menu = m.addMenu("Tracks on the timeline")
-    m.addSeparator()
+        reg.add(f"theme_{name}", f"{name.capitalize()} theme", lambda _=False, n=name: win.set_theme(n), None,
+                "View", checkable=True, group=themes)
+    reg.add("overlay", "Face box and landmarks", win.set_overlay, None, "View", checkable=True, checked=True)
+    reg.add("anchors", "Circumplex anchors", win.set_anchors, None, "View", checkable=True, checked=True)
+    tracks = reg.menu("View").addMenu("Tracks on the timeline")
+    panels = reg.menu("View").addMenu("Panels")
 
-    m = mb.addMenu("&Help")
-    A["shortcuts"] = _add(m, _act(win, "Keyboard shortcuts", win.show_shortcuts, "F1"))
-    A["about"] = _add(m, _act(win, "About AffectTrace", win.about))
-    return A
-
-
-def _add(menu, action: QAction) -> QAction:
-    menu.addAction(action)
-    return action
+    reg.add("shortcuts", "Keyboard shortcuts", win.show_shortcuts, "F1", "Help")
+    reg.add("about", "About AffectTrace", win.about, None, "Help")
+    return SubMenus(recent, tracks, panels)

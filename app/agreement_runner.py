@@ -4,14 +4,21 @@ GUI thread; the result comes back by a queued signal and is dropped when it no l
 video and task on screen."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
+from core.agreement.defaults import DEFAULT_MAX_LAG_S
 from core.agreement.report import human_tracks, reference_va, video_agreement, video_fps
+from core.errors import AffectTraceError
+from core.tracks import Track
 
-MAX_LAG_S = 6.0  # the CLI's defaults: --max-lag 6, --lag-reference labels
-LAG_REFERENCE: str | None = None
+if TYPE_CHECKING:
+    from .session import Session
+    from .widgets.agreement_panel import AgreementPanel
+
+LAG_REFERENCE: str | None = None  # the CLI's default, --lag-reference labels
 
 
 class _Relay(QObject):
@@ -20,14 +27,16 @@ class _Relay(QObject):
 
 
 class _Job(QRunnable):
-    def __init__(self, token: int, relay: _Relay, tracks: dict, fps: float, task: str, ref_va: Any) -> None:
+    def __init__(self, token: int, relay: _Relay, tracks: dict[str, Track], fps: float, task: str,
+                 ref_va: np.ndarray | None) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self.token, self.relay, self.tracks, self.fps, self.task, self.ref_va = token, relay, tracks, fps, task, ref_va
 
     def run(self) -> None:
         try:
-            entry = video_agreement(self.tracks, self.fps, (self.task,), MAX_LAG_S, LAG_REFERENCE, self.ref_va)
+            entry = video_agreement(self.tracks, self.fps, (self.task,), DEFAULT_MAX_LAG_S, LAG_REFERENCE,
+                                    self.ref_va)
         except Exception as e:  # a metric failing on odd data must not take the window down
             self.relay.done.emit(self.token, None, f"{type(e).__name__}: {e}")
             return
@@ -40,7 +49,7 @@ class AgreementRunner(QObject):
 
     finished = Signal()
 
-    def __init__(self, session: Any, panel: Any, parent: QObject | None = None) -> None:
+    def __init__(self, session: "Session", panel: "AgreementPanel", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session, self.panel = session, panel
         self.pool = QThreadPool(self)
@@ -63,7 +72,11 @@ class AgreementRunner(QObject):
         if s.project is None or s.video is None:
             return self.panel.show_result(None, "No video.")
         video, task, col = self.key()
-        tracks = {a: t.copy() for a, t in human_tracks(s.project, video).items()}  # snapshot on the GUI thread
+        try:
+            tracks = {a: t.copy() for a, t in human_tracks(s.project, video).items()}  # snapshot on the GUI thread
+        except AffectTraceError as e:  # an unreadable track file
+            self.cancel()
+            return self.panel.show_result(None, f"Could not compute: {e}")
         if sum(bool(t.labelled(task).any()) for t in tracks.values()) < 2:
             self.cancel()
             return self.panel.show_result(None, "Needs two or more annotators with labels on this video.")
@@ -82,7 +95,7 @@ class AgreementRunner(QObject):
         self.panel.set_busy(False)
 
     @Slot(int, object, str)
-    def _deliver(self, token: int, entry: Any, error: str) -> None:
+    def _deliver(self, token: int, entry: dict | None, error: str) -> None:
         if self.pending is None or token != self.pending[0]:
             return  # superseded by a later request
         _tok, video, task, col = self.pending

@@ -59,8 +59,7 @@ class AnnotationController(QObject):
             self._start_va()
         elif not playing:
             self._stop_va()
-            for key in list(self.paint):
-                self._finish_paint(key)
+            self.finish_all()
 
     def _start_va(self) -> None:
         if self.va_pass is not None or not self.session.can_edit():
@@ -98,13 +97,13 @@ class AnnotationController(QObject):
 
     # --- marks ---
     def set_in(self, i: int | None = None) -> None:
-        self.mark_in = self.player.current if i is None else i
+        self.mark_in = self.player.position if i is None else i
         if self.mark_out is not None and self.mark_out < self.mark_in:
             self.mark_out = None
         self.marksChanged.emit(self.mark_in, self.mark_out)
 
     def set_out(self, i: int | None = None) -> None:
-        self.mark_out = self.player.current if i is None else i
+        self.mark_out = self.player.position if i is None else i
         if self.mark_in is not None and self.mark_in > self.mark_out:
             self.mark_in = None
         self.marksChanged.emit(self.mark_in, self.mark_out)
@@ -131,7 +130,7 @@ class AnnotationController(QObject):
         track = self.session.track() if self.session.can_edit() else None
         if track is None:
             return self._refuse()
-        cur = self.player.current
+        cur = self.player.position
         value = 0 if 0 <= cur < track.n_frames and track.au[cur, k] == 1 else 1  # a tap toggles
         self._start_paint(("au", k), lambda start, s: self._au_edits(start, start + len(s), k, value))
 
@@ -144,19 +143,29 @@ class AnnotationController(QObject):
     def _start_paint(self, key: tuple[str, int], make) -> None:
         if key in self.paint:
             return
-        if not self.session.can_edit() or self.player.current < 0:
+        if not self.session.can_edit() or self.player.position < 0:
             return self._refuse()
         track = self.session.track()
         rec = PassRecorder(self.session.project, make, lambda: 0.0, track.n_frames, interpolate=False,
                            chunk=25)
         self.paint[key] = rec
-        rec.on_frame(self.player.current, True)
+        rec.on_frame(self.player.position, True)
         rec.flush()  # the shown frame is labelled as soon as the key goes down
 
     def _finish_paint(self, key: tuple[str, int]) -> None:
         rec = self.paint.pop(key, None)
         if rec is not None:
             rec.finish(self.session.stack)
+
+    def finish_all(self) -> None:
+        """End every held paint key (the window closes or the project changes)."""
+        for key in list(self.paint):
+            self._finish_paint(key)
+
+    def flush(self) -> None:
+        """Write what a running recording pass has collected so far (before a save)."""
+        if self.va_pass is not None:
+            self.va_pass.flush()
 
     # --- edits ---
     def _expr_edits(self, start: int, n: int, cls: int) -> list[Edit]:
@@ -203,9 +212,9 @@ class AnnotationController(QObject):
 
     def set_va_here(self) -> bool:
         """Write the joystick value on the shown frame (outside recording)."""
-        if not self.session.can_edit() or self.player.current < 0:
+        if not self.session.can_edit() or self.player.position < 0:
             return False
-        i = self.player.current
+        i = self.player.position
         return self.session.push(self.session.set_labels("va", i, i + 1, self.joystick.sample(),
                                                          columns=self.joystick.columns()))
 

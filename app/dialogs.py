@@ -3,6 +3,7 @@ gamepad settings."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel,
@@ -10,7 +11,6 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QWidget)
 
 from .input.gamepad import GamepadInput
-from .keys import ANNOTATION_SHORTCUTS, TRANSPORT_SHORTCUTS
 
 
 def choose_annotator(parent: QWidget | None, known: list[str], default: str) -> str | None:
@@ -42,13 +42,19 @@ def confirm_project_for_video(parent: QWidget | None, video: Path, folder: Path)
                                 QMessageBox.Yes) == QMessageBox.Yes
 
 
-def shortcuts_sheet(parent: QWidget | None, au_keys: list[tuple[str, str]]) -> QDialog:
-    """A non-modal table of every key (transport, annotation, and the AU keys of this project)."""
+def shortcuts_sheet(parent: QWidget | None, actions: list[tuple[str, str, str]], held: Sequence[tuple[str, str]],
+                    au_keys: list[tuple[str, str]]) -> QDialog:
+    """A non-modal table of every key: the menu actions' shortcuts by menu (from the action registry),
+    the held annotation keys, and the AU keys of this project."""
     d = QDialog(parent)
     d.setWindowTitle("Keyboard shortcuts")
     lay = QVBoxLayout(d)
-    rows = ([("Playback", "")] + list(TRANSPORT_SHORTCUTS) + [("Annotation", "")] + list(ANNOTATION_SHORTCUTS)
-            + ([("Action units of this project", "")] + au_keys if au_keys else []))
+    rows: list[tuple[str, str]] = []
+    for menu in dict.fromkeys(m for m, _k, _t in actions):
+        rows += [(menu, "")] + [(k, t) for m, k, t in actions if m == menu]
+    rows += [("Held keys", "")] + list(held)
+    if au_keys:
+        rows += [("Action units of this project", "")] + au_keys
     t = QTableWidget(len(rows), 2)
     t.setHorizontalHeaderLabels(["Key", "Action"])
     t.verticalHeader().hide()
@@ -64,7 +70,7 @@ def shortcuts_sheet(parent: QWidget | None, au_keys: list[tuple[str, str]]) -> Q
         t.setItem(r, 1, b)
     t.resizeColumnToContents(0)
     lay.addWidget(t)
-    d.resize(620, 560)
+    d.resize(620, 640)
     return d
 
 

@@ -1,4 +1,4 @@
-"""Keyboard layout of the annotation keys (held to paint) and the shortcuts sheet."""
+"""Keyboard layout of the annotation keys (held to paint); the menu shortcuts live in app/actions.py."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -8,30 +8,26 @@ EXPR_CLEAR_KEY = "0"
 # Letters for the project's AUs in order; R, I, O, N, M are kept for record, in, out, next, marks.
 AU_KEYS: tuple[str, ...] = tuple("QWETYUPASDFGHJKLZXCVB")
 
-TRANSPORT_SHORTCUTS: tuple[tuple[str, str], ...] = (
-    ("Space", "play / pause"),
-    ("Left / Right", "previous / next frame"),
-    ("Shift+Left / Shift+Right", "back / forward 1 s"),
-    ("Ctrl+Left / Ctrl+Right", "back / forward 5 s"),
-    ("Home / End", "first / last frame"),
-    ("[ / ]", "slower / faster (0.25x-2x)"),
-    ("\\", "normal speed"),
-    ("Ctrl+L", "loop the in/out range"),
-)
-ANNOTATION_SHORTCUTS: tuple[tuple[str, str], ...] = (
-    ("R", "arm / disarm valence-arousal recording (records while playing)"),
-    ("Enter", "write the joystick value on the shown frame"),
+# Keys that are not menu actions (held keys are read by app/key_filter.py; the joystick reads the
+# arrows only while it has focus). The shortcuts sheet lists these after the actions' shortcuts.
+HOLD_KEY_ROWS: tuple[tuple[str, str], ...] = (
     ("1-8 (hold)", "paint an expression while held; a tap labels the shown frame"),
     ("0 (hold)", "clear the expression while held"),
     ("Shift+1-8", "fill the in/out range with an expression"),
     ("Q W E T Y ... (hold)", "toggle / paint an action unit (see the AU panel)"),
     ("Shift+AU key", "fill the in/out range: AU present"),
-    ("I / O", "mark in / out"),
-    ("Esc", "clear the marks"),
-    ("N / Shift+N", "next unlabelled frame / next disagreement"),
-    ("Ctrl+Z / Ctrl+Shift+Z", "undo / redo (a recording pass is one step)"),
     ("Joystick field focused: arrows", "move the point (Shift: larger steps), Home centres"),
 )
+
+
+def held_keys() -> dict[str, str]:
+    """Key sequences the hold-key filter takes (so no action may use them): sequence -> what."""
+    out = {}
+    for k in EXPR_KEYS + (EXPR_CLEAR_KEY,):
+        out[k] = out[f"Shift+{k}"] = "expression key"
+    for k in AU_KEYS:
+        out[k] = out[f"Shift+{k}"] = "action-unit key"
+    return out
 
 
 # Shift+digit arrives as the shifted symbol (US layout); map it back to the digit.

@@ -1,39 +1,150 @@
-"""The main window's layout: the central video with transport and banner, the docks, the status bar.
-
-Functions over the window (they set its widget attributes), so the window class keeps to wiring.
-"""
+"""The main window's widgets, built once into one typed object (``WindowViews``): the central page
+(start page, or the video with its banner and transport), the docks and the status bar."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDockWidget, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMainWindow, QPushButton, QSizePolicy,
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 from .widgets.agreement_panel import AgreementPanel
 from .widgets.au_panel import AUPanel
 from .widgets.expr_panel import ExpressionPanel
+from .widgets.joystick import MODE_LABELS, JoystickField
 from .widgets.project_browser import ProjectBrowser
+from .widgets.start_page import StartPage
 from .widgets.transport import TransportBar
 from .widgets.video_view import VideoView
 
+if TYPE_CHECKING:
+    from .widgets.timeline import Timeline
 
-def build_central(win) -> None:
-    w = QWidget()
-    lay = QVBoxLayout(w)
+ARM_TEXT = "● Arm recording (R)"
+ARMED_TEXT = "● Recording armed: play to record (R stops)"
+
+
+@dataclass
+class WindowViews:
+    """Every widget of the main window. ``timeline`` is None until attach_timeline (pyqtgraph loads late)."""
+
+    pages: QStackedWidget  # 0: start page, 1: the video page
+    start_page: StartPage
+    banner: QLabel
+    video: VideoView
+    transport: TransportBar
+    browser: ProjectBrowser
+    joystick: JoystickField
+    rec_button: QPushButton
+    mode_box: QComboBox
+    fill_box: QComboBox
+    pad_status: QLabel
+    expr_panel: ExpressionPanel
+    au_panel: AUPanel
+    agreement: AgreementPanel
+    st_frame: QLabel
+    st_labels: QLabel
+    st_user: QLabel
+    st_rec: QLabel
+    docks: dict[str, QDockWidget] = field(default_factory=dict)  # by object name, e.g. "dock_timeline"
+    timeline: "Timeline | None" = None
+
+
+def _status_label(stretch: bool) -> QLabel:
+    w = QLabel("")
+    if stretch:  # long text is cut, never widens the window
+        w.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        w.setMinimumWidth(120)
+    return w
+
+
+def _joystick_page(joystick: JoystickField) -> tuple[QWidget, QPushButton, QComboBox, QComboBox, QLabel]:
+    jw = QWidget()
+    jl = QVBoxLayout(jw)
+    jl.setContentsMargins(4, 4, 4, 4)
+    rec = QPushButton(ARM_TEXT)
+    rec.setObjectName("armButton")
+    rec.setCheckable(True)
+    rec.setFocusPolicy(Qt.NoFocus)
+    rec.setToolTip("While armed, playing writes one valence-arousal sample per shown frame to your track")
+    rec.setMinimumWidth(60)
+    rec.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+    mode = QComboBox()
+    mode.addItems([label for _m, label in MODE_LABELS])
+    mode.setFocusPolicy(Qt.NoFocus)
+    mode.setToolTip("What the joystick records: both dimensions, or one")
+    fill = QComboBox()
+    fill.addItems(["overwrite", "fill unlabelled"])
+    fill.setFocusPolicy(Qt.NoFocus)
+    fill.setToolTip("Overwrite what is there, or only write frames not yet labelled")
+    jl.addWidget(rec)
+    row = QHBoxLayout()
+    row.addWidget(mode, 1)
+    row.addWidget(fill, 1)
+    jl.addLayout(row)
+    jl.addWidget(joystick, 1)
+    pad = QLabel("Gamepad: not started")
+    pad.setObjectName("note")
+    pad.setWordWrap(True)
+    jl.addWidget(pad)
+    return jw, rec, mode, fill, pad
+
+
+def build_views(win: QMainWindow) -> WindowViews:
+    """Create every widget of ``win``, put them in place and return them."""
+    pages = QStackedWidget()
+    start = StartPage()
+    pages.addWidget(start)
+    page = QWidget()
+    lay = QVBoxLayout(page)
     lay.setContentsMargins(4, 4, 4, 0)
     lay.setSpacing(4)
-    win.banner = QLabel("")
-    win.banner.setObjectName("banner")
-    win.banner.setWordWrap(True)
-    win.banner.hide()
-    lay.addWidget(win.banner)
-    win.video = VideoView()
-    win.video.resized = win._video_resized
-    lay.addWidget(win.video, 1)
-    win.transport = TransportBar()
-    lay.addWidget(win.transport)
-    win.setCentralWidget(w)
+    banner = QLabel("")
+    banner.setObjectName("banner")
+    banner.setWordWrap(True)
+    banner.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+    banner.hide()
+    lay.addWidget(banner)
+    video = VideoView()
+    lay.addWidget(video, 1)
+    transport = TransportBar()
+    lay.addWidget(transport)
+    pages.addWidget(page)
+    win.setCentralWidget(pages)
+
+    joystick = JoystickField()
+    jw, rec, mode, fill, pad = _joystick_page(joystick)
+    v = WindowViews(pages=pages, start_page=start, banner=banner, video=video, transport=transport,
+                    browser=ProjectBrowser(), joystick=joystick, rec_button=rec, mode_box=mode, fill_box=fill,
+                    pad_status=pad, expr_panel=ExpressionPanel(), au_panel=AUPanel(), agreement=AgreementPanel(),
+                    st_frame=_status_label(False), st_labels=_status_label(True), st_user=_status_label(False),
+                    st_rec=_status_label(False))
+    win.setDockNestingEnabled(True)
+    for title, name, widget, area in (
+            ("Project", "dock_project", v.browser, Qt.LeftDockWidgetArea),
+            ("Valence / arousal", "dock_joystick", jw, Qt.RightDockWidgetArea),
+            ("Expression", "dock_expr", v.expr_panel, Qt.RightDockWidgetArea),
+            ("Action units", "dock_au", v.au_panel, Qt.RightDockWidgetArea),
+            ("Agreement", "dock_agreement", v.agreement, Qt.LeftDockWidgetArea),
+            # pyqtgraph takes about a second to import: the timeline comes right after the window shows
+            ("Timeline", "dock_timeline", QLabel("Loading the timeline…"), Qt.BottomDockWidgetArea)):
+        v.docks[name] = make_dock(win, title, name, widget, area)
+    d = v.docks
+    win.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)  # the joystick column runs full height
+    win.tabifyDockWidget(d["dock_expr"], d["dock_au"])
+    d["dock_expr"].raise_()
+    win.tabifyDockWidget(d["dock_project"], d["dock_agreement"])  # each gets the column's full height
+    d["dock_project"].raise_()
+    sb = win.statusBar()
+    sb.addWidget(v.st_frame)
+    sb.addWidget(v.st_labels, 1)
+    sb.addPermanentWidget(v.st_rec)
+    sb.addPermanentWidget(v.st_user)
+    return v
 
 
-def dock(win, title: str, name: str, widget: QWidget, area) -> QDockWidget:
+def make_dock(win: QMainWindow, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
     d = QDockWidget(title, win)
     d.setObjectName(name)
     d.setWidget(widget)
@@ -42,66 +153,10 @@ def dock(win, title: str, name: str, widget: QWidget, area) -> QDockWidget:
     return d
 
 
-def build_docks(win) -> None:
-    win.setDockNestingEnabled(True)
-    win.browser = ProjectBrowser()
-    win.d_browser = dock(win, "Project", "dock_project", win.browser, Qt.LeftDockWidgetArea)
-    jw = QWidget()
-    jl = QVBoxLayout(jw)
-    jl.setContentsMargins(4, 4, 4, 4)
-    row = QHBoxLayout()
-    win.rec_button = QPushButton("● Arm recording (R)")
-    win.rec_button.setCheckable(True)
-    win.rec_button.setFocusPolicy(Qt.NoFocus)
-    win.rec_button.setToolTip("While armed, playing writes one sample per shown frame to your track")
-    win.mode_box = QComboBox()
-    win.mode_box.addItems(["2D", "valence only", "arousal only"])
-    win.mode_box.setFocusPolicy(Qt.NoFocus)
-    win.fill_box = QComboBox()
-    win.fill_box.addItems(["overwrite", "fill unlabelled"])
-    win.fill_box.setFocusPolicy(Qt.NoFocus)
-    win.fill_box.setToolTip("Overwrite what is there, or only write frames not yet labelled")
-    row.addWidget(win.rec_button, 1)
-    row.addWidget(win.mode_box)
-    row.addWidget(win.fill_box)
-    jl.addLayout(row)
-    jl.addWidget(win.joystick, 1)
-    win.pad_status = QLabel("Gamepad: not started")
-    win.pad_status.setObjectName("note")
-    win.pad_status.setWordWrap(True)
-    jl.addWidget(win.pad_status)
-    win.d_joystick = dock(win, "Valence / arousal", "dock_joystick", jw, Qt.RightDockWidgetArea)
-    win.expr_panel = ExpressionPanel()
-    win.d_expr = dock(win, "Expression", "dock_expr", win.expr_panel, Qt.RightDockWidgetArea)
-    win.au_panel = AUPanel()
-    win.d_au = dock(win, "Action units", "dock_au", win.au_panel, Qt.RightDockWidgetArea)
-    win.agreement = AgreementPanel()
-    win.d_agree = dock(win, "Agreement", "dock_agreement", win.agreement, Qt.LeftDockWidgetArea)
-    # pyqtgraph takes about a second to import: the timeline comes right after the window shows
-    win.d_timeline = dock(win, "Timeline", "dock_timeline", QLabel("Loading the timeline…"),
-                                 Qt.BottomDockWidgetArea)
-    win.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)  # the joystick column runs full height
-    win.tabifyDockWidget(win.d_expr, win.d_au)
-    win.d_expr.raise_()
-    win.splitDockWidget(win.d_browser, win.d_agree, Qt.Vertical)
-
-
-def default_layout(win) -> None:
+def default_layout(win: QMainWindow, v: WindowViews) -> None:
     """Dock sizes for the window's current size (first start, or --screenshot)."""
-    h = win.height()
-    win.resizeDocks([win.d_timeline], [int(h * 0.4)], Qt.Vertical)
-    win.resizeDocks([win.d_joystick, win.d_expr], [int(h * 0.55), int(h * 0.45)], Qt.Vertical)
-    win.resizeDocks([win.d_browser, win.d_agree], [int(h * 0.28), int(h * 0.32)], Qt.Vertical)
-    win.resizeDocks([win.d_browser, win.d_joystick], [330, 390], Qt.Horizontal)
-
-
-def build_status(win) -> None:
-    sb = win.statusBar()
-    win.st_frame = QLabel("")
-    win.st_labels = QLabel("")
-    win.st_user = QLabel("")
-    win.st_rec = QLabel("")
-    for w in (win.st_frame, win.st_labels):
-        sb.addWidget(w)
-    sb.addPermanentWidget(win.st_rec)
-    sb.addPermanentWidget(win.st_user)
+    h, w = win.height(), win.width()
+    d = v.docks
+    win.resizeDocks([d["dock_timeline"]], [int(h * 0.5)], Qt.Vertical)
+    win.resizeDocks([d["dock_joystick"], d["dock_expr"]], [int(h * 0.55), int(h * 0.45)], Qt.Vertical)
+    win.resizeDocks([d["dock_project"], d["dock_joystick"]], [int(w * 0.22), int(w * 0.25)], Qt.Horizontal)

@@ -1,6 +1,7 @@
-"""The main window: video and transport in the centre, docks for the joystick, expression and AU
-panels, timeline, project browser and agreement. It wires views to the session and the player; the
-work itself lives in core and in the small controllers beside this file."""
+"""The main window: the start page, or the video and transport in the centre with docks for the
+joystick, expression and AU panels, timeline, project browser and agreement. It wires views to the
+session and the player; the work itself lives in core and in the small controllers beside this file.
+"""
 from __future__ import annotations
 
 import sys
@@ -8,89 +9,134 @@ from fractions import Fraction
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from core.errors import AffectTraceError
-from core.labels import EXPRESSIONS, au_description
-from core.tracks import TrackKind
+from core.labels import au_description
+from core.project import Project
 
-from . import dialogs, layout
-from .actions import build_menus
+from . import dialogs, resources
+from .actions import ActionRegistry, build_actions
 from .agreement_runner import AgreementRunner
-from .annotate import AnnotationController, frame_labels
+from .annotate import AnnotationController
+from .fusion import FusionController
+from .frame_display import FrameDisplay
 from .input.gamepad import GamepadConfig, GamepadInput
 from .key_filter import HoldKeyFilter
-from .keys import AU_KEYS
+from .keys import AU_KEYS, HOLD_KEY_ROWS
+from .layout import ARM_TEXT, ARMED_TEXT, build_views, default_layout, make_dock
 from .navigation import next_disagreement, next_unlabelled
-from .opening import folder_for_video, open_or_create_for_video
+from .opening import VIDEO_FILTER, check_media, ensure_demo, folder_for_video, open_or_create_for_video
 from .player import Player
 from .session import Session
 from .settings import Settings, default_annotator
 from .themes import apply_theme, theme
-from .video_loader import VideoExtrasLoader
-from .widgets.agreement_panel import fused_track
-from .widgets.joystick import JoystickField
-from .widgets.transport import fmt_time
+from .track_display import TrackDisplay
+from .video_loader import FaceOverlay, VideoExtrasLoader
+from .widgets.joystick import MODES
 
-AUTOSAVE_MS = 60_000
+COVERAGE_DELAY_MS = 700  # the project table's coverage follows edits this long after the last one
 
 
 class MainWindow(QMainWindow):
+    """The annotation window.
+
+    Extending it (modules added later, e.g. app/jobs and app/engine, call only these):
+
+    - ``win.add_dock(widget, title, name, area=Qt.RightDockWidgetArea, tabify_with=None)`` adds a dock
+      (its layout is saved under ``name``; a toggle appears in View > Panels).
+    - ``win.registry.menu("Engine")`` is a top-level menu (created before Help when new);
+      ``win.registry.add(key, text, fn, shortcut, menu)`` adds an action; a shortcut already taken
+      raises ValueError, and the shortcuts sheet (F1) lists it.
+    - ``win.views`` holds every widget (``app.layout.WindowViews``); ``win.views.timeline`` takes extra
+      lanes and bands (``Timeline.add_strip``, ``Timeline.add_band``), after ``attach_timeline()``.
+    - Signals: ``win.session`` (projectChanged, videoChanged, labelsChanged, tracksChanged),
+      ``win.player`` (frameShown, playingChanged).
+    """
+
     def __init__(self, settings: Settings | None = None, interactive: bool = True, lazy: bool = False) -> None:
         super().__init__()
         self.settings = settings or Settings()
         self.interactive = interactive
+        self.errors: list[str] = []  # every problem reported to the user (scripts check it)
         self.setWindowTitle("AffectTrace")
+        self.setWindowIcon(resources.app_icon())
         self.session = Session(self)
         self.player = Player(self)
-        self.joystick = JoystickField()
-        self.annot = AnnotationController(self.session, self.player, self.joystick, self)
+        self.views = build_views(self)
+        v = self.views
+        self.annot = AnnotationController(self.session, self.player, v.joystick, self)
+        self.display = FrameDisplay(v, self.session, self.player)
+        self.tracks = TrackDisplay(v, self.session)
         self.extras = VideoExtrasLoader(self)
-        self.faces = None
-        self.fused = None
+        self.faces: FaceOverlay | None = None
         self.jump_task = "va"
-        self.lanes_of: str | None = None  # whose labels the timeline lanes show (None: the annotator's own)
         self.theme = theme(self.settings.theme)
-        layout.build_central(self)
-        layout.build_docks(self)
-        self.actions_ = build_menus(self)
-        layout.build_status(self)
-        self._wire()
+        self.registry = ActionRegistry(self)
+        self.menus = build_actions(self, self.registry)
+        for d in v.docks.values():
+            self.menus.panels.addAction(d.toggleViewAction())
+        v.transport.describe(self.registry.hint)
+        self.agreement_runner = AgreementRunner(self.session, v.agreement, self)
+        self.fusion = FusionController(self.session, v.agreement, self.tracks, self._refresh_tracks,
+                                       lambda: self.save(quiet=True), self)
+        self.fusion.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.pad = GamepadInput(GamepadConfig.from_dict(self.settings.get("gamepad", {}) or {}), self)
-        self.pad.moved.connect(self.joystick.set_value)
-        self.pad.statusChanged.connect(self.pad_status.setText)
-        self.key_filter = HoldKeyFilter(self, self.annot, lambda: len(self.au_panel.aus))
+        self.key_filter = HoldKeyFilter(self, self.annot, lambda: len(v.au_panel.aus))
         QApplication.instance().installEventFilter(self.key_filter)
         self.autosave = QTimer(self)
-        self.autosave.setInterval(AUTOSAVE_MS)
+        self.autosave.setInterval(int(resources.defaults()["autosave_ms"]))
         self.autosave.timeout.connect(lambda: self.save(quiet=True))
         self.autosave.start()
-        self.timeline = None
+        self.coverage_timer = QTimer(self)
+        self.coverage_timer.setSingleShot(True)
+        self.coverage_timer.setInterval(COVERAGE_DELAY_MS)
+        self.coverage_timer.timeout.connect(self._refresh_coverage)
+        self._wire()
         if not lazy:
             self.attach_timeline()
         self.set_theme(self.settings.theme)
-        self.resize(1440, 900)
+        self.resize(*resources.defaults()["window_size"])
         geo, state = self.settings.window_geometry(), self.settings.window_state()
         if geo is not None:
             self.restoreGeometry(geo)
         if state is None or not self.restoreState(state):
             self.default_layout()
+        self._start_page_docks: list[QDockWidget] = []
+        self.show_start_page()
+
+    # ------------------------------------------------------------------ extension points
+    def add_dock(self, widget: QWidget, title: str, name: str, area: Qt.DockWidgetArea = Qt.RightDockWidgetArea,
+                 tabify_with: str | None = None) -> QDockWidget:
+        """Add a dock; ``name`` (unique) keys its saved place; ``tabify_with`` another dock's name."""
+        if name in self.views.docks:
+            raise ValueError(f"a dock named {name!r} exists")
+        d = make_dock(self, title, name, widget, area)
+        self.views.docks[name] = d
+        if tabify_with is not None:
+            self.tabifyDockWidget(self.views.docks[tabify_with], d)
+        self.menus.panels.addAction(d.toggleViewAction())
+        if self.session.project is None:
+            d.hide()
+            self._start_page_docks.append(d)
+        return d
 
     def default_layout(self) -> None:
-        layout.default_layout(self)
+        default_layout(self, self.views)
         self._refresh_recent()
 
-    # ------------------------------------------------------------------ layout
+    # ------------------------------------------------------------------ wiring
     def _wire(self) -> None:
-        p, s, a = self.player, self.session, self.annot
-        p.frameShown.connect(self._on_frame)
+        p, s, a, v = self.player, self.session, self.annot, self.views
+        p.frameShown.connect(lambda i, _c: self.display.show(i))
         p.imageReady.connect(self._on_image)
-        p.playingChanged.connect(self.transport.show_playing)
-        p.speedChanged.connect(self.transport.show_speed)
-        p.clockNote.connect(self.transport.note.setText)
+        p.playingChanged.connect(v.transport.show_playing)
+        p.speedChanged.connect(v.transport.show_speed)
+        p.speedChanged.connect(lambda _s: self.display.refresh())
+        p.clockNote.connect(v.transport.note.setText)
         p.error.connect(lambda m: self.statusBar().showMessage(f"Decoding: {m}", 8000))
-        t = self.transport
+        v.video.resized = self._video_resized
+        t = v.transport
         t.playClicked.connect(p.toggle)
         t.stepRequested.connect(p.step)
         t.jumpRequested.connect(p.jump_seconds)
@@ -98,64 +144,87 @@ class MainWindow(QMainWindow):
         t.loopToggled.connect(self.toggle_loop)
         s.labelsChanged.connect(self._on_labels)
         s.tracksChanged.connect(lambda _v: self._refresh_tracks())
-        s.annotatorChanged.connect(lambda n: self.st_user.setText(f"annotator: {n}"))
-        a.marksChanged.connect(self.expr_panel.show_marks)
+        s.annotatorChanged.connect(lambda n: v.st_user.setText(f"annotator: {n}"))
+        s.problem.connect(self.report_problem)
+        a.marksChanged.connect(v.expr_panel.show_marks)
         a.armedChanged.connect(self._on_armed)
-        a.recordingChanged.connect(lambda r: self.st_rec.setText("● recording" if r else ""))
+        a.recordingChanged.connect(lambda r: v.st_rec.setText("● recording" if r else ""))
         a.message.connect(lambda m: self.statusBar().showMessage(m, 5000))
-        self.rec_button.toggled.connect(a.set_armed)
-        self.mode_box.currentIndexChanged.connect(lambda i: self.set_joystick_mode(("2d", "valence", "arousal")[i]))
-        self.fill_box.currentIndexChanged.connect(lambda i: self.set_fill_only(i == 1))
-        self.expr_panel.pressed.connect(a.press_expr)
-        self.expr_panel.released.connect(a.release_expr)
-        self.expr_panel.fillRequested.connect(a.fill_expr)
-        self.expr_panel.clearRangeRequested.connect(lambda: a.clear_range("expr"))
-        self.au_panel.pressed.connect(a.press_au)
-        self.au_panel.released.connect(a.release_au)
-        self.au_panel.fillRequested.connect(a.fill_au)
-        self.au_panel.clearRangeRequested.connect(lambda: a.clear_range("au"))
-        self.au_panel.absentByDefaultChanged.connect(lambda on: setattr(a, "absent_by_default", on))
-        self.au_panel.intensityChanged.connect(lambda v: setattr(a, "au_intensity", v))
-        self.browser.videoActivated.connect(self.show_video)
-        self.browser.relocateRequested.connect(self.relocate)
-        self.agreement_runner = AgreementRunner(self.session, self.agreement, self)
-        self.agreement.computeRequested.connect(self.compute_agreement)
-        self.agreement.showFusedChanged.connect(self.show_fused)
-        self.agreement.saveFusedRequested.connect(self.save_fused)
+        v.rec_button.toggled.connect(a.set_armed)
+        v.mode_box.currentIndexChanged.connect(lambda i: self.set_joystick_mode(MODES[i]))
+        v.fill_box.currentIndexChanged.connect(lambda i: self.set_fill_only(i == 1))
+        for panel, clear_task in ((v.expr_panel, "expr"), (v.au_panel, "au")):
+            panel.pressed.connect(a.press_expr if clear_task == "expr" else a.press_au)
+            panel.released.connect(a.release_expr if clear_task == "expr" else a.release_au)
+            panel.fillRequested.connect(a.fill_expr if clear_task == "expr" else a.fill_au)
+            panel.clearRangeRequested.connect(lambda t=clear_task: a.clear_range(t))
+        v.au_panel.absentByDefaultChanged.connect(lambda on: setattr(a, "absent_by_default", on))
+        v.au_panel.intensityChanged.connect(lambda x: setattr(a, "au_intensity", x))
+        v.browser.videoActivated.connect(self.show_video)
+        v.browser.relocateRequested.connect(self.relocate)
+        v.agreement.computeRequested.connect(self.agreement_runner.start)
+        sp = v.start_page
+        sp.openVideoRequested.connect(self.ask_open_video)
+        sp.openProjectRequested.connect(self.ask_open_project)
+        sp.openDemoRequested.connect(self.open_demo)
+        sp.recentChosen.connect(self.open_project)
         self.extras.audioLoaded.connect(self._on_audio)
         self.extras.audioFailed.connect(lambda tok, m: self.statusBar().showMessage(f"Audio: {m}", 8000))
         self.extras.facesLoaded.connect(self._on_faces)
+        self.pad.moved.connect(v.joystick.set_value)
+        self.pad.statusChanged.connect(v.pad_status.setText)
 
     def attach_timeline(self) -> None:
         """Build the timeline (imports pyqtgraph) and connect it."""
-        if self.timeline is not None:
+        if self.views.timeline is not None:
             return
         from .widgets.timeline import Timeline
 
-        self.timeline = Timeline()
-        self.timeline.apply_theme(self.theme)
-        self.d_timeline.setWidget(self.timeline)
-        self.timeline.seekRequested.connect(self.player.seek)
-        self.timeline.lanesChosen.connect(self.show_lanes_of)
-        self.annot.marksChanged.connect(self.timeline.set_marks)
+        tl = Timeline()
+        tl.apply_theme(self.theme)
+        self.views.timeline = tl
+        self.views.docks["dock_timeline"].setWidget(tl)
+        tl.seekRequested.connect(self.player.seek)
+        tl.lanesChosen.connect(self.show_lanes_of)
+        self.annot.marksChanged.connect(tl.set_marks)
 
     def start_gamepad(self) -> None:
         """SDL starts after the window is up (it costs a little start-up time)."""
         self.pad.start()
 
+    # ------------------------------------------------------------------ start page
+    def show_start_page(self, message: str = "") -> None:
+        v = self.views
+        v.start_page.set_recent(self.settings.recent_projects())
+        v.start_page.show_message(message)
+        if v.pages.currentIndex() != 0:
+            v.pages.setCurrentIndex(0)
+        if not self._start_page_docks:
+            self._start_page_docks = [d for d in v.docks.values() if d.isVisible() or not d.isHidden()]
+            for d in self._start_page_docks:
+                d.hide()
+
+    def _leave_start_page(self) -> None:
+        self.views.pages.setCurrentIndex(1)
+        for d in self._start_page_docks:
+            d.show()
+        self._start_page_docks = []
+
     # ------------------------------------------------------------------ project and video
-    def set_project(self, project) -> None:
+    def set_project(self, project: Project) -> None:
         self.attach_timeline()
+        self._remember_position()
         self.player.close()
         old = self.session.project
         self.session.set_project(project)
         if old is not None and old is not project:
             _close_quietly(old)
-        self.fused = None
+        self.tracks.fused = None
         self.settings.add_recent(project.folder)
         self._refresh_recent()
+        self._leave_start_page()
         self.setWindowTitle(f"AffectTrace — {project.name}" + ("  [read-only]" if project.readonly else ""))
-        self.au_panel.set_aus(tuple(project.au_set.aus))
+        self.views.au_panel.set_aus(tuple(project.au_set.aus))
         self._show_banner(project)
         if not self.session.annotator:
             self.choose_annotator_at_start()
@@ -166,21 +235,36 @@ class MainWindow(QMainWindow):
         if name is not None:
             self.show_video(name)
 
-    def _show_banner(self, project) -> None:
+    def close_project(self) -> None:
+        p = self.session.project
+        if p is None:
+            return
+        self._finish_work()
+        self.save(quiet=True)
+        self.player.close()
+        self.session.set_project(None)
+        _close_quietly(p)
+        self.views.video.clear()
+        self.display.clear()
+        self.setWindowTitle("AffectTrace")
+        self.show_start_page()
+
+    def _show_banner(self, project: Project) -> None:
         notes = []
         if project.readonly:
-            notes.append(f"Read-only: this project is open elsewhere ({project.lock_holder or 'another process'}). "
-                         "You can look, but labels cannot be changed.")
-        if getattr(project, "recovered", 0):
+            why = project.readonly_reason or f"open elsewhere ({project.lock_holder or 'another process'})"
+            notes.append(f"Read-only: {why}. You can look, but labels cannot be changed.")
+        if project.recovered:
             notes.append(f"Recovered {project.recovered} unsaved edit(s) from the journal after an unclean exit; "
                          "they are shown below and will be kept at the next save.")
-        for w in getattr(project, "warnings", [])[:3]:
-            notes.append(str(w))
-        missing = [v for v in project.videos if project.is_missing(v)]
+        for w in project.warnings[:3]:
+            if not (project.readonly_reason and project.readonly_reason in str(w)):  # said above
+                notes.append(str(w))
+        missing = [name for name in project.videos if project.is_missing(name)]
         if missing:
             notes.append(f"Media missing for {len(missing)} video(s): right-click in the Project list to relocate.")
-        self.banner.setText("\n".join(notes))
-        self.banner.setVisible(bool(notes))
+        self.views.banner.setText("\n".join(notes))
+        self.views.banner.setVisible(bool(notes))
 
     def open_project(self, folder: str | Path) -> bool:
         from core.project import open_project
@@ -188,20 +272,34 @@ class MainWindow(QMainWindow):
         try:
             project = open_project(folder)
         except AffectTraceError as e:
-            self._error(str(e))
+            self.report_error(str(e))
+            return False
+        self.set_project(project)
+        return True
+
+    def open_demo(self) -> bool:
+        try:
+            project = ensure_demo()
+        except AffectTraceError as e:
+            self.report_error(str(e))
             return False
         self.set_project(project)
         return True
 
     def open_video_file(self, path: str | Path) -> bool:
-        """Create (or reopen) the project beside a video, asking first when interactive."""
+        """Check the media, then create (or reopen) the project beside it, asking first when interactive."""
         path = Path(path)
+        try:
+            check_media(path)
+        except AffectTraceError as e:
+            self.report_error(str(e))
+            return False
         if self.interactive and not dialogs.confirm_project_for_video(self, path, folder_for_video(path)):
             return False
         try:
             project, name = open_or_create_for_video(path)
         except AffectTraceError as e:
-            self._error(str(e))
+            self.report_error(str(e))
             return False
         if name is not None:
             self.settings.set(f"last_video/{project.folder}", name)
@@ -209,62 +307,79 @@ class MainWindow(QMainWindow):
         return True
 
     def show_video(self, name: str) -> None:
-        s, p = self.session, self.session.project
+        s, p, v = self.session, self.session.project, self.views
         if p is None or name not in p.videos:
             return
+        self._remember_position()
         self.annot.set_armed(False)
         self.player.close()
         self.annot.clear_marks()
-        self.fused = None
-        self.agreement.show_fused.setChecked(False)
+        self.fusion.reset()
         self.agreement_runner.cancel()
-        self.agreement.show_result(None, "Press Compute for this video.")
+        v.agreement.show_result(None, "Press Compute for this video.")
         s.set_video(name)
         self.settings.set(f"last_video/{p.folder}", name)
         e = p.videos[name]
         fps = Fraction(e.fps)
-        self.timeline.set_video(e.frame_count, float(fps))
+        v.timeline.set_video(e.frame_count, float(fps))
         try:
             self._refresh_tracks()
         except AffectTraceError as err:  # e.g. an unreadable track file: say so, keep the window usable
-            self._error(str(err))
-        self.browser.select(name)
+            self.report_error(str(err))
+        v.browser.select(name)
         self.faces = None
+        self._show_overlay_state(None)
         if p.is_missing(name):
-            self.video.clear(f"Media not found: {p.media_path(name)}\nRight-click the video in the Project list "
-                             "to relocate it. Labels can still be viewed on the timeline.")
-            self.transport.note.setText("media missing")
+            v.video.clear(f"Media not found: {p.media_path(name)}\nRight-click the video in the Project list "
+                          "to relocate it. Labels can still be viewed on the timeline.")
+            v.transport.note.setText("media missing")
             return
         from core.media import MediaReader
 
         media = p.media_path(name)
+        start = self.settings.get(self._position_key(), 0, int) or 0
         self.player.open(lambda: MediaReader(media, cache_frames=8, readahead=False), e.frame_count, fps,
-                         has_audio_track=bool(e.has_audio))
+                         has_audio_track=bool(e.has_audio), start=min(max(0, start), e.frame_count - 1))
         cache = p.cache_dir("faces") / f"{name}.h5"
         self.extras.load(media, bool(e.has_audio), float(e.duration_s), e.frame_count, float(fps), cache)
+
+    def _position_key(self) -> str:
+        return f"position/{self.session.project.folder}/{self.session.video}"
+
+    def _remember_position(self) -> None:
+        """The frame this video is at, restored when it is shown again (also after a restart)."""
+        if self.session.project is not None and self.session.video is not None and self.player.position >= 0:
+            self.settings.set(self._position_key(), int(self.player.position))
 
     def _on_audio(self, tok: int, samples, rate: int, env) -> None:
         if tok != self.extras.token:
             return
         self.player.set_audio(samples, rate)
-        self.timeline.set_waveform(env)
+        self.views.timeline.set_waveform(env)
 
-    def _on_faces(self, tok: int, overlay) -> None:
+    def _on_faces(self, tok: int, overlay: FaceOverlay) -> None:
         if tok == self.extras.token:
             self.faces = overlay
+            self._show_overlay_state(overlay)
+
+    def _show_overlay_state(self, overlay: FaceOverlay | None) -> None:
+        """The overlay action says whether this video has a face cache to draw from."""
+        a = self.registry["overlay"]
+        a.setEnabled(overlay is not None)
+        a.setText("Face box and landmarks" if overlay is not None else
+                  "Face box and landmarks (no face cache: run `affecttrace faces`)")
 
     def relocate(self, video: str | None) -> None:
         p = self.session.project
         if p is None or video is None:
             return
-        path, _ = QFileDialog.getOpenFileName(self, f"Where is the media of {video}?", str(p.folder),
-                                              "Video (*.mp4 *.mov *.avi *.mkv *.ts *.webm);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, f"Where is the media of {video}?", str(p.folder), VIDEO_FILTER)
         if not path:
             return
         try:
             p.relocate(video, path)
         except AffectTraceError as e:
-            return self._error(str(e))
+            return self.report_error(str(e))
         self._refresh_browser()
         self._show_banner(p)
         self.show_video(video)
@@ -297,104 +412,56 @@ class MainWindow(QMainWindow):
         if self.faces is not None:
             box, lm = self.faces.at(i)
         e = self.session.project.videos.get(self.session.video) if self.session.project else None
-        self.video.set_frame(i, frame, box, lm, (e.width, e.height) if e and e.width else None)
-        self.player.display_size = self.video.display_size()
+        self.views.video.set_frame(i, frame, box, lm, (e.width, e.height) if e and e.width else None)
+        self.player.display_size = self.views.video.display_size()
 
     def _video_resized(self) -> None:
         """A paused picture is decoded again at the new size (playback picks the size up by itself)."""
-        self.player.display_size = self.video.display_size()
+        self.player.display_size = self.views.video.display_size()
         self.player.refresh()
-
-    def _on_frame(self, i: int, _contiguous: bool) -> None:
-        n, fps = self.player.n_frames, float(self.player.fps)
-        self.transport.show_position(i, n, fps)
-        if self.player.playing and i % 2:  # the timeline and panels need not redraw at every frame
-            return
-        self.timeline.set_playhead(i)
-        if self.player.playing and i % 4:
-            return
-        self._show_frame_labels(i)
-
-    def _show_frame_labels(self, i: int) -> None:
-        s = self.session
-        own = s.track(create=False) if s.project is not None and s.video is not None else None
-        lab = frame_labels(own, i)
-        self.expr_panel.show_value(lab["expr"])
-        self.au_panel.show_values(lab["au"] or None)
-        va = "—" if lab["va"] is None else f"{lab['va'][0]:+.2f} / {lab['va'][1]:+.2f}"
-        ex = "—" if lab["expr"] is None else EXPRESSIONS[lab["expr"]]
-        aus = [a for a, v in zip(self.au_panel.aus, lab["au"]) if v == 1]
-        fps = float(self.player.fps)
-        self.st_frame.setText(f"frame {i}  ·  {fmt_time(i / fps)}  ·  {fps:.3g} fps  ·  {self.player.speed:g}x")
-        self.st_labels.setText(f"VA {va}  ·  expr {ex}  ·  AU {' '.join(aus) if aus else '—'}")
 
     def _on_labels(self, video: str, track: str, task: str, start: int, stop: int) -> None:
         if video != self.session.video:
             return
-        self.timeline.labels_changed(track, task, start, stop)
-        i = self.player.current
-        if start <= i < stop and not self.player.playing:
-            self._show_frame_labels(i)
+        self.views.timeline.labels_changed(track, task, start, stop)
+        if start <= self.player.current < stop:
+            self.display.refresh()
+        self.coverage_timer.start()
 
     def _refresh_tracks(self) -> None:
-        s = self.session
-        if s.video is None:
-            return
-        own = s.track(create=s.can_edit())
-        tracks = s.tracks()
-        if self.fused is not None:
-            tracks.append(self.fused)
-        self.timeline.set_tracks(tracks)
-        lanes = self.lanes_of if self.lanes_of in s.project.track_names(s.video) else None
-        self.timeline.set_lane_track(s.project.track(s.video, lanes) if lanes else own)
-        self._tracks_menu(tracks)
-        if self.player.current >= 0:
-            self._show_frame_labels(self.player.current)
+        self.tracks.refresh(self.menus.tracks)
+        self.display.refresh()
 
     def show_lanes_of(self, name: str) -> None:
         """Lanes of another annotator's track (read only: edits always go to your own)."""
-        self.lanes_of = None if name == self.session.annotator else name
+        self.tracks.lanes_of = None if name == self.session.annotator else name
         self._refresh_tracks()
 
-    def _tracks_menu(self, tracks) -> None:
-        m = self.tracks_menu
-        m.clear()
-        for t in tracks:
-            kind = {TrackKind.HUMAN: "", TrackKind.MODEL: " (model)", TrackKind.FUSED: " (fused)"}[t.source.kind]
-            a = QAction(t.name + kind, m)
-            a.setCheckable(True)
-            a.setChecked(self.timeline.visible.get(t.name, True))
-            a.toggled.connect(lambda on, n=t.name: self.timeline.set_visible(n, on))
-            m.addAction(a)
+    def _refresh_coverage(self) -> None:
+        s = self.session
+        if s.project is not None and s.video is not None:
+            self.views.browser.update_coverage(s.project, s.annotator, s.video)
 
     def _refresh_browser(self) -> None:
-        self.browser.populate(self.session.project, self.session.annotator, self.session.video)
+        self.views.browser.populate(self.session.project, self.session.annotator, self.session.video)
 
     # ------------------------------------------------------------------ commands from menus
     def set_joystick_mode(self, mode: str) -> None:
         if self.annot.va_pass is not None:
             self.annot.set_armed(False)
-        self.joystick.set_mode(mode)
-        i = ("2d", "valence", "arousal").index(mode)
-        self.mode_box.blockSignals(True)
-        self.mode_box.setCurrentIndex(i)
-        self.mode_box.blockSignals(False)
-        self.actions_[f"mode_{mode}"].setChecked(True)
+        self.views.joystick.set_mode(mode)
+        _quietly(self.views.mode_box.setCurrentIndex, self.views.mode_box, MODES.index(mode))
+        self.registry[f"mode_{mode}"].setChecked(True)
 
     def set_fill_only(self, on: bool) -> None:
         self.annot.fill_only_unlabelled = bool(on)
-        self.fill_box.blockSignals(True)
-        self.fill_box.setCurrentIndex(1 if on else 0)
-        self.fill_box.blockSignals(False)
-        self.actions_["fill_only"].setChecked(bool(on))
+        _quietly(self.views.fill_box.setCurrentIndex, self.views.fill_box, 1 if on else 0)
+        self.registry["fill_only"].setChecked(bool(on))
 
     def _on_armed(self, armed: bool) -> None:
-        for w in (self.rec_button, self.actions_["arm"]):
-            w.blockSignals(True)
-            w.setChecked(armed)
-            w.blockSignals(False)
-        self.rec_button.setText("● Armed: plays record" if armed else "● Arm recording (R)")
-        self.rec_button.setStyleSheet("QPushButton { color: #e53935; font-weight: 600; }" if armed else "")
+        for w in (self.views.rec_button, self.registry["arm"]):
+            _quietly(w.setChecked, w, armed)
+        self.views.rec_button.setText(ARMED_TEXT if armed else ARM_TEXT)
 
     def toggle_loop(self, on: bool | None = None) -> None:
         on = bool(on)
@@ -403,20 +470,17 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Mark in (I) and out (O) to loop a range", 5000)
             on = False
         self.player.set_loop(*(r[0], r[1] - 1) if on else (None, None))
-        for w in (self.transport.loop, self.actions_["loop"]):
-            w.blockSignals(True)
-            w.setChecked(on)
-            w.blockSignals(False)
+        for w in (self.views.transport.loop, self.registry["loop"]):
+            _quietly(w.setChecked, w, on)
 
     def set_audio_enabled(self, on: bool) -> None:
-        self.player.use_audio = bool(on)
-        self.player._update_note()
+        self.player.set_use_audio(bool(on))
 
     def next_unlabelled(self) -> None:
         t = self.session.track(create=False)
         if t is None:
             return
-        i = next_unlabelled(t, self.jump_task, self.player.current)
+        i = next_unlabelled(t, self.jump_task, self.player.position)
         if i is None:
             self.statusBar().showMessage(f"Every frame is labelled for {self.jump_task}", 5000)
         else:
@@ -426,29 +490,11 @@ class MainWindow(QMainWindow):
         tracks = self.session.human_tracks()
         if len(tracks) < 2:
             return self.statusBar().showMessage("Needs two or more annotators on this video", 5000)
-        i = next_disagreement(tracks, self.jump_task, self.player.current)
+        i = next_disagreement(tracks, self.jump_task, self.player.position)
         if i is None:
             self.statusBar().showMessage("The annotators agree everywhere", 5000)
         else:
             self.player.seek(i)
-
-    def compute_agreement(self) -> None:
-        """Start computing the agreement panel's tables in the background (see agreement_runner)."""
-        self.agreement_runner.start()
-
-    def show_fused(self, on: bool) -> None:
-        tracks = self.session.human_tracks()
-        self.fused = fused_track(tracks, self.session.video) if on and len(tracks) >= 2 else None
-        self._refresh_tracks()
-
-    def save_fused(self) -> None:
-        tracks = self.session.human_tracks()
-        if len(tracks) < 2 or not self.session.can_edit():
-            return self.statusBar().showMessage("Needs two annotators and a writable project", 5000)
-        self.session.project.put_track(fused_track(tracks, self.session.video))
-        self.fused = None
-        self.agreement.show_fused.setChecked(False)
-        self._refresh_tracks()
 
     def gamepad_settings(self) -> None:
         if dialogs.GamepadDialog(self.pad, self).exec():
@@ -456,23 +502,28 @@ class MainWindow(QMainWindow):
 
     def set_theme(self, name: str) -> None:
         self.theme = apply_theme(QApplication.instance(), name)
-        self.settings.theme = name
-        if self.timeline is not None:
-            self.timeline.apply_theme(self.theme)
-        self.actions_[f"theme_{name}"].setChecked(True)
+        self.settings.theme = self.theme.name
+        v = self.views
+        if v.timeline is not None:
+            v.timeline.apply_theme(self.theme)
+        v.transport.retint(self.theme.text)
+        v.start_page.retint(self.theme.text)
+        v.agreement.apply_theme(self.theme)
+        v.browser.apply_theme(self.theme)
+        self.registry[f"theme_{self.theme.name}"].setChecked(True)
 
     def set_overlay(self, on: bool) -> None:
-        self.video.show_overlay = bool(on)
-        self.video.update()
+        self.views.video.show_overlay = bool(on)
+        self.views.video.update()
 
     def set_anchors(self, on: bool) -> None:
-        self.joystick.show_anchors = bool(on)
-        self.joystick.update()
+        self.views.joystick.show_anchors = bool(on)
+        self.views.joystick.update()
 
     def show_shortcuts(self) -> None:
-        aus = [(f"{AU_KEYS[k]} (hold)", f"{a} {au_description(a)}") for k, a in enumerate(self.au_panel.aus)
+        aus = [(f"{AU_KEYS[k]} (hold)", f"{a} {au_description(a)}") for k, a in enumerate(self.views.au_panel.aus)
                if k < len(AU_KEYS)]
-        d = dialogs.shortcuts_sheet(self, aus)
+        d = dialogs.shortcuts_sheet(self, self.registry.shortcut_rows(), HOLD_KEY_ROWS, aus)
         d.setAttribute(Qt.WA_DeleteOnClose)
         d.show()
 
@@ -486,12 +537,12 @@ class MainWindow(QMainWindow):
             self.open_project(folder)
 
     def ask_open_video(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open video", "", "Video (*.mp4 *.mov *.avi *.mkv *.ts *.webm)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open video", "", VIDEO_FILTER)
         if path:
             self.open_video_file(path)
 
     def _refresh_recent(self) -> None:
-        m = self.recent_menu
+        m = self.menus.recent
         m.clear()
         for folder in self.settings.recent_projects():
             m.addAction(folder, lambda f=folder: self.open_project(f))
@@ -501,8 +552,7 @@ class MainWindow(QMainWindow):
         p = self.session.project
         if p is None or p.readonly:
             return False
-        if self.annot.va_pass is not None:
-            self.annot.va_pass.flush()
+        self.annot.flush()
         try:
             p.save()
         except AffectTraceError as e:  # the journal keeps the work; say so and carry on
@@ -516,21 +566,42 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(e), 10000)
         return True
 
-    def _error(self, text: str) -> None:
+    def report_error(self, text: str) -> None:
+        """Tell the user about a problem: a dialog when interactive, stderr for scripts (--screenshot);
+        the status bar, and the start page when nothing is open."""
+        self.errors.append(text)
         if self.interactive:
             dialogs.warn(self, text)
-        else:  # nobody to ask: scripts (--screenshot) read it on stderr
+        else:
             print(f"affecttrace-gui: {text}", file=sys.stderr)
         self.statusBar().showMessage(text, 10000)
+        if self.session.project is None:
+            self.show_start_page(text)
+
+    def report_problem(self, text: str) -> None:
+        """A problem that does not stop the work (e.g. one unreadable track): a banner line, no dialog."""
+        self.errors.append(text)
+        if not self.interactive:
+            print(f"affecttrace-gui: {text}", file=sys.stderr)
+        b = self.views.banner
+        if text not in b.text():
+            b.setText(f"{b.text()}\n{text}".strip())
+        b.show()
+        self.statusBar().showMessage(text, 10000)
+
+    def _finish_work(self) -> None:
+        """End a recording pass or a held paint key: their samples are written and become undo steps."""
+        self.annot.set_armed(False)
+        self.annot.finish_all()
+        self._remember_position()
 
     def closeEvent(self, e) -> None:
-        self.annot.set_armed(False)
-        for key in list(self.annot.paint):
-            self.annot._finish_paint(key)
+        self._finish_work()
         self.player.close()
         self.pad.stop()
         self.agreement_runner.shutdown()
-        self.settings.save_window(self.saveGeometry(), self.saveState())
+        if not self._start_page_docks:  # the start page hides the docks: keep the layout saved with a project
+            self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.set("gamepad", self.pad.config.to_dict())
         p = self.session.project
         if p is not None:
@@ -542,7 +613,14 @@ class MainWindow(QMainWindow):
         super().closeEvent(e)
 
 
-def _close_quietly(project) -> None:
+def _quietly(setter, widget, value) -> None:
+    """Set a widget's state without emitting its signals (it mirrors a state set elsewhere)."""
+    widget.blockSignals(True)
+    setter(value)
+    widget.blockSignals(False)
+
+
+def _close_quietly(project: Project) -> None:
     try:
         project.close()
     except AffectTraceError:

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
+
+from core.errors import AffectTraceError
 
 from .settings import data_dir
 
 PROJECT_SUFFIX = ".affecttrace"
 DEMO_DURATION_S = 180.0
+VIDEO_FILTER = "Video (*.mp4 *.mov *.avi *.mkv *.ts *.m2ts *.webm *.mpg *.mpeg *.wmv *.flv);;All files (*)"
 
 
 def is_project(path: Path) -> bool:
@@ -44,15 +48,31 @@ def ensure_demo(folder: Path | None = None, duration_s: float = DEMO_DURATION_S)
     return create_demo(folder, duration_s=duration_s)
 
 
+def check_media(video: Path) -> list[str]:
+    """Raise MediaError (one line naming the file) unless ``video`` is a video the app can play; nothing
+    is created. The checks are core.media's (not a regular file, empty, a still image, not decodable).
+    Returns the problems of a usable but damaged file (e.g. fewer frames decode than the header says)."""
+    from core.media import require_video
+
+    return require_video(video)[1]
+
+
 def open_or_create_for_video(video: Path):
-    """Reopen the project beside ``video`` or create it; the video is added when new. Returns (project, name)."""
+    """Reopen the project beside ``video`` or create it; the video is added when new. Returns (project, name).
+
+    The media is checked before anything is created; a project folder made here is removed again when
+    adding the video fails, so nothing is left behind.
+    """
     from core.project import Project
 
     folder = folder_for_video(video)
-    if is_project(folder):
-        p = Project.open(folder)
-    else:
+    made = not is_project(folder)
+    if made:
+        check_media(video)
+        existed = folder.exists()
         p = Project.create(folder, name=video.stem)
+    else:
+        p = Project.open(folder)
     target = video.resolve()
     for name in p.videos:
         try:
@@ -62,6 +82,12 @@ def open_or_create_for_video(video: Path):
             continue
     if p.readonly:
         return p, None
-    entry = p.add_video(video)
-    p.save()
+    try:
+        entry = p.add_video(video)
+        p.save()
+    except AffectTraceError:
+        p.close()
+        if made and not existed:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     return p, entry.name

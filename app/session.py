@@ -5,12 +5,14 @@ core.events signals, which are forwarded.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from core.edits import Edit, clear_range, set_range
+from core.errors import AffectTraceError
+from core.project import Project
 from core.tracks import Track, TrackKind, TrackSource
 
 from .commands import push_edits
@@ -22,22 +24,25 @@ class Session(QObject):
     annotatorChanged = Signal(str)
     labelsChanged = Signal(str, str, str, int, int)  # video, track, task, start, stop
     tracksChanged = Signal(str)  # video: tracks added or removed
+    problem = Signal(str)  # a track that cannot be read (said once per track; the others still show)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.project: Any = None
+        self.project: Project | None = None
         self.video: str | None = None
         self.annotator: str = ""
         self.stack = QUndoStack(self)
+        self.unreadable: dict[tuple[str, str], str] = {}  # (video, track) -> the problem
 
     # --- project ---
-    def set_project(self, project: Any) -> None:
+    def set_project(self, project: Project | None) -> None:
         if self.project is not None:
             self.project.changed.disconnect(self._on_changed)
             self.project.tracks_changed.disconnect(self._on_tracks)
         self.stack.clear()
         self.project = project
         self.video = None
+        self.unreadable = {}
         if project is not None:
             project.changed.connect(self._on_changed)
             project.tracks_changed.connect(self._on_tracks)
@@ -86,22 +91,39 @@ class Session(QObject):
             return None
         name = name or self.track_name()
         if name in self.project.track_names(self.video):
-            return self.project.track(self.video, name)
+            return self._read(name)
         if not create or self.readonly:
             return None
         return self.project.new_track(self.video, name, TrackSource.human(self.annotator))
 
+    def _read(self, name: str) -> Track | None:
+        """A track of the current video; None (said once through ``problem``) when its file is unreadable."""
+        key = (self.video, name)
+        if key in self.unreadable:
+            return None
+        try:
+            return self.project.track(self.video, name)
+        except AffectTraceError as e:
+            self.unreadable[key] = str(e)
+            self.problem.emit(str(e))
+            return None
+
     def tracks(self) -> list[Track]:
+        """The current video's readable tracks."""
         if self.project is None or self.video is None:
             return []
-        return [self.project.track(self.video, n) for n in self.project.track_names(self.video)]
+        return [t for t in map(self._read, self.project.track_names(self.video)) if t is not None]
 
     def human_tracks(self) -> list[Track]:
         return [t for t in self.tracks() if t.source.kind == TrackKind.HUMAN]
 
     # --- edits (all through the undo stack) ---
     def can_edit(self) -> bool:
-        return self.project is not None and self.video is not None and not self.readonly and bool(self.annotator)
+        """A writable project, a video, an annotator, and their track readable (or not made yet)."""
+        if self.project is None or self.video is None or self.readonly or not self.annotator:
+            return False
+        name = self.track_name()
+        return name not in self.project.track_names(self.video) or self._read(name) is not None
 
     def push(self, edits: Sequence[Edit], text: str | None = None, applied: bool = False) -> bool:
         if not self.can_edit():

@@ -1,4 +1,5 @@
-"""Per-user settings (QSettings): window geometry and docks, recent projects, annotator, theme, options."""
+"""Per-user settings (QSettings): window geometry and docks, recent projects, annotator, theme, options;
+defaults from resources/settings/defaults.json."""
 from __future__ import annotations
 
 import getpass
@@ -6,9 +7,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
+from . import resources
+
 ORG = "AffectTrace"
 APP = "AffectTrace"
-MAX_RECENT = 10
 
 
 def default_annotator() -> str:
@@ -42,7 +44,8 @@ class Settings:
 
     @property
     def theme(self) -> str:
-        return str(self.q.value("theme", "light") or "light")
+        default = resources.defaults()["theme"]
+        return str(self.q.value("theme", default) or default)
 
     @theme.setter
     def theme(self, name: str) -> None:
@@ -57,7 +60,7 @@ class Settings:
     def add_recent(self, folder: str | Path) -> None:
         s = str(Path(folder).resolve())
         items = [x for x in self.recent_projects() if x != s]
-        self.q.setValue("recent", [s] + items[: MAX_RECENT - 1])
+        self.q.setValue("recent", [s] + items[: int(resources.defaults()["max_recent"]) - 1])
 
     # --- window layout ---
     def save_window(self, geometry: QByteArray, state: QByteArray) -> None:

@@ -25,7 +25,7 @@ def _cell(table, i: int, j: int) -> str:
 
 
 def _compute(qtbot, win) -> None:
-    panel = win.agreement
+    panel = win.views.agreement
     qtbot.mouseClick(panel.compute, Qt.LeftButton)
     assert win.agreement_runner.busy and not panel.compute.isEnabled() and panel.note.text() == "computing…"
     qtbot.waitUntil(lambda: not win.agreement_runner.busy, timeout=60000)
@@ -36,7 +36,7 @@ def test_compute_matches_the_cli_report_including_lags(qtbot, tmp_path, demo):
     from core.agreement.report import agreement_report
 
     win = make_window(qtbot, tmp_path, demo)
-    panel, video = win.agreement, win.session.video
+    panel, video = win.views.agreement, win.session.video
     rep = agreement_report(win.session.project, [video], ("va", "expr", "au"))["videos"][video]
     assert "lags" in rep and len(rep["va"]["annotators"]) >= 2
 
@@ -79,7 +79,7 @@ def test_compute_matches_the_cli_report_including_lags(qtbot, tmp_path, demo):
 
 def test_stale_result_for_another_task_is_dropped(qtbot, tmp_path, demo):
     win = make_window(qtbot, tmp_path, demo)
-    panel, runner = win.agreement, win.agreement_runner
+    panel, runner = win.views.agreement, win.agreement_runner
     panel.task.setCurrentIndex(2)
     qtbot.waitUntil(lambda: not runner.busy, timeout=60000)
     panel.show_result(None, "")

@@ -22,7 +22,7 @@ def test_no_audio_device_plays_on_the_wall_clock_and_says_so(qtbot, tmp_path, de
     win = make_window(qtbot, tmp_path, demo)
     qtbot.waitUntil(lambda: win.player.audio is not None, timeout=15000)  # the track still loads (waveform)
     assert win.player.note == "No audio device: wall clock"
-    assert win.transport.note.text() == "No audio device: wall clock"
+    assert win.views.transport.note.text() == "No audio device: wall clock"
     play_until(qtbot, win, 30)
     assert win.player.current >= 30 and win.player.clock.kind == "wall"
     win.close()

@@ -17,7 +17,7 @@ def win(qtbot, tmp_path, tmp_path_factory):
     folder = demo_copy(tmp_path_factory.getbasetemp(), tmp_path / "demo")
     w = make_window(qtbot, tmp_path, folder)
     w.player.use_audio = False
-    w.video.setFocus()
+    w.views.video.setFocus()
     yield w
     w.close()
 
@@ -30,17 +30,17 @@ def _go(qtbot, win, i: int) -> None:
 def test_expression_tap_range_fill_undo_redo(qtbot, win):
     s = win.session
     _go(qtbot, win, 5)
-    QTest.keyClick(win.video, Qt.Key_3)  # Disgust on the shown frame
+    QTest.keyClick(win.views.video, Qt.Key_3)  # Disgust on the shown frame
     t = s.track()
     assert t.expr[5] == 2 and (t.expr != EXPR_MISSING).sum() == 1
     assert t.labelled("expr")[5]
     _go(qtbot, win, 10)
-    QTest.keyClick(win.video, Qt.Key_I)
+    QTest.keyClick(win.views.video, Qt.Key_I)
     _go(qtbot, win, 20)
-    QTest.keyClick(win.video, Qt.Key_O)
+    QTest.keyClick(win.views.video, Qt.Key_O)
     assert win.annot.marked_range() == (10, 21)
-    QTest.keyClick(win.video, Qt.Key_Exclam, Qt.ShiftModifier)  # Shift+1: fill with Neutral... as typed
-    QTest.keyClick(win.video, Qt.Key_5, Qt.ShiftModifier)  # Shift+5: Happiness over in..out
+    QTest.keyClick(win.views.video, Qt.Key_Exclam, Qt.ShiftModifier)  # Shift+1: fill with Neutral... as typed
+    QTest.keyClick(win.views.video, Qt.Key_5, Qt.ShiftModifier)  # Shift+5: Happiness over in..out
     assert (t.expr[10:21] == 4).all() and t.expr[9] == EXPR_MISSING and t.expr[21] == EXPR_MISSING
     n = s.stack.count()
     s.stack.undo()
@@ -52,16 +52,16 @@ def test_expression_tap_range_fill_undo_redo(qtbot, win):
     assert (t.expr[10:21] == 4).all() and s.stack.count() == n
     # the panel shows the shown frame's label
     _go(qtbot, win, 15)
-    assert win.expr_panel.current.text().endswith("Happiness")
+    assert win.views.expr_panel.current.text().endswith("Happiness")
 
 
 def test_hold_expression_key_while_playing_paints_each_shown_frame(qtbot, win):
     s = win.session
     _go(qtbot, win, 40)
     n = s.stack.count()
-    QTest.keyPress(win.video, Qt.Key_7)  # Surprise, held
+    QTest.keyPress(win.views.video, Qt.Key_7)  # Surprise, held
     play_until(qtbot, win, 90)
-    QTest.keyRelease(win.video, Qt.Key_7)
+    QTest.keyRelease(win.views.video, Qt.Key_7)
     t = s.track()
     painted = np.flatnonzero(t.expr != EXPR_MISSING)
     assert painted[0] == 40 and painted.tolist() == list(range(40, painted[-1] + 1)) and painted[-1] >= 90
@@ -73,24 +73,24 @@ def test_hold_expression_key_while_playing_paints_each_shown_frame(qtbot, win):
 
 def test_au_toggle_absent_default_intensity_and_fill(qtbot, win):
     s = win.session
-    aus = win.au_panel.aus
+    aus = win.views.au_panel.aus
     assert len(aus) == len(s.project.au_set.aus) and aus == tuple(s.project.au_set.aus)
-    assert win.au_panel.buttons[0].toolTip().startswith(f"{aus[0]}: ")
+    assert win.views.au_panel.buttons[0].toolTip().startswith(f"{aus[0]}: ")
     _go(qtbot, win, 12)
-    QTest.keyClick(win.video, Qt.Key_W)  # second AU of the set: present
+    QTest.keyClick(win.views.video, Qt.Key_W)  # second AU of the set: present
     t = s.track()
     assert t.au[12, 1] == 1
     others = [k for k in range(len(aus)) if k != 1]
     assert (t.au[12, others] == 0).all(), "the other AUs count as absent once one is marked"
     assert t.labelled("au")[12]
-    QTest.keyClick(win.video, Qt.Key_W)  # a second tap toggles it off
+    QTest.keyClick(win.views.video, Qt.Key_W)  # a second tap toggles it off
     assert t.au[12, 1] == 0
-    win.au_panel.intensity.setValue(3)
+    win.views.au_panel.intensity.setValue(3)
     _go(qtbot, win, 30)
-    QTest.keyClick(win.video, Qt.Key_I)
+    QTest.keyClick(win.views.video, Qt.Key_I)
     _go(qtbot, win, 45)
-    QTest.keyClick(win.video, Qt.Key_O)
-    QTest.keyClick(win.video, Qt.Key_Q, Qt.ShiftModifier)  # first AU present over in..out
+    QTest.keyClick(win.views.video, Qt.Key_O)
+    QTest.keyClick(win.views.video, Qt.Key_Q, Qt.ShiftModifier)  # first AU present over in..out
     assert (t.au[30:46, 0] == 1).all() and t.au[29, 0] == AU_MISSING and t.au[46, 0] == AU_MISSING
     assert (t.au_intensity[30:46, 0] == 3).all()
     s.stack.undo()
@@ -99,9 +99,9 @@ def test_au_toggle_absent_default_intensity_and_fill(qtbot, win):
 
 def test_hold_au_key_while_playing(qtbot, win):
     _go(qtbot, win, 60)
-    QTest.keyPress(win.video, Qt.Key_E)  # third AU held
+    QTest.keyPress(win.views.video, Qt.Key_E)  # third AU held
     play_until(qtbot, win, 100)
-    QTest.keyRelease(win.video, Qt.Key_E)
+    QTest.keyRelease(win.views.video, Qt.Key_E)
     t = win.session.track()
     on = np.flatnonzero(t.au[:, 2] == 1)
     assert on[0] == 60 and on.tolist() == list(range(60, on[-1] + 1)) and on[-1] >= 100
@@ -110,6 +110,6 @@ def test_hold_au_key_while_playing(qtbot, win):
 def test_keys_do_nothing_on_a_read_only_project(qtbot, win):
     win.session.project.readonly = True  # as if another process held the lock
     _go(qtbot, win, 3)
-    QTest.keyClick(win.video, Qt.Key_2)
+    QTest.keyClick(win.views.video, Qt.Key_2)
     assert win.session.track(create=False) is None or (win.session.track(create=False).expr == EXPR_MISSING).all()
     win.session.project.readonly = False

@@ -37,8 +37,8 @@ def test_opens_demo_with_default_annotator_stamped_and_remembered(qtbot, tmp_pat
     me = default_annotator()
     assert win.session.annotator == me and me in win.session.project.annotators
     assert win.settings.annotator == me
-    assert win.browser.tree.topLevelItemCount() == len(win.session.project.videos)
-    assert win.video.frame_size() == (320, 240)
+    assert win.views.browser.tree.topLevelItemCount() == len(win.session.project.videos)
+    assert win.views.video.frame_size() == (320, 240)
     assert {t.name for t in win.session.human_tracks()} >= {"ann1", "ann2", "ann3", me}
     win.annot.press_expr(1)
     win.annot.release_expr(1)
@@ -87,7 +87,7 @@ def test_recovered_work_shown_after_a_crash(qtbot, tmp_path, demo):
     out, err = child.communicate(timeout=120)
     assert "edited" in out, err
     win = make_window(qtbot, tmp_path, demo)
-    assert win.banner.isVisible() and "Recovered" in win.banner.text()
+    assert win.views.banner.isVisible() and "Recovered" in win.views.banner.text()
     t = win.session.project.track("demo", "crasher")
     np.testing.assert_allclose(t.va[10:60], [[0.25, -0.5]] * 50)
     win.close()
@@ -106,7 +106,7 @@ def test_project_held_by_another_process_opens_read_only(qtbot, tmp_path, demo):
         assert child.stdout.readline().strip() == "holding"
         win = make_window(qtbot, tmp_path, demo)
         assert win.session.readonly
-        assert win.banner.isVisible() and "Read-only" in win.banner.text()
+        assert win.views.banner.isVisible() and "Read-only" in win.views.banner.text()
         assert "read-only" in win.windowTitle()
         win.annot.press_expr(2)
         win.annot.release_expr(2)
@@ -128,14 +128,14 @@ def test_missing_media_flagged_and_relocated(qtbot, tmp_path, demo):
         p.save()
     win = make_window(qtbot, tmp_path, None)
     assert win.open_project(folder)
-    item = win.browser.tree.topLevelItem(0)
+    item = win.views.browser.tree.topLevelItem(0)
     assert item.text(5).startswith("missing")
-    assert "missing" in win.banner.text().lower()
-    assert win.video.frame_size() is None and "not found" in win.video.message
+    assert "missing" in win.views.banner.text().lower()
+    assert win.views.video.frame_size() is None and "not found" in win.views.video.message
     win.session.project.relocate("clip", media)
     win.show_video("clip")
     wait_frame(qtbot, win, 0)
-    assert win.video.frame_size() == (320, 240)
+    assert win.views.video.frame_size() == (320, 240)
     win.close()
 
 
@@ -179,9 +179,9 @@ def test_face_box_and_landmarks_overlay_from_the_face_cache(qtbot, tmp_path, dem
     qtbot.waitUntil(lambda: win.faces is not None, timeout=15000)
     win.player.seek(5)
     wait_frame(qtbot, win, 5)
-    np.testing.assert_allclose(win.video.box, boxes[5])
-    np.testing.assert_allclose(win.video.landmarks, marks[5])
+    np.testing.assert_allclose(win.views.video.box, boxes[5])
+    np.testing.assert_allclose(win.views.video.landmarks, marks[5])
     win.player.seek(20)  # no face there: nothing drawn
     wait_frame(qtbot, win, 20)
-    assert win.video.box is None and win.video.landmarks is None
+    assert win.views.video.box is None and win.views.video.landmarks is None
     win.close()

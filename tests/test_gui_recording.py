@@ -47,7 +47,7 @@ def _stick_driver(qtbot, win):
     t0 = time.perf_counter()
     timer = QTimer(win)
     timer.setInterval(5)
-    timer.timeout.connect(lambda: win.joystick.set_value(math.sin((time.perf_counter() - t0) * 3) * 0.8,
+    timer.timeout.connect(lambda: win.views.joystick.set_value(math.sin((time.perf_counter() - t0) * 3) * 0.8,
                                                          math.cos((time.perf_counter() - t0) * 2) * 0.6))
     timer.start()
     return timer
@@ -59,7 +59,7 @@ def _record_pass(qtbot, win, start: int, stop: int, late_every: int = 0):
     p.seek(start)
     wait_frame(qtbot, win, start)
     seen: dict[int, np.ndarray] = {}
-    p.frameShown.connect(lambda i, c: seen.__setitem__(i, win.joystick.value()))
+    p.frameShown.connect(lambda i, c: seen.__setitem__(i, win.views.joystick.value()))
     if late_every:
         p.after_frame = lambda i: busy_wait(0.13) if i % late_every == 0 else None
     driver = _stick_driver(qtbot, win)

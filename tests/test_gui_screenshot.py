@@ -56,7 +56,47 @@ def test_no_argument_makes_the_demo_in_the_data_folder(tmp_path, qapp):
     _check_image(out)
 
 
-def test_bad_path_fails_cleanly(tmp_path):
+def test_bad_path_shows_the_start_page_and_says_so(tmp_path, qapp):
     r = _run([str(tmp_path / "nothing-here"), "--screenshot", str(tmp_path / "x.png")], tmp_path)
-    assert r.returncode == 1 and "no such project or video" in (r.stderr + r.stdout)
-    assert not (tmp_path / "x.png").exists()
+    assert r.returncode == 1 and "nothing-here: no such project or video" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert _size(tmp_path / "x.png") == (1440, 900), "a picture of the start page"
+
+
+def _size(path: Path) -> tuple[int, int]:
+    from PySide6.QtGui import QImage
+
+    img = QImage(str(path))
+    return img.width(), img.height()
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated"])
+def test_damaged_track_file_is_reported_and_the_picture_made(tmp_path, tmp_path_factory, qapp, damage):
+    """A track file gone or cut short: one line naming it, the other tracks shown, exit status 1, no
+    traceback, no wait for the 120 s guard."""
+    demo = demo_copy(tmp_path_factory.getbasetemp(), tmp_path / "demo")
+    from core.project import Project
+
+    with Project.open(demo, readonly=True) as p:
+        victim = p.folder / p.track_entry("demo", "ann3").file
+    if damage == "missing":
+        victim.unlink()
+    else:
+        data = victim.read_bytes()
+        victim.write_bytes(data[: len(data) // 3])
+    out = tmp_path / "shot.png"
+    r = _run([str(demo), "--screenshot", str(out), "--size", "1280x800"], tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr and "gave up" not in r.stderr
+    assert str(victim.name) in r.stderr
+    assert _size(out) == (1280, 800)
+    _check_image(out)
+
+
+def test_screenshot_has_the_size_asked_for(tmp_path, tmp_path_factory, qapp):
+    """The window never grows past the size asked for (it used to become 1589 px wide)."""
+    demo = demo_copy(tmp_path_factory.getbasetemp(), tmp_path / "demo")
+    out = tmp_path / "dark.png"
+    r = _run([str(demo), "--screenshot", str(out), "--size", "1280x800", "--theme", "dark"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert _size(out) == (1280, 800)

@@ -20,27 +20,28 @@ class FrameSource(Protocol):
 
 
 class DecodeWorker(threading.Thread):
-    """Read-ahead decoder. ``play_from(i)`` starts sequential decoding at i; ``request(i)`` one still.
+    """Read-ahead decoder. ``play_from(i)`` starts sequential decoding at i; ``request(i, serial)`` one still.
 
-    ``on_still(i, frame)`` and ``on_error(msg)`` are called from the worker thread (the player
-    forwards them through a queued Qt signal).
+    ``on_still(serial, i, frame)`` and ``on_error(msg)`` are called from the worker thread (the player
+    forwards them through a queued Qt signal); ``serial`` is the request's, so the player can tell a
+    superseded still from the one it waits for.
     """
 
     def __init__(self, open_source: Callable[[], FrameSource], readahead: int = 24,
-                 on_still: Callable[[int, np.ndarray], None] | None = None,
+                 on_still: Callable[[int, int, np.ndarray], None] | None = None,
                  on_error: Callable[[str], None] | None = None,
                  size: Callable[[], tuple[int, int] | None] | None = None) -> None:
         super().__init__(name="affecttrace-decode", daemon=True)
         self._open = open_source
         self.readahead = max(2, readahead)
-        self.on_still = on_still or (lambda i, f: None)
+        self.on_still = on_still or (lambda serial, i, f: None)
         self.on_error = on_error or (lambda m: None)
         self.size = size or (lambda: None)  # where the frame will be shown: scale here, off the GUI thread
         self._cond = threading.Condition()
         self._buf: OrderedDict[int, np.ndarray] = OrderedDict()
         self._gen = 0
         self._play_start: int | None = None
-        self._still: int | None = None
+        self._still: tuple[int, int] | None = None  # (index, serial) of the still asked for
         self._quit = False
         self.decoded = 0
 
@@ -60,9 +61,9 @@ class DecodeWorker(threading.Thread):
             self._play_start = None
             self._cond.notify_all()
 
-    def request(self, i: int) -> None:
+    def request(self, i: int, serial: int = 0) -> None:
         with self._cond:
-            self._still = i
+            self._still = (i, serial)
             self._cond.notify_all()
 
     def take(self, target: int) -> tuple[int, np.ndarray] | None:
@@ -132,7 +133,8 @@ class DecodeWorker(threading.Thread):
             f = cv2.resize(f, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
         return cv2.cvtColor(f, cv2.COLOR_RGB2BGRA)
 
-    def _decode_still(self, src: FrameSource, i: int) -> None:
+    def _decode_still(self, src: FrameSource, still: tuple[int, int]) -> None:
+        i, serial = still
         try:
             f = self._fit(src.frame(i))
         except Exception as e:
@@ -141,7 +143,7 @@ class DecodeWorker(threading.Thread):
         with self._cond:
             superseded = self._still is not None
         if not superseded:
-            self.on_still(i, f)
+            self.on_still(serial, i, f)
 
     def _decode_run(self, src: FrameSource, start: int, gen: int) -> None:
         try:

@@ -54,7 +54,7 @@ class Player(QObject):
     speedChanged = Signal(float)
     clockNote = Signal(str)
     error = Signal(str)
-    _still = Signal(int, object)
+    _still = Signal(int, int, object)  # request serial, index, frame
     _err = Signal(str)
 
     def __init__(self, parent: QObject | None = None, readahead: int = 24) -> None:
@@ -78,13 +78,15 @@ class Player(QObject):
         self.note = ""
         self.stats = PlaybackStats()
         self.after_frame: Callable[[int], None] | None = None  # bench/test hook run after each shown frame
-        self._requested = -1
+        self._want = -1  # paused: the frame asked for (== current once it is shown)
+        self._serial = 0  # numbers still requests; only the latest one is shown
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.PreciseTimer)
         self._timer.timeout.connect(self._tick)
         self._still.connect(self._on_still, Qt.QueuedConnection)
-        self._err.connect(self.error.emit, Qt.QueuedConnection)
+        self._err.connect(self._on_error, Qt.QueuedConnection)
+        self.last_error: str | None = None  # the decoder's last problem with this video
 
     # --- media ---
     def open(self, open_source: Callable[[], FrameSource], n_frames: int, fps: Fraction | float,
@@ -97,6 +99,7 @@ class Player(QObject):
         self.device = output_device_name() if has_audio_track else None
         self.audio = None
         self.stats = PlaybackStats(period_s=float(1 / self.fps))
+        self.last_error = None
         self.worker = DecodeWorker(open_source, self.readahead, on_still=self._still.emit, on_error=self._err.emit,
                                    size=lambda: self.display_size)
         self.worker.start()
@@ -109,6 +112,11 @@ class Player(QObject):
         self.audio, self.audio_rate = samples, int(rate)
         self._update_note()
 
+    def set_use_audio(self, on: bool) -> None:
+        """Play the sound (the audio clock leads) or not (the wall clock)."""
+        self.use_audio = bool(on)
+        self._update_note()
+
     def close(self) -> None:
         self.pause()
         if self.worker is not None:
@@ -116,7 +124,8 @@ class Player(QObject):
             self.worker.join(timeout=2)
             self.worker = None
         self.n_frames = 0
-        self.current = -1
+        self.current = self._want = -1
+        self._serial += 1
 
     # --- time ---
     def time_of(self, i: int) -> float:
@@ -125,17 +134,28 @@ class Player(QObject):
     def index_at(self, t: float) -> int:
         return int(math.floor(t * self._fps_f + 1e-6))
 
+    # --- position ---
+    @property
+    def position(self) -> int:
+        """The frame the user is at: the shown frame, or the one asked for and still decoding (a step,
+        a jump, a seek). Steps and jumps count from here, so keys pressed faster than frames decode
+        add up exactly."""
+        if self.playing:
+            return self._run_start if self._priming and self._jumped else self.current
+        return self._want
+
     # --- transport ---
     def play(self) -> None:
         if self.playing or self.worker is None or self.n_frames == 0:
             return
-        if self.current >= self.n_frames - 1:
-            self.seek(self.loop[0] if self.loop else 0)
+        pending = self._want >= 0 and self._want != self.current
+        start = self._want if pending else self.current + 1  # from the frame asked for, else on from the shown one
+        if start > self.n_frames - 1:
+            start = self.loop[0] if self.loop else 0
+        self._serial += 1  # a still still decoding is not wanted any more
         self.playing = True
-        self.worker.play_from(self.current + 1)
-        self._priming = True  # the clock starts when the first frame is decoded: no skipped frames at start
+        self._run_from(start, jumped=start != self.current + 1)
         self.playingChanged.emit(True)
-        self._schedule(0)
 
     def pause(self) -> None:
         if not self.playing:
@@ -145,6 +165,11 @@ class Player(QObject):
         self.clock.stop()
         if self.worker is not None:
             self.worker.halt()
+        if self._priming and self._jumped:  # paused before the frame sought to was shown: show it now
+            self._request_still(self._run_start)
+        else:
+            self._want = self.current
+        self._priming = False
         self.playingChanged.emit(False)
 
     def toggle(self) -> None:
@@ -155,25 +180,20 @@ class Player(QObject):
             return
         i = max(0, min(int(i), self.n_frames - 1))
         if self.playing:
-            self.worker.play_from(i)
-            self.current = i - 1
-            self._jumped = True
-            self._priming = True
-            self._schedule(0)
+            self._run_from(i, jumped=True)
         else:
-            self._requested = i
-            self.worker.request(i)
+            self._request_still(i)
 
     def refresh(self) -> None:
-        """Decode the shown (or the last asked-for) frame again, e.g. at a new display size."""
-        if not self.playing and self.worker is not None:
-            i = self._requested if self._requested >= 0 else self.current
-            if i >= 0:
-                self.worker.request(i)
+        """Decode the frame asked for again, e.g. at a new display size (the same frame is not reported
+        as shown anew)."""
+        if not self.playing and self.worker is not None and self._want >= 0:
+            self._serial += 1
+            self.worker.request(self._want, self._serial)
 
     def step(self, n: int) -> None:
-        base = self._requested if (not self.playing and self._requested >= 0) else self.current
-        self.seek(base + n)
+        if self.position >= 0:
+            self.seek(self.position + n)
 
     def jump_seconds(self, s: float) -> None:
         self.step(int(round(s * float(self.fps))))
@@ -196,6 +216,22 @@ class Player(QObject):
 
     def set_loop(self, a: int | None, b: int | None = None) -> None:
         self.loop = None if a is None or b is None or b <= a else (int(a), int(b))
+
+    def _request_still(self, i: int) -> None:
+        """Paused: show frame i. A newer request supersedes an older one still decoding."""
+        self._want = i
+        self._serial += 1
+        if i != self.current:
+            self.worker.request(i, self._serial)
+
+    def _run_from(self, start: int, jumped: bool) -> None:
+        """Playing: decode on from ``start``; the clock starts when that frame is there (no skipped
+        frames at the start). ``current`` stays the frame on screen until then."""
+        self.worker.play_from(start)
+        self._run_start = start
+        self._jumped = jumped
+        self._priming = True
+        self._schedule(0)
 
     # --- clock ---
     def _start_clock(self, media_t: float) -> None:
@@ -235,10 +271,15 @@ class Player(QObject):
     # --- frames ---
     _jumped = False
     _priming = False
+    _run_start = 0
 
-    def _on_still(self, i: int, frame: np.ndarray) -> None:
-        if self.playing or i != self._requested:
-            return
+    def _on_error(self, message: str) -> None:
+        self.last_error = message
+        self.error.emit(message)
+
+    def _on_still(self, serial: int, i: int, frame: np.ndarray) -> None:
+        if self.playing or serial != self._serial:
+            return  # superseded by a later request, or playback started meanwhile
         if i == self.current:  # the same frame redrawn (a resize): not shown anew, nothing to sample
             self.imageReady.emit(i, frame)
             return
@@ -254,7 +295,7 @@ class Player(QObject):
         if not self.playing or self.worker is None:
             return
         if self._priming:
-            got = self.worker.take(self.current + 1)
+            got = self.worker.take(self._run_start)
             if got is None:
                 self._schedule(2)
                 return
@@ -313,9 +354,4 @@ class Player(QObject):
         return max(0.0, self.clock.wall_until(self.time_of(i)) * 1000 - 0.5)
 
     def _wrap_loop(self) -> None:
-        a = self.loop[0]
-        self.worker.play_from(a)
-        self.current = a - 1
-        self._jumped = True
-        self._priming = True
-        self._schedule(0)
+        self._run_from(self.loop[0], jumped=True)

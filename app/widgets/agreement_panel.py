@@ -1,17 +1,21 @@
 """Agreement panel: pairwise agreement, summary coefficients and reaction lags of the video's annotators,
-and a fused track (EWE for valence-arousal, majority vote for expressions and AUs) to show or save."""
+and the fused track (core.agreement.fuse, as `affecttrace fuse`) to show or save."""
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                               QTableWidget, QToolButton, QVBoxLayout, QWidget)
 
+from core.agreement.defaults import DEFAULT_MAX_LAG_S
+from core.agreement.fuse import FUSED_TRACK, METHODS
 from core.labels import VA_NAMES
-from core.tracks import Track, TrackSource
+
+from .. import resources
+from ..themes import Theme
+from .agreement_tables import AgreementTables, AgreementWindow
 
 TASK_CHOICES = (("valence", "va", 0), ("arousal", "va", 1), ("expression", "expr", None), ("action units", "au", None))
 
@@ -61,30 +65,26 @@ def display_tables(entry: dict, task: str, column: int | None) -> dict | None:
     return out
 
 
-def fused_track(tracks: Sequence[Track], video: str, name: str = "fused") -> Track:
-    """EWE valence-arousal, majority-vote expression and AUs of the given human tracks."""
-    from core.agreement import ewe_fusion, majority_vote
-
-    n = min(t.n_frames for t in tracks)
-    va, _w = ewe_fusion(np.stack([t.va[:n] for t in tracks]))
-    expr = majority_vote(np.stack([t.expr[:n] for t in tracks]))
-    au = majority_vote(np.stack([t.au[:n] for t in tracks]))
-    src = TrackSource.fused(va="ewe", expr="majority", au="majority", raters=[t.name for t in tracks])
-    return Track(video, name, src, tracks[0].au_names, va.astype(np.float32), expr, au)
-
-
-def _fmt(x: float | None) -> str:
-    return "—" if x is None or not np.isfinite(x) else f"{x:.3f}"
-
-
 class AgreementPanel(QWidget):
+    """Task choice and Compute; the tables (heat map and summary); fusion options with Show / Save fused.
+    The fusion options are those of `affecttrace fuse`; ``fusion_options()`` gives them as its keywords."""
+
     showFusedChanged = Signal(bool)
     saveFusedRequested = Signal()
     computeRequested = Signal()
+    fusionOptionsChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        lay = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        outer.addWidget(scroll)
+        body = QWidget()
+        scroll.setWidget(body)
+        lay = QVBoxLayout(body)
         lay.setContentsMargins(6, 6, 6, 6)
         row = QHBoxLayout()
         self.task = QComboBox()
@@ -95,41 +95,83 @@ class AgreementPanel(QWidget):
         self.compute.setFocusPolicy(Qt.NoFocus)
         self.compute.clicked.connect(self.computeRequested.emit)
         self.task.currentIndexChanged.connect(lambda _i: self.computeRequested.emit())
+        self.enlarge = QToolButton()
+        self.enlarge.setToolTip("Open the tables in a larger window")
+        self.enlarge.setFocusPolicy(Qt.NoFocus)
+        self.enlarge.clicked.connect(self.open_window)
         row.addWidget(self.task, 1)
         row.addWidget(self.compute)
-        lay.addLayout(row)
-        self.table = QTableWidget(0, 0)
-        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.table.setFocusPolicy(Qt.NoFocus)
-        lay.addWidget(self.table, 2)
-        self.summary = QTableWidget(0, 2)
-        self.summary.setHorizontalHeaderLabels(["", "value"])
-        self.summary.verticalHeader().hide()
-        self.summary.horizontalHeader().setStretchLastSection(True)
-        self.summary.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.summary.setFocusPolicy(Qt.NoFocus)
-        lay.addWidget(self.summary, 2)
-        row = QHBoxLayout()
-        self.show_fused = QCheckBox("Show fused track")
-        self.show_fused.setFocusPolicy(Qt.NoFocus)
-        self.show_fused.toggled.connect(self.showFusedChanged.emit)
-        save = QPushButton("Save fused")
-        save.setFocusPolicy(Qt.NoFocus)
-        save.setToolTip("Write the fused track (EWE / majority vote) into the project")
-        save.clicked.connect(self.saveFusedRequested.emit)
-        row.addWidget(self.show_fused, 1)
-        row.addWidget(save)
+        row.addWidget(self.enlarge)
         lay.addLayout(row)
         self.note = QLabel("Needs two or more annotators on this video.")
         self.note.setObjectName("note")
         self.note.setWordWrap(True)
         lay.addWidget(self.note)
+        self.tables = AgreementTables()
+        lay.addWidget(self.tables)
+        fuse = QLabel("Fused track (as `affecttrace fuse`)")
+        fuse.setObjectName("subheading")
+        lay.addWidget(fuse)
+        row = QHBoxLayout()
+        self.method = QComboBox()
+        self.method.addItems(list(METHODS))
+        self.method.setCurrentText("ewe")
+        self.method.setToolTip("ewe / mean: valence-arousal that way, expressions and AUs by majority vote; "
+                               "vote: expressions and AUs only")
+        self.lag = QCheckBox("lag-compensate")
+        self.lag.setToolTip("Shift each annotator's valence-arousal by its estimated reaction lag first")
+        self.max_lag = QDoubleSpinBox()
+        self.max_lag.setRange(0.5, 20.0)
+        self.max_lag.setSingleStep(0.5)
+        self.max_lag.setValue(DEFAULT_MAX_LAG_S)
+        self.max_lag.setSuffix(" s")
+        self.max_lag.setToolTip("Largest lag searched")
+        for w in (self.method, self.lag, self.max_lag):
+            w.setFocusPolicy(Qt.NoFocus)
+        self.method.currentIndexChanged.connect(lambda _i: self.fusionOptionsChanged.emit())
+        self.lag.toggled.connect(lambda _on: self.fusionOptionsChanged.emit())
+        self.max_lag.valueChanged.connect(lambda _v: self.fusionOptionsChanged.emit())
+        row.addWidget(self.method)
+        row.addWidget(self.lag)
+        row.addWidget(self.max_lag)
+        row.addStretch(1)
+        lay.addLayout(row)
+        row = QHBoxLayout()
+        self.show_fused = QCheckBox("Show fused track")
+        self.show_fused.setFocusPolicy(Qt.NoFocus)
+        self.show_fused.toggled.connect(self.showFusedChanged.emit)
+        self.save = QPushButton("Save fused")
+        self.save.setFocusPolicy(Qt.NoFocus)
+        self.save.setToolTip("Write the fused track 'fused' into the project")
+        self.save.clicked.connect(self.saveFusedRequested.emit)
+        row.addWidget(self.show_fused, 1)
+        row.addWidget(self.save)
+        lay.addLayout(row)
+        lay.addStretch(1)
         self.busy = False
-        self.result: dict | None = None
+        self.window: AgreementWindow | None = None
+        self.retint("#000000")
+
+    @property
+    def result(self) -> dict | None:
+        return self.tables.result
+
+    @property
+    def table(self) -> QTableWidget:
+        return self.tables.table
+
+    @property
+    def summary(self) -> QTableWidget:
+        return self.tables.summary
 
     def choice(self) -> tuple[str, int | None]:
         _label, task, col = TASK_CHOICES[self.task.currentIndex()]
         return task, col
+
+    def fusion_options(self) -> dict:
+        """Keyword arguments of core.agreement.fuse.fuse_video / fused_track."""
+        return {"method": self.method.currentText(), "tasks": None, "lag_compensate": self.lag.isChecked(),
+                "max_lag_s": float(self.max_lag.value()), "lag_reference": None, "name": FUSED_TRACK}
 
     def set_busy(self, on: bool) -> None:
         """While a computation runs: the button is disabled and the note says so."""
@@ -144,29 +186,27 @@ class AgreementPanel(QWidget):
         self.show_result(res, message if res is not None else "Needs two or more annotators with labels.")
 
     def show_result(self, res: dict | None, message: str = "") -> None:
-        self.result = res
         self.note.setText(message)
-        if res is None:
-            self.table.setRowCount(0)
-            self.table.setColumnCount(0)
-            self.summary.setRowCount(0)
-            return
-        names, m = res["names"], res["pairwise"]
-        self.table.setRowCount(len(names))
-        self.table.setColumnCount(len(names))
-        self.table.setHorizontalHeaderLabels(names)
-        self.table.setVerticalHeaderLabels(names)
-        for i in range(len(names)):
-            for j in range(len(names)):
-                it = QTableWidgetItem("" if i == j else _fmt(m[i, j]))
-                it.setTextAlignment(Qt.AlignCenter)
-                self.table.setItem(i, j, it)
-        self.table.resizeColumnsToContents()
-        rows = [(f"pairwise: {res['pair_name']}", "")] + [(k, _fmt(v)) for k, v in res["summary"].items()]
-        if res.get("lags"):
-            rows += [(f"lag {k}", f"{v:.2f} s") for k, v in res["lags"].items()]
-        self.summary.setRowCount(len(rows))
-        for r, (k, v) in enumerate(rows):
-            self.summary.setItem(r, 0, QTableWidgetItem(k))
-            self.summary.setItem(r, 1, QTableWidgetItem(v))
-        self.summary.resizeColumnToContents(0)
+        self.tables.show_result(res)
+        if self.window is not None:
+            self.window.caption.setText(f"{self.task.currentText()}: {message}")
+            self.window.tables.show_result(res)
+
+    def apply_theme(self, t: Theme) -> None:
+        self.tables.apply_theme(t)
+        if self.window is not None:
+            self.window.tables.apply_theme(t)
+        self.retint(t.text)
+
+    def retint(self, colour: str) -> None:
+        self.enlarge.setIcon(resources.icon("expand", colour))
+
+    def open_window(self) -> AgreementWindow:
+        if self.window is None:
+            self.window = AgreementWindow(self)
+            self.window.tables.apply_theme(self.tables.theme)
+        self.window.caption.setText(f"{self.task.currentText()}: {self.note.text()}")
+        self.window.tables.show_result(self.tables.result)
+        self.window.show()
+        self.window.raise_()
+        return self.window

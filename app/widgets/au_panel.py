@@ -58,10 +58,15 @@ class AUPanel(QWidget):
         clear = QPushButton("Clear in→out")
         clear.setFocusPolicy(Qt.NoFocus)
         clear.clicked.connect(self.clearRangeRequested.emit)
+        self.fill_au.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.fill_au.setMinimumContentsLength(8)  # long FACS names never widen the dock
         row.addWidget(self.fill_au, 1)
         row.addWidget(self.fill_value)
+        lay.addLayout(row)
+        row = QHBoxLayout()
         row.addWidget(fill)
         row.addWidget(clear)
+        row.addStretch(1)
         lay.addLayout(row)
         lay.addStretch(1)
 

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPus
 from core.labels import EXPR_MISSING, EXPRESSIONS
 
 from ..keys import EXPR_CLEAR_KEY, EXPR_KEYS
-from ..themes import EXPR_COLOURS
+from .. import resources
 
 
 class ExpressionPanel(QWidget):
@@ -28,12 +28,13 @@ class ExpressionPanel(QWidget):
         grid = QGridLayout()
         grid.setSpacing(4)
         self.buttons: list[QPushButton] = []
+        colours = resources.label_colours().expressions
         for i, name in enumerate(EXPRESSIONS):
             b = QPushButton(f"{EXPR_KEYS[i]}  {name}")
             b.setCheckable(True)
             b.setToolTip(f"Hold {EXPR_KEYS[i]} (or this button) to paint {name} while playing; "
                          f"a tap labels the shown frame; Shift+{EXPR_KEYS[i]} fills the in/out range")
-            b.setStyleSheet(f"QPushButton {{ border-left: 6px solid {EXPR_COLOURS[i]}; text-align: left; }}")
+            b.setStyleSheet(f"QPushButton {{ border-left: 6px solid {colours[i]}; text-align: left; }}")
             b.setFocusPolicy(Qt.NoFocus)
             b.pressed.connect(lambda i=i: self.pressed.emit(i))
             b.released.connect(lambda i=i: self.released.emit(i))

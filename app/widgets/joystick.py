@@ -9,7 +9,12 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-MODES = ("2d", "valence", "arousal")
+from .. import resources
+
+# The joystick's modes and how menus name them: the one definition.
+MODE_LABELS: tuple[tuple[str, str], ...] = (("2d", "valence and arousal"), ("valence", "valence only"),
+                                            ("arousal", "arousal only"))
+MODES: tuple[str, ...] = tuple(m for m, _label in MODE_LABELS)
 
 # Russell's circumplex, placed roughly where the literature puts them (valence, arousal).
 CIRCUMPLEX_ANCHORS: tuple[tuple[str, float, float], ...] = (
@@ -127,7 +132,7 @@ class JoystickField(QWidget):
         r = self._field()
         self._draw_mode_band(p, r)
         self._draw_trail(p)
-        accent = QColor("#e53935") if self.recording else pal.highlight().color()
+        accent = QColor(resources.label_colours().playhead) if self.recording else pal.highlight().color()
         c = self._to_px(self._v, self._a)
         p.setPen(QPen(accent.darker(130), 2))
         p.setBrush(accent)
@@ -176,7 +181,7 @@ class JoystickField(QWidget):
         p.drawText(QRectF(-r.height() / 2, -14, r.height(), 14), Qt.AlignCenter, "arousal →")
         p.restore()
         p.drawText(QRectF(r.left() + 4, r.top() + 2, r.width() - 8, 16), Qt.AlignRight,
-                   {"2d": "2D", "valence": "valence only", "arousal": "arousal only"}[self.mode])
+                   "2D" if self.mode == "2d" else dict(MODE_LABELS)[self.mode])
 
     def _draw_mode_band(self, p: QPainter, r: QRectF) -> None:
         if self.mode == "2d":

@@ -8,6 +8,9 @@ from PySide6.QtWidgets import (QHeaderView, QLabel, QListWidget, QMenu, QTreeWid
 
 from core.errors import AffectTraceError
 from core.labels import TASKS
+from core.project import Project
+
+from ..themes import Theme, theme
 
 COLUMNS = ("Video", "Frames", "VA", "Expr", "AU", "Media")
 
@@ -47,9 +50,13 @@ class ProjectBrowser(QWidget):
         self.note.setObjectName("note")
         self.note.setWordWrap(True)
         lay.addWidget(self.note)
-        self.setMinimumWidth(260)
+        self.setMinimumWidth(220)
+        self.error_colour = theme("light").error
 
-    def populate(self, project, annotator: str, current: str | None) -> None:
+    def apply_theme(self, t: Theme) -> None:
+        self.error_colour = t.error
+
+    def populate(self, project: Project | None, annotator: str, current: str | None) -> None:
         """Refill from the project: coverage of ``annotator``'s own track per video and task."""
         self.tree.clear()
         self.annotators.clear()
@@ -59,33 +66,44 @@ class ProjectBrowser(QWidget):
         self.title.setText(f"{project.name}  ·  AU set {project.au_set.name} ({len(project.au_set)} AUs)")
         missing = 0
         for name, entry in project.videos.items():
-            cov = {t: None for t in TASKS}
-            if annotator and project.has_track(name, annotator):
-                try:
-                    cov = project.track(name, annotator).coverage()
-                except AffectTraceError:  # an unreadable track is reported where it is opened
-                    pass
             is_missing = project.is_missing(name)
             missing += is_missing
-            row = [name, str(entry.frame_count)] + ["—" if cov[t] is None else f"{100 * cov[t]:.0f}%" for t in TASKS]
-            row.append("missing: right-click to relocate" if is_missing else "ok")
-            it = QTreeWidgetItem(row)
+            it = QTreeWidgetItem([name, str(entry.frame_count)] + [""] * len(TASKS)
+                                 + ["missing: right-click to relocate" if is_missing else "ok"])
             it.setData(0, Qt.UserRole, name)
             it.setToolTip(0, f"{entry.media}\n{entry.width}x{entry.height}, {entry.fps} fps, split {entry.split}")
             for c in range(1, len(COLUMNS)):
                 it.setTextAlignment(c, Qt.AlignRight | Qt.AlignVCenter)
             if is_missing:
-                it.setForeground(5, QBrush(QColor("#d32f2f")))
+                it.setForeground(5, QBrush(QColor(self.error_colour)))
                 it.setToolTip(5, f"Media not found: {project.media_path(name)}")
             if name == current:
                 f = it.font(0)
                 f.setBold(True)
                 it.setFont(0, f)
             self.tree.addTopLevelItem(it)
+            self._show_coverage(it, project, annotator, name)
         for a in project.annotators:
             self.annotators.addItem(f"{a}  (you)" if a == annotator else a)
-        ro = f"Read-only: held by {project.lock_holder}. " if getattr(project, "readonly", False) else ""
+        ro = f"Read-only: {project.readonly_reason or f'held by {project.lock_holder}'}. " if project.readonly else ""
         self.note.setText(ro + (f"{missing} video(s) with missing media." if missing else ""))
+
+    def update_coverage(self, project: Project, annotator: str, name: str) -> None:
+        """The coverage cells of one video (after edits)."""
+        for i in range(self.tree.topLevelItemCount()):
+            it = self.tree.topLevelItem(i)
+            if it.data(0, Qt.UserRole) == name:
+                self._show_coverage(it, project, annotator, name)
+
+    def _show_coverage(self, it: QTreeWidgetItem, project: Project, annotator: str, name: str) -> None:
+        cov = {t: None for t in TASKS}
+        if annotator and project.has_track(name, annotator):
+            try:
+                cov = project.track(name, annotator).coverage()
+            except AffectTraceError:  # an unreadable track is reported where it is opened
+                pass
+        for c, t in enumerate(TASKS, start=2):
+            it.setText(c, "—" if cov[t] is None else f"{100 * cov[t]:.0f}%")
 
     def _activated(self, item: QTreeWidgetItem, _col: int = 0) -> None:
         self.videoActivated.emit(item.data(0, Qt.UserRole))

@@ -1,7 +1,20 @@
-"""Timeline (pyqtgraph): audio waveform, valence and arousal curves per track, expression and AU lanes.
+"""Timeline (pyqtgraph): audio waveform, valence and arousal curves per track, label lanes, extra strips.
 
 x is in seconds. Curves clip to the view and downsample (peak) so an hour of video pans smoothly;
-lanes are one RGBA image (one pixel column per frame) that Qt scales. Click or drag to seek.
+lanes are images (one pixel column per frame) that Qt scales. Click or drag to seek. Every lane row is
+at least ``row_height`` pixels tall (labels never overprint); when the dock is shorter than all rows the
+timeline scrolls. The AU lanes fold into one summary row. With no video it says so instead of drawing
+empty axes.
+
+Other modules add rows and shading through this API (the lanes follow the video's frames):
+
+    tl.add_strip(key, title, tooltip="")                    # a lane row below the label lanes
+    tl.set_strip_colours(key, rgba)                         # (n_frames, 4) uint8, one colour per frame
+    tl.set_strip_values(key, values, low, high)             # (n_frames,) in [0, 1] on a colour ramp; NaN blank
+    tl.set_strip_segments(key, [(start, stop, colour)])     # coloured frame ranges, e.g. suggested segments
+    tl.remove_strip(key)
+    tl.add_band(key, "valence" | "arousal", low, high, colour)  # shaded band, e.g. a model's confidence
+    tl.remove_band(key)
 """
 from __future__ import annotations
 
@@ -11,12 +24,18 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QGraphicsItem, QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QScrollArea, QStackedWidget,
+                               QToolButton, QVBoxLayout, QWidget)
 
-from core.labels import AU_MISSING, EXPR_MISSING
+from core.labels import EXPRESSIONS
 from core.tracks import Track, TrackKind
 
-from ..themes import EXPR_COLOURS, MODEL_COLOUR, TRACK_COLOURS, Theme, theme
+from .. import resources
+from ..themes import Theme, theme
+from .timeline_legend import TrackLegend
+from .timeline_lanes import LaneColours, lane_names, legend_html, paint_label_lanes, ramp, segments
+
+EMPTY_TEXT = "No video open.\nThe timeline shows its audio, valence-arousal curves and label lanes."
 
 
 class TimeAxis(pg.AxisItem):
@@ -26,8 +45,7 @@ class TimeAxis(pg.AxisItem):
             v = max(0.0, float(v))
             m, s = divmod(v, 60)
             h, m = divmod(int(m), 60)
-            frac = spacing < 1
-            sec = f"{s:04.1f}" if frac else f"{int(s):02d}"
+            sec = f"{s:04.1f}" if spacing < 1 else f"{int(s):02d}"
             out.append(f"{h}:{m:02d}:{sec}" if h else f"{m}:{sec}")
         return out
 
@@ -39,17 +57,24 @@ def _cache(item: pg.PlotDataItem) -> None:
         child.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
 
 
-def _rgba(hex_colour: str, alpha: int = 255) -> np.ndarray:
-    c = QColor(hex_colour)
-    return np.array([c.red(), c.green(), c.blue(), alpha], np.uint8)
+def _image() -> pg.ImageItem:
+    im = pg.ImageItem(axisOrder="row-major")
+    im.setAutoDownsample(True)
+    im.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+    return im
 
 
 class Timeline(QWidget):
     seekRequested = Signal(int)  # frame
     lanesChosen = Signal(str)  # track name
+    auExpandedChanged = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        d = resources.defaults()["timeline"]
+        self.row_height, self.curve_height, self.wave_height = d["row_height"], d["curve_height"], d["wave_height"]
+        self.visible_s = float(d["visible_s"])
+        self.au_expanded = bool(d["au_expanded"])
         self.theme: Theme = theme("light")
         self.fps = 25.0
         self.n_frames = 0
@@ -59,19 +84,58 @@ class Timeline(QWidget):
         self.lane_track: Track | None = None
         self.au_names: tuple[str, ...] = ()
         self._lanes: np.ndarray | None = None
+        self._strips: dict[str, tuple[str, str, pg.ImageItem, np.ndarray | None]] = {}  # key -> title, tip, item, rgba
+        self._bands: dict[str, tuple[pg.PlotItem, pg.FillBetweenItem]] = {}
         self._dirty_tracks: set[str] = set()
         self._dirty_lanes: list[tuple[int, int]] = []
         self.follow = True
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
+        lay.addLayout(self._header())
+        self.stack = QStackedWidget()
+        self.empty = QLabel(EMPTY_TEXT)
+        self.empty.setAlignment(Qt.AlignCenter)
+        self.empty.setObjectName("note")
+        self.stack.addWidget(self.empty)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.scroll.setFrameShape(QScrollArea.NoFrame)
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.ci.layout.setSpacing(6)
+        self.view.ci.setContentsMargins(2, 4, 10, 2)
+        self.scroll.setWidget(self.view)
+        self.stack.addWidget(self.scroll)
+        lay.addWidget(self.stack, 1)
+        self.legend_text = QLabel("")
+        self.legend_text.setWordWrap(True)
+        self.legend_text.setContentsMargins(8, 2, 8, 2)
+        lay.addWidget(self.legend_text)
+        self._build_plots()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(120)
+        self._timer.timeout.connect(self._refresh)
+        self._layout_rows()
+
+    # --- layout ---
+    def _header(self) -> QHBoxLayout:
         head = QHBoxLayout()
         head.setContentsMargins(6, 2, 6, 2)
-        self.legend = QHBoxLayout()
-        self.legend.setSpacing(10)
-        head.addLayout(self.legend)
-        head.addStretch(1)
-        head.addWidget(QLabel("Lanes:"))
+        self.legend = TrackLegend()
+        self.legend.toggled.connect(self.set_visible)
+        head.addWidget(self.legend, 1)
+        self.au_toggle = QToolButton()
+        self.au_toggle.setText("AU lanes")
+        self.au_toggle.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.au_toggle.setCheckable(True)
+        self.au_toggle.setChecked(self.au_expanded)
+        self.au_toggle.setFocusPolicy(Qt.NoFocus)
+        self.au_toggle.setToolTip("Show one lane per action unit, or one summary lane")
+        self.au_toggle.toggled.connect(self.set_au_expanded)
+        head.addWidget(self.au_toggle)
+        head.addWidget(QLabel("Lanes of:"))
         self.lanes_box = QComboBox()
         self.lanes_box.setFocusPolicy(Qt.NoFocus)
         self.lanes_box.setToolTip("Whose expression and AU labels the lanes show (default: yours)")
@@ -82,71 +146,74 @@ class Timeline(QWidget):
         self.follow_box.setFocusPolicy(Qt.NoFocus)
         self.follow_box.toggled.connect(lambda on: setattr(self, "follow", on))
         head.addWidget(self.follow_box)
-        lay.addLayout(head)
-        self._legend_boxes: dict[str, QCheckBox] = {}
-        self.view = pg.GraphicsLayoutWidget()
-        self.view.ci.layout.setSpacing(0)
-        self.view.ci.setContentsMargins(2, 2, 8, 2)
-        lay.addWidget(self.view)
-        self.wave = self._plot(0, "audio", 42)
-        self.val = self._plot(1, "valence", None)
-        self.aro = self._plot(2, "arousal", None)
-        self.lanes = self._plot(3, "", None, bottom_axis=True)
+        return head
+
+    def _build_plots(self) -> None:
+        self.wave = self._plot(0, "audio")
+        self.val = self._plot(1, "valence")
+        self.aro = self._plot(2, "arousal")
+        self.lanes = self._plot(3, "", bottom_axis=True)
         for p in (self.val, self.aro):
-            p.setYRange(-1.05, 1.05, padding=0)
+            p.setYRange(-1.3, 1.3, padding=0)  # ±1 sit inside: the labels of stacked plots never touch
             p.getAxis("left").setTicks([[(-1, "−1"), (0, "0"), (1, "+1")]])
             p.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen((128, 128, 128, 90), width=1)))
+            p.setMinimumHeight(self.curve_height)
         self.wave.setYRange(-1, 1, padding=0)
-        self.wave.getAxis("left").setTicks([[(0, "audio")]])
-        self.view.ci.layout.setRowStretchFactor(1, 2)
-        self.view.ci.layout.setRowStretchFactor(2, 2)
-        self.view.ci.layout.setRowStretchFactor(3, 5)
+        self.wave.getAxis("left").setTicks([[]])
+        self.wave.setFixedHeight(self.wave_height)
         small = QFont()
-        small.setPointSizeF(7.0)
+        small.setPointSizeF(8.0)
         self.lanes.getAxis("left").setStyle(tickFont=small)
-        self._wave_items: list[pg.PlotDataItem] = []
-        self.lane_image = pg.ImageItem(axisOrder="row-major")
-        self.lane_image.setAutoDownsample(True)
-        self.lane_image.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
-        self.lanes.addItem(self.lane_image)
         self.lanes.invertY(True)
+        self._wave_items: list[pg.PlotDataItem] = []
+        self.lane_image = _image()
+        self.lanes.addItem(self.lane_image)
+        c = resources.label_colours()
         self.playheads = []
         for p in self._plots():
-            line = pg.InfiniteLine(0, angle=90, movable=True, pen=pg.mkPen("#e53935", width=2),
-                                   hoverPen=pg.mkPen("#ff8a80", width=3))
+            line = pg.InfiniteLine(0, angle=90, movable=True, pen=pg.mkPen(c.playhead, width=2),
+                                   hoverPen=pg.mkPen(c.playhead_hover, width=3))
             line.sigDragged.connect(self._dragged)
             p.addItem(line, ignoreBounds=True)
             self.playheads.append(line)
         self.view.scene().sigMouseClicked.connect(self._clicked)  # one scene holds every plot
-        self.marks = [pg.LinearRegionItem(movable=False, brush=pg.mkBrush(37, 99, 235, 40), pen=pg.mkPen(None))
-                      for _ in self._plots()]
+        self.marks = [pg.LinearRegionItem(movable=False, pen=pg.mkPen(None)) for _ in self._plots()]
         for p, m in zip(self._plots(), self.marks):
             p.addItem(m, ignoreBounds=True)
             m.hide()
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(120)
-        self._timer.timeout.connect(self._refresh)
 
-    # --- layout ---
-    def _plot(self, row: int, label: str, height: int | None, bottom_axis: bool = False) -> pg.PlotItem:
+    def _plot(self, row: int, label: str, bottom_axis: bool = False) -> pg.PlotItem:
         p = self.view.addPlot(row=row, col=0, axisItems={"bottom": TimeAxis("bottom")})
         p.setMenuEnabled(False)
         p.hideButtons()
         p.showAxis("bottom", bottom_axis)
-        p.getAxis("left").setWidth(58)
+        p.getAxis("left").setWidth(84)
         p.setMouseEnabled(x=True, y=False)
         if label:
             p.setLabel("left", label)
-        if height:
-            p.setMaximumHeight(height)
-            p.getAxis("left").setLabel(None)
         if row:
             p.setXLink(self.wave)
         return p
 
     def _plots(self) -> list[pg.PlotItem]:
         return [self.wave, self.val, self.aro, self.lanes]
+
+    def _rows(self) -> list[str]:
+        return (lane_names(self.au_names, self.au_expanded) if self.lane_track is not None else []) + \
+            [title for title, _tip, _it, _rgba in self._strips.values()]
+
+    def _layout_rows(self) -> None:
+        """Lane ticks and heights: every row ``row_height`` tall; the view as tall as all rows need."""
+        rows = self._rows()
+        n = max(len(rows), 1)
+        self.lanes.getAxis("left").setTicks([[(i + 0.5, name) for i, name in enumerate(rows)]])
+        self.lanes.setYRange(0, n, padding=0)
+        h = n * self.row_height + 30  # + the time axis
+        self.lanes.setFixedHeight(h)
+        self.view.setMinimumHeight(self.wave_height + 2 * self.curve_height + h + 40)
+        base = len(rows) - len(self._strips)
+        for k, (_title, _tip, item, _rgba) in enumerate(self._strips.values()):
+            item.setRect(0, base + k, max(self.n_frames, 1) / self.fps, 1)
 
     def apply_theme(self, t: Theme) -> None:
         self.theme = t
@@ -156,17 +223,41 @@ class Timeline(QWidget):
                 a = p.getAxis(ax)
                 a.setPen(pg.mkPen(t.plot_fg))
                 a.setTextPen(pg.mkPen(t.plot_fg))
+        accent = QColor(t.marks)
+        accent.setAlpha(45)
+        for m in self.marks:
+            m.setBrush(pg.mkBrush(accent))
+            m.update()
+        self.au_toggle.setIcon(resources.icon("chevron-down" if self.au_expanded else "chevron-right", t.text))
+        self.legend_text.setText(legend_html(self._lane_colours(), EXPRESSIONS, t.muted))
         self.set_tracks(list(self._tracks.values()))
         self.set_lane_track(self.lane_track)
+
+    def _lane_colours(self) -> LaneColours:
+        t = self.theme
+        return LaneColours(t.unlabelled, t.va_labelled, t.au_present, t.au_absent,
+                           resources.label_colours().expressions)
 
     # --- content ---
     def set_video(self, n_frames: int, fps: float) -> None:
         self.n_frames, self.fps = int(n_frames), float(fps)
+        self.stack.setCurrentIndex(1 if self.n_frames > 0 else 0)
         dur = max(n_frames / self.fps, 1e-3)
         for p in self._plots():
             p.setLimits(xMin=0, xMax=dur, minXRange=min(dur, 10 / self.fps))
-        self.wave.setXRange(0, min(dur, 60.0), padding=0)
+        self.wave.setXRange(0, min(dur, self.visible_s), padding=0)
         self.set_waveform(None)
+        for key in list(self._strips):
+            self.remove_strip(key)
+        for key in list(self._bands):
+            self.remove_band(key)
+
+    def clear(self) -> None:
+        """No video: the empty state."""
+        self.set_tracks([])
+        self.set_lane_track(None)
+        self.n_frames = 0
+        self.stack.setCurrentIndex(0)
 
     def set_waveform(self, envelope: np.ndarray | None) -> None:
         """Peak amplitude per frame (n,) in 0..1, or None."""
@@ -187,12 +278,13 @@ class Timeline(QWidget):
             _cache(it)
             self._wave_items.append(it)
 
-    def colour_of(self, track: Track, k: int) -> tuple[str, object]:
+    def colour_of(self, track: Track, k: int) -> tuple[str, Qt.PenStyle]:
         if track.source.kind == TrackKind.FUSED:
             return self.theme.fused, Qt.SolidLine
         if track.source.kind == TrackKind.MODEL:
-            return MODEL_COLOUR, Qt.DashLine
-        return TRACK_COLOURS[k % len(TRACK_COLOURS)], Qt.SolidLine
+            return resources.label_colours().model, Qt.DashLine
+        colours = resources.label_colours().tracks
+        return colours[k % len(colours)], Qt.SolidLine
 
     def set_tracks(self, tracks: Sequence[Track]) -> None:
         """The tracks whose VA curves can be shown (visibility kept by name)."""
@@ -202,6 +294,7 @@ class Timeline(QWidget):
         self._curves = {}
         self._tracks = {t.name: t for t in tracks}
         k = 0
+        legend = []
         for t in tracks:
             colour, style = self.colour_of(t, k)
             if t.source.kind == TrackKind.HUMAN:
@@ -219,29 +312,8 @@ class Timeline(QWidget):
             self._curves[t.name] = (items[0], items[1])
             self.visible.setdefault(t.name, t.source.kind != TrackKind.MODEL)
             self._update_curve(t.name)
-        self._build_legend(tracks)
-
-    def _build_legend(self, tracks: Sequence[Track]) -> None:
-        """One coloured check box per track: the legend of the curves and their switch."""
-        while self.legend.count():
-            w = self.legend.takeAt(0).widget()
-            if w is not None:
-                w.hide()  # deleteLater alone leaves it painted until the event loop runs
-                w.setParent(None)
-                w.deleteLater()
-        self._legend_boxes = {}
-        k = 0
-        for t in tracks:
-            colour, _style = self.colour_of(t, k)
-            if t.source.kind == TrackKind.HUMAN:
-                k += 1
-            box = QCheckBox(t.name)
-            box.setFocusPolicy(Qt.NoFocus)
-            box.setChecked(self.visible.get(t.name, True))
-            box.setStyleSheet(f"QCheckBox {{ color: {colour}; font-weight: 600; }}")
-            box.toggled.connect(lambda on, n=t.name: self.set_visible(n, on))
-            self.legend.addWidget(box)
-            self._legend_boxes[t.name] = box
+            legend.append((t.name, colour, self.visible[t.name]))
+        self.legend.set_items(legend)
         names = [t.name for t in tracks if t.source.kind == TrackKind.HUMAN]
         current = self.lane_track.name if self.lane_track is not None else None
         self.lanes_box.clear()
@@ -251,12 +323,9 @@ class Timeline(QWidget):
 
     def set_visible(self, name: str, on: bool) -> None:
         self.visible[name] = on
-        box = self._legend_boxes.get(name)
-        if box is not None and box.isChecked() != on:
-            box.setChecked(on)
-        if name in self._curves:
-            for it in self._curves[name]:
-                it.setVisible(on)
+        self.legend.set_checked(name, on)
+        for it in self._curves.get(name, ()):
+            it.setVisible(on)
 
     def _update_curve(self, name: str) -> None:
         t = self._tracks.get(name)
@@ -270,41 +339,37 @@ class Timeline(QWidget):
         a.setVisible(on)
         b.setVisible(on)
 
+    def set_au_expanded(self, on: bool) -> None:
+        """One lane per AU, or one summary lane."""
+        on = bool(on)
+        if self.au_toggle.isChecked() != on:
+            self.au_toggle.setChecked(on)  # comes back here through toggled
+            return
+        if on == self.au_expanded:
+            return
+        self.au_expanded = on
+        self.au_toggle.setIcon(resources.icon("chevron-down" if on else "chevron-right", self.theme.text))
+        self.set_lane_track(self.lane_track)
+        self.auExpandedChanged.emit(on)
+
     def set_lane_track(self, track: Track | None) -> None:
-        """The track drawn in the lanes (the current annotator's): VA coverage, expression, each AU."""
+        """The track drawn in the lanes (the current annotator's): VA labelled, expression, AUs."""
         self.lane_track = track
         if track is None:
             self.lane_image.clear()
             self._lanes = None
+            self._layout_rows()
             return
         self.au_names = tuple(track.au_names)
-        self._lanes = np.zeros((2 + len(self.au_names), track.n_frames, 4), np.uint8)
-        self._paint_lanes(0, track.n_frames)
-        names = ["VA", "expr"] + list(self.au_names)
-        self.lanes.getAxis("left").setTicks([[(i + 0.5, n) for i, n in enumerate(names)]])
-        self.lanes.setYRange(0, len(names), padding=0)
+        rows = len(lane_names(self.au_names, self.au_expanded))
+        self._lanes = np.zeros((rows, track.n_frames, 4), np.uint8)
+        paint_label_lanes(self._lanes, track, 0, track.n_frames, self._lane_colours(), self.au_expanded)
         self.lane_image.setImage(self._lanes, autoLevels=False, levels=(0, 255))
-        self.lane_image.setRect(0, 0, track.n_frames / self.fps, len(names))
+        self.lane_image.setRect(0, 0, track.n_frames / self.fps, rows)
+        self._layout_rows()
         i = self.lanes_box.findText(track.name)
         if i >= 0:
             self.lanes_box.setCurrentIndex(i)
-
-    def _paint_lanes(self, start: int, stop: int) -> None:
-        t, img = self.lane_track, self._lanes
-        if t is None or img is None:
-            return
-        stop = min(stop, t.n_frames)
-        unl = _rgba(self.theme.unlabelled)
-        va_ok = ~np.isnan(t.va[start:stop]).any(axis=1)
-        img[0, start:stop] = np.where(va_ok[:, None], _rgba("#43a047", 200), unl)
-        e = t.expr[start:stop].astype(np.int16)
-        palette = np.stack([_rgba(c) for c in EXPR_COLOURS])
-        img[1, start:stop] = np.where((e == EXPR_MISSING)[:, None], unl, palette[np.clip(e, 0, 7)])
-        present, absent = _rgba("#3949ab"), _rgba("#c5cae9", 150)
-        for k in range(len(self.au_names)):
-            a = t.au[start:stop, k]
-            img[2 + k, start:stop] = np.where((a == 1)[:, None], present,
-                                              np.where((a == AU_MISSING)[:, None], unl, absent))
 
     def labels_changed(self, track: str, task: str, start: int, stop: int) -> None:
         """Coalesce repaints: called for every edit, drawn at most every 120 ms."""
@@ -321,13 +386,69 @@ class Timeline(QWidget):
         self._dirty_tracks.clear()
         if self._dirty_lanes and self._lanes is not None:
             for a, b in self._dirty_lanes:
-                self._paint_lanes(a, b)
+                paint_label_lanes(self._lanes, self.lane_track, a, b, self._lane_colours(), self.au_expanded)
             self.lane_image.setImage(self._lanes, autoLevels=False, levels=(0, 255))
         self._dirty_lanes = []
 
     def flush(self) -> None:
         self._timer.stop()
         self._refresh()
+
+    # --- strips and bands added by other modules (see the module doc) ---
+    def add_strip(self, key: str, title: str, tooltip: str = "") -> None:
+        if key in self._strips:
+            raise ValueError(f"a strip {key!r} exists")
+        item = _image()
+        item.setToolTip(tooltip)
+        self.lanes.addItem(item)
+        self._strips[key] = (title, tooltip, item, None)
+        self._layout_rows()
+
+    def set_strip_colours(self, key: str, colours: np.ndarray) -> None:
+        title, tip, item, _old = self._strips[key]
+        c = np.ascontiguousarray(colours, np.uint8).reshape(1, -1, 4)
+        if c.shape[1] != self.n_frames:
+            raise ValueError(f"strip {key!r}: {c.shape[1]} colours for {self.n_frames} frames")
+        self._strips[key] = (title, tip, item, c)
+        item.setImage(c, autoLevels=False, levels=(0, 255))
+        self._layout_rows()
+
+    def set_strip_values(self, key: str, values: np.ndarray, low: str | None = None, high: str | None = None) -> None:
+        t = self.theme
+        self.set_strip_colours(key, ramp(values, low or t.heat_low, high or t.heat_high, t.unlabelled)[0])
+
+    def set_strip_segments(self, key: str, segs: Sequence[tuple[int, int, str]]) -> None:
+        self.set_strip_colours(key, segments(self.n_frames, segs, self.theme.unlabelled)[0])
+
+    def strips(self) -> list[str]:
+        return list(self._strips)
+
+    def remove_strip(self, key: str) -> None:
+        entry = self._strips.pop(key, None)
+        if entry is not None:
+            self.lanes.removeItem(entry[2])
+            self._layout_rows()
+
+    def add_band(self, key: str, plot: str, low: np.ndarray, high: np.ndarray, colour: str, alpha: int = 60) -> None:
+        """Shade between ``low`` and ``high`` (n_frames,) on the valence or arousal plot; NaN leaves gaps."""
+        self.remove_band(key)
+        target = {"valence": self.val, "arousal": self.aro}[plot]
+        x = np.arange(len(low), dtype=np.float64) / self.fps
+        lo = pg.PlotDataItem(x, np.asarray(low, np.float64), connect="finite", pen=None)
+        hi = pg.PlotDataItem(x, np.asarray(high, np.float64), connect="finite", pen=None)
+        c = QColor(colour)
+        c.setAlpha(alpha)
+        band = pg.FillBetweenItem(lo, hi, brush=pg.mkBrush(c))
+        target.addItem(band)
+        self._bands[key] = (target, band)
+
+    def bands(self) -> list[str]:
+        return list(self._bands)
+
+    def remove_band(self, key: str) -> None:
+        entry = self._bands.pop(key, None)
+        if entry is not None:
+            entry[0].removeItem(entry[1])
 
     # --- playhead, marks, seeking ---
     def set_playhead(self, frame: int) -> None:
@@ -337,11 +458,9 @@ class Timeline(QWidget):
         if abs(x - self.playheads[0].value()) >= px or not lo <= x <= hi:  # redraw only when it moves a pixel
             for line in self.playheads:
                 line.setValue(x)
-        if self.follow:
-            lo, hi = self.wave.viewRange()[0]
-            if not lo <= x <= hi:
-                w = hi - lo
-                self.wave.setXRange(max(0.0, x - 0.1 * w), max(0.0, x - 0.1 * w) + w, padding=0)
+        if self.follow and not lo <= x <= hi:
+            w = hi - lo
+            self.wave.setXRange(max(0.0, x - 0.1 * w), max(0.0, x - 0.1 * w) + w, padding=0)
 
     def set_marks(self, a: int | None, b: int | None) -> None:
         for m in self.marks:

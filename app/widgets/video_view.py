@@ -6,6 +6,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QRegion
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from .. import resources
+
 
 class VideoView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -70,16 +72,17 @@ class VideoView(QWidget):
 
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
+        c = resources.label_colours()
         if self._image is None:
-            p.fillRect(self.rect(), QColor("#0d0f12"))
-            p.setPen(QColor("#9aa3ad"))
+            p.fillRect(self.rect(), QColor(c.video_bg))
+            p.setPen(QColor(c.video_text))
             p.drawText(self.rect(), Qt.AlignCenter, self.message)
             p.end()
             return
         r = self._target()
         outside = QRegion(self.rect()).subtracted(QRegion(r.toAlignedRect()))
         for bar in outside:  # the letterbox only: the picture covers the rest
-            p.fillRect(bar, QColor("#0d0f12"))
+            p.fillRect(bar, QColor(c.video_bg))
         iw, ih = self._image.width(), self._image.height()
         if abs(r.width() - iw) < 1.5 and abs(r.height() - ih) < 1.5:
             p.drawImage(r.topLeft(), self._image)  # already at display size: a plain blit
@@ -101,17 +104,18 @@ class VideoView(QWidget):
     def _draw_overlay(self, p: QPainter, r: QRectF) -> None:
         if self.box is None and self.landmarks is None:
             return
+        c = resources.label_colours()
         sx = r.width() / self.source_size[0]
         sy = r.height() / self.source_size[1]
         p.setRenderHint(QPainter.Antialiasing)
         if self.box is not None and np.isfinite(self.box).all():
             x0, y0, x1, y1 = (float(v) for v in self.box)
-            p.setPen(QPen(QColor("#00e676"), 2))
+            p.setPen(QPen(QColor(c.face_box), 2))
             p.setBrush(Qt.NoBrush)
             p.drawRect(QRectF(r.left() + x0 * sx, r.top() + y0 * sy, (x1 - x0) * sx, (y1 - y0) * sy))
         if self.landmarks is not None:
             p.setPen(Qt.NoPen)
-            p.setBrush(QColor("#ffeb3b"))
+            p.setBrush(QColor(c.landmarks))
             rad = max(1.2, min(3.0, r.width() / 400))
             for x, y in self.landmarks:
                 if np.isfinite(x) and np.isfinite(y):

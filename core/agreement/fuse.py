@@ -8,6 +8,7 @@ from ..errors import ProjectError
 from ..progress import Progress, no_progress
 from ..tracks import Track, TrackKind, TrackSource
 from .fusion import ewe_fusion, majority_vote, mean_fusion
+from .defaults import DEFAULT_MAX_LAG_S
 from .lag import shift
 from .report import _labelled, human_tracks, video_lags
 from .stats import cohen_kappa, pairwise
@@ -30,8 +31,22 @@ def _kappa_weights(labels: np.ndarray) -> np.ndarray:
 
 
 def fuse_video(project, video: str, method: str, tasks: tuple[str, ...] | None = None, lag_compensate: bool = False,
-               max_lag_s: float = 6.0, lag_reference: str | None = None, name: str = FUSED_TRACK) -> dict | None:
+               max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None,
+               name: str = FUSED_TRACK) -> dict | None:
     """Fuse the human tracks of one video into track ``name``; returns its recipe, None without annotators."""
+    made = fused_track(project, video, method, tasks, lag_compensate, max_lag_s, lag_reference, name)
+    if made is None:
+        return None
+    project.put_track(made[0])
+    return made[1]
+
+
+def fused_track(project, video: str, method: str, tasks: tuple[str, ...] | None = None, lag_compensate: bool = False,
+                max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None,
+                name: str = FUSED_TRACK) -> tuple[Track, dict] | None:
+    """The fused track ``name`` of one video and its recipe, computed but not written (what `fuse` and
+    the app's agreement panel write, and what the panel previews); None without annotators. Tasks not
+    fused this time keep the existing fused track's labels."""
     plan = {t: m for t, m in method_tasks(method).items() if tasks is None or t in tasks}
     tracks = human_tracks(project, video)
     if not tracks:
@@ -93,13 +108,11 @@ def fuse_video(project, video: str, method: str, tasks: tuple[str, ...] | None =
             recipe["au_annotators"] = list(tr)
     recipe["methods"] = methods
     recipe = {k: v for k, v in recipe.items() if v is not None}
-    fused = Track(video, name, TrackSource.fused(**recipe), fused.au_names, fused.va, fused.expr, fused.au)
-    project.put_track(fused)
-    return recipe
+    return Track(video, name, TrackSource.fused(**recipe), fused.au_names, fused.va, fused.expr, fused.au), recipe
 
 
 def fuse_project(project, method: str = "ewe", tasks: tuple[str, ...] | None = None, lag_compensate: bool = False,
-                 max_lag_s: float = 6.0, lag_reference: str | None = None, name: str = FUSED_TRACK,
+                 max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None, name: str = FUSED_TRACK,
                  videos: list[str] | None = None, progress: Progress = no_progress) -> dict[str, dict]:
     """Fuse every video (or those named) and save the project; video -> recipe."""
     method_tasks(method)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .defaults import DEFAULT_MAX_LAG_S
 from .fusion import mean_fusion
 
 
@@ -137,7 +138,8 @@ class LagEstimate:
                 "reference": self.reference, "pairwise_s": self.pairwise_s}
 
 
-def estimate_lags(traces: dict[str, np.ndarray], fps: float, max_lag_s: float = 6.0, min_lag_s: float = 0.0,
+def estimate_lags(traces: dict[str, np.ndarray], fps: float, max_lag_s: float = DEFAULT_MAX_LAG_S,
+                  min_lag_s: float = 0.0,
                   reference: np.ndarray | None = None, reference_name: str | None = None,
                   features: np.ndarray | None = None, min_r2: float = 0.1) -> LagEstimate:
     """Estimate each rater's reaction lag within [min_lag_s, max_lag_s] (see the module doc).

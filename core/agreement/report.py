@@ -10,6 +10,7 @@ from ..labels import EXPRESSIONS, TASKS, VA_NAMES
 from ..metrics.continuous import ccc, pearson
 from ..progress import Progress, no_progress
 from ..tracks import Track, TrackKind
+from .defaults import DEFAULT_MAX_LAG_S
 from .fusion import majority_vote
 from .lag import estimate_lags
 from .stats import cohen_kappa, cronbach_alpha, fleiss_kappa, icc, krippendorff_alpha, pairwise
@@ -125,8 +126,8 @@ def reference_va(project, video: str, reference: str | None) -> np.ndarray | Non
     return project.track(video, reference).va
 
 
-def estimate_video_lags(tracks: dict[str, Track], fps: float, max_lag_s: float = 6.0, reference: str | None = None,
-                        ref_va: np.ndarray | None = None) -> dict | None:
+def estimate_video_lags(tracks: dict[str, Track], fps: float, max_lag_s: float = DEFAULT_MAX_LAG_S,
+                        reference: str | None = None, ref_va: np.ndarray | None = None) -> dict | None:
     """Reaction lags of the VA traces of one video's annotator tracks (no project access).
 
     ``reference``: None (anchored on the annotators' expression/AU labels where they give a fit, else
@@ -144,15 +145,16 @@ def estimate_video_lags(tracks: dict[str, Track], fps: float, max_lag_s: float =
     return est.to_dict()
 
 
-def video_lags(project, video: str, tracks: dict[str, Track], max_lag_s: float = 6.0,
+def video_lags(project, video: str, tracks: dict[str, Track], max_lag_s: float = DEFAULT_MAX_LAG_S,
                reference: str | None = None) -> dict | None:
     """Reaction lags of the VA traces on one video (see ``estimate_video_lags``)."""
     return estimate_video_lags(tracks, video_fps(project, video), max_lag_s, reference,
                                reference_va(project, video, reference))
 
 
-def video_agreement(tracks: dict[str, Track], fps: float, tasks: tuple[str, ...] = TASKS, max_lag_s: float = 6.0,
-                    lag_reference: str | None = None, ref_va: np.ndarray | None = None) -> dict:
+def video_agreement(tracks: dict[str, Track], fps: float, tasks: tuple[str, ...] = TASKS,
+                    max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None,
+                    ref_va: np.ndarray | None = None) -> dict:
     """One video's entry of ``agreement_report``: {task: table, 'lags': ...} of its annotator tracks
     (``human_tracks``). Touches no project, so it can run off the GUI thread on copies of the tracks.
     NaN becomes None."""
@@ -169,7 +171,7 @@ def video_agreement(tracks: dict[str, Track], fps: float, tasks: tuple[str, ...]
 
 
 def agreement_report(project, videos: list[str] | None = None, tasks: tuple[str, ...] = TASKS,
-                     max_lag_s: float = 6.0, lag_reference: str | None = None,
+                     max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None,
                      progress: Progress = no_progress) -> dict:
     """{'videos': {video: {task: table, 'lags': ...}}, 'overall': {task: table over all frames}}.
 

@@ -5,6 +5,7 @@ import argparse
 import json
 from typing import Any
 
+from ..agreement.defaults import DEFAULT_MAX_LAG_S
 from ..errors import AffectTraceError
 from .reporting import add_events_flag, progress, report
 
@@ -21,7 +22,8 @@ def register(sub: Any) -> None:
     p.add_argument("project", metavar="PROJECT")
     p.add_argument("--video", action="append", metavar="V", help="only this video (repeatable)")
     p.add_argument("--task", action="append", choices=("va", "expr", "au"), help="only this task (repeatable)")
-    p.add_argument("--max-lag", type=float, default=6.0, metavar="S", help="largest lag searched (default 6 s)")
+    p.add_argument("--max-lag", type=float, default=DEFAULT_MAX_LAG_S, metavar="S",
+                   help=f"largest lag searched (default {DEFAULT_MAX_LAG_S:g} s)")
     p.add_argument("--lag-reference", default="labels", metavar="labels|none|TRACK", help=LAG_HELP)
     p.add_argument("--json", action="store_true", help="print everything as JSON")
     p.set_defaults(func=run_agreement)
@@ -35,7 +37,8 @@ def register(sub: Any) -> None:
     p.add_argument("--method", choices=("mean", "ewe", "vote"), default="ewe")
     p.add_argument("--task", action="append", choices=("va", "expr", "au"), help="only this task (repeatable)")
     p.add_argument("--lag-compensate", action="store_true", help="shift each VA trace by its estimated lag first")
-    p.add_argument("--max-lag", type=float, default=6.0, metavar="S")
+    p.add_argument("--max-lag", type=float, default=DEFAULT_MAX_LAG_S, metavar="S",
+                   help=f"largest lag searched (default {DEFAULT_MAX_LAG_S:g} s)")
     p.add_argument("--lag-reference", default="labels", metavar="labels|none|TRACK", help=LAG_HELP)
     p.add_argument("--video", action="append", metavar="V", help="only this video (repeatable)")
     p.add_argument("--name", default="fused", help="name of the fused track (default 'fused')")

@@ -1,0 +1,91 @@
+"""Pixels of the timeline's lanes (numpy, no Qt widgets): one RGBA pixel per frame and lane row.
+
+Label lanes of a track (VA labelled, expression, each AU or one "any AU" summary row), and the
+colours of strips other modules add (values on a colour ramp, or coloured segments).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from PySide6.QtGui import QColor
+
+from core.labels import AU_MISSING, EXPR_MISSING
+from core.tracks import Track
+
+
+def rgba(colour: str, alpha: int = 255) -> np.ndarray:
+    c = QColor(colour)
+    return np.array([c.red(), c.green(), c.blue(), alpha], np.uint8)
+
+
+@dataclass(frozen=True)
+class LaneColours:
+    unlabelled: str
+    va_labelled: str
+    au_present: str
+    au_absent: str
+    expressions: tuple[str, ...]
+
+
+def lane_names(au_names: Sequence[str], au_expanded: bool) -> list[str]:
+    return ["VA", "expression"] + (list(au_names) if au_expanded else [f"AUs ({len(au_names)})"])
+
+
+def paint_label_lanes(img: np.ndarray, track: Track, start: int, stop: int, c: LaneColours,
+                      au_expanded: bool) -> None:
+    """Fill columns [start, stop) of ``img`` (rows, n, 4) with the track's labels."""
+    stop = min(stop, track.n_frames)
+    if stop <= start:
+        return
+    unl = rgba(c.unlabelled)
+    va_ok = ~np.isnan(track.va[start:stop]).any(axis=1)
+    img[0, start:stop] = np.where(va_ok[:, None], rgba(c.va_labelled), unl)
+    e = track.expr[start:stop].astype(np.int16)
+    palette = np.stack([rgba(x) for x in c.expressions])
+    img[1, start:stop] = np.where((e == EXPR_MISSING)[:, None], unl, palette[np.clip(e, 0, len(palette) - 1)])
+    present, absent = rgba(c.au_present), rgba(c.au_absent)
+    a = track.au[start:stop]
+    if not au_expanded:  # one row: any AU present / all labelled absent / something unlabelled
+        any_on = (a == 1).any(axis=1) if a.shape[1] else np.zeros(stop - start, bool)
+        all_lab = (a != AU_MISSING).all(axis=1) if a.shape[1] else np.zeros(stop - start, bool)
+        img[2, start:stop] = np.where(any_on[:, None], present, np.where(all_lab[:, None], absent, unl))
+        return
+    for k in range(a.shape[1]):
+        col = a[:, k]
+        img[2 + k, start:stop] = np.where((col == 1)[:, None], present,
+                                          np.where((col == AU_MISSING)[:, None], unl, absent))
+
+
+def ramp(values: np.ndarray, low: str, high: str, missing: str) -> np.ndarray:
+    """(n,) values in [0, 1] -> (1, n, 4) colours from ``low`` to ``high``; NaN -> ``missing``."""
+    v = np.asarray(values, np.float64)
+    ok = np.isfinite(v)
+    t = np.clip(np.where(ok, v, 0.0), 0.0, 1.0)[:, None]
+    lo, hi = rgba(low).astype(np.float64), rgba(high).astype(np.float64)
+    out = (lo + (hi - lo) * t).round().astype(np.uint8)
+    out[~ok] = rgba(missing)
+    return out[None]
+
+
+def segments(n: int, segs: Sequence[tuple[int, int, str]], background: str) -> np.ndarray:
+    """(1, n, 4) colours: ``background`` with each (start, stop, '#rrggbb') segment painted over it."""
+    out = np.empty((1, n, 4), np.uint8)
+    out[:] = rgba(background)
+    for a, b, colour in segs:
+        a, b = max(0, int(a)), min(n, int(b))
+        if b > a:
+            out[0, a:b] = rgba(colour)
+    return out
+
+
+def legend_html(c: LaneColours, names: Sequence[str], text: str) -> str:
+    """One line of coloured squares naming what the lane colours mean (wraps; never widens the window)."""
+    def sw(colour: str, label: str) -> str:
+        return f'<span style="color:{colour}">■</span>&nbsp;{label}'
+
+    expr = " ".join(sw(col, n) for col, n in zip(c.expressions, names))
+    rest = " ".join((sw(c.va_labelled, "VA labelled"), sw(c.au_present, "AU present"),
+                     sw(c.au_absent, "AU absent"), sw(c.unlabelled, "unlabelled")))
+    return f'<span style="color:{text}">{expr} &nbsp;·&nbsp; {rest}</span>'
