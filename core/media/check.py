@@ -17,10 +17,7 @@ import av
 from ..errors import MediaError
 from ..safepaths import require_file
 from .container import open_container, video_stream
-from .info import MediaInfo, probe
-
-STILL_CODECS = ("mjpeg", "png", "bmp", "webp", "tiff", "gif", "jpeg2000", "jpegls")
-
+from .info import MediaInfo, probe, still_problem
 
 @dataclass(frozen=True)
 class MediaCheck:
@@ -33,11 +30,6 @@ class MediaCheck:
     def message(self) -> str:
         """One line: the file and what is wrong with it."""
         return f"{self.path}: " + ("; ".join(self.problems) if self.problems else "a sound video")
-
-
-def is_still(info: MediaInfo) -> bool:
-    image_container = info.container.endswith("_pipe") or info.container == "image2"
-    return info.frame_count <= 1 and (image_container or info.video_codec in STILL_CODECS)
 
 
 def scan_packets(path: Path) -> tuple[int, int, float | None]:
@@ -92,8 +84,8 @@ def _check(p: Path) -> MediaCheck:
     try:
         require_file(p, MediaError)
         info = probe(p)
-        if is_still(info):
-            return MediaCheck(p, False, (f"is a still image ({info.video_codec}), not a video",), info)
+        if still_problem(info):
+            return MediaCheck(p, False, (still_problem(info),), info)
         if info.frame_count == 0:
             return MediaCheck(p, False, ("no video frame decodes",), info)
         packets, failed, claimed = scan_packets(p)

@@ -39,6 +39,17 @@ class MediaInfo:
         return d
 
 
+STILL_CODECS = ("mjpeg", "png", "bmp", "webp", "tiff", "gif", "jpeg2000", "jpegls")
+
+
+def still_problem(info: MediaInfo) -> str | None:
+    """'is a still image (...), not a video' for one picture in an image container or codec; else None."""
+    image_container = info.container.endswith("_pipe") or info.container == "image2"
+    if info.frame_count <= 1 and (image_container or info.video_codec in STILL_CODECS):
+        return f"is a still image ({info.video_codec}), not a video"
+    return None
+
+
 def probe(path: str | Path) -> MediaInfo:
     """Metadata of a media file (frame count verified by decoding); MediaError when unreadable."""
     return cached_index(path)[1]

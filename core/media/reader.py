@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import MediaError
 from .audio import decode_audio
 from .container import Cursor
-from .info import MediaInfo, cached_index
+from .info import MediaInfo, cached_index, still_problem
 
 
 _ALLOCATOR_TUNED = False
@@ -78,6 +78,8 @@ class MediaReader:
         self.info: MediaInfo = info
         if len(self._index) == 0:
             raise MediaError("no video frame decodes", self.path)
+        if still_problem(info):
+            raise MediaError(still_problem(info), self.path)
         self._cursor = Cursor(self.path, self._index)
         self._lock = threading.RLock()  # guards the cursor (decoder state)
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()

@@ -45,12 +45,17 @@ class Persistence:
     """Needs from Project: folder, manifest, warnings, recovered, _entries, _tracks, _dirty, _index,
     _journal, _mutex and the track helpers (track, _video, _new_track, _put, _forget, _drop_video)."""
 
-    def _missing_packs(self, generations: list[int]) -> list[str]:
-        """Pack files that the index or the journal needs and that are not there."""
+    def _bad_packs(self, generations: list[int]) -> list[str]:
+        """'tracks/X.h5 is missing' / '... is damaged (why)' for each pack the index or the journal needs."""
         needed = {e.file for e in self._entries.values() if e.file}
         for g in generations:
             needed |= _put_files(journal_path(self.folder, g))
-        return sorted(f for f in needed if _valid_pack(f) and not os.path.lexists(self.folder / f))
+        out = []
+        for f in sorted(f for f in needed if _valid_pack(f)):
+            problem = storage.pack_problem(self.folder / f)
+            if problem:
+                out.append(f"track file {f} {problem}")
+        return out
 
     def _keep_unreplayed(self, generations: list[int]) -> None:
         """A journal with records that could not be replayed is copied aside before saves may delete it."""

@@ -164,11 +164,11 @@ class Project(VideoOps, Persistence):
         p.warnings.extend(warnings)
         gens = [g for g in journal_generations(folder) if g >= index.generation]
         p._check_entries()
-        missing = p._missing_packs(gens)
-        if missing:
-            p._hold_read_only(f"track file {missing[0]} is missing" + (f" (and {len(missing) - 1} more)" if
-                              len(missing) > 1 else "") + "; restore it: changing the project now could lose "
-                              "the labels and journaled edits it holds")
+        bad = p._bad_packs(gens)
+        if bad:
+            p._hold_read_only(bad[0] + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else "")
+                              + "; restore it: changing the project now could lose the labels and journaled "
+                              "edits it holds")
         p._replay(gens)
         p.warnings.extend(f"video {name!r}: {problem}" for name, v in manifest.videos.items() for problem in v.problems)
         unfinished = incomplete_note(folder)

@@ -189,6 +189,21 @@ def _read_group(f: Any, path: Path, group: str, video: str, name: str) -> Track:
                  arrays.get("au_intensity"), arrays.get("expr_prob"), arrays.get("au_prob"), arrays.get("va_std"))
 
 
+def pack_problem(path: Path) -> str | None:
+    """'is missing' / 'is damaged (...)' when a pack file cannot be read as one; None when it opens."""
+    if not os.path.lexists(path):
+        return "is missing"
+    if not path.is_file():
+        return "is not a regular file"
+    try:
+        with _h5py().File(path, "r", locking=False) as f:
+            if f.attrs.get("format") != SEGMENT_FORMAT:
+                return "is damaged (not an AffectTrace track file)"
+    except (OSError, KeyError, ValueError, RuntimeError) as e:
+        return f"is damaged ({h5_problem(e)})"
+    return None
+
+
 def read_track(path: Path, group: str, video: str, name: str) -> Track:
     """Load a track's arrays; a missing, truncated or inconsistent file is a ProjectError naming it.
 
