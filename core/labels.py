@@ -112,7 +112,7 @@ class ExpressionMapping:
         """One line: how many classes map, and which have no counterpart on either side."""
         parts = [f"{len(self.source) - len(self.unmatched_source)} of {len(self.source)} classes map"]
         if self.unmatched_source:
-            parts.append(f"no counterpart for {', '.join(self.unmatched_source)} (left unlabelled)")
+            parts.append(f"no counterpart for {', '.join(self.unmatched_source)}")
         if self.unmatched_target:
             parts.append(f"nothing maps to {', '.join(self.unmatched_target)}")
         return "; ".join(parts)

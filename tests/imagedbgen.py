@@ -9,7 +9,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.faces.align import TEMPLATE_112
 from core.labels import EXPRESSION_SPACES, expression_concept
 from tests.facegen import draw_face
 
@@ -38,20 +37,23 @@ def _va(concept: str, rng: np.random.Generator) -> tuple[float, float]:
 def affectnet_original(root: Path, per_class: dict[str, int], bad: bool = True, seed: int = 0) -> dict:
     """``Manually_Annotated_file_lists/{training,validation}.csv`` + ``Manually_Annotated_Images/``:
     ``per_class[split]`` images of each label 0-7, one None (8, with VA) and one No-Face (10) per split.
-    With ``bad``, training.csv ends with six invalid rows. Returns {'rows': {split: n}, 'bad_lines': [...]}."""
+    With ``bad``, training.csv ends with six invalid rows. Returns {'rows': {split: n}, 'bad_lines': [...],
+    'faces': {image path: (concept, draw_face seed)}}."""
     rng = np.random.default_rng(seed)
     lists = root / "Manually_Annotated_file_lists"
     lists.mkdir(parents=True, exist_ok=True)
     header = ["subDirectory_filePath", "face_x", "face_y", "face_width", "face_height", "facial_landmarks",
               "expression", "valence", "arousal"]
-    out: dict = {"rows": {}, "bad_lines": []}
+    out: dict = {"rows": {}, "bad_lines": [], "faces": {}}
     for split, name in (("train", "training.csv"), ("val", "validation.csv")):
         labels = [e for e in range(8) for _ in range(per_class[split])] + [8, 10]
         lines = []
         for k, e in enumerate(labels):
             concept = expression_concept(AFFECTNET_LABELS[e]) or "Neutral"
-            img, lm = draw_face(concept, seed=int(rng.integers(1 << 30)), size=160, **_pose(rng))
+            seed = int(rng.integers(1 << 30))
+            img, lm = draw_face(concept, seed=seed, size=160, **_pose(rng))
             rel = f"{100 + k % 3}/{split}_{k:04d}.jpg"
+            out["faces"][f"Manually_Annotated_Images/{rel}"] = (concept, seed)
             _save(root / "Manually_Annotated_Images" / rel, img)
             x0, y0 = lm.min(0)
             x1, y1 = lm.max(0)
@@ -173,8 +175,3 @@ def csv_table(root: Path, concepts: tuple[str, ...], n: int, aus: tuple[str, ...
     with open(root / "labels.csv", "w", newline="") as f:
         csv.writer(f).writerows(rows)
     return out
-
-
-def template_five(size: int) -> np.ndarray:
-    """The template's 5 points for a ``size`` x ``size`` aligned crop."""
-    return TEMPLATE_112 * (size / 112.0)

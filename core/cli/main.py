@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "core.cli.models_cmd",  # models
     "core.cli.interchange_cmds",  # import-affwild2, export-affwild2, import-csv, export-csv
     "core.cli.evaluate_cmd",  # evaluate
+    "core.cli.images_cmds",  # import-images, evaluate-images
     "core.cli.compare_cmd",  # compare
     "core.cli.suggest_cmd",  # suggest
     "core.cli.agreement_cmds",  # agreement, fuse

@@ -20,7 +20,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("predict", help="run a trained model over a project or a video -> model tracks",
                        description="Run a checkpoint (best.pt/last.pt, or a run id under PROJECT/models) over "
                        "face caches in batches. Frames without a face stay unlabelled.")
-    p.add_argument("target", metavar="PROJECT|MEDIA")
+    p.add_argument("target", metavar="PROJECT|MEDIA|FOLDER", help="a project, a video, or a folder of images "
+                   "(one CSV row per image with the class probabilities)")
     p.add_argument("--checkpoint", required=True, metavar="C",
                    help="checkpoint file, run folder, or run id under PROJECT/models (its best.pt)")
     p.add_argument("--video", action="append", metavar="V", help="only this project video (repeatable)")
@@ -38,8 +39,10 @@ def register(sub: Any) -> None:
     p.add_argument("--evaluate", default=None, metavar="REF",
                    help="project: score the model track against this human or fused track (ABAW)")
     p.add_argument("--abaw", type=int, choices=(2020, 2022), default=2022)
-    p.add_argument("--backend", default="auto", help="MEDIA: face backend (auto, fan, dlib)")
-    p.add_argument("-o", "--output", default=None, metavar="CSV", help="MEDIA: CSV to write (default MEDIA.csv)")
+    p.add_argument("--backend", default="auto", help="MEDIA, FOLDER: face backend (auto, fan, dlib); FOLDER: "
+                   "'crops' when the images are face crops already")
+    p.add_argument("-o", "--output", default=None, metavar="CSV",
+                   help="MEDIA, FOLDER: CSV to write (default MEDIA.csv, FOLDER.csv)")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     add_events_flag(p)
     p.set_defaults(func=run)
@@ -62,7 +65,14 @@ def resolve_checkpoint(spec: str, project_folder: Path | None) -> Path:
 def run(args: argparse.Namespace) -> int:
     from ..errors import AffectTraceError
 
+    from .images_cmds import is_image_folder, predict_images
+
     target = Path(args.target)
+    if is_image_folder(target):
+        if args.video or args.evaluate or args.unlabelled or args.tracks_out:
+            raise AffectTraceError("--video, --unlabelled, --tracks-out and --evaluate work on projects, not on a "
+                                   "folder of images", target)
+        return predict_images(args, target)
     if target.is_dir() or target.name == "project.json":
         return _project(args, target)
     from ..media import require_video

@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..errors import AffectTraceError
@@ -19,18 +20,34 @@ from .reporting import add_events_flag, message, progress, report, stream_of
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("train", help="train a multi-task model (VA, EXPR, AU) on a project",
+    p = sub.add_parser("train", help="train a multi-task model (VA, EXPR, AU) on a project and/or image datasets",
                        description="Train a model preset on a project's face caches (`affecttrace faces`) with "
-                       "labels from one track. The run goes to PROJECT/models/<run_id>/: config.toml, best.pt, "
-                       "last.pt, history.csv, summary.json. Under torchrun it runs data-parallel.")
-    p.add_argument("project", metavar="PROJECT")
+                       "labels from one track, on image datasets (--images), or on both. The run goes to "
+                       "PROJECT/models/<run_id>/ (or --models): config.toml, best.pt, last.pt, history.csv, "
+                       "summary.json. Under torchrun it runs data-parallel.")
+    p.add_argument("project", metavar="PROJECT", nargs="?", default=None,
+                   help="the project to train on (optional with --images)")
+    p.add_argument("--images", action="append", metavar="DATASET.h5", default=None,
+                   help="also (or only) train on this image dataset (`affecttrace import-images`; repeatable): "
+                   "batches mix its crops with the project's, tasks a source lacks are masked")
+    p.add_argument("--expr-space", default=None, metavar="SPACE",
+                   help="the run's expression classes (affwild2, affwild2-7, affectnet-8, affectnet-7, rafdb-7; "
+                   "default: the project's, else the first image dataset's); labels map through core.labels")
+    p.add_argument("--finetune", default=None, metavar="CKPT",
+                   help="start from this checkpoint (file or run folder): backbone kept, heads remapped to the "
+                   "run's classes or re-initialised, as the start message and summary.json say")
+    p.add_argument("--models", default=None, metavar="DIR",
+                   help="folder for the run (default PROJECT/models, else models/ beside the first --images)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the network (CUDA: faster steps "
+                   "after a compile of a minute or two)")
     p.add_argument("--preset", default=None, help="model preset (`affecttrace models`; default mt-tiny)")
     p.add_argument("--tasks", default=None, help=f"comma list of {','.join(TASKS)} (default all)")
     p.add_argument("--label-track", default=None, metavar="T",
                    help="track with the labels (default: the fused track, or the only annotator); @each: every "
                    "annotator's labels, each frame once per annotator who labelled it (validation likewise)")
     p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=None, metavar="B")
+    p.add_argument("--batch-size", type=_batch_size, default=None, metavar="B",
+                   help="samples per step, or 'auto' (the preset and device decide: 512 frames on a large GPU)")
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--optimizer", choices=("adamw", "sgd"), default=None)
     p.add_argument("--schedule", choices=("cosine", "step", "constant"), default=None)
@@ -79,7 +96,19 @@ _MAP = {"preset": "preset", "tasks": "tasks", "label_track": "label_track", "epo
         "early_stopping": "early_stopping", "max_steps": "max_steps_per_epoch", "pretrained": "pretrained",
         "train_split": "train_split", "val_split": "val_split", "train_video": "train_split",
         "val_video": "val_split", "val_blocks": "val_blocks", "arc_s": "arc_s", "arc_m": "arc_m",
-        "abaw": "abaw", "run_id": "run_id"}
+        "abaw": "abaw", "run_id": "run_id", "expr_space": "expr_space"}
+
+
+def _batch_size(text: str) -> int:
+    if text == "auto":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number or 'auto', not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1 (or 'auto')")
+    return value
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -91,6 +120,14 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         out["channels_last"] = False
     if args.no_augment:
         out["augment"] = False
+    if args.compile:
+        out["compile"] = True
+    if args.finetune:
+        from .predict_cmd import resolve_checkpoint
+
+        out["finetune"] = str(resolve_checkpoint(args.finetune, args.project))
+    if args.images:
+        out["images"] = [str(Path(p).resolve()) for p in args.images]
     if args.task_weights:
         try:
             out["task_weights"] = {k.strip(): float(v) for k, v in
@@ -138,13 +175,15 @@ def run(args: argparse.Namespace) -> int:
         on_event = to_log if stream is not None else _terminal_events(
             args, progress_listener(progress(args, "train")), to_log)
 
-    project = open_project(args.project, readonly=True)
+    if args.project is None and not args.images and not args.resume:
+        raise AffectTraceError("give a PROJECT, image datasets (--images DATASET.h5), or both")
+    project = open_project(args.project, readonly=True) if args.project is not None else None
     quiet_log = log is not None and stream is None  # with --events core.cli.main writes error, result, end
     try:
-        if args.faces_backend and main_rank:
+        if args.faces_backend and main_rank and project is not None:
             _make_faces(args, project, cfg)
         result = _train(project, cfg if cfg is not None else TrainConfig(), on_event, cancel, args.resume,
-                        overrides, notes)
+                        overrides, notes, args.models)
         if result.status == "diverged" and main_rank:
             args.end_status = "diverged"
             raise AffectTraceError(result.message, result.run_dir)
@@ -154,7 +193,8 @@ def run(args: argparse.Namespace) -> int:
             log.emit("end", status=getattr(args, "end_status", None) or "failed", code=1)
         raise
     finally:
-        project.close()
+        if project is not None:
+            project.close()
         signal.signal(signal.SIGINT, previous)
         if quiet_log:
             log.close()
@@ -186,14 +226,14 @@ def _append(run_dir: Any, events: list[tuple[str, dict[str, Any]]]) -> None:
 
 
 def _train(project: Any, cfg: Any, on_event: Any, cancel: Any, resume: str | None, overrides: Any,
-           notes: list[str]) -> Any:
+           notes: list[str], models_dir: str | None = None) -> Any:
     """train_project, with CUDA running out of memory said in one line."""
     import torch
 
     from ..nn.run import train_project
 
     try:
-        return train_project(project, cfg, on_event, cancel, resume, overrides, notes)
+        return train_project(project, cfg, on_event, cancel, resume, overrides, notes, models_dir)
     except torch.cuda.OutOfMemoryError as e:
         raise AffectTraceError(f"out of GPU memory ({str(e).splitlines()[0][:160]}): try a smaller --batch-size, "
                                "--amp bf16, or a lighter --preset; the last checkpoint of the run is kept") from None

@@ -53,7 +53,9 @@ class ImageFrames(Dataset):
             mapping = expression_mapping(d.expr_classes, self.expressions)
             self.expr = mapping.apply(d.expr[rows])
             if not mapping.identity:
-                self.notes.append(f"{d.name}: expressions {d.expr_space} -> the run's classes: {mapping.describe()}")
+                self.notes.append(f"{d.name}: expressions {d.expr_space} -> the run's classes: {mapping.describe()}"
+                                  + (" (those images' expressions are left unlabelled)" if mapping.unmatched_source
+                                     else ""))
         self.expr_mask = self.expr != EXPR_MISSING
         k = len(self.au_names)
         self.au = np.full((n, k), AU_MISSING, np.float32)

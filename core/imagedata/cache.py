@@ -183,6 +183,12 @@ class ImageDataset:
                 "dropped": json.loads(self.attrs.get("dropped", "{}")),
                 "notes": json.loads(self.attrs.get("notes", "[]"))}
 
+    def __enter__(self) -> "ImageDataset":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         if self._crops is not None and hasattr(self._crops, "file"):
             self._crops.file.close()

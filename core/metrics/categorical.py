@@ -90,6 +90,17 @@ def expr_scores(pred_labels: np.ndarray, ref: np.ndarray, abaw: int = 2022,
     }
 
 
+def class_accuracies(confusion: np.ndarray) -> tuple[float, np.ndarray]:
+    """(mean class accuracy, per-class accuracy) from a confusion matrix (rows = reference): each class's
+    recall, averaged over the classes the reference holds (RAF-DB's "average accuracy"); NaN for a class
+    absent from the reference."""
+    cm = np.asarray(confusion, dtype=np.float64)
+    total = cm.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per = np.where(total > 0, np.diag(cm) / np.where(total > 0, total, 1), np.nan)
+    return (float(np.nanmean(per)) if np.isfinite(per).any() else float("nan")), per
+
+
 def binarize(pred: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     """0/1 int8 from probabilities or 0/1 labels; -1 (and NaN) stay -1 (not predicted)."""
     a = np.asarray(pred)

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from ..data.batches import ConcatFrames
 from ..errors import AffectTraceError
-from ..labels import EXPRESSIONS, expression_space
+from ..labels import EXPRESSIONS, expression_mapping, expression_space
 from ..progress import CancelToken
 from ..tracks import TrackKind
 from . import ddp
@@ -148,6 +148,10 @@ def build_datasets(project: Any, cfg: TrainConfig, labels: LabelSpaces | None = 
         return train, val, notes + ([] if val else ["no validation images: the training loss picks the best epoch"])
     train, val, found = _project_datasets(project, cfg, labels)
     notes = found + notes
+    if labels.expressions != EXPRESSIONS:
+        mapping = expression_mapping(EXPRESSIONS, labels.expressions)
+        notes.append(f"project expressions (affwild2) -> the run's classes: {mapping.describe()}"
+                     + (" (those frames' expressions are left unlabelled)" if mapping.unmatched_source else ""))
     if images:
         train = ConcatFrames([train, *img_train])
         val = ConcatFrames(([val] if val is not None else []) + img_val) if val is not None or img_val else None
