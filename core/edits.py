@@ -27,6 +27,23 @@ def _is_missing(task: str, a: np.ndarray) -> np.ndarray:
     return np.isnan(a) if task == "va" else a == missing_value(task)
 
 
+def encode_values(arr: np.ndarray, task: str) -> list[Any]:
+    """Values as JSON lists, the journal's one spelling: VA's NaN (unlabelled) becomes None."""
+    vals = arr.astype(object)
+    if task == "va":
+        vals[np.isnan(arr)] = None
+    return vals.tolist()
+
+
+def decode_values(values: list[Any], task: str) -> np.ndarray:
+    """The inverse of :func:`encode_values` (None -> NaN for VA; int8 labels otherwise)."""
+    vals = np.array(values, dtype=object)
+    if task == "va":
+        vals[vals == None] = np.nan  # noqa: E711 (elementwise)
+        return vals.astype(np.float32)
+    return vals.astype(np.int8)
+
+
 @dataclass
 class Edit:
     """Write ``values`` into ``track.array(task)[start:start+len(values), columns]``.
@@ -93,21 +110,16 @@ class Edit:
 
     def to_record(self) -> dict[str, Any]:
         """A JSON-able record for the journal (values as lists; NaN written as None)."""
-        vals = self.values.astype(object)
-        if self.task == "va":
-            vals[np.isnan(self.values)] = None
         return {"video": self.video, "track": self.track, "task": self.task, "start": self.start,
-                "values": vals.tolist(), "columns": None if self.columns is None else list(self.columns),
+                "values": encode_values(self.values, self.task),
+                "columns": None if self.columns is None else list(self.columns),
                 "only_unlabelled": self.only_unlabelled, "author": self.author, "kind": self.kind,
                 "timestamp": self.timestamp}
 
     @classmethod
     def from_record(cls, r: dict[str, Any]) -> "Edit":
         task = r["task"]
-        vals = np.array(r["values"], dtype=object)
-        if task == "va":
-            vals[vals == None] = np.nan  # noqa: E711 (elementwise)
-        return cls(r["video"], r["track"], task, int(r["start"]), vals.astype(np.float32 if task == "va" else np.int8),
+        return cls(r["video"], r["track"], task, int(r["start"]), decode_values(r["values"], task),
                    None if r.get("columns") is None else tuple(r["columns"]), bool(r.get("only_unlabelled")),
                    r.get("author", ""), r.get("kind", "set"), float(r.get("timestamp", 0.0)))
 

@@ -1,4 +1,4 @@
-"""Journal replay and atomic saving of a Project (mixed into Project)."""
+"""Journal replay and atomic saving: the Persistence part of a Project."""
 from __future__ import annotations
 
 import json
@@ -9,41 +9,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ..edits import Edit
+from ..edits import Edit, decode_values
 from ..errors import ProjectError
+from ..fsio import fsync_file, os_problem, remove_quietly
+from ..safepaths import check_name, excerpt
 from ..tracks import TrackSource
 from . import storage
-from ..safepaths import check_name, excerpt
-from ..fsio import fsync_file, os_problem, remove_quietly
 from .journal import JOURNAL_DIR, Journal, journal_generations, journal_path, read_journal
 from .manifest import VideoEntry
+from .state import Key, ProjectState
 from .storage import INDEX_NAME, PREV_INDEX_NAME, TRACKS_DIR, Index, TrackEntry
 
-def encode_values(arr: np.ndarray, task: str) -> list:
-    vals = arr.astype(object)
-    if task == "va":
-        vals[np.isnan(arr)] = None
-    return vals.tolist()
-
-
-def decode_values(values: list, task: str) -> np.ndarray:
-    vals = np.array(values, dtype=object)
-    if task == "va":
-        vals[vals == None] = np.nan  # noqa: E711 (elementwise)
-        return vals.astype(np.float32)
-    return vals.astype(np.int8)
-
-
-Key = tuple[str, str]
 KEPT_DIR = "kept"  # journal/kept/: copies of journals whose records could not all be replayed
 COMPACT_BELOW = 0.5  # a pack whose live share of frames falls below this is rewritten at the next save
 
 
-class Persistence:
-    """Needs from Project: folder, manifest, warnings, recovered, _entries, _tracks, _dirty, _index,
-    _journal, _mutex and the track helpers (track, _video, _new_track, _put, _forget, _drop_video)."""
+class Persistence(ProjectState):
+    """Journal replay and atomic saving of a Project."""
 
     def _bad_packs(self, generations: list[int]) -> list[str]:
         """'tracks/X.h5 is missing' / '... is damaged (why)' for each pack the index or the journal needs."""
@@ -143,7 +125,8 @@ class Persistence:
         with self._mutex:
             if not self._unsaved and not self._dirty:
                 return
-            new_gen = max([self._index.generation, self._journal.generation] + journal_generations(self.folder)) + 1
+            journal = self._ensure_journal()
+            new_gen = max([self._index.generation, journal.generation] + journal_generations(self.folder)) + 1
             keys = [k for k in self._entries if k in self._dirty] + self._compaction_keys()
             was_loaded = set(self._tracks)
             tracks = [self.track(*k) for k in keys]
@@ -164,7 +147,7 @@ class Persistence:
                     if f.exists():
                         fsync_file(f)
                 storage.sync_tracks_dir(self.folder)
-                self._journal.sync()
+                journal.sync()
                 if self._manifest_dirty:
                     self.manifest.save(self.folder)
                 index = Index(new_gen, entries, packs=packs)
@@ -191,8 +174,8 @@ class Persistence:
             self._unsaved = False
             for key in set(keys) - was_loaded:  # loaded only to move them out of a mostly dead pack
                 self._tracks.pop(key, None)
-            old, self._journal = self._journal, None
-            old.close()
+            self._journal = None
+            journal.close()
             self._ensure_journal()
             self._collect_garbage()
 
@@ -221,7 +204,7 @@ class Persistence:
         for g in journal_generations(self.folder):
             if g < keep_from:
                 remove_quietly(journal_path(self.folder, g))
-        referenced = {e.file for e in self._entries.values() if e.file}
+        referenced: set[str | None] = {e.file for e in self._entries.values() if e.file}
         if self._prev_files is None and (self.folder / PREV_INDEX_NAME).exists():
             try:  # once per session; later saves know it from the index they replaced
                 prev = storage.read_index(self.folder / PREV_INDEX_NAME)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..edits import Edit, EditHistory
+from ..edits import Edit, EditHistory, encode_values
 from ..errors import ProjectError, ProjectLockedError
 from ..events import Signal
 from ..labels import AUSet, au_set as to_au_set
@@ -26,8 +26,9 @@ from ..fsio import os_problem, remove_quietly
 from .journal import JOURNAL_DIR, Journal, journal_generations
 from .lock import LOCK_NAME, ProjectLock, holder_of
 from .manifest import MANIFEST_NAME, Manifest, VideoEntry
-from .persist import Key, Persistence, encode_values
+from .persist import Persistence
 from .storage import INDEX_NAME, PREV_INDEX_NAME, TRACKS_DIR, Index, TrackEntry
+from .state import Key
 from .videos import VideoOps
 
 
@@ -285,6 +286,8 @@ class Project(VideoOps, Persistence):
             if t is not None:
                 return t
             e = self._entry(video, name)
+            if e.file is None:  # cannot happen: an unsaved track stays loaded until saved
+                raise ProjectError(f"track {video}/{name} has no saved data", self.folder)
             t = storage.read_track(self.folder / e.file, e.group, video, name)
             self._tracks[key] = t
             return t

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ProjectError
 from ..safepaths import check_name
 from .manifest import VideoEntry, fps_text, relative_media, resolve_media
+from .state import ProjectState
 
 if TYPE_CHECKING:
     from ..media import MediaInfo
@@ -20,9 +21,8 @@ def _require_video(media: Path) -> tuple[MediaInfo, list[str]]:
     return require_video(media)
 
 
-class VideoOps:
-    """Needs from Project: folder, manifest, warnings, _mutex, _entries, _record, _check_writable,
-    _video, _forget, _manifest_dirty, videos_changed."""
+class VideoOps(ProjectState):
+    """Videos and annotators of a Project: add, relocate, remove, media paths."""
 
     def media_path(self, video: str) -> Path:
         return resolve_media(self.folder, self._video(video).media)

@@ -1,0 +1,71 @@
+"""The typed contract between the parts of a Project.
+
+``Project`` is built from ``VideoOps`` (videos and annotators) and ``Persistence`` (journal replay and
+saving). Both derive from ``ProjectState``, which declares with types the state they share and, as
+abstract methods, the helpers of ``Project`` they call: a Project that lacks one cannot be made, and a
+type checker sees every member the parts use.
+"""
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..events import Signal
+    from ..tracks import Track, TrackSource
+    from .journal import Journal
+    from .manifest import Manifest, VideoEntry
+    from .storage import Index, TrackEntry
+
+Key = tuple[str, str]  # (video, track name)
+
+
+class ProjectState(ABC):
+    folder: Path
+    manifest: Manifest
+    readonly: bool
+    warnings: list[str]
+    recovered: int
+    videos_changed: Signal
+    _mutex: threading.RLock
+    _index: Index
+    _entries: dict[Key, TrackEntry]
+    _tracks: dict[Key, Track]
+    _dirty: set[Key]
+    _unsynced_files: list[Path]
+    _manifest_dirty: bool
+    _unsaved: bool
+    _skipped: int
+    _prev_gen: int | None
+    _prev_files: set[str | None] | None
+    _index_ok: bool
+    _journal: Journal | None
+
+    @abstractmethod
+    def track(self, video: str, name: str) -> Track: ...
+
+    @abstractmethod
+    def _video(self, video: str) -> VideoEntry: ...
+
+    @abstractmethod
+    def _check_writable(self) -> None: ...
+
+    @abstractmethod
+    def _record(self, rec: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def _new_track(self, video: str, name: str, source: TrackSource, n: int) -> Track: ...
+
+    @abstractmethod
+    def _put(self, track: Track, rel: str, group: str) -> None: ...
+
+    @abstractmethod
+    def _forget(self, key: Key) -> None: ...
+
+    @abstractmethod
+    def _drop_video(self, video: str) -> None: ...
+
+    @abstractmethod
+    def _hold_read_only(self, reason: str) -> None: ...
