@@ -1,18 +1,17 @@
 """Computes the agreement panel's tables off the GUI thread with the same core function as
 `affecttrace agreement` (core.agreement.report.video_agreement), on copies of the tracks taken on the
-GUI thread; the result comes back by a queued signal and is dropped when it no longer matches the
-video and task on screen."""
+GUI thread; the result is dropped when it no longer matches the video and task on screen."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from core.agreement.defaults import DEFAULT_MAX_LAG_S
 from core.agreement.report import human_tracks, reference_va, video_agreement, video_fps
 from core.errors import AffectTraceError
-from core.tracks import Track
+
+from .background import Background
 
 if TYPE_CHECKING:
     from .session import Session
@@ -21,47 +20,20 @@ if TYPE_CHECKING:
 LAG_REFERENCE: str | None = None  # the CLI's default, --lag-reference labels
 
 
-class _Relay(QObject):
-    """Lives in the GUI thread; emitted from the worker, so connections to it are queued."""
-    done = Signal(int, object, str)  # token, report entry (or None), error message
-
-
-class _Job(QRunnable):
-    def __init__(self, token: int, relay: _Relay, tracks: dict[str, Track], fps: float, task: str,
-                 ref_va: np.ndarray | None) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
-        self.token, self.relay, self.tracks, self.fps, self.task, self.ref_va = token, relay, tracks, fps, task, ref_va
-
-    def run(self) -> None:
-        try:
-            entry = video_agreement(self.tracks, self.fps, (self.task,), DEFAULT_MAX_LAG_S, LAG_REFERENCE,
-                                    self.ref_va)
-        except Exception as e:  # a metric failing on odd data must not take the window down
-            self.relay.done.emit(self.token, None, f"{type(e).__name__}: {e}")
-            return
-        self.relay.done.emit(self.token, entry, "")
-
-
 class AgreementRunner(QObject):
-    """Starts one computation at a time for (video, task) of the window's session; shows the result
-    in the panel when it is still the latest request and the panel still shows that video and task."""
+    """One computation at a time for (video, task) of the window's session; the result is shown when
+    it is still the latest request and the panel still shows that video and task."""
 
     finished = Signal()
 
     def __init__(self, session: "Session", panel: "AgreementPanel", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session, self.panel = session, panel
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
-        self.relay = _Relay()
-        self.relay.done.connect(self._deliver, Qt.QueuedConnection)
-        self.token = 0
-        self.pending: tuple[int, str, str, int | None] | None = None  # token, video, task, column
+        self.job: Background[dict] = Background(self)
 
     @property
     def busy(self) -> bool:
-        return self.pending is not None
+        return self.job.busy
 
     def key(self) -> tuple[str | None, str, int | None]:
         task, col = self.panel.choice()
@@ -71,7 +43,7 @@ class AgreementRunner(QObject):
         s = self.session
         if s.project is None or s.video is None:
             return self.panel.show_result(None, "No video.")
-        video, task, col = self.key()
+        key = video, task, _col = self.key()
         try:
             tracks = {a: t.copy() for a, t in human_tracks(s.project, video).items()}  # snapshot on the GUI thread
         except AffectTraceError as e:  # an unreadable track file
@@ -81,27 +53,21 @@ class AgreementRunner(QObject):
             self.cancel()
             return self.panel.show_result(None, "Needs two or more annotators with labels on this video.")
         ref = reference_va(s.project, video, LAG_REFERENCE) if task == "va" else None
-        self.token += 1
-        self.pending = (self.token, video, task, col)
-        self.pool.clear()  # a queued, not yet started request is superseded
+        ref = None if ref is None else ref.copy()
+        fps = video_fps(s.project, video)
         self.panel.set_busy(True)
-        self.pool.start(_Job(self.token, self.relay, tracks, video_fps(s.project, video), task,
-                             None if ref is None else ref.copy()))
+        self.job.submit(lambda: video_agreement(tracks, fps, (task,), DEFAULT_MAX_LAG_S, LAG_REFERENCE, ref),
+                        lambda entry, error: self._deliver(key, entry, error))
 
     def cancel(self) -> None:
         """Forget the request in flight (its result will be discarded)."""
-        self.token += 1
-        self.pending = None
+        self.job.cancel()
         self.panel.set_busy(False)
 
-    @Slot(int, object, str)
-    def _deliver(self, token: int, entry: dict | None, error: str) -> None:
-        if self.pending is None or token != self.pending[0]:
-            return  # superseded by a later request
-        _tok, video, task, col = self.pending
-        self.pending = None
+    def _deliver(self, key: tuple[str | None, str, int | None], entry: dict | None, error: str) -> None:
+        video, task, col = key
         self.panel.set_busy(False)
-        if self.key() != (video, task, col):
+        if self.key() != key:
             self.panel.show_result(None, "Press Compute for this video.")
         elif error:
             self.panel.show_result(None, f"Could not compute: {error}")
@@ -112,5 +78,4 @@ class AgreementRunner(QObject):
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
         self.cancel()
-        self.pool.clear()
-        self.pool.waitForDone(timeout_ms)
+        self.job.shutdown(timeout_ms)

@@ -600,6 +600,7 @@ class MainWindow(QMainWindow):
         self.player.close()
         self.pad.stop()
         self.agreement_runner.shutdown()
+        self.fusion.shutdown()
         if not self._start_page_docks:  # the start page hides the docks: keep the layout saved with a project
             self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.set("gamepad", self.pad.config.to_dict())

@@ -84,15 +84,15 @@ def test_stale_result_for_another_task_is_dropped(qtbot, tmp_path, demo):
     qtbot.waitUntil(lambda: not runner.busy, timeout=60000)
     panel.show_result(None, "")
     runner.start()  # expression requested ...
-    tok = runner.pending[0]
+    tok = runner.job.token
     panel.task.blockSignals(True)
     panel.task.setCurrentIndex(0)  # ... but valence is on screen when it arrives
     panel.task.blockSignals(False)
     qtbot.waitUntil(lambda: not runner.busy, timeout=60000)
-    assert runner.token == tok and panel.result is None and "Press Compute" in panel.note.text()
+    assert runner.job.token == tok and panel.result is None and "Press Compute" in panel.note.text()
     runner.start()
-    stale = runner.pending[0]
-    runner._deliver(stale - 1, {"expr": {}}, "")  # an older request's result: ignored
+    stale = runner.job.token
+    runner.job._deliver(stale - 1, {"expr": {}}, "")  # an older request's result: ignored
     assert runner.busy and panel.result is None
     qtbot.waitUntil(lambda: not runner.busy, timeout=60000)
     assert panel.result is not None and panel.result["pair_name"] == "CCC"

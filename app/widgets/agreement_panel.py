@@ -144,7 +144,11 @@ class AgreementPanel(QWidget):
         self.save.setFocusPolicy(Qt.NoFocus)
         self.save.setToolTip("Write the fused track 'fused' into the project")
         self.save.clicked.connect(self.saveFusedRequested.emit)
+        self.fusing = QLabel("fusing…")
+        self.fusing.setObjectName("note")
+        self.fusing.hide()
         row.addWidget(self.show_fused, 1)
+        row.addWidget(self.fusing)
         row.addWidget(self.save)
         lay.addLayout(row)
         lay.addStretch(1)
@@ -179,6 +183,11 @@ class AgreementPanel(QWidget):
         self.compute.setEnabled(not on)
         if on:
             self.note.setText("computing…")
+
+    def set_fusing(self, on: bool) -> None:
+        """While a fusion runs: Save is disabled and a note says so."""
+        self.save.setEnabled(not on)
+        self.fusing.setVisible(on)
 
     def show_report(self, entry: dict, task: str, column: int | None, message: str = "") -> None:
         """Show one task of a video entry of the agreement report."""

@@ -2,15 +2,18 @@
 AU by majority vote. The track records its recipe (TrackSource.fused) and is written with put_track."""
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from pathlib import Path
+
 import numpy as np
 
 from ..errors import ProjectError
 from ..progress import Progress, no_progress
 from ..tracks import Track, TrackKind, TrackSource
-from .fusion import ewe_fusion, majority_vote, mean_fusion
 from .defaults import DEFAULT_MAX_LAG_S
+from .fusion import ewe_fusion, majority_vote, mean_fusion
 from .lag import shift
-from .report import _labelled, human_tracks, video_lags
+from .report import _labelled, estimate_video_lags, human_tracks, reference_va, video_fps
 from .stats import cohen_kappa, pairwise
 
 METHODS = ("mean", "ewe", "vote")
@@ -41,32 +44,63 @@ def fuse_video(project, video: str, method: str, tasks: tuple[str, ...] | None =
     return made[1]
 
 
+@dataclass(frozen=True)
+class FusionInputs:
+    """What fusing one video reads from its project, so the fusion itself (``fuse_tracks``) can run on
+    copies away from the project (the app runs it off the GUI thread)."""
+
+    video: str
+    name: str  # the fused track's name
+    tracks: dict[str, Track]  # annotator -> human track
+    base: Track  # the fused track so far (its labels stay for tasks not fused this time), or an empty one
+    fps: float
+    ref_va: np.ndarray | None  # VA of the lag reference track, when one is named
+    folder: Path  # for messages
+
+    def copy(self) -> "FusionInputs":
+        return replace(self, tracks={a: t.copy() for a, t in self.tracks.items()}, base=self.base.copy(),
+                       ref_va=None if self.ref_va is None else self.ref_va.copy())
+
+
+def fusion_inputs(project, video: str, lag_reference: str | None = None, name: str = FUSED_TRACK) -> FusionInputs:
+    """Read what fusing ``video`` into track ``name`` needs (refuses to overwrite a track that is not fused)."""
+    tracks = human_tracks(project, video)
+    if project.has_track(video, name):
+        base = project.track(video, name)
+        if base.source.kind != TrackKind.FUSED:
+            raise ProjectError(f"video {video!r} has a {base.source.kind.value} track {name!r}; "
+                               "fusion will not overwrite it (choose another --name)", project.folder)
+    else:
+        base = Track.empty(video, name, TrackSource.fused(), project.videos[video].frame_count, project.au_set)
+    return FusionInputs(video, name, tracks, base, video_fps(project, video),
+                        reference_va(project, video, lag_reference), Path(project.folder))
+
+
 def fused_track(project, video: str, method: str, tasks: tuple[str, ...] | None = None, lag_compensate: bool = False,
                 max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None,
                 name: str = FUSED_TRACK) -> tuple[Track, dict] | None:
-    """The fused track ``name`` of one video and its recipe, computed but not written (what `fuse` and
-    the app's agreement panel write, and what the panel previews); None without annotators. Tasks not
-    fused this time keep the existing fused track's labels."""
+    """The fused track ``name`` of one video and its recipe, computed but not written; None without
+    annotators. Tasks not fused this time keep the existing fused track's labels."""
+    return fuse_tracks(fusion_inputs(project, video, lag_reference, name), method, tasks, lag_compensate,
+                       max_lag_s, lag_reference)
+
+
+def fuse_tracks(inp: FusionInputs, method: str, tasks: tuple[str, ...] | None = None, lag_compensate: bool = False,
+                max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None) -> tuple[Track, dict] | None:
+    """The fusion itself (`affecttrace fuse` and the app's agreement panel both come here): VA by mean
+    or EWE, optionally lag-compensated; expressions by kappa-weighted vote; AUs by vote."""
     plan = {t: m for t, m in method_tasks(method).items() if tasks is None or t in tasks}
-    tracks = human_tracks(project, video)
+    tracks, video = inp.tracks, inp.video
     if not tracks:
         return None
-    n = project.videos[video].frame_count
-    if project.has_track(video, name):
-        old = project.track(video, name)
-        if old.source.kind != TrackKind.FUSED:
-            raise ProjectError(f"video {video!r} has a {old.source.kind.value} track {name!r}; "
-                               "fusion will not overwrite it (choose another --name)", project.folder)
-        fused, recipe = old.copy(), dict(old.source.recipe)
-    else:
-        fused, recipe = Track.empty(video, name, TrackSource.fused(), n, project.au_set), {}
+    fused, recipe = inp.base.copy(), dict(inp.base.source.recipe)
     methods = dict(recipe.get("methods", {}))
     if "va" in plan:
         tr = _labelled(tracks, "va")
         if tr:
             lags = {a: 0 for a in tr}
             if lag_compensate:
-                est = video_lags(project, video, tracks, max_lag_s, lag_reference)
+                est = estimate_video_lags(tracks, inp.fps, max_lag_s, lag_reference, inp.ref_va)
                 if est is not None:
                     lags = est["lags_frames"]
                     recipe["lags_s"] = est["lags_s"]
@@ -101,14 +135,14 @@ def fused_track(project, video: str, method: str, tasks: tuple[str, ...] | None 
         if tr:
             cols = [tuple(t.au_names) for t in tr.values()]
             if any(c != tuple(fused.au_names) for c in cols):
-                raise ProjectError(f"video {video!r}: annotator tracks differ in AU columns", project.folder)
+                raise ProjectError(f"video {video!r}: annotator tracks differ in AU columns", inp.folder)
             lab = np.stack([t.au for t in tr.values()]).astype(np.int64)
             fused.au[:] = majority_vote(lab).astype(np.int8)
             methods["au"] = "vote"
             recipe["au_annotators"] = list(tr)
     recipe["methods"] = methods
     recipe = {k: v for k, v in recipe.items() if v is not None}
-    return Track(video, name, TrackSource.fused(**recipe), fused.au_names, fused.va, fused.expr, fused.au), recipe
+    return Track(video, inp.name, TrackSource.fused(**recipe), fused.au_names, fused.va, fused.expr, fused.au), recipe
 
 
 def fuse_project(project, method: str = "ewe", tasks: tuple[str, ...] | None = None, lag_compensate: bool = False,

@@ -145,13 +145,6 @@ def estimate_video_lags(tracks: dict[str, Track], fps: float, max_lag_s: float =
     return est.to_dict()
 
 
-def video_lags(project, video: str, tracks: dict[str, Track], max_lag_s: float = DEFAULT_MAX_LAG_S,
-               reference: str | None = None) -> dict | None:
-    """Reaction lags of the VA traces on one video (see ``estimate_video_lags``)."""
-    return estimate_video_lags(tracks, video_fps(project, video), max_lag_s, reference,
-                               reference_va(project, video, reference))
-
-
 def video_agreement(tracks: dict[str, Track], fps: float, tasks: tuple[str, ...] = TASKS,
                     max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None,
                     ref_va: np.ndarray | None = None) -> dict:
