@@ -165,7 +165,8 @@ def import_affwild2(root: str | Path, project: str | Path, media: str | Path | N
                     entry = p.add_video(info.path, name=video, split=_split(ds.splits[video]))
                 else:
                     path = (Path(media) if media else root) / f"{stem}.mp4"
-                    longest = max(lf.n_lines for w in ds.labels if media_stem(w) == stem for lf in ds.labels[w].values())
+                    longest = max(lf.n_lines for w in ds.labels if media_stem(w) == stem
+                                  for lf in ds.labels[w].values())
                     entry = p.add_video(path, name=video, split=_split(ds.splits[video]), frame_count=longest, fps=fps)
                 if p.is_missing(video):
                     report.missing_media.append(video)

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,9 @@ from ..project.incomplete import marked_incomplete
 from ..safepaths import excerpt, name_problem, require_file
 from ..tracks import Track, TrackSource
 from .confcols import apply_confidence, confidence_columns, is_confidence_column, read_confidence, track_confidence
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 BASE_COLUMNS = ("video", "frame", "time_s", "track", "valence", "arousal", "expression")
 
@@ -40,7 +44,8 @@ def track_frame(track: Track, fps: Fraction) -> pd.DataFrame:
     return pd.DataFrame(d)
 
 
-def export_csv(project, out: str | Path, tracks: list[str] | None = None, progress: Progress = no_progress) -> int:
+def export_csv(project: Project, out: str | Path, tracks: list[str] | None = None,
+               progress: Progress = no_progress) -> int:
     """Write every track (or those named) of every video to ``out``; returns the number of rows."""
     frames = []
     videos = list(project.videos)
@@ -169,7 +174,8 @@ def read_csv_table(path: str | Path, au_names: tuple[str, ...]) -> tuple[pd.Data
     return out, [f"AU{au_number(c)}" for c in aus]
 
 
-def import_csv(project, path: str | Path, progress: Progress = no_progress, replace: bool = False) -> CsvImport:
+def import_csv(project: Project, path: str | Path, progress: Progress = no_progress,
+               replace: bool = False) -> CsvImport:
     """Validate the whole table, then write one track per (video, track) in it (nothing on error).
 
     Existing tracks keep the frames and tasks the table does not give, and an empty (or -1) cell never

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from .labelfile import FileFormat, default_format, header_columns
 from .layout import LAYOUTS, header_for
 from .sidecar import load_formats
 from .tracksel import pick_tracks
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 EXTRA_KEY = "affwild2"
 
@@ -50,13 +54,13 @@ def task_values(track: Track, task: str, columns: tuple[str, ...] | None = None)
     return a
 
 
-def _layout_of(project, videos) -> str:
+def _layout_of(project: Project, videos: Iterable[str]) -> str:
     seen = [project.videos[v].extra.get(EXTRA_KEY, {}).get("layout") for v in videos]
     seen = [s for s in seen if s in LAYOUTS]
     return max(set(seen), key=seen.count) if seen else "2022"
 
 
-def export_affwild2(project, out: str | Path, layout: str | None = None, track: str | None = None,
+def export_affwild2(project: Project, out: str | Path, layout: str | None = None, track: str | None = None,
                     annotator: str | None = None, fused: bool = False, progress: Progress = no_progress) -> ExportReport:
     """Write the chosen track of every video as Aff-Wild2 files; the layout defaults to the imported one."""
     tracks = pick_tracks(project, None, track, annotator, fused)

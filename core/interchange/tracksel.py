@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from ..errors import ProjectError
 from ..tracks import Track, TrackKind
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 IMPORTED_TRACK = "affwild2"  # the name Aff-Wild2 labels get on import
 FUSED_TRACK = "fused"  # the name `affecttrace fuse` writes
 
 
-def find_track_name(project, video: str, track: str | None = None, annotator: str | None = None,
+def find_track_name(project: Project, video: str, track: str | None = None, annotator: str | None = None,
                     fused: bool = False) -> str | None:
     """The name of the wanted track on ``video`` or None where the video lacks it.
 
@@ -34,8 +38,8 @@ def find_track_name(project, video: str, track: str | None = None, annotator: st
     return names[0] if len(names) == 1 else None
 
 
-def pick_tracks(project, videos: list[str] | None = None, track: str | None = None, annotator: str | None = None,
-                fused: bool = False) -> dict[str, Track]:
+def pick_tracks(project: Project, videos: list[str] | None = None, track: str | None = None,
+                annotator: str | None = None, fused: bool = False) -> dict[str, Track]:
     """video -> chosen Track for every video that has one; ProjectError when none has."""
     out: dict[str, Track] = {}
     for v in videos if videos is not None else list(project.videos):
