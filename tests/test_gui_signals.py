@@ -1,0 +1,61 @@
+"""SIGINT (Ctrl+C in the terminal) and SIGTERM close the app as Quit does: the work is saved, the lock
+released, no traceback, exit status 0."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.gui_support import demo_copy
+
+pytestmark = pytest.mark.gui
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_saves_and_quits(tmp_path, tmp_path_factory, sig):
+    demo = demo_copy(tmp_path_factory.getbasetemp(), tmp_path / "demo")
+    code = textwrap.dedent(f"""
+        import sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from app import launch
+        from app.main_window import MainWindow
+
+        def poke():
+            w = next((x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow)), None)
+            if w is None or w.session.project is None or w.player.current < 0:
+                return QTimer.singleShot(50, poke)
+            s = w.session
+            s.push(s.set_labels("expr", 5, 15, 2))
+            print("edited", flush=True)
+
+        QTimer.singleShot(0, poke)
+        sys.exit(launch.main([{str(demo)!r}, "--annotator", "sig"]))
+    """)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "edited"
+        child.send_signal(sig)
+        rc = child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    err = child.stderr.read()
+    assert rc == 0, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    from core.project import Project
+
+    with Project.open(demo) as p:
+        assert not p.readonly, "the lock was released"
+        assert p.recovered == 0, "the edit came from a save, not from the journal"
+        assert (p.track("demo", "sig").expr[5:15] == 2).all()
