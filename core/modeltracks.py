@@ -10,12 +10,15 @@ Confidence is a number in [0, 1] per frame (NaN where the model gave no predicti
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .labels import TASKS
 from .tracks import Track, TrackKind
+
+if TYPE_CHECKING:
+    from .project import Project
 
 VA_STD_SCALE = 0.5  # a spread of a quarter of the VA range (or more) is no confidence at all
 
@@ -25,7 +28,7 @@ def has_labels(track: Track) -> bool:
     return any(bool(track.labelled(t).any()) for t in TASKS)
 
 
-def labelled_by_people(project: Any, video: str) -> bool:
+def labelled_by_people(project: Project, video: str) -> bool:
     """True when a human or fused track of the video has any label."""
     for name in project.track_names(video):
         if project.track_source(video, name).kind != TrackKind.MODEL and has_labels(project.track(video, name)):
@@ -33,12 +36,12 @@ def labelled_by_people(project: Any, video: str) -> bool:
     return False
 
 
-def unlabelled_videos(project: Any, videos: list[str] | None = None) -> list[str]:
+def unlabelled_videos(project: Project, videos: list[str] | None = None) -> list[str]:
     """The videos (of ``videos``, default all) without any human or fused label."""
     return [v for v in (videos if videos is not None else list(project.videos)) if not labelled_by_people(project, v)]
 
 
-def model_track_names(project: Any, video: str) -> list[str]:
+def model_track_names(project: Project, video: str) -> list[str]:
     return [n for n in project.track_names(video) if project.track_source(video, n).kind == TrackKind.MODEL]
 
 

@@ -12,7 +12,7 @@ Segments are fixed tiles of ``segment`` frames, ranked by their mean score.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from .compare.window import Segment, agreement_series
 from .labels import TASKS
 from .modeltracks import VA_STD_SCALE, model_track_names
 from .tracks import Track, TrackKind
+
+if TYPE_CHECKING:
+    from .project import Project
 
 SEGMENT_SECONDS = 2.0
 AGREEMENT_WINDOW_SECONDS = 2.0
@@ -133,7 +136,7 @@ def next_suggested(segments: Sequence[Segment], frame: int) -> Segment | None:
     return min(after or segments, key=lambda s: s.start)
 
 
-def default_reference(project: Any, video: str, annotator: str | None = None) -> str | None:
+def default_reference(project: Project, video: str, annotator: str | None = None) -> str | None:
     """The people's track to compare the model with: the fused track, else the annotator's, else the
     human track with the most labels."""
     from .interchange.tracksel import find_track_name
@@ -146,7 +149,7 @@ def default_reference(project: Any, video: str, annotator: str | None = None) ->
     return max(humans, key=lambda n: sum(project.track(video, n).labelled(t).sum() for t in TASKS), default=None)
 
 
-def video_suggestions(project: Any, video: str, model: str | None = None, reference: str | None = None,
+def video_suggestions(project: Project, video: str, model: str | None = None, reference: str | None = None,
                       annotator: str | None = None, count: int | None = 20, tasks: Sequence[str] = TASKS,
                       weights: Weights | None = None, segment_s: float = SEGMENT_SECONDS) -> Suggestions:
     """Suggestions for one video of a project. ``model``: a model track (default the video's last model

@@ -12,7 +12,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
@@ -21,6 +21,9 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBo
 
 from core.modeltracks import read_prediction_file, unlabelled_videos
 from core.runs import list_runs
+
+if TYPE_CHECKING:
+    from core.project import Project
 
 SCOPES = ("current", "selected", "unlabelled")
 SCOPE_TEXT = {"current": "Current video", "selected": "Selected videos", "unlabelled": "Every video without labels"}
@@ -41,7 +44,7 @@ class PreannotateRequest:
     faces_backend: str = "auto"
 
 
-def scope_videos(project: Any, scope: str, current: str | None, selected: Sequence[str] = ()) -> list[str]:
+def scope_videos(project: Project, scope: str, current: str | None, selected: Sequence[str] = ()) -> list[str]:
     """The videos a scope covers in the project as it is now."""
     if scope == "current":
         return [current] if current else []
@@ -52,7 +55,7 @@ def scope_videos(project: Any, scope: str, current: str | None, selected: Sequen
     raise ValueError(f"unknown scope {scope!r}; expected one of {', '.join(SCOPES)}")
 
 
-def lacking_faces(project: Any, videos: Sequence[str]) -> list[str]:
+def lacking_faces(project: Project, videos: Sequence[str]) -> list[str]:
     from core.faces import face_cache_path
 
     return [v for v in videos if not face_cache_path(project, v).exists()]

@@ -5,7 +5,7 @@ here)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
@@ -23,10 +23,13 @@ from core.tracks import TrackKind
 from ..jobs import Job, JobRunner
 from .train_inputs import PresetProbe, VideoSplitTable
 
+if TYPE_CHECKING:
+    from core.project import Project
+
 TASK_NAMES = {"va": "Valence-arousal", "expr": "Expressions", "au": "Action units"}
 
 
-def label_sources(project: Any) -> list[tuple[str, str]]:
+def label_sources(project: Project) -> list[tuple[str, str]]:
     """(text, --label-track value): fused tracks, 'each annotator', then each annotator's own track."""
     fused, human = set(), set()
     for v in project.videos:
@@ -43,7 +46,7 @@ def label_sources(project: Any) -> list[tuple[str, str]]:
 class TrainDialog(QDialog):
     started = Signal(object)  # the Job
 
-    def __init__(self, project: Any, runner: JobRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, project: Project, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Train a model")
         self.project, self.runner = project, runner

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +16,9 @@ from .fusion import ewe_fusion, majority_vote, mean_fusion
 from .lag import shift
 from .report import _labelled, estimate_video_lags, human_tracks, reference_va, video_fps
 from .stats import cohen_kappa, pairwise
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 METHODS = ("mean", "ewe", "vote")
 FUSED_TRACK = "fused"
@@ -33,8 +37,8 @@ def _kappa_weights(labels: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(k), np.clip(k, 0, None), 0.0)
 
 
-def fuse_video(project, video: str, method: str, tasks: tuple[str, ...] | None = None, lag_compensate: bool = False,
-               max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None,
+def fuse_video(project: Project, video: str, method: str, tasks: tuple[str, ...] | None = None,
+               lag_compensate: bool = False, max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None,
                name: str = FUSED_TRACK) -> dict | None:
     """Fuse the human tracks of one video into track ``name``; returns its recipe, None without annotators."""
     made = fused_track(project, video, method, tasks, lag_compensate, max_lag_s, lag_reference, name)
@@ -62,7 +66,8 @@ class FusionInputs:
                        ref_va=None if self.ref_va is None else self.ref_va.copy())
 
 
-def fusion_inputs(project, video: str, lag_reference: str | None = None, name: str = FUSED_TRACK) -> FusionInputs:
+def fusion_inputs(project: Project, video: str, lag_reference: str | None = None,
+                  name: str = FUSED_TRACK) -> FusionInputs:
     """Read what fusing ``video`` into track ``name`` needs (refuses to overwrite a track that is not fused)."""
     tracks = human_tracks(project, video)
     if project.has_track(video, name):
@@ -76,8 +81,8 @@ def fusion_inputs(project, video: str, lag_reference: str | None = None, name: s
                         reference_va(project, video, lag_reference), Path(project.folder))
 
 
-def fused_track(project, video: str, method: str, tasks: tuple[str, ...] | None = None, lag_compensate: bool = False,
-                max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None,
+def fused_track(project: Project, video: str, method: str, tasks: tuple[str, ...] | None = None,
+                lag_compensate: bool = False, max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None,
                 name: str = FUSED_TRACK) -> tuple[Track, dict] | None:
     """The fused track ``name`` of one video and its recipe, computed but not written; None without
     annotators. Tasks not fused this time keep the existing fused track's labels."""
@@ -145,9 +150,10 @@ def fuse_tracks(inp: FusionInputs, method: str, tasks: tuple[str, ...] | None = 
     return Track(video, inp.name, TrackSource.fused(**recipe), fused.au_names, fused.va, fused.expr, fused.au), recipe
 
 
-def fuse_project(project, method: str = "ewe", tasks: tuple[str, ...] | None = None, lag_compensate: bool = False,
-                 max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None, name: str = FUSED_TRACK,
-                 videos: list[str] | None = None, progress: Progress = no_progress) -> dict[str, dict]:
+def fuse_project(project: Project, method: str = "ewe", tasks: tuple[str, ...] | None = None,
+                 lag_compensate: bool = False, max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None,
+                 name: str = FUSED_TRACK, videos: list[str] | None = None,
+                 progress: Progress = no_progress) -> dict[str, dict]:
     """Fuse every video (or those named) and save the project; video -> recipe."""
     method_tasks(method)
     videos = list(project.videos) if videos is None else videos

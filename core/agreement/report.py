@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import warnings
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,8 +16,11 @@ from .fusion import majority_vote
 from .lag import estimate_lags
 from .stats import cohen_kappa, cronbach_alpha, fleiss_kappa, icc, krippendorff_alpha, pairwise
 
+if TYPE_CHECKING:
+    from ..project import Project
 
-def human_tracks(project, video: str) -> dict[str, Track]:
+
+def human_tracks(project: Project, video: str) -> dict[str, Track]:
     """annotator -> human track on ``video`` (ordered as the project lists annotators)."""
     out = {}
     for t in project.tracks_of_kind(video, TrackKind.HUMAN):
@@ -115,11 +119,11 @@ def label_features(tracks: dict[str, Track]) -> np.ndarray | None:
     return np.concatenate(parts, axis=1) if parts else None
 
 
-def video_fps(project, video: str) -> float:
+def video_fps(project: Project, video: str) -> float:
     return float(Fraction(project.videos[video].fps))
 
 
-def reference_va(project, video: str, reference: str | None) -> np.ndarray | None:
+def reference_va(project: Project, video: str, reference: str | None) -> np.ndarray | None:
     """VA of the lag reference track ``reference`` on ``video`` (None when no such track or not a track name)."""
     if reference in (None, "none") or not project.has_track(video, reference):
         return None
@@ -163,7 +167,7 @@ def video_agreement(tracks: dict[str, Track], fps: float, tasks: tuple[str, ...]
     return _nan_none(entry)
 
 
-def agreement_report(project, videos: list[str] | None = None, tasks: tuple[str, ...] = TASKS,
+def agreement_report(project: Project, videos: list[str] | None = None, tasks: tuple[str, ...] = TASKS,
                      max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None,
                      progress: Progress = no_progress) -> dict:
     """{'videos': {video: {task: table, 'lags': ...}}, 'overall': {task: table over all frames}}.

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..agreement.defaults import DEFAULT_MAX_LAG_S
 from ..errors import AffectTraceError
 from .reporting import add_events_flag, progress, report
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 LAG_HELP = ("what anchors the lags: 'labels' (default: the annotators' expression/AU labels, made frame by "
             "frame without lag; relative lags where there are none), 'none' (relative: earliest annotator 0 s), "
@@ -54,7 +57,7 @@ def _f(v: Any) -> str:
     return "  n/a" if v is None else f"{v:5.2f}"
 
 
-def _videos(project, wanted: list[str] | None) -> list[str]:
+def _videos(project: Project, wanted: list[str] | None) -> list[str]:
     if not wanted:
         return list(project.videos)
     unknown = [v for v in wanted if v not in project.videos]

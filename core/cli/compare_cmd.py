@@ -7,10 +7,13 @@ segments of a sliding-window agreement per video and task.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..labels import TASKS
 from .reporting import add_events_flag, message, progress, report
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 SPEC_HELP = "a track name (fused, model-r1) or @ANNOTATOR"
 
@@ -39,7 +42,7 @@ def _fmt(v: Any) -> str:
     return "n/a" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
 
 
-def _worst(project: Any, specs: list[str], ref: str, tasks: list[str], videos: list[str] | None, count: int,
+def _worst(project: Project, specs: list[str], ref: str, tasks: list[str], videos: list[str] | None, count: int,
            window_s: float) -> dict[str, dict[str, dict[str, list[dict]]]]:
     from ..agreement.report import video_fps
     from ..compare import agreement_series, track_pairs, worst_segments

@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     return _media(args, target)
 
 
-def _videos(args: argparse.Namespace, project: Any) -> list[str] | None:
+def _videos(args: argparse.Namespace, project: Project) -> list[str] | None:
     """The videos to run on: --video, --unlabelled (with a face cache), or None for every cached video."""
     from ..errors import AffectTraceError
     from ..faces import face_cache_path

@@ -10,13 +10,16 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AffectTraceError
 from ..faces.backends import BACKENDS
 from ..jobevents import EventStream
 from ..labels import TASKS
 from .reporting import add_events_flag, message, progress, report, stream_of
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 
 def register(sub: Any) -> None:
@@ -225,7 +228,7 @@ def _append(run_dir: Any, events: list[tuple[str, dict[str, Any]]]) -> None:
             f.write(encode(kind, **fields) + "\n")
 
 
-def _train(project: Any, cfg: Any, on_event: Any, cancel: Any, resume: str | None, overrides: Any,
+def _train(project: Project, cfg: Any, on_event: Any, cancel: Any, resume: str | None, overrides: Any,
            notes: list[str], models_dir: str | None = None) -> Any:
     """train_project, with CUDA running out of memory said in one line."""
     import torch
@@ -239,7 +242,7 @@ def _train(project: Any, cfg: Any, on_event: Any, cancel: Any, resume: str | Non
                                "--amp bf16, or a lighter --preset; the last checkpoint of the run is kept") from None
 
 
-def _make_faces(args: argparse.Namespace, project: Any, cfg: Any) -> None:
+def _make_faces(args: argparse.Namespace, project: Project, cfg: Any) -> None:
     """--faces-backend: the missing face caches of the run's videos first, in this same job."""
     from ..faces.pipeline import process_project, videos_without_faces
     from ..nn.config import TrainConfig

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import AffectTraceError
 from ..interchange.tracksel import find_track_name
@@ -17,6 +17,9 @@ from ..labels import TASKS
 from ..metrics import evaluate_pairs
 from ..tracks import Track
 
+if TYPE_CHECKING:
+    from ..project import Project
+
 PROJECT_ROW = "(project)"  # the video column of the rows pooling every video
 # the parts of each task shown beside its score, as `affecttrace evaluate` prints them
 PARTS: dict[str, tuple[str, ...]] = {"va": ("ccc_valence", "ccc_arousal"), "expr": ("f1", "accuracy"),
@@ -24,14 +27,14 @@ PARTS: dict[str, tuple[str, ...]] = {"va": ("ccc_valence", "ccc_arousal"), "expr
 TABLE_COLUMNS = ("video", "task", "track", "reference", "score", "part1", "value1", "part2", "value2", "frames")
 
 
-def find_track(project: Any, video: str, spec: str) -> str | None:
+def find_track(project: Project, video: str, spec: str) -> str | None:
     """The name of the track ``spec`` ('NAME' or '@ANNOTATOR') on ``video``, or None."""
     if spec.startswith("@"):
         return find_track_name(project, video, annotator=spec[1:])
     return find_track_name(project, video, track=spec)
 
 
-def track_pairs(project: Any, spec: str, reference: str, videos: Sequence[str] | None = None
+def track_pairs(project: Project, spec: str, reference: str, videos: Sequence[str] | None = None
                 ) -> dict[str, tuple[Track, Track]]:
     """video -> (track, reference track) for the videos that have both."""
     out = {}
@@ -42,7 +45,7 @@ def track_pairs(project: Any, spec: str, reference: str, videos: Sequence[str] |
     return out
 
 
-def compare_tracks(project: Any, spec: str, reference: str, tasks: Sequence[str] = TASKS,
+def compare_tracks(project: Project, spec: str, reference: str, tasks: Sequence[str] = TASKS,
                    videos: Sequence[str] | None = None, abaw: int = 2022) -> dict[str, dict]:
     """task -> `affecttrace evaluate`'s result (overall, videos) of ``spec`` against ``reference``.
 
@@ -63,7 +66,7 @@ def compare_tracks(project: Any, spec: str, reference: str, tasks: Sequence[str]
     return out
 
 
-def comparison_rows(project: Any, specs: Sequence[str], reference: str, tasks: Sequence[str] = TASKS,
+def comparison_rows(project: Project, specs: Sequence[str], reference: str, tasks: Sequence[str] = TASKS,
                     videos: Sequence[str] | None = None, abaw: int = 2022) -> list[dict[str, Any]]:
     """The comparison table: for each track spec (not the reference itself) and task, one row per
     video and one pooled over the project (video ``PROJECT_ROW``); columns TABLE_COLUMNS."""
@@ -80,7 +83,7 @@ def comparison_rows(project: Any, specs: Sequence[str], reference: str, tasks: S
     return rows
 
 
-def all_track_specs(project: Any, videos: Sequence[str] | None = None) -> list[str]:
+def all_track_specs(project: Project, videos: Sequence[str] | None = None) -> list[str]:
     """Every track name of the videos (annotators' tracks as '@NAME'), sorted, each once."""
     from ..tracks import TrackKind
 

@@ -10,7 +10,7 @@ crop (112, 112, 3) / (T, 112, 112, 3), for augment.prepare_images on the device)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -26,6 +26,9 @@ from .loader import collate_batch
 from .logmel import N_MELS, WINDOW_COLUMNS, AudioWindows
 from .splits import videos_in_split
 from .targets import Targets, targets_from_track
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 PRELOAD_LIMIT_BYTES = 4 << 30  # preload=None preloads crops while they fit in this much memory
 
@@ -50,7 +53,7 @@ class VideoData:
         return torch.from_numpy(self.cache.crop(frame))
 
 
-def _load_videos(project: Any, label_track: str | None, videos: list[str], tasks: tuple[str, ...],
+def _load_videos(project: Project, label_track: str | None, videos: list[str], tasks: tuple[str, ...],
                  au_names: tuple[str, ...], preload: bool | None, audio: bool, n_mels: int,
                  audio_columns: int, frames: Mapping[str, np.ndarray] | None = None,
                  expr_map: ExpressionMapping | None = None) -> tuple[list[VideoData], dict[str, str]]:
@@ -95,7 +98,7 @@ def _load_videos(project: Any, label_track: str | None, videos: list[str], tasks
 
 
 class _FaceData(Dataset):
-    def __init__(self, project: Any, label_track: str | None, split: str | Iterable[str] | None = "train",
+    def __init__(self, project: Project, label_track: str | None, split: str | Iterable[str] | None = "train",
                  tasks: Iterable[str] = TASKS, *, augment: Augment | bool | None = None, audio: bool = False,
                  preload: bool | None = None, require_labels: bool = True, au_names: Iterable[str] | None = None,
                  n_mels: int = N_MELS, audio_columns: int = WINDOW_COLUMNS,
@@ -239,7 +242,7 @@ class FaceWindows(_FaceData):
         return item
 
 
-def face_dataset(project: Any, label_track: str | None, split: str | Iterable[str] | None = "train",
+def face_dataset(project: Project, label_track: str | None, split: str | Iterable[str] | None = "train",
                  tasks: Iterable[str] = TASKS, *, window: int = 1, stride: int | None = None,
                  **kw: Any) -> FaceFrames | FaceWindows:
     """FaceFrames for ``window`` 1, else FaceWindows of that length (keyword options of either)."""

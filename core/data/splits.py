@@ -3,9 +3,12 @@ time-block hold-out within videos, for projects with too few videos to hold any 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 SPLITS = ("train", "val", "test")
 BLOCK_S = 10.0  # length of one held-out time block
@@ -31,7 +34,7 @@ def group_of(video: str, subject: str | None) -> str:
     return f"subject:{subject}" if subject else f"video:{source_video(video)}"
 
 
-def videos_in_split(project: Any, split: str | Iterable[str] | None) -> list[str]:
+def videos_in_split(project: Project, split: str | Iterable[str] | None) -> list[str]:
     """Videos of a project in a split ('train', 'val', 'test'; None = all; a list of names = those)."""
     if split is None:
         return list(project.videos)

@@ -6,7 +6,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import AffectTraceError
 from ..progress import CancelToken, Progress, no_progress
@@ -15,6 +15,9 @@ from .backends import REFERENCE_FILE, FaceBackend, ReferenceBackend, load_refere
 from .cache import FaceCache
 from .cache_writer import FaceCacheWriter
 from .tracker import FaceTracker
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 DEFAULT_EVERY = 10  # keyframe interval: a full detection at least this often
 
@@ -123,13 +126,13 @@ def process_video(media: str | Path, cache_path: str | Path, backend: FaceBacken
         return _from_cache(video, cache, resumed_from=start, processed=processed, seconds=seconds, note=note)
 
 
-def reference_for(project: Any, video: str, reference: str | Path | None) -> ReferenceBackend:
+def reference_for(project: Project, video: str, reference: str | Path | None) -> ReferenceBackend:
     """The reference landmarks of a project video: ``reference`` or the project's ground_truth.h5."""
     path = Path(reference) if reference is not None else Path(project.folder) / REFERENCE_FILE
     return load_reference(path, video)
 
 
-def face_cache_path(project: Any, video: str) -> Path:
+def face_cache_path(project: Project, video: str) -> Path:
     """Where a project video's crops are: its ``crops`` folder (Aff-Wild2 cropped_aligned) if set,
     else ``cache/faces/<video>.h5``."""
     entry = project.videos[video]
@@ -139,7 +142,7 @@ def face_cache_path(project: Any, video: str) -> Path:
     return Path(project.cache_dir("faces")) / f"{video}.h5"
 
 
-def open_face_cache(project: Any, video: str) -> FaceCache | None:
+def open_face_cache(project: Project, video: str) -> FaceCache | None:
     """The face cache of a project video, or None when there is none yet."""
     path = face_cache_path(project, video)
     if not path.exists():
@@ -147,7 +150,7 @@ def open_face_cache(project: Any, video: str) -> FaceCache | None:
     return FaceCache(path, n_frames=project.videos[video].frame_count if path.is_dir() else None)
 
 
-def videos_without_faces(project: Any, videos: list[str]) -> list[str]:
+def videos_without_faces(project: Project, videos: list[str]) -> list[str]:
     """Those of ``videos`` whose face cache is missing or unfinished (`affecttrace faces` resumes them)."""
     out = []
     for v in videos:
@@ -164,7 +167,7 @@ def videos_without_faces(project: Any, videos: list[str]) -> list[str]:
     return out
 
 
-def process_project(project: Any, *, backend: str = "auto", videos: list[str] | None = None,
+def process_project(project: Project, *, backend: str = "auto", videos: list[str] | None = None,
                     every: int = DEFAULT_EVERY, reference: str | Path | None = None,
                     allow_download: bool = False, overwrite: bool = False,
                     progress_for: Callable[[str], Progress] | None = None,

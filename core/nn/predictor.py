@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import torch
@@ -20,6 +20,9 @@ from .presets import get_preset
 from .run import project_labels
 from .trainer import resolve_device
 from .uncertainty import HeadFeatures, va_std
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 
 def smooth_series(x: np.ndarray, width: int) -> np.ndarray:
@@ -69,12 +72,12 @@ class Predictor:
                               if amp and self.device.type == "cuda" and torch.cuda.is_bf16_supported()
                               else nullcontext())
 
-    def check_project(self, project: Any) -> None:
+    def check_project(self, project: Project) -> None:
         from .checkpoint import check_compatible
 
         check_compatible(self.ckpt, self.path, labels=project_labels(project))
 
-    def outputs(self, project: Any, video: str, progress: Progress = no_progress,
+    def outputs(self, project: Project, video: str, progress: Progress = no_progress,
                 cancel: CancelToken | None = None) -> dict[str, np.ndarray]:
         """Raw per-frame outputs of a video: 'va' (n,2), 'va_std' (n,2) MC-dropout spread
         (core.nn.uncertainty), 'expr' (n,C) probabilities, 'au' (n,k) probabilities; NaN rows where the
@@ -128,7 +131,7 @@ class Predictor:
         out["va"][frames], out["expr"][frames], out["au"][frames] = va, expr, au
         out["va_std"][frames] = std
 
-    def to_track(self, project: Any, video: str, raw: dict[str, np.ndarray], name: str, smooth: int = 0,
+    def to_track(self, project: Project, video: str, raw: dict[str, np.ndarray], name: str, smooth: int = 0,
                  threshold: float | None = None) -> Track:
         thr = float(self.config.get("au_threshold", 0.5) if threshold is None else threshold)
         source = TrackSource.model(self.run_id, self.hash, preset=self.preset.name, checkpoint=self.path.name,
@@ -158,7 +161,7 @@ class Predictor:
         return track
 
 
-def predict_project(project: Any, checkpoint: str | Path, videos: list[str] | None = None,
+def predict_project(project: Project, checkpoint: str | Path, videos: list[str] | None = None,
                     track_name: str | None = None, smooth: int = 0, threshold: float | None = None,
                     device: str = "auto", batch_size: int = 64, save: bool = True,
                     progress_for: Callable[[str], Progress] | None = None,
@@ -191,7 +194,7 @@ def predict_project(project: Any, checkpoint: str | Path, videos: list[str] | No
     return tracks
 
 
-def evaluate_model_tracks(project: Any, pred_track: str, ref_track: str, tasks: tuple[str, ...] = TASKS,
+def evaluate_model_tracks(project: Project, pred_track: str, ref_track: str, tasks: tuple[str, ...] = TASKS,
                           videos: list[str] | None = None, abaw: int = 2022) -> dict[str, Any]:
     """ABAW scores of a model track against a human or fused track, pooled over the videos that have
     both (core.metrics.evaluate_pairs), per task."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..data.batches import ConcatFrames
 from ..errors import AffectTraceError
@@ -18,12 +18,15 @@ from .presets import get_preset
 from .trainer import CONFIG, LAST, Trainer, TrainResult, resolve_device
 from .trainevents import TrainEvent
 
+if TYPE_CHECKING:
+    from ..project import Project
 
-def project_labels(project: Any) -> LabelSpaces:
+
+def project_labels(project: Project) -> LabelSpaces:
     return LabelSpaces(EXPRESSIONS, tuple(project.au_set.aus), project.au_set.name)
 
 
-def default_label_track(project: Any, videos: list[str]) -> str:
+def default_label_track(project: Project, videos: list[str]) -> str:
     """The fused track when the videos have one, else the only human track; otherwise ask the user."""
     names: dict[str, set[str]] = {}
     for v in videos:
@@ -42,7 +45,7 @@ def default_label_track(project: Any, videos: list[str]) -> str:
                            "several annotators", project.folder)
 
 
-def label_sources(project: Any, label_track: str, videos: list[str]) -> dict[str, list[str]]:
+def label_sources(project: Project, label_track: str, videos: list[str]) -> dict[str, list[str]]:
     """{track: videos that have it}: one track, or with EACH_ANNOTATOR every annotator's human track."""
     if label_track != EACH_ANNOTATOR:
         return {label_track: videos}
@@ -56,7 +59,7 @@ def label_sources(project: Any, label_track: str, videos: list[str]) -> dict[str
     return out
 
 
-def run_videos(project: Any, cfg: TrainConfig) -> tuple[list[str], list[str]]:
+def run_videos(project: Project, cfg: TrainConfig) -> tuple[list[str], list[str]]:
     """(training videos, validation videos) of a config; with time blocks both are the training videos."""
     from ..data import videos_in_split
 
@@ -68,7 +71,7 @@ def run_videos(project: Any, cfg: TrainConfig) -> tuple[list[str], list[str]]:
     return train, val
 
 
-def _dataset(project: Any, cfg: TrainConfig, videos: list[str], frames: dict[str, Any] | None,
+def _dataset(project: Project, cfg: TrainConfig, videos: list[str], frames: dict[str, Any] | None,
              labels: LabelSpaces) -> Any:
     """uint8 crops (``raw``): the trainer augments whole batches on the training device."""
     from ..data import face_dataset
@@ -80,7 +83,7 @@ def _dataset(project: Any, cfg: TrainConfig, videos: list[str], frames: dict[str
     return parts[0] if len(parts) == 1 else ConcatFrames(parts)
 
 
-def run_labels(project: Any, cfg: TrainConfig, images: list[Any]) -> LabelSpaces:
+def run_labels(project: Project, cfg: TrainConfig, images: list[Any]) -> LabelSpaces:
     """The run's label spaces: expressions ``cfg.expr_space``, else the project's (Aff-Wild2's 7 + Other),
     else the first image dataset's; AUs the project's, else those of the image datasets (when they agree)."""
     if cfg.expr_space:
@@ -120,7 +123,7 @@ def image_datasets(cfg: TrainConfig, images: list[Any], labels: LabelSpaces) -> 
     return train, val, notes
 
 
-def data_tasks(project: Any, cfg: TrainConfig, images: list[Any], labels: LabelSpaces) -> list[str]:
+def data_tasks(project: Project, cfg: TrainConfig, images: list[Any], labels: LabelSpaces) -> list[str]:
     """Notes on the tasks of ``cfg`` no source has labels for; those tasks are dropped from the run."""
     if project is not None or not images:
         return []
@@ -131,7 +134,7 @@ def data_tasks(project: Any, cfg: TrainConfig, images: list[Any], labels: LabelS
     return [f"no {t} labels in the data: task {t} left out" for t in dropped]
 
 
-def build_datasets(project: Any, cfg: TrainConfig, labels: LabelSpaces | None = None,
+def build_datasets(project: Project, cfg: TrainConfig, labels: LabelSpaces | None = None,
                    images: list[Any] | None = None) -> tuple[Any, Any, list[str]]:
     """(train set, validation set or None, notes): the project's (for the preset's window and audio) and
     the image datasets', concatenated so that shuffled batches mix them."""
@@ -158,7 +161,7 @@ def build_datasets(project: Any, cfg: TrainConfig, labels: LabelSpaces | None = 
     return train, val, notes
 
 
-def _project_datasets(project: Any, cfg: TrainConfig, labels: LabelSpaces) -> tuple[Any, Any, list[str]]:
+def _project_datasets(project: Project, cfg: TrainConfig, labels: LabelSpaces) -> tuple[Any, Any, list[str]]:
     from ..data import time_blocks
 
     train_videos, val_videos = run_videos(project, cfg)
@@ -200,7 +203,7 @@ def new_run_id(preset: str, models_dir: Path) -> str:
     return run_id
 
 
-def models_folder(project: Any, cfg: TrainConfig, models_dir: str | Path | None = None) -> Path:
+def models_folder(project: Project, cfg: TrainConfig, models_dir: str | Path | None = None) -> Path:
     """Where runs go: ``models_dir``, else the project's models/, else models/ beside the first image dataset."""
     if models_dir is not None:
         return Path(models_dir)
@@ -211,7 +214,7 @@ def models_folder(project: Any, cfg: TrainConfig, models_dir: str | Path | None 
     return Path(cfg.images[0]).parent / "models"
 
 
-def resume_dir(project: Any, resume: str, models_dir: str | Path | None = None) -> Path:
+def resume_dir(project: Project, resume: str, models_dir: str | Path | None = None) -> Path:
     """The folder of a run to continue: a folder, or a run id under the models folder."""
     run_dir = Path(resume) if Path(resume).is_dir() else models_folder(project, TrainConfig(), models_dir) / resume
     if not (run_dir / LAST).is_file():
@@ -219,7 +222,7 @@ def resume_dir(project: Any, resume: str, models_dir: str | Path | None = None) 
     return run_dir
 
 
-def train_project(project: Any, cfg: TrainConfig, on_event: Callable[[TrainEvent], None] | None = None,
+def train_project(project: Project, cfg: TrainConfig, on_event: Callable[[TrainEvent], None] | None = None,
                   cancel: CancelToken | None = None, resume: str | None = None,
                   resume_overrides: dict[str, Any] | None = None, notes: list[str] | None = None,
                   models_dir: str | Path | None = None) -> TrainResult:
