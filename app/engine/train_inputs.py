@@ -3,7 +3,7 @@
 run as a job: the GUI never imports torch and never waits for it)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
@@ -11,6 +11,9 @@ from PySide6.QtWidgets import QComboBox, QHeaderView, QTableWidget, QTableWidget
 from core.data.splits import assign_splits, normalise_split
 
 from ..jobs import Job, JobRunner
+
+if TYPE_CHECKING:
+    from core.project import Project
 
 USES = ("Train", "Validation", "Not used")
 
@@ -29,7 +32,7 @@ class VideoSplitTable(QTableWidget):
         self.setEditTriggers(QTableWidget.NoEditTriggers)
         self.videos: list[str] = []
 
-    def set_videos(self, project: Any, without_faces: list[str]) -> None:
+    def set_videos(self, project: Project, without_faces: list[str]) -> None:
         self.videos = list(project.videos)
         uses = default_uses(project)
         self.setRowCount(len(self.videos))
@@ -53,7 +56,7 @@ class VideoSplitTable(QTableWidget):
         return [v for v in self.videos if self.use(v) == use]
 
 
-def default_uses(project: Any) -> dict[str, str]:
+def default_uses(project: Project) -> dict[str, str]:
     split = {v: normalise_split(e.split or "train") for v, e in project.videos.items()}
     if len(split) > 1 and "val" not in split.values():
         split.update(assign_splits({v: e.subject for v, e in project.videos.items() if split[v] == "train"}))
