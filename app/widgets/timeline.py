@@ -117,7 +117,7 @@ class Timeline(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(120)
         self._timer.timeout.connect(self._refresh)
-        self._layout_rows()
+        self.apply_theme(self.theme)
 
     # --- layout ---
     def _header(self) -> QHBoxLayout:
