@@ -159,28 +159,28 @@ def build_actions(win: "MainWindow", reg: ActionRegistry) -> SubMenus:
             ("faster", "Faster", p.faster, "]"),
             ("normal", "Normal speed", lambda: p.set_speed(1.0), "\\")):
         reg.add(key, text, fn, sc, "Playback")
-    reg.add("loop", "Loop in/out range", win.toggle_loop, "Ctrl+L", "Playback", checkable=True)
-    reg.add("audio", "Play audio", win.set_audio_enabled, None, "Playback", checkable=True, checked=True)
+    reg.add("loop", "Loop in/out range", win.controls.toggle_loop, "Ctrl+L", "Playback", checkable=True)
+    reg.add("audio", "Play audio", win.controls.set_audio_enabled, None, "Playback", checkable=True, checked=True)
 
     reg.add("arm", "Record valence-arousal while playing", win.annot.set_armed, "R", "Annotate", checkable=True)
     reg.add("set_va", "Write joystick value on this frame", win.annot.set_va_here, "Return", "Annotate")
     modes = QActionGroup(win)
     for k, (mode, label) in enumerate(MODE_LABELS):
-        reg.add(f"mode_{mode}", f"Joystick: {label}", lambda _=False, mo=mode: win.set_joystick_mode(mo),
+        reg.add(f"mode_{mode}", f"Joystick: {label}", lambda _=False, mo=mode: win.controls.set_joystick_mode(mo),
                 f"Ctrl+{k + 1}", "Annotate", checkable=True, checked=k == 0, group=modes)
-    reg.add("fill_only", "Recording fills only unlabelled frames", win.set_fill_only, None, "Annotate",
+    reg.add("fill_only", "Recording fills only unlabelled frames", win.controls.set_fill_only, None, "Annotate",
             checkable=True)
     reg.menu("Annotate").addSeparator()
     reg.add("mark_in", "Mark in", lambda: win.annot.set_in(), "I", "Annotate")
     reg.add("mark_out", "Mark out", lambda: win.annot.set_out(), "O", "Annotate")
     reg.add("clear_marks", "Clear marks", win.annot.clear_marks, "Escape", "Annotate")
     reg.menu("Annotate").addSeparator()
-    reg.add("next_unlabelled", "Next unlabelled frame", win.next_unlabelled, "N", "Annotate")
-    reg.add("next_disagreement", "Next disagreement", win.next_disagreement, "Shift+N", "Annotate")
+    reg.add("next_unlabelled", "Next unlabelled frame", win.controls.next_unlabelled, "N", "Annotate")
+    reg.add("next_disagreement", "Next disagreement", win.controls.next_disagreement, "Shift+N", "Annotate")
     task_group = QActionGroup(win)
     jump = reg.menu("Annotate").addMenu("Jump by task")
     for task, label in (("va", "valence-arousal"), ("expr", "expression"), ("au", "action units")):
-        reg.add(f"jump_{task}", label, lambda _=False, t=task: setattr(win, "jump_task", t), None, jump,
+        reg.add(f"jump_{task}", label, lambda _=False, t=task: setattr(win.controls, "jump_task", t), None, jump,
                 checkable=True, checked=task == "va", group=task_group)
     reg.menu("Annotate").addSeparator()
     reg.add("gamepad", "Gamepad settings…", win.gamepad_settings, None, "Annotate")
@@ -189,8 +189,8 @@ def build_actions(win: "MainWindow", reg: ActionRegistry) -> SubMenus:
     for name in ("light", "dark"):
         reg.add(f"theme_{name}", f"{name.capitalize()} theme", lambda _=False, n=name: win.set_theme(n), None,
                 "View", checkable=True, group=themes)
-    reg.add("overlay", "Face box and landmarks", win.set_overlay, None, "View", checkable=True, checked=True)
-    reg.add("anchors", "Circumplex anchors", win.set_anchors, None, "View", checkable=True, checked=True)
+    reg.add("overlay", "Face box and landmarks", win.controls.set_overlay, None, "View", checkable=True, checked=True)
+    reg.add("anchors", "Circumplex anchors", win.controls.set_anchors, None, "View", checkable=True, checked=True)
     tracks = reg.menu("View").addMenu("Tracks on the timeline")
     panels = reg.menu("View").addMenu("Panels")
 

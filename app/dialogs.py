@@ -10,7 +10,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QMessageBox, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
+from core.labels import au_description
+
 from .input.gamepad import GamepadInput
+from .keys import AU_KEYS
 
 
 def choose_annotator(parent: QWidget | None, known: list[str], default: str) -> str | None:
@@ -43,9 +46,10 @@ def confirm_project_for_video(parent: QWidget | None, video: Path, folder: Path)
 
 
 def shortcuts_sheet(parent: QWidget | None, actions: list[tuple[str, str, str]], held: Sequence[tuple[str, str]],
-                    au_keys: list[tuple[str, str]]) -> QDialog:
+                    aus: Sequence[str]) -> QDialog:
     """A non-modal table of every key: the menu actions' shortcuts by menu (from the action registry),
-    the held annotation keys, and the AU keys of this project."""
+    the held annotation keys, and the keys of this project's AUs."""
+    au_keys = [(f"{AU_KEYS[k]} (hold)", f"{a} {au_description(a)}") for k, a in enumerate(aus) if k < len(AU_KEYS)]
     d = QDialog(parent)
     d.setWindowTitle("Keyboard shortcuts")
     lay = QVBoxLayout(d)
@@ -137,6 +141,11 @@ class GamepadDialog(QDialog):
         if self.pad.calibrator is not None:
             self.pad.end_calibration()
         self.accept()
+
+
+def about(parent: QWidget | None) -> None:
+    QMessageBox.about(parent, "About AffectTrace", "AffectTrace: annotate valence-arousal, expressions and "
+                      "action units frame by frame; train and run multi-task affect models.")
 
 
 def warn(parent: QWidget | None, text: str) -> None:

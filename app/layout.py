@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMainWindow, QPushButton, QSizePolicy,
                                QStackedWidget, QVBoxLayout, QWidget)
 
+from .controls import ARM_TEXT
 from .widgets.agreement_panel import AgreementPanel
 from .widgets.au_panel import AUPanel
 from .widgets.expr_panel import ExpressionPanel
@@ -21,8 +22,6 @@ from .widgets.video_view import VideoView
 if TYPE_CHECKING:
     from .widgets.timeline import Timeline
 
-ARM_TEXT = "● Arm recording (R)"
-ARMED_TEXT = "● Recording armed: play to record (R stops)"
 
 
 @dataclass

@@ -9,10 +9,9 @@ from fractions import Fraction
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QWidget
 
 from core.errors import AffectTraceError
-from core.labels import au_description
 from core.project import Project
 
 from . import dialogs, resources
@@ -23,9 +22,9 @@ from .fusion import FusionController
 from .frame_display import FrameDisplay
 from .input.gamepad import GamepadConfig, GamepadInput
 from .key_filter import HoldKeyFilter
-from .keys import AU_KEYS, HOLD_KEY_ROWS
-from .layout import ARM_TEXT, ARMED_TEXT, build_views, default_layout, make_dock
-from .navigation import next_disagreement, next_unlabelled
+from .keys import HOLD_KEY_ROWS
+from .controls import Controls
+from .layout import build_views, default_layout, make_dock
 from .opening import VIDEO_FILTER, check_media, ensure_demo, folder_for_video, open_or_create_for_video
 from .player import Player
 from .session import Session
@@ -70,9 +69,10 @@ class MainWindow(QMainWindow):
         self.tracks = TrackDisplay(v, self.session)
         self.extras = VideoExtrasLoader(self)
         self.faces: FaceOverlay | None = None
-        self.jump_task = "va"
         self.theme = theme(self.settings.theme)
         self.registry = ActionRegistry(self)
+        self.controls = Controls(v, self.registry, self.annot, self.player, self.session,
+                                 lambda m: self.statusBar().showMessage(m, 5000))
         self.menus = build_actions(self, self.registry)
         for d in v.docks.values():
             self.menus.panels.addAction(d.toggleViewAction())
@@ -141,18 +141,18 @@ class MainWindow(QMainWindow):
         t.stepRequested.connect(p.step)
         t.jumpRequested.connect(p.jump_seconds)
         t.speedChosen.connect(p.set_speed)
-        t.loopToggled.connect(self.toggle_loop)
+        t.loopToggled.connect(self.controls.toggle_loop)
         s.labelsChanged.connect(self._on_labels)
         s.tracksChanged.connect(lambda _v: self._refresh_tracks())
         s.annotatorChanged.connect(lambda n: v.st_user.setText(f"annotator: {n}"))
         s.problem.connect(self.report_problem)
         a.marksChanged.connect(v.expr_panel.show_marks)
-        a.armedChanged.connect(self._on_armed)
+        a.armedChanged.connect(self.controls.show_armed)
         a.recordingChanged.connect(lambda r: v.st_rec.setText("● recording" if r else ""))
         a.message.connect(lambda m: self.statusBar().showMessage(m, 5000))
         v.rec_button.toggled.connect(a.set_armed)
-        v.mode_box.currentIndexChanged.connect(lambda i: self.set_joystick_mode(MODES[i]))
-        v.fill_box.currentIndexChanged.connect(lambda i: self.set_fill_only(i == 1))
+        v.mode_box.currentIndexChanged.connect(lambda i: self.controls.set_joystick_mode(MODES[i]))
+        v.fill_box.currentIndexChanged.connect(lambda i: self.controls.set_fill_only(i == 1))
         for panel, clear_task in ((v.expr_panel, "expr"), (v.au_panel, "au")):
             panel.pressed.connect(a.press_expr if clear_task == "expr" else a.press_au)
             panel.released.connect(a.release_expr if clear_task == "expr" else a.release_au)
@@ -186,6 +186,8 @@ class MainWindow(QMainWindow):
         self.views.docks["dock_timeline"].setWidget(tl)
         tl.seekRequested.connect(self.player.seek)
         tl.lanesChosen.connect(self.show_lanes_of)
+        tl.set_au_expanded(self.settings.get("timeline/au_expanded", tl.au_expanded, bool))
+        tl.auExpandedChanged.connect(lambda on: self.settings.set("timeline/au_expanded", on))
         self.annot.marksChanged.connect(tl.set_marks)
 
     def start_gamepad(self) -> None:
@@ -446,56 +448,6 @@ class MainWindow(QMainWindow):
         self.views.browser.populate(self.session.project, self.session.annotator, self.session.video)
 
     # ------------------------------------------------------------------ commands from menus
-    def set_joystick_mode(self, mode: str) -> None:
-        if self.annot.va_pass is not None:
-            self.annot.set_armed(False)
-        self.views.joystick.set_mode(mode)
-        _quietly(self.views.mode_box.setCurrentIndex, self.views.mode_box, MODES.index(mode))
-        self.registry[f"mode_{mode}"].setChecked(True)
-
-    def set_fill_only(self, on: bool) -> None:
-        self.annot.fill_only_unlabelled = bool(on)
-        _quietly(self.views.fill_box.setCurrentIndex, self.views.fill_box, 1 if on else 0)
-        self.registry["fill_only"].setChecked(bool(on))
-
-    def _on_armed(self, armed: bool) -> None:
-        for w in (self.views.rec_button, self.registry["arm"]):
-            _quietly(w.setChecked, w, armed)
-        self.views.rec_button.setText(ARMED_TEXT if armed else ARM_TEXT)
-
-    def toggle_loop(self, on: bool | None = None) -> None:
-        on = bool(on)
-        r = self.annot.marked_range()
-        if on and r is None:
-            self.statusBar().showMessage("Mark in (I) and out (O) to loop a range", 5000)
-            on = False
-        self.player.set_loop(*(r[0], r[1] - 1) if on else (None, None))
-        for w in (self.views.transport.loop, self.registry["loop"]):
-            _quietly(w.setChecked, w, on)
-
-    def set_audio_enabled(self, on: bool) -> None:
-        self.player.set_use_audio(bool(on))
-
-    def next_unlabelled(self) -> None:
-        t = self.session.track(create=False)
-        if t is None:
-            return
-        i = next_unlabelled(t, self.jump_task, self.player.position)
-        if i is None:
-            self.statusBar().showMessage(f"Every frame is labelled for {self.jump_task}", 5000)
-        else:
-            self.player.seek(i)
-
-    def next_disagreement(self) -> None:
-        tracks = self.session.human_tracks()
-        if len(tracks) < 2:
-            return self.statusBar().showMessage("Needs two or more annotators on this video", 5000)
-        i = next_disagreement(tracks, self.jump_task, self.player.position)
-        if i is None:
-            self.statusBar().showMessage("The annotators agree everywhere", 5000)
-        else:
-            self.player.seek(i)
-
     def gamepad_settings(self) -> None:
         if dialogs.GamepadDialog(self.pad, self).exec():
             self.settings.set("gamepad", self.pad.config.to_dict())
@@ -512,24 +464,13 @@ class MainWindow(QMainWindow):
         v.browser.apply_theme(self.theme)
         self.registry[f"theme_{self.theme.name}"].setChecked(True)
 
-    def set_overlay(self, on: bool) -> None:
-        self.views.video.show_overlay = bool(on)
-        self.views.video.update()
-
-    def set_anchors(self, on: bool) -> None:
-        self.views.joystick.show_anchors = bool(on)
-        self.views.joystick.update()
-
     def show_shortcuts(self) -> None:
-        aus = [(f"{AU_KEYS[k]} (hold)", f"{a} {au_description(a)}") for k, a in enumerate(self.views.au_panel.aus)
-               if k < len(AU_KEYS)]
-        d = dialogs.shortcuts_sheet(self, self.registry.shortcut_rows(), HOLD_KEY_ROWS, aus)
+        d = dialogs.shortcuts_sheet(self, self.registry.shortcut_rows(), HOLD_KEY_ROWS, self.views.au_panel.aus)
         d.setAttribute(Qt.WA_DeleteOnClose)
         d.show()
 
     def about(self) -> None:
-        QMessageBox.about(self, "About AffectTrace", "AffectTrace: annotate valence-arousal, expressions and "
-                          "action units frame by frame; train and run multi-task affect models.")
+        dialogs.about(self)
 
     def ask_open_project(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open project folder")
@@ -612,13 +553,6 @@ class MainWindow(QMainWindow):
                 _close_quietly(p)
         QApplication.instance().removeEventFilter(self.key_filter)
         super().closeEvent(e)
-
-
-def _quietly(setter, widget, value) -> None:
-    """Set a widget's state without emitting its signals (it mirrors a state set elsewhere)."""
-    widget.blockSignals(True)
-    setter(value)
-    widget.blockSignals(False)
 
 
 def _close_quietly(project: Project) -> None:

@@ -122,8 +122,8 @@ def test_exact_when_frames_are_late(qtbot, win):
 def test_fill_only_unlabelled_and_single_axis(qtbot, win):
     s = win.session
     s.push(s.set_labels("va", 50, 60, [0.5, 0.5]))
-    win.set_fill_only(True)
-    win.set_joystick_mode("valence")
+    win.controls.set_fill_only(True)
+    win.controls.set_joystick_mode("valence")
     _record_pass(qtbot, win, 40, 90)
     track = s.track()
     np.testing.assert_allclose(track.va[50:60], 0.5)  # kept

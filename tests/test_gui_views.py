@@ -146,7 +146,7 @@ def _contrast(a: str, b: str) -> float:
 
 
 def test_armed_button_reads_clearly_in_both_themes(qtbot, tmp_path, tmp_path_factory):
-    from app.layout import ARMED_TEXT
+    from app.controls import ARMED_TEXT
     from app.themes import THEMES, theme
 
     for name in THEMES:

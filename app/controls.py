@@ -1,0 +1,93 @@
+"""The window's toggles and jumps, kept in step across the widgets and the menu actions that show them:
+joystick mode, fill-only recording, armed state, loop, audio, next unlabelled / disagreement, overlays."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from PySide6.QtWidgets import QWidget
+
+from .navigation import next_disagreement, next_unlabelled
+from .widgets.joystick import MODES
+
+if TYPE_CHECKING:
+    from .actions import ActionRegistry
+    from .annotate import AnnotationController
+    from .layout import WindowViews
+    from .player import Player
+    from .session import Session
+
+ARM_TEXT = "● Arm recording (R)"
+ARMED_TEXT = "● Recording armed: play to record (R stops)"
+
+
+def quietly(setter: Callable, widget: QWidget, value: object) -> None:
+    """Set a widget's state without emitting its signals (it mirrors a state set elsewhere)."""
+    widget.blockSignals(True)
+    setter(value)
+    widget.blockSignals(False)
+
+
+class Controls:
+    def __init__(self, views: "WindowViews", registry: "ActionRegistry", annot: "AnnotationController",
+                 player: "Player", session: "Session", say: Callable[[str], None]) -> None:
+        self.v, self.registry, self.annot, self.player, self.session, self.say = (
+            views, registry, annot, player, session, say)
+        self.jump_task = "va"  # what N / Shift+N look at
+
+    def set_joystick_mode(self, mode: str) -> None:
+        if self.annot.va_pass is not None:
+            self.annot.set_armed(False)
+        self.v.joystick.set_mode(mode)
+        quietly(self.v.mode_box.setCurrentIndex, self.v.mode_box, MODES.index(mode))
+        self.registry[f"mode_{mode}"].setChecked(True)
+
+    def set_fill_only(self, on: bool) -> None:
+        self.annot.fill_only_unlabelled = bool(on)
+        quietly(self.v.fill_box.setCurrentIndex, self.v.fill_box, 1 if on else 0)
+        self.registry["fill_only"].setChecked(bool(on))
+
+    def show_armed(self, armed: bool) -> None:
+        for w in (self.v.rec_button, self.registry["arm"]):
+            quietly(w.setChecked, w, armed)
+        self.v.rec_button.setText(ARMED_TEXT if armed else ARM_TEXT)
+
+    def toggle_loop(self, on: bool | None = None) -> None:
+        on = bool(on)
+        r = self.annot.marked_range()
+        if on and r is None:
+            self.say("Mark in (I) and out (O) to loop a range")
+            on = False
+        self.player.set_loop(*(r[0], r[1] - 1) if on else (None, None))
+        for w in (self.v.transport.loop, self.registry["loop"]):
+            quietly(w.setChecked, w, on)
+
+    def set_audio_enabled(self, on: bool) -> None:
+        self.player.set_use_audio(bool(on))
+
+    def next_unlabelled(self) -> None:
+        t = self.session.track(create=False)
+        if t is None:
+            return
+        i = next_unlabelled(t, self.jump_task, self.player.position)
+        if i is None:
+            self.say(f"Every frame is labelled for {self.jump_task}")
+        else:
+            self.player.seek(i)
+
+    def next_disagreement(self) -> None:
+        tracks = self.session.human_tracks()
+        if len(tracks) < 2:
+            return self.say("Needs two or more annotators on this video")
+        i = next_disagreement(tracks, self.jump_task, self.player.position)
+        if i is None:
+            self.say("The annotators agree everywhere")
+        else:
+            self.player.seek(i)
+
+    def set_overlay(self, on: bool) -> None:
+        self.v.video.show_overlay = bool(on)
+        self.v.video.update()
+
+    def set_anchors(self, on: bool) -> None:
+        self.v.joystick.show_anchors = bool(on)
+        self.v.joystick.update()
