@@ -72,6 +72,8 @@ class AcceptPanel(QWidget):
         form.addRow("Where", self.in_range)
         form.addRow("", row)
         self.within = QCheckBox("only inside the in/out range")
+        self.within.setEnabled(False)
+        self.confident.toggled.connect(self.within.setEnabled)
         form.addRow("", self.within)
         self.only_unlabelled = QCheckBox("Keep my labels (fill unlabelled frames only)")
         form.addRow("", self.only_unlabelled)
