@@ -76,7 +76,8 @@ def make_demo(folder: Path, seconds: float) -> Path:
 def training_rate(events: list[dict], t0: float, t1: float) -> dict:
     steps = [e for e in events if e.get("event") == "step" and t0 <= e["t"] <= t1]
     rates = [e["images_per_s"] for e in steps if e.get("images_per_s")]
-    return {"steps_during_playback": len(steps), "train_images_per_s_median": float(np.median(rates)) if rates else None,
+    return {"steps_during_playback": len(steps),
+            "train_images_per_s_median": float(np.median(rates)) if rates else None,
             "memory_mb_last": steps[-1].get("memory_mb") if steps else None}
 
 

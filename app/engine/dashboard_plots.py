@@ -15,13 +15,17 @@ from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem
 from core.runs import TASK_LOSSES, RunCurves
 
 from ..themes import Theme
+from .plot_theme import theme_plot
 
 LOSS_COLOURS = {"total": "#616161", "va": "#1e88e5", "expr": "#e53935", "au": "#43a047"}
 METRIC_CURVES = {"val_ccc_valence": ("CCC valence", "#1e88e5"), "val_ccc_arousal": ("CCC arousal", "#8e24aa"),
                  "val_expr_f1": ("EXPR F1", "#e53935"), "val_au_f1": ("AU F1", "#43a047")}
 
 
-def _xy(x: list[int], y: list[float]) -> tuple[np.ndarray, np.ndarray]:
+Curve = tuple[np.ndarray, np.ndarray]
+
+
+def _xy(x: list[int], y: list[float]) -> Curve:
     xs, ys = np.asarray(x, float), np.asarray(y, float)
     keep = np.isfinite(ys)
     return xs[keep], ys[keep]
@@ -41,20 +45,14 @@ class _Plot(pg.PlotWidget):
         self.lines = {k: self.plot([], [], pen=pg.mkPen(c, width=2), name=names[k]) for k, c in colours.items()}
         self.ghosts = {k: self.plot([], [], pen=pg.mkPen(c, width=1.5, style=Qt.DashLine)) for k, c in colours.items()}
 
-    def draw(self, data: dict[str, tuple[np.ndarray, np.ndarray]], ghost: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    def draw(self, data: dict[str, Curve], ghost: dict[str, Curve]) -> None:
         for k, line in self.lines.items():
             line.setData(*data.get(k, ([], [])))
         for k, line in self.ghosts.items():
             line.setData(*ghost.get(k, ([], [])))
 
     def apply_theme(self, t: Theme) -> None:
-        self.setBackground(t.plot_bg)
-        for name in ("left", "bottom"):
-            ax = self.getAxis(name)
-            ax.setPen(pg.mkPen(t.plot_fg))
-            ax.setTextPen(pg.mkPen(t.plot_fg))
-        self.setTitle(self.plotItem.titleLabel.text, color=t.plot_fg)
-        self.legend.setLabelTextColor(t.plot_fg)
+        theme_plot(self, t)
 
 
 class LossPlot(_Plot):
@@ -65,7 +63,7 @@ class LossPlot(_Plot):
         self.draw(_losses(run), _losses(other) if other else {})
 
 
-def _losses(run: RunCurves) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _losses(run: RunCurves) -> dict[str, Curve]:
     return {k: _xy(run.steps, v) for k, v in run.losses.items()}
 
 
@@ -90,7 +88,7 @@ class MetricPlot(_Plot):
             self.best.setValue(run.best_epoch)
 
 
-def _metrics(run: RunCurves) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _metrics(run: RunCurves) -> dict[str, Curve]:
     return {k: _xy(run.epochs, run.metrics.get(k, [])) for k in METRIC_CURVES}
 
 
@@ -169,8 +167,4 @@ class AUBars(pg.PlotWidget):
             self.setXRange(-0.6, len(names) - 0.4)
 
     def apply_theme(self, t: Theme) -> None:
-        self.setBackground(t.plot_bg)
-        for name in ("left", "bottom"):
-            self.getAxis(name).setPen(pg.mkPen(t.plot_fg))
-            self.getAxis(name).setTextPen(pg.mkPen(t.plot_fg))
-        self.setTitle(self.plotItem.titleLabel.text, color=t.plot_fg)
+        theme_plot(self, t)

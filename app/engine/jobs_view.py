@@ -3,10 +3,10 @@ and the failure message of a failed one."""
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget
 
 from ..jobs import Job, JobRunner
+from .table import read_only_table
 
 REFRESH_MS = 500
 
@@ -27,14 +27,7 @@ class JobsView(QWidget):
     def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Job", "State", "Progress", "Message"])
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
+        self.table = read_only_table(["Job", "State", "Progress", "Message"])
         self.stop = QPushButton("Stop")
         self.stop.setToolTip("Stop the selected job (a training run keeps its last checkpoint); a queued job "
                              "is dropped")

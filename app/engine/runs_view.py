@@ -6,10 +6,12 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from core.runs import RunInfo, list_runs, recipe_text
+
+from .table import read_only_table
 
 COLUMNS = (("Run", None), ("Status", None), ("Best epoch", None), ("CCC V", "val_ccc_valence"),
            ("CCC A", "val_ccc_arousal"), ("EXPR F1", "val_expr_f1"), ("AU F1", "val_au_f1"), ("Recipe", None))
@@ -29,14 +31,7 @@ class RunsView(QWidget):
         super().__init__(parent)
         self.folder: Path | None = None
         self.runs: list[RunInfo] = []
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([c for c, _k in COLUMNS])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
+        self.table = read_only_table([c for c, _k in COLUMNS], multi=True)
         self.table.itemSelectionChanged.connect(self._selection)
         self.table.cellDoubleClicked.connect(lambda _r, _c: self._show())
         self.empty = QLabel("No training run in this project yet.")

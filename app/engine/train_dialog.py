@@ -85,7 +85,6 @@ class TrainDialog(QDialog):
         form.addRow("Labels", self.labels)
         self.videos = VideoSplitTable()
         self.videos.set_videos(self.project, self.missing_faces)
-        self.videos.setMinimumHeight(90)
         form.addRow("Videos", self.videos)
         self.by_videos = QRadioButton("the videos marked Validation")
         self.by_blocks = QRadioButton("time blocks of the training videos:")
@@ -118,6 +117,7 @@ class TrainDialog(QDialog):
             row.addWidget(w)
         form.addRow("Schedule", row)
         self.device, self.amp = QComboBox(), QComboBox()
+        self.device.setSizeAdjustPolicy(QComboBox.AdjustToContents)
         for d in ("auto", "cpu", "cuda"):
             self.device.addItem(d, d)
         self.device.currentIndexChanged.connect(lambda _i: self.probe.load(self.device.currentData()))

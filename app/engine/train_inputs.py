@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from core.project import Project
 
 USES = ("Train", "Validation", "Not used")
+VISIBLE_ROWS = 6  # more videos scroll
 
 
 class VideoSplitTable(QTableWidget):
@@ -27,7 +28,7 @@ class VideoSplitTable(QTableWidget):
         super().__init__(0, 4, parent)
         self.setHorizontalHeaderLabels(["Video", "Frames", "Faces", "Use"])
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.horizontalHeader().setStretchLastSection(True)
+        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QTableWidget.NoEditTriggers)
         self.videos: list[str] = []
@@ -45,6 +46,10 @@ class VideoSplitTable(QTableWidget):
             combo.addItems(USES)
             combo.setCurrentText(uses[v])
             self.setCellWidget(r, 3, combo)
+        rows = min(len(self.videos), VISIBLE_ROWS)
+        self.resizeRowsToContents()
+        height = sum(self.rowHeight(r) for r in range(rows)) if rows else 24
+        self.setFixedHeight(height + self.horizontalHeader().sizeHint().height() + 2 * self.frameWidth() + 6)
 
     def use(self, video: str) -> str:
         return self.cellWidget(self.videos.index(video), 3).currentText()
