@@ -49,7 +49,7 @@ def test_train_from_the_dialog_updates_the_dashboard(qtbot, window, demo) -> Non
     assert argv[:2] == ["train", str(demo)] and "--val-blocks" in argv and "--faces-backend" not in argv
     job = dlg.start()
     assert job is not None and not dlg.isVisible()
-    dash = training.dock.dashboard
+    dash = training.panel.dashboard
     assert dash.job is job and training.dock.isVisible()
     _finished(qtbot, job)
     assert job.state == "finished", job.error
@@ -64,8 +64,8 @@ def test_train_from_the_dialog_updates_the_dashboard(qtbot, window, demo) -> Non
     assert dash.metrics.best.isVisible() and dash.metrics.best.value() == run.best_epoch
     assert dash.confusion.rowCount() == 8 and dash.au.bars.opts["x"] == list(range(12))
     assert "images/s" in dash.status.text() and "MB" in dash.status.text() and "cpu" in dash.status.text()
-    qtbot.waitUntil(lambda: training.dock.runs.table.rowCount() == 1)
-    assert training.dock.runs.table.item(0, 0).text() == run.run_id
+    qtbot.waitUntil(lambda: training.panel.runs.table.rowCount() == 1)
+    assert training.panel.runs.table.item(0, 0).text() == run.run_id
 
 
 def test_reopen_a_finished_run_from_its_log(qtbot, window, demo) -> None:
@@ -88,10 +88,10 @@ def test_reopen_a_finished_run_from_its_log(qtbot, window, demo) -> None:
     # a second run overlaid on the first
     other = training.runner.submit(["train", str(demo), *SHORT, "--epochs", "1", "--seed", "3"])
     _finished(qtbot, other)
-    training.dock.runs.refresh()
-    assert training.dock.runs.table.rowCount() == 2
-    training.dock.overlay_runs(live.run_dir, other.run_info["run_dir"])
-    dash = training.dock.dashboard
+    training.panel.runs.refresh()
+    assert training.panel.runs.table.rowCount() == 2
+    training.panel.overlay_runs(live.run_dir, other.run_info["run_dir"])
+    dash = training.panel.dashboard
     assert dash.other is not None and len(dash.loss.ghosts["total"].getData()[0]) == len(dash.other.steps)
 
 
@@ -136,12 +136,12 @@ def _fails_cleanly(qtbot, training, demo, argv: list[str], expect: str, kill_aft
     assert job.state in ("failed", "diverged") and len(failures) == 1, (job.state, failures)
     assert expect in failures[0] and "\n" not in failures[0] and "Traceback" not in failures[0], failures[0]
     assert annotations_digest(demo) == before  # no other effect
-    assert not training.runner.busy
+    qtbot.waitUntil(lambda: not training.runner.busy, timeout=5000)
 
 
 def test_failing_jobs_give_one_clear_message(qtbot, window, demo, tmp_path) -> None:
     win, training = window
-    dash = training.dock.dashboard
+    dash = training.panel.dashboard
     _fails_cleanly(qtbot, training, demo, ["train", str(demo), *SHORT, "--epochs", "1", "--lr", "1e9"],
                    "loss became nan")
     assert training.runner.jobs[-1].state == "diverged"
@@ -186,3 +186,18 @@ def test_quit_while_a_job_runs_asks_first(qtbot, window, demo) -> None:
     assert not runner.confirm_close(win, ask=lambda: "cancel") and job.state == "running"
     assert runner.confirm_close(win, ask=lambda: "stop")
     assert job.state == "cancelled" and queued.state == "cancelled" and not runner.busy
+
+
+def test_installs_on_the_main_window(qtbot, tmp_path, demo) -> None:
+    from app.engine import install
+    from app.engine.training import Training
+    from tests.gui_support import make_window
+
+    win = make_window(qtbot, tmp_path, demo)
+    menu = install(win)
+    training = win.findChild(Training)
+    assert menu.title().replace("&", "") == "Engine" and training.train_action in menu.actions()
+    assert win.views.docks["training"] is training.dock and training.train_action.isEnabled()
+    dlg = training.open_dialog()
+    assert dlg.labels.findData("truth") >= 0
+    dlg.reject()

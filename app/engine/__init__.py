@@ -15,7 +15,8 @@ from .training import Training, install_training
 
 def install(win: QMainWindow) -> QMenu:
     """Add the Engine menu with everything under it; returns the menu."""
-    menu = win.menuBar().addMenu("&Engine")
+    registry = getattr(win, "registry", None)  # app.main_window.MainWindow's; a plain window: its menu bar
+    menu = registry.menu("&Engine") if registry is not None else win.menuBar().addMenu("&Engine")
     menu.setObjectName("EngineMenu")
     install_training(win, menu)
     return menu

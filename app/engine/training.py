@@ -4,11 +4,11 @@ dashboard, the project's runs and the job queue. Uses only plain QMainWindow met
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabWidget, QVBoxLayout, QWidget
 
 from core.runs import RunCurves
 
@@ -19,13 +19,15 @@ from .jobs_view import JobsView
 from .runs_view import RunsView
 from .train_dialog import TrainDialog
 
+if TYPE_CHECKING:
+    from core.project import Project
 
-class TrainingDock(QDockWidget):
+
+class TrainingPanel(QWidget):
     """Tabs: Dashboard (the run followed or opened), Runs (the project's runs), Jobs (the queue)."""
 
     def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
-        super().__init__("Training", parent)
-        self.setObjectName("TrainingDock")
+        super().__init__(parent)
         self.runner = runner
         self.dashboard = Dashboard()
         self.runs = RunsView()
@@ -34,7 +36,9 @@ class TrainingDock(QDockWidget):
         self.tabs.addTab(self.dashboard, "Dashboard")
         self.tabs.addTab(self.runs, "Runs")
         self.tabs.addTab(self.jobs, "Jobs")
-        self.setWidget(self.tabs)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.tabs)
         self.runs.showRun.connect(self.open_run)
         self.runs.overlayRuns.connect(self.overlay_runs)
         self.dashboard.runFinished.connect(lambda _d: self.runs.refresh())
@@ -42,8 +46,6 @@ class TrainingDock(QDockWidget):
 
     def follow(self, job: Job) -> None:
         self.dashboard.follow(job)
-        self.show()
-        self.raise_()
         self.tabs.setCurrentWidget(self.dashboard)
 
     def _job_started(self, job: Job) -> None:
@@ -69,12 +71,12 @@ class TrainingDock(QDockWidget):
 
 
 class _ThemeFollower(QObject):
-    """Re-themes the dock when the application palette changes (the window's set_theme)."""
+    """Re-themes the panel when the application palette changes (the window's set_theme)."""
 
-    def __init__(self, win: QMainWindow, dock: TrainingDock) -> None:
-        super().__init__(dock)
-        self.win, self.dock = win, dock
-        dock.installEventFilter(self)
+    def __init__(self, win: QMainWindow, panel: TrainingPanel) -> None:
+        super().__init__(panel)
+        self.win, self.panel = win, panel
+        panel.installEventFilter(self)
 
     def eventFilter(self, obj: QObject, ev: QEvent) -> bool:
         if ev.type() == QEvent.ApplicationPaletteChange:
@@ -82,31 +84,31 @@ class _ThemeFollower(QObject):
         return False
 
     def apply(self) -> None:
-        self.dock.apply_theme(window_theme(self.win))
+        self.panel.apply_theme(window_theme(self.win))
 
 
-def window_theme(win: Any) -> Theme:
+def window_theme(win: QObject) -> Theme:
     t = getattr(win, "theme", None)
     return t if isinstance(t, Theme) else theme("light")
 
 
 class Training(QObject):
-    """What install_training adds to a window; kept as a child of the window."""
+    """What install_training adds to a window (kept as its child): the Engine menu's Train model… and
+    Training dashboard, and the Training dock. Uses the window's add_dock / registry where it has them
+    (app.main_window.MainWindow), else plain QMainWindow methods."""
 
     def __init__(self, win: QMainWindow, menu: QMenu) -> None:
         super().__init__(win)
         self.setObjectName("Training")
         self.win = win
         self.runner = runner_for(win)
-        self.dock = TrainingDock(self.runner, win)
-        win.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+        self.panel = TrainingPanel(self.runner)
+        self.dock = _dock(win, self.panel)
         self.dock.hide()
-        self.dock.apply_theme(window_theme(win))
-        _ThemeFollower(win, self.dock)
-        self.train_action = QAction("&Train model…", win)
-        self.train_action.setShortcut("Ctrl+Shift+T")
-        self.train_action.triggered.connect(self.open_dialog)
-        menu.addAction(self.train_action)
+        self.panel.apply_theme(window_theme(win))
+        _ThemeFollower(win, self.panel)
+        self.train_action = _action(win, menu, "engine.train", "&Train model…", self.open_dialog, "Ctrl+Shift+T",
+                                    "Train a model on this project's labels (a job: the app stays usable)")
         view = self.dock.toggleViewAction()
         view.setText("Training &dashboard")
         menu.addAction(view)
@@ -115,14 +117,19 @@ class Training(QObject):
             session.projectChanged.connect(self._project_changed)
         self._project_changed()
 
-    def project(self) -> Any:
+    def project(self) -> Project | None:
         session = getattr(self.win, "session", None)
         return getattr(session, "project", None)
 
     def _project_changed(self) -> None:
         p = self.project()
         self.train_action.setEnabled(p is not None)
-        self.dock.set_project_folder(getattr(p, "folder", None))
+        self.panel.set_project_folder(getattr(p, "folder", None))
+
+    def follow(self, job: Job) -> None:
+        self.panel.follow(job)
+        self.dock.show()
+        self.dock.raise_()
 
     def open_dialog(self) -> TrainDialog | None:
         p = self.project()
@@ -130,9 +137,36 @@ class Training(QObject):
             return None
         dlg = TrainDialog(p, self.runner, self.win)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
-        dlg.started.connect(self.dock.follow)
+        dlg.started.connect(self.follow)
         dlg.open()
         return dlg
+
+
+def _dock(win: QMainWindow, panel: QWidget) -> QDockWidget:
+    add_dock = getattr(win, "add_dock", None)
+    if add_dock is not None:
+        return add_dock(panel, "Training", "training")
+    dock = QDockWidget("Training", win)
+    dock.setObjectName("training")
+    dock.setWidget(panel)
+    win.addDockWidget(Qt.RightDockWidgetArea, dock)
+    return dock
+
+
+def _action(win: QMainWindow, menu: QMenu, key: str, text: str, fn: Callable[[], object], shortcut: str,
+            tip: str) -> QAction:
+    registry = getattr(win, "registry", None)
+    if registry is not None:
+        try:
+            return registry.add(key, text, fn, shortcut, menu, tip=tip)
+        except ValueError:  # the shortcut is taken: the action without it
+            return registry.add(key, text, fn, None, menu, tip=tip)
+    action = QAction(text, win)
+    action.setShortcut(shortcut)
+    action.setStatusTip(tip)
+    action.triggered.connect(fn)
+    menu.addAction(action)
+    return action
 
 
 def install_training(win: QMainWindow, menu: QMenu) -> Training:
