@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import pytest
 
+from core.cli.main import main
 from core.edits import record, set_range
 from core.project import Project
 from core.tracks import TrackSource
@@ -74,6 +76,45 @@ def same_labels(before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> 
         if b is None or b.shape != a.shape or not np.array_equal(a, b, equal_nan=True):
             return False
     return True
+
+
+# ------------------------------------------------------------------ running commands, filling disks
+
+@pytest.fixture
+def cli(capsys):
+    """Run ``affecttrace ARGS`` in this process: (exit status, stdout, stderr)."""
+    def go(*argv: object) -> tuple[int, str, str]:
+        code = main([str(a) for a in argv])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return go
+
+
+def one_line(err: str, limit: int = 2000) -> str:
+    """The single line of an error on stderr (fails on a traceback, more lines, or a line over ``limit``)."""
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err[:2000]
+    assert len(lines[0]) < limit, f"{len(lines[0])} characters: {lines[0][:300]}"
+    return lines[0]
+
+
+def fill_disk(mount: Path, leave: int = 0) -> Path:
+    """Fill the file system of ``mount`` with one file, then give ``leave`` bytes back; returns the file."""
+    filler = mount / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        for block in (65536, 512):
+            try:
+                while os.write(fd, b"\0" * block):
+                    pass
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    if leave:
+        os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
 
 
 # ------------------------------------------------------------------ media

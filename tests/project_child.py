@@ -12,9 +12,14 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import random
+import signal
 import socket
+import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +28,7 @@ from core.project import Project
 from core.tracks import TrackSource
 
 N_FRAMES = 200_000
+REPO = Path(__file__).resolve().parents[1]
 
 
 def expected_va(i: int) -> np.ndarray:
@@ -49,6 +55,37 @@ def edit_forever(folder: str, save_every: int) -> None:
             p.save()
             print(f"saved {i} {time.time():.6f}", flush=True)
         time.sleep(0.0005)  # a joystick is sampled at ~1 kHz at most; leaves the shared CPUs some air
+
+
+def run_and_kill(folder: str | Path, save_every: int, seed: int) -> tuple[float, list[tuple[int, float]]]:
+    """Start the editing child, kill -9 it after a random time; (kill time, [(edit, time printed)])."""
+    child = subprocess.Popen([sys.executable, "-m", "tests.project_child", "edit", str(folder), str(save_every)],
+                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(child.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.time() + 60
+        while not any(line.startswith("ready") for line in lines):
+            assert child.poll() is None, child.stderr.read()
+            assert time.time() < deadline, "child never became ready"
+            time.sleep(0.02)
+        time.sleep(random.Random(seed).uniform(1.3, 2.6))
+        killed_at = time.time()
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    reader.join(5)
+    applied = [(int(s.split()[1]), float(s.split()[2])) for s in lines if s.startswith("applied ")]
+    return killed_at, applied
+
+
+def lost_edits(va: np.ndarray, applied: list[tuple[int, float]]) -> list[int]:
+    """Edits the killed child printed as applied whose values are not in the reopened track."""
+    return [i for i, _ in applied if not np.array_equal(va[2 * i:2 * i + 2], expected_va(i))]
 
 
 def hold(folder: str) -> None:

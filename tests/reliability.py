@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -47,6 +48,7 @@ class Trial:
 class Outcome:
     trial: Trial
     code: int | None  # None: no answer in time
+    seconds: float = 0.0
     out: str = ""
     err: str = ""
     faults: list[str] = field(default_factory=list)
@@ -181,8 +183,10 @@ def trials(c: Corpus, work: Path) -> list[Trial]:
             d = slot()
             p = fresh(src, d)
             argv = [a.format(p=p, d=d, clip=c.clip, csv=c.csv, lm=c.landmarks, ck=c.checkpoint) for a in argv]
-            out.append(Trial("project", name, command, argv, p, _project_expect(name, command), p, (d,),
-                             name == "manifest-fifo"))
+            # a FIFO manifest: a few commands in child processes watch for a hang; the rest run here
+            # (guarded by the alarm, which interrupts a blocking read in this process too)
+            child = name == "manifest-fifo" and command in ("info", "project save", "fuse")
+            out.append(Trial("project", name, command, argv, p, _project_expect(name, command), p, (d,), child))
     for hostile in bi.HOSTILE_NAMES:
         for command, argv in (("project add-video", ["project", "add-video", "{p}", c.clip, "--name", hostile]),
                               ("fuse", ["fuse", "{p}", "--method", "vote", "--name", hostile])):
@@ -236,13 +240,26 @@ def _fill(argv: list[object], d: Path, p: Path | None) -> list[str]:
 
 # ------------------------------------------------------------------ running and judging
 
-def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for f in filenames + dirnames:
-            p = os.path.join(dirpath, f)
-            st = os.lstat(p)
-            out[p] = (st.st_size, st.st_mtime_ns) if not os.path.isdir(p) else (0, 0)
+def _snapshot(roots: list[Path], listings: list[Path]) -> dict[str, tuple[int, int]]:
+    """(size, mtime) of everything under ``roots`` and of the entries of the folders ``listings``."""
+    out: dict[str, tuple[int, int]] = {}
+
+    def scan(folder: str, deep: bool) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for e in entries:
+            st = e.stat(follow_symlinks=False)
+            is_dir = stat.S_ISDIR(st.st_mode)
+            out[e.path] = (0, 0) if is_dir else (st.st_size, st.st_mtime_ns)
+            if deep and is_dir:
+                scan(e.path, True)
+
+    for r in roots:
+        scan(str(r), True)
+    for folder in listings:
+        scan(str(folder), False)
     return out
 
 
@@ -313,7 +330,11 @@ def run_in_process(argv: list[str], timeout: float) -> tuple[int | None, str, st
     signal.setitimer(signal.ITIMER_REAL, timeout)
     code: int | None
     try:
-        with _captured() as (out, err, fd_err):
+        with _captured() as (out, err, fd_err), warnings.catch_warnings(record=True) as caught:
+            warnings.resetwarnings()  # what a user would see on stderr (pytest would swallow it): Python's defaults
+            warnings.simplefilter("default")
+            for quiet in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+                warnings.simplefilter("ignore", quiet)
             try:
                 code = main(argv)
             except _Timeout:
@@ -323,7 +344,8 @@ def run_in_process(argv: list[str], timeout: float) -> tuple[int | None, str, st
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    return code, out.getvalue(), err.getvalue() + "".join(fd_err)
+    shown = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno) for w in caught)
+    return code, out.getvalue(), err.getvalue() + "".join(fd_err) + shown
 
 
 def run_children(argvs: list[list[str]], timeout: float) -> list[tuple[int | None, str, str]]:
@@ -341,8 +363,9 @@ def run_children(argvs: list[list[str]], timeout: float) -> list[tuple[int | Non
     return out
 
 
-def judge(t: Trial, code: int | None, out: str, err: str, before: object, moved: list[str]) -> Outcome:
-    o = Outcome(t, code, out, err)
+def judge(t: Trial, code: int | None, out: str, err: str, before: object, moved: list[str],
+          seconds: float = 0.0) -> Outcome:
+    o = Outcome(t, code, seconds, out, err)
     if code is None:
         o.faults.append("no answer in time (hang)")
         return o
@@ -381,27 +404,44 @@ def _finish(o: Outcome, t: Trial, out: str, err: str, before: object, moved: lis
     return o
 
 
-def run_trials(ts: list[Trial], watch: Path, timeout: float = TIMEOUT_S, batch: int = 3) -> list[Outcome]:
-    """Run every trial (children in batches of ``batch``); ``watch`` is the tree nothing may write outside of."""
+def run_trials(ts: list[Trial], corpus: Path, timeout: float = TIMEOUT_S, batch: int = 4) -> list[Outcome]:
+    """Run every trial (children in batches of ``batch``). Nothing may change in ``corpus`` (the inputs), nor
+    beside a trial's own folder, its ancestors, or /tmp, except the project copy and outputs the trial names."""
     outcomes: list[Outcome] = []
     inproc = [t for t in ts if not t.child]
     kids = [t for t in ts if t.child]
     for t in inproc:
-        before, snap, esc = _label_state(t.project), _snapshot(watch), _escapes()
+        watch = _watched(corpus, [t])
+        before, snap, esc = _label_state(t.project), _snapshot(*watch), _escapes()
+        t0 = time.perf_counter()
         code, out, err = run_in_process(t.argv, timeout)
-        outcomes.append(judge(t, code, out, err, before, _moved(watch, snap, [t], esc)))
+        spent = time.perf_counter() - t0
+        outcomes.append(judge(t, code, out, err, before, _moved(watch, snap, [t], esc), spent))
     for i in range(0, len(kids), batch):
         group = kids[i:i + batch]
-        befores, snap, esc = [_label_state(t.project) for t in group], _snapshot(watch), _escapes()
+        watch = _watched(corpus, group)
+        befores, snap, esc = [_label_state(t.project) for t in group], _snapshot(*watch), _escapes()
         results = run_children([t.argv for t in group], timeout)
         moved = _moved(watch, snap, group, esc)
         outcomes += [judge(t, *r, b, moved) for t, r, b in zip(group, results, befores)]
     return outcomes
 
 
-def _moved(watch: Path, snap: dict[str, tuple[int, int]], group: list[Trial], esc: list[str]) -> list[str]:
+def _watched(corpus: Path, group: list[Trial]) -> tuple[list[Path], list[Path]]:
+    """(trees watched whole, folders whose entries are watched): the inputs, and the folders around each
+    trial's own, up to the suite's folder (/tmp is shared with others: the escapes tried are checked by name)."""
+    top, listings = corpus.parent, {corpus.parent}  # /tmp itself is shared with others: its escapes are named
+    for t in group:
+        for p in (t.project, *t.outputs):
+            if p is not None:
+                listings.update(a for a in p.parents if top in a.parents)
+    return [corpus], sorted(listings)
+
+
+def _moved(watch: tuple[list[Path], list[Path]], snap: dict[str, tuple[int, int]], group: list[Trial],
+           esc: list[str]) -> list[str]:
     allowed = [str(p) for t in group for p in (t.project, *t.outputs) if p is not None]
-    now = _snapshot(watch)
+    now = _snapshot(*watch)
     changed = [p for p in set(now) | set(snap) if now.get(p) != snap.get(p)]
     bad = [p for p in changed if not any(p == a or p.startswith(a + os.sep) for a in allowed)]
     return sorted(bad) + sorted(set(_escapes()) - set(esc))

@@ -6,17 +6,16 @@ import errno
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from core.cli import main as cli
 from core.project import Project
 from core.project.lock import ProjectLock
 from core.tracks import TrackSource
-from tests.badinput import ANNOTATOR, good_clip, labelled_project, labels_of, same_labels
+from tests.badinput import (ANNOTATOR, cli, fill_disk, good_clip, labelled_project, labels_of,  # noqa: F401
+                            one_line, same_labels)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,20 +25,7 @@ def clip(tmp_path_factory) -> Path:
     return good_clip(tmp_path_factory.mktemp("media"))
 
 
-@pytest.fixture
-def run(capsys):
-    def go(*argv: object) -> tuple[int, str, str]:
-        code = cli.main([str(a) for a in argv])
-        out = capsys.readouterr()
-        return code, out.out, out.err
 
-    return go
-
-
-def _line(err: str) -> str:
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 @pytest.fixture
@@ -53,22 +39,6 @@ def tmpfs(tmp_path: Path):
     subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
-def _fill(mount: Path) -> Path:
-    filler = mount / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:
-        while os.write(fd, b"\0" * 65536):
-            pass
-    except OSError:
-        pass
-    try:
-        while os.write(fd, b"\0" * 512):
-            pass
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-    return filler
 
 
 def _two_annotators(folder: Path, clip: Path) -> Path:
@@ -88,19 +58,19 @@ def _leftovers(root: Path) -> list[Path]:
 
 # ------------------------------------------------------------------ read-only and full disks
 
-def test_read_only_folder_says_so_not_none(monkeypatch, run, tmp_path: Path, clip: Path) -> None:
+def test_read_only_folder_says_so_not_none(monkeypatch, cli, tmp_path: Path, clip: Path) -> None:
     proj = labelled_project(tmp_path / "p", clip)
 
     def refuse(folder: Path):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(folder / ".lock"))
 
     monkeypatch.setattr(ProjectLock, "acquire", refuse)
-    code, _, err = run("project", "add-video", proj, clip, "--name", "c2")
-    line = _line(err)
+    code, _, err = cli("project", "add-video", proj, clip, "--name", "c2")
+    line = one_line(err)
     assert code == 1 and "read-only" in line and "None" not in line and "elsewhere" not in line
 
 
-def test_read_only_mount(run, tmpfs: Path, clip: Path) -> None:
+def test_read_only_mount(cli, tmpfs: Path, clip: Path) -> None:
     proj = _two_annotators(tmpfs / "p", clip)
     before = labels_of(proj)
     subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
@@ -108,38 +78,38 @@ def test_read_only_mount(run, tmpfs: Path, clip: Path) -> None:
     csv.write_text("video,frame,track,valence,arousal\nclip,55,other,0.5,0.5\n")
     for argv in (("project", "add-video", proj, clip, "--name", "c2"), ("import-csv", proj, csv),
                  ("fuse", proj, "--method", "vote"), ("project", "save", proj)):
-        code, _, err = run(*argv)
-        line = _line(err)
+        code, _, err = cli(*argv)
+        line = one_line(err)
         assert code == 1 and "read-only" in line and str(proj) in line and "None" not in line, line
     assert same_labels(before, labels_of(proj))
 
 
-def test_full_disk_names_the_file_and_leaves_nothing_half_written(run, tmpfs: Path, clip: Path) -> None:
+def test_full_disk_names_the_file_and_leaves_nothing_half_written(cli, tmpfs: Path, clip: Path) -> None:
     proj = _two_annotators(tmpfs / "p", clip)
     before = labels_of(proj)
     csv = tmpfs.parent / "t.csv"
     csv.write_text("video,frame,track,valence,arousal\nclip,55,other,0.5,0.5\n")
-    filler = _fill(tmpfs)
+    filler = fill_disk(tmpfs)
     for argv in (("project", "add-video", proj, clip, "--name", "c2"), ("import-csv", proj, csv),
                  ("fuse", proj, "--method", "vote")):
-        code, _, err = run(*argv)
-        line = _line(err)
+        code, _, err = cli(*argv)
+        line = one_line(err)
         assert code == 1 and "disk is full" in line and str(proj) in line, line
-    code, _, err = run("export-csv", proj, tmpfs / "out.csv")
-    line = _line(err)
+    code, _, err = cli("export-csv", proj, tmpfs / "out.csv")
+    line = one_line(err)
     assert code == 1 and str(tmpfs / "out.csv") in line and "No space left" in line, line
     assert not (tmpfs / "out.csv").exists()
-    code, _, err = run("export-affwild2", proj, tmpfs / "aw", "--track", ANNOTATOR)
-    line = _line(err)
+    code, _, err = cli("export-affwild2", proj, tmpfs / "aw", "--track", ANNOTATOR)
+    line = one_line(err)
     assert code == 1 and str(tmpfs / "aw") in line and "No space left" in line, line
     assert not (tmpfs / "aw").exists()
     assert _leftovers(tmpfs) == []
     filler.unlink()
     assert same_labels(before, labels_of(proj))
-    assert run("fuse", proj, "--method", "vote")[0] == 0  # space again: the same project works
+    assert cli("fuse", proj, "--method", "vote")[0] == 0  # space again: the same project works
 
 
-def test_train_on_a_full_disk(run, tmp_path: Path) -> None:
+def test_train_on_a_full_disk(cli, tmp_path: Path) -> None:
     from tests.nn_demo import make_demo_project
 
     mount = tmp_path / "mnt"
@@ -149,10 +119,10 @@ def test_train_on_a_full_disk(run, tmp_path: Path) -> None:
     try:
         proj = make_demo_project(mount, seconds=2.0)
         models = sorted(p.name for p in (proj / "models").iterdir())
-        _fill(mount)
-        code, _, err = run("train", proj, "--preset", "mt-tiny", "--epochs", "1", "--max-steps", "1",
+        fill_disk(mount)
+        code, _, err = cli("train", proj, "--preset", "mt-tiny", "--epochs", "1", "--max-steps", "1",
                            "--label-track", "truth")
-        line = _line(err)
+        line = one_line(err)
         assert code == 1 and "No space left" in line and str(proj / "models") in line, line
         assert _leftovers(mount) == []
         assert sorted(p.name for p in (proj / "models").iterdir()) == models  # no half-made run folder
@@ -162,7 +132,7 @@ def test_train_on_a_full_disk(run, tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ locks and two processes
 
-def test_a_lock_without_lock_json_names_its_holder(run, tmp_path: Path, clip: Path) -> None:
+def test_a_lock_without_lock_json_names_its_holder(cli, tmp_path: Path, clip: Path) -> None:
     proj = labelled_project(tmp_path / "p", clip)
     code = ("import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
             "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); sys.stdin.read()")

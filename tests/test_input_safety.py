@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.cli import main as cli
 from core.edits import set_range
 from core.errors import ProjectError
 from core.project import Project
 from core.project.journal import journal_generations
-from tests.badinput import ANNOTATOR, LABELLED, good_clip, labelled_project, labels_of, same_labels
+from tests.badinput import (ANNOTATOR, LABELLED, cli, good_clip, labelled_project, labels_of,  # noqa: F401
+                            one_line, same_labels)
 
 
 @pytest.fixture(scope="module")
@@ -26,31 +26,17 @@ def proj(tmp_path: Path, clip: Path) -> Path:
     return labelled_project(tmp_path / "proj", clip)
 
 
-@pytest.fixture
-def run(capsys):
-    def go(*argv: object) -> tuple[int, str, str]:
-        code = cli.main([str(a) for a in argv])
-        out = capsys.readouterr()
-        return code, out.out, out.err
 
-    return go
-
-
-def _one_line(err: str) -> str:
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 # ------------------------------------------------------------------ names and paths
 
 @pytest.mark.parametrize("name", ["../../../../../../../../tmp/affecttrace-X", "/tmp/affecttrace-X", "a/b", "..",
                                   "nul\0x", "x" * 300])
-def test_hostile_video_name_is_refused_when_added(run, proj: Path, clip: Path, name: str) -> None:
-    code, _, err = run("project", "add-video", proj, clip, "--name", name)
+def test_hostile_video_name_is_refused_when_added(cli, proj: Path, clip: Path, name: str) -> None:
+    code, _, err = cli("project", "add-video", proj, clip, "--name", name)
     assert code == 1
-    assert "video name" in _one_line(err)
+    assert "video name" in one_line(err)
     assert list(Project.open(proj, readonly=True).videos) == ["clip"]
 
 
@@ -93,7 +79,7 @@ def test_index_or_journal_cannot_name_a_track_file_outside(proj: Path, tmp_path:
     q.close()
 
 
-def test_export_affwild2_stays_inside_its_output(run, proj: Path, tmp_path: Path) -> None:
+def test_export_affwild2_stays_inside_its_output(cli, proj: Path, tmp_path: Path) -> None:
     p = Project.open(proj)
     e = p.videos["clip"]
     hostile = "../../../escaped"
@@ -104,10 +90,10 @@ def test_export_affwild2_stays_inside_its_output(run, proj: Path, tmp_path: Path
     p.save()
     p.close()
     out = tmp_path / "a" / "b" / "out"
-    code, _, err = run("export-affwild2", proj, out, "--track", ANNOTATOR)
+    code, _, err = cli("export-affwild2", proj, out, "--track", ANNOTATOR)
     written = [f for f in tmp_path.rglob("*.txt")]
     assert all(out in f.parents for f in written), written
-    assert code == 0 or "outside" in _one_line(err)
+    assert code == 0 or "outside" in one_line(err)
 
 
 # ------------------------------------------------------------------ journaled edits are never dropped
@@ -122,7 +108,7 @@ def _five_unsaved_edits(proj: Path) -> dict[str, np.ndarray]:
 
 
 @pytest.mark.parametrize("command", ["import-csv", "add-video", "fuse", "save"])
-def test_missing_track_file_keeps_the_journal(run, proj: Path, clip: Path, tmp_path: Path, command: str) -> None:
+def test_missing_track_file_keeps_the_journal(cli, proj: Path, clip: Path, tmp_path: Path, command: str) -> None:
     want = _five_unsaved_edits(proj)
     pack = next((proj / "tracks").glob("*.h5"))
     aside = tmp_path / pack.name
@@ -132,9 +118,9 @@ def test_missing_track_file_keeps_the_journal(run, proj: Path, clip: Path, tmp_p
     csv.write_text("video,frame,track,valence,arousal\nclip,55,other,0.5,0.5\n")
     argv = {"import-csv": ("import-csv", proj, csv), "add-video": ("project", "add-video", proj, clip, "--name", "c2"),
             "fuse": ("fuse", proj, "--method", "vote"), "save": ("project", "save", proj)}[command]
-    code, _, err = run(*argv)
+    code, _, err = cli(*argv)
     assert code == 1
-    line = _one_line(err)
+    line = one_line(err)
     assert pack.name in line and "missing" in line and "read-only" in line
     assert {f.name: f.read_bytes() for f in (proj / "journal").iterdir()} == journals  # nothing deleted
     aside.rename(pack)
@@ -157,24 +143,24 @@ def test_project_with_a_missing_track_file_opens_read_only_and_says_why(proj: Pa
 
 # ------------------------------------------------------------------ CSV import never erases by accident
 
-def test_import_csv_empty_cells_never_erase(run, proj: Path, tmp_path: Path) -> None:
+def test_import_csv_empty_cells_never_erase(cli, proj: Path, tmp_path: Path) -> None:
     before = labels_of(proj)
     csv = tmp_path / "empty.csv"
     rows = "".join(f"clip,{i},{ANNOTATOR},,,,\n" for i in range(LABELLED))
     csv.write_text("video,frame,track,valence,arousal,expression,AU1\n" + rows)
-    code, out, err = run("import-csv", proj, csv)
+    code, out, err = cli("import-csv", proj, csv)
     assert code == 0, err
     assert same_labels(before, labels_of(proj))
 
     csv.write_text("video,frame,track,valence,arousal,expression,AU1\n" + f"clip,3,{ANNOTATOR},0.5,-0.5,,\n")
-    assert run("import-csv", proj, csv)[0] == 0
+    assert cli("import-csv", proj, csv)[0] == 0
     after = labels_of(proj)
     key = f"clip/{ANNOTATOR}"
     np.testing.assert_array_equal(after[f"{key}/va"][3], [0.5, -0.5])  # a given value does replace
     assert after[f"{key}/expr"][3] == before[f"{key}/expr"][3] and (after[f"{key}/au"][3] == 1).all()
 
     csv.write_text("video,frame,track,valence,arousal,expression\n" + f"clip,4,{ANNOTATOR},,,\n")
-    assert run("import-csv", proj, csv, "--replace")[0] == 0  # asked for: the row replaces the frame
+    assert cli("import-csv", proj, csv, "--replace")[0] == 0  # asked for: the row replaces the frame
     cleared = labels_of(proj)
     assert np.isnan(cleared[f"{key}/va"][4]).all() and cleared[f"{key}/expr"][4] == -1
     assert (cleared[f"{key}/au"][4] == 1).all()  # a column the table does not have is left alone

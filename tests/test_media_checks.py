@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main as cli
 from core.media import check_media
 from core.project import Project
-from tests.badinput import MEDIA_DAMAGED, MEDIA_UNUSABLE, bad_media, good_clip
+from tests.badinput import MEDIA_DAMAGED, MEDIA_UNUSABLE, bad_media, cli, good_clip  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,10 +51,10 @@ def test_randomised_middle_reports_decode_errors(media) -> None:
 
 
 @pytest.mark.parametrize("kind", MEDIA_DAMAGED)
-def test_add_video_records_problems_and_open_warns(run_cli, media, tmp_path: Path, kind: str) -> None:
+def test_add_video_records_problems_and_open_warns(cli, media, tmp_path: Path, kind: str) -> None:
     folder = tmp_path / "p"
     Project.create(folder).close()
-    code, out, err = run_cli("project", "add-video", folder, media[kind], "--name", "v")
+    code, out, err = cli("project", "add-video", folder, media[kind], "--name", "v")
     assert code == 0, err
     warning = [ln for ln in err.splitlines() if ln.strip()]
     assert len(warning) == 1 and warning[0].startswith("warning: ") and str(media[kind]) in warning[0]
@@ -65,16 +64,16 @@ def test_add_video_records_problems_and_open_warns(run_cli, media, tmp_path: Pat
 
 
 @pytest.mark.parametrize("kind", ["jpeg-as-mp4", "zero-bytes", "text"])
-def test_add_video_refuses_what_is_not_a_video(run_cli, media, tmp_path: Path, kind: str) -> None:
+def test_add_video_refuses_what_is_not_a_video(cli, media, tmp_path: Path, kind: str) -> None:
     folder = tmp_path / "p"
     Project.create(folder).close()
-    code, _, err = run_cli("project", "add-video", folder, media[kind])
+    code, _, err = cli("project", "add-video", folder, media[kind])
     assert code == 1 and len(err.strip().splitlines()) == 1 and str(media[kind]) in err
     assert not Project.open(folder, readonly=True).videos
 
 
-def test_info_shows_the_problems(run_cli, media) -> None:
-    code, out, _ = run_cli("info", media["middle-randomised"], "--json")
+def test_info_shows_the_problems(cli, media) -> None:
+    code, out, _ = cli("info", media["middle-randomised"], "--json")
     assert code == 0 and "fail to decode" in out
 
 
@@ -102,12 +101,3 @@ def test_a_fifo_named_mp4_never_blocks(media, tmp_path: Path) -> None:
         assert r[1] == 1, r
         assert len(r[2].splitlines()) == 1 and "FIFO" in r[2] and str(fifo) in r[2], r
 
-
-@pytest.fixture
-def run_cli(capsys):
-    def go(*argv: object) -> tuple[int, str, str]:
-        code = cli.main([str(a) for a in argv])
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return go

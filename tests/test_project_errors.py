@@ -18,6 +18,7 @@ from core import fsio
 from core.project import Project, storage
 from core.project.storage import read_index, read_track
 from core.tracks import TrackSource
+from tests.badinput import fill_disk
 from tests.project_child import expected_va
 
 REPO = Path(__file__).resolve().parents[1]
@@ -147,16 +148,7 @@ def test_really_full_disk_on_a_tiny_tmpfs(tmp_path: Path) -> None:
         p = _saved_project(mount / "p")
         rng = np.random.default_rng(0)
         p.apply(record("clip", "joy", "va", 0, rng.uniform(-1, 1, (2000, 2)).astype(np.float32)))
-        filler = mount / "filler"
-        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-        try:  # fill the disk, then give back a few kB: too little for the new pack
-            while os.write(fd, b"\0" * 4096):
-                pass
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
-        os.truncate(filler, max(0, filler.stat().st_size - 2048))
+        filler = fill_disk(mount, leave=2048)  # a few kB given back: too little for the new pack
         with pytest.raises(ProjectError) as info:
             p.save()
         assert "No space left on device" in str(info.value) and str(mount / "p") in str(info.value.path)

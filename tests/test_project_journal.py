@@ -1,13 +1,6 @@
 """Journal: kill -9 a real editing process at a random moment, reopen, find every edit it made."""
 from __future__ import annotations
 
-import os
-import random
-import signal
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +10,7 @@ from core.edits import record, set_range
 from core.project import Project
 from core.project.journal import journal_generations, journal_path
 from core.tracks import TrackSource
-from tests.project_child import N_FRAMES, expected_va
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.project_child import N_FRAMES, expected_va, lost_edits, run_and_kill
 
 
 def _project(folder: Path) -> None:
@@ -29,37 +20,11 @@ def _project(folder: Path) -> None:
     p.close()
 
 
-def _run_and_kill(folder: Path, save_every: int, seed: int) -> tuple[float, list[tuple[int, float]]]:
-    """Start the editing child, kill -9 it after a random time; (kill time, [(edit, time printed)])."""
-    child = subprocess.Popen([sys.executable, "-m", "tests.project_child", "edit", str(folder), str(save_every)],
-                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(child.stdout), daemon=True)
-    reader.start()
-    try:
-        deadline = time.time() + 60
-        while not any(line.startswith("ready") for line in lines):
-            assert child.poll() is None, child.stderr.read()
-            assert time.time() < deadline, "child never became ready"
-            time.sleep(0.02)
-        time.sleep(random.Random(seed).uniform(1.3, 2.6))
-        killed_at = time.time()
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(10)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-    reader.join(5)
-    applied = [(int(s.split()[1]), float(s.split()[2])) for s in lines if s.startswith("applied ")]
-    return killed_at, applied
-
-
 @pytest.mark.parametrize("save_every,seed", [(0, 1), (40, 2), (7, 3)])
 def test_kill_9_loses_no_edit(tmp_path: Path, save_every: int, seed: int) -> None:
     folder = tmp_path / "proj"
     _project(folder)
-    killed_at, applied = _run_and_kill(folder, save_every, seed)
+    killed_at, applied = run_and_kill(folder, save_every, seed)
     assert len(applied) > 20, "the child made too few edits to test anything"
     required = [i for i, t in applied if t < killed_at - 1.0]
     assert required, "no edit older than 1 s before the kill"
@@ -67,8 +32,7 @@ def test_kill_9_loses_no_edit(tmp_path: Path, save_every: int, seed: int) -> Non
     p = Project.open(folder)  # the dead child's lock is gone: writable, and nothing is asked
     assert not p.readonly
     va = p.track("clip", "joy").va
-    for i, _ in applied:  # printed only after the journal write returned: all of them must be there
-        np.testing.assert_array_equal(va[2 * i:2 * i + 2], expected_va(i), err_msg=f"edit {i} lost")
+    assert lost_edits(va, applied) == []  # printed only after the journal write returned: all must be there
     last = max(i for i, _ in applied)
     # anything after the last printed edit is either that edit's successor (journaled, not yet printed) or empty
     assert np.isnan(va[2 * last + 4:]).all()

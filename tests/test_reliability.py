@@ -23,7 +23,7 @@ def outcomes(tmp_path_factory) -> tuple[rel.Corpus, list[rel.Outcome]]:
     try:
         corpus = rel.build_corpus(root / "corpus")
         trials = rel.trials(corpus, root / "work")
-        done = rel.run_trials(trials, root)
+        done = rel.run_trials(trials, root / "corpus")
     finally:
         mp.undo()
     counts = rel.summary(corpus, done)

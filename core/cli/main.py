@@ -10,6 +10,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 
 # Order is the order of `affecttrace --help`. Add a module here to add a command.
 COMMANDS: tuple[str, ...] = (
@@ -71,7 +72,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     from ..errors import AffectTraceError
 
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            if not os.environ.get("AFFECTTRACE_DEBUG"):  # numpy's "Mean of empty slice" is no news to a user
+                warnings.simplefilter("ignore", RuntimeWarning)
+            return int(args.func(args) or 0)
     except AffectTraceError as e:
         return _fail(args, "error", str(e), 1)
     except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
@@ -85,7 +89,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     except Exception as e:  # a bug: still one line unless asked for the traceback
         if os.environ.get("AFFECTTRACE_DEBUG"):
             raise
-        return _fail(args, "internal error", f"{type(e).__name__}: {e} (set AFFECTTRACE_DEBUG=1 for the traceback)", 3)
+        first = (str(e).splitlines() or [""])[0][:200]
+        return _fail(args, "internal error", f"{type(e).__name__}: {first} (set AFFECTTRACE_DEBUG=1 for the "
+                     "traceback)", 3)
 
 
 def _fail(args: argparse.Namespace, kind: str, text: str, code: int) -> int:

@@ -161,6 +161,10 @@ def run(args: argparse.Namespace) -> int:
         base.update(settings)
         cfg = TrainConfig.from_dict(base)
         overrides = None
+    if args.project is None and not args.images and not args.resume:
+        raise AffectTraceError("give a PROJECT, image datasets (--images DATASET.h5), or both")
+    # opened first: a project that cannot be opened leaves no handler or log behind
+    project = open_project(args.project, readonly=True) if args.project is not None else None
     cancel = CancelToken()
 
     def on_sigint(signum: int, frame: Any) -> None:  # first Ctrl-C: stop after this step, keep last.pt
@@ -178,9 +182,6 @@ def run(args: argparse.Namespace) -> int:
         on_event = to_log if stream is not None else _terminal_events(
             args, progress_listener(progress(args, "train")), to_log)
 
-    if args.project is None and not args.images and not args.resume:
-        raise AffectTraceError("give a PROJECT, image datasets (--images DATASET.h5), or both")
-    project = open_project(args.project, readonly=True) if args.project is not None else None
     quiet_log = log is not None and stream is None  # with --events core.cli.main writes error, result, end
     try:
         if args.faces_backend and main_rank and project is not None:

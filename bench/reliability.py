@@ -1,0 +1,172 @@
+"""Reliability figures: the bad-input suite, kill -9 during edits, saves and imports, and full disks.
+
+    .venv/bin/python bench/reliability.py [--kill-edit 20] [--kill-save 30] [--kill-import 17] [--disk 5]
+
+Prints JSON and a one-line summary. The same trials, fewer of each, run in tests/ (test_reliability,
+test_project_journal, test_disk_and_locks); the full-disk trials need root (a tmpfs mount).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.cli.main import main as cli  # noqa: E402
+from core.edits import set_range  # noqa: E402
+from core.errors import ProjectError  # noqa: E402
+from core.project import Project  # noqa: E402
+from tests import reliability as rel  # noqa: E402
+from tests.affwild2gen import make_dataset  # noqa: E402
+from tests.badinput import ANNOTATOR, good_clip, labelled_project, labels_of, same_labels  # noqa: E402
+from tests.project_child import N_FRAMES, REPO, lost_edits, run_and_kill  # noqa: E402
+
+
+def bad_inputs(tmp: Path) -> dict:
+    os.environ["XDG_CACHE_HOME"] = str(tmp / "work" / "xdg-cache")
+    t0 = time.perf_counter()
+    corpus = rel.build_corpus(tmp / "corpus")
+    done = rel.run_trials(rel.trials(corpus, tmp / "work"), tmp / "corpus")
+    out = rel.summary(corpus, done)
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    out["not_clean"] = [f"{o.trial.kind}/{o.trial.name} {o.trial.command}: {'; '.join(o.faults)}" for o in done
+                        if o.faults][:20]
+    return out
+
+
+def kills_during_edits(tmp: Path, n: int, save_every: int) -> dict:
+    trials = lost_any = lost_old = reopened = 0
+    for seed in range(n):
+        folder = tmp / f"kill-{save_every}-{seed}"
+        p = Project.create(folder, au_set="affwild2-8")
+        p.add_video(folder / "missing.mp4", name="clip", frame_count=N_FRAMES, fps=25)
+        p.save()
+        p.close()
+        killed_at, applied = run_and_kill(folder, save_every, 100 + seed)
+        q = Project.open(folder)
+        reopened += not q.readonly
+        lost = set(lost_edits(q.track("clip", "joy").va, applied))
+        q.close()
+        trials += 1
+        lost_any += bool(lost)
+        lost_old += sum(1 for i, t in applied if i in lost and t < killed_at - 1.0)
+    return {"trials": trials, "reopened": reopened, "trials_losing_an_edit": lost_any, "edits_older_than_1s_lost": lost_old}
+
+
+def kills_during_imports(tmp: Path, n: int) -> dict:
+    root = tmp / "aw"
+    files = make_dataset(root, "2022", media=False)
+    for f in files.values():  # 60 more label-only videos: an import that takes a while to kill
+        if f.stem == "vid3":
+            for j in range(60):
+                f.with_name(f"extra{j:02d}.txt").write_bytes(f.read_bytes())
+    def start(folder: Path) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "core.cli", "import-affwild2", str(root), str(folder)],
+                                cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    t0 = time.monotonic()
+    start(tmp / "imp-whole").wait()
+    whole = time.monotonic() - t0  # kills land between 20 % and 95 % of an import's time (start-up included)
+    rng = random.Random(5)
+    outcome = {"trials": 0, "import_s": round(whole, 2), "complete": 0, "nothing_yet": 0, "partial_with_warning": 0,
+               "partial_silent": 0}
+    for k in range(n):
+        folder = tmp / f"imp-{k}"
+        child = start(folder)
+        time.sleep(rng.uniform(0.2, 0.95) * whole)
+        child.kill()
+        child.wait()
+        outcome["trials"] += 1
+        if not (folder / "project.json").exists():
+            outcome["nothing_yet"] += 1
+            continue
+        p = Project.open(folder, readonly=True)
+        warned = any("did not finish" in w for w in p.warnings)
+        full = len(p.videos) == 64 and all(p.has_track(v, "affwild2") for v in p.videos)
+        p.close()
+        key = "partial_with_warning" if warned else "complete" if full else "partial_silent"
+        outcome[key] += 1
+    return outcome
+
+
+def full_disks(tmp: Path, n: int) -> dict:
+    out = {"trials": 0, "edits_refused_clearly": 0, "commands_refused_clearly": 0, "recovered_exactly": 0}
+    clip = good_clip(tmp / "media")
+    for k in range(n):
+        mount = tmp / f"mnt{k}"
+        mount.mkdir()
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+                          capture_output=True).returncode:
+            return {"skipped": "mounting a tmpfs needs root"}
+        try:
+            proj = labelled_project(mount / "p", clip)
+            p = Project.open(proj)
+            before = labels_of(proj)
+            filler = mount / "filler"
+            with open(filler, "wb") as f:
+                try:
+                    while True:
+                        f.write(b"\0" * 65536)
+                        f.flush()
+                except OSError:
+                    pass
+            try:
+                p.apply(set_range("clip", ANNOTATOR, "expr", 0, 10, k % 8))
+                p.save()
+            except ProjectError as e:
+                out["edits_refused_clearly"] += "No space left" in str(e) and str(proj) in str(e)
+            p.close()
+            err = io.StringIO()
+            with redirect_stdout(io.StringIO()), redirect_stderr(err):
+                codes = [cli(["fuse", str(proj), "--method", "vote"]), cli(["project", "save", str(proj)])]
+            lines = [ln for ln in err.getvalue().splitlines() if ln.strip()]
+            clear = len(lines) == codes.count(1) and all("disk is full" in ln or "No space left" in ln for ln in lines)
+            out["commands_refused_clearly"] += clear
+            if not clear:
+                out.setdefault("unclear", []).append([codes, lines])
+            filler.unlink()
+            out["recovered_exactly"] += same_labels(before, labels_of(proj))
+            out["trials"] += 1
+        finally:
+            subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kill-edit", type=int, default=20)
+    ap.add_argument("--kill-save", type=int, default=30)
+    ap.add_argument("--kill-import", type=int, default=17)
+    ap.add_argument("--disk", type=int, default=5)
+    ap.add_argument("--no-suite", action="store_true", help="skip the bad-input suite")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="affecttrace-reliability-"))
+    try:
+        res = {"bad_inputs": {} if args.no_suite else bad_inputs(tmp / "suite"),
+               "kill_during_edits": kills_during_edits(tmp, args.kill_edit, 0),
+               "kill_during_saves": kills_during_edits(tmp, args.kill_save, 7),
+               "kill_during_imports": kills_during_imports(tmp, args.kill_import),
+               "full_disk": full_disks(tmp, args.disk)}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(res, indent=1))
+    b, e, s, i, d = (res[k] for k in ("bad_inputs", "kill_during_edits", "kill_during_saves", "kill_during_imports",
+                                      "full_disk"))
+    print(f"bad inputs {b.get('clean', '-')}/{b.get('trials', '-')} clean, {b.get('hangs', '-')} hangs; "
+          f"kill -9: edits {e['trials']} trials {e['edits_older_than_1s_lost']} lost, saves {s['trials']} trials "
+          f"{s['edits_older_than_1s_lost']} lost, imports {i['trials']} trials {i['partial_silent']} silent partial; "
+          f"full disk {d.get('recovered_exactly', '-')}/{d.get('trials', '-')} recovered exactly")
+
+
+if __name__ == "__main__":
+    main()
