@@ -34,14 +34,15 @@ def _xy(x: list[int], y: list[float]) -> Curve:
 class _Plot(pg.PlotWidget):
     """A plot with one line per key for the run shown and one dashed per key for the overlaid run."""
 
-    def __init__(self, title: str, x_label: str, colours: dict[str, str], names: dict[str, str]) -> None:
+    def __init__(self, title: str, x_label: str, colours: dict[str, str], names: dict[str, str],
+                 legend_at: tuple[int, int] = (-5, 5)) -> None:
         super().__init__()
         self.colours, self.names = colours, names
         self.setTitle(title)
         self.setLabel("bottom", x_label)
         self.showGrid(x=True, y=True, alpha=0.25)
         self.setMinimumHeight(150)
-        self.legend = self.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-6)
+        self.legend = self.addLegend(offset=legend_at, labelTextSize="8pt", verSpacing=-6)
         self.lines = {k: self.plot([], [], pen=pg.mkPen(c, width=2), name=names[k]) for k, c in colours.items()}
         self.ghosts = {k: self.plot([], [], pen=pg.mkPen(c, width=1.5, style=Qt.DashLine)) for k, c in colours.items()}
 
@@ -56,15 +57,46 @@ class _Plot(pg.PlotWidget):
 
 
 class LossPlot(_Plot):
+    """Each task's loss per step, smoothed (EMA_ALPHA) over the raw values drawn faint behind it."""
+
     def __init__(self) -> None:
-        super().__init__("Training loss per step", "step", LOSS_COLOURS, {k: k for k in TASK_LOSSES})
+        super().__init__("Training loss per step (smoothed)", "step", LOSS_COLOURS, {k: k for k in TASK_LOSSES})
+        self.raw = {}
+        for k, c in LOSS_COLOURS.items():
+            faint = QColor(c)
+            faint.setAlpha(50)
+            self.raw[k] = self.plot([], [], pen=pg.mkPen(faint, width=1))
+            self.raw[k].setZValue(-1)
 
     def show_run(self, run: RunCurves, other: RunCurves | None = None) -> None:
-        self.draw(_losses(run), _losses(other) if other else {})
+        raw = {k: _xy(run.steps, v) for k, v in run.losses.items()}
+        for k, line in self.raw.items():
+            line.setData(*raw.get(k, ([], [])))
+        self.draw(_smoothed(raw), _smoothed({k: _xy(other.steps, v) for k, v in other.losses.items()}) if other else {})
+
+    def apply_theme(self, t: Theme) -> None:
+        super().apply_theme(t)
+        self.lines["total"].setPen(pg.mkPen(t.plot_fg, width=2))
+        self.ghosts["total"].setPen(pg.mkPen(t.plot_fg, width=1.5, style=Qt.DashLine))
 
 
-def _losses(run: RunCurves) -> dict[str, Curve]:
-    return {k: _xy(run.steps, v) for k, v in run.losses.items()}
+EMA_ALPHA = 0.1
+
+
+def _smoothed(curves: dict[str, Curve]) -> dict[str, Curve]:
+    """Exponential moving average of each curve (bias-corrected at the start)."""
+    out = {}
+    for k, (x, y) in curves.items():
+        if len(y) == 0:
+            out[k] = (x, y)
+            continue
+        avg, s, w = np.empty_like(y), 0.0, 0.0
+        for i, v in enumerate(y):
+            s = (1 - EMA_ALPHA) * s + EMA_ALPHA * v
+            w = (1 - EMA_ALPHA) * w + EMA_ALPHA
+            avg[i] = s / w
+        out[k] = (x, avg)
+    return out
 
 
 class MetricPlot(_Plot):
@@ -72,7 +104,7 @@ class MetricPlot(_Plot):
 
     def __init__(self) -> None:
         super().__init__("Validation per epoch", "epoch", {k: c for k, (_n, c) in METRIC_CURVES.items()},
-                         {k: n for k, (n, _c) in METRIC_CURVES.items()})
+                         {k: n for k, (n, _c) in METRIC_CURVES.items()}, legend_at=(5, 5))
         self.best = pg.InfiniteLine(angle=90, pen=pg.mkPen("#fb8c00", width=2, style=Qt.DotLine),
                                     label="best", labelOpts={"position": 0.92, "color": "#fb8c00"})
         self.best.setVisible(False)
@@ -134,6 +166,9 @@ class ConfusionTable(QTableWidget):
             item = QTableWidgetItem("–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.2f}")
             item.setTextAlignment(Qt.AlignCenter)
             self.setItem(i, len(classes), item)
+        self.resizeColumnsToContents()
+        self.setMinimumWidth(self.verticalHeader().sizeHint().width() + self.horizontalHeader().length()
+                             + 2 * self.frameWidth() + 4)
 
     def apply_theme(self, t: Theme) -> None:
         self.base, self.accent, self.text = QColor(t.base), QColor(t.accent), QColor(t.text)
