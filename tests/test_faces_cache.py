@@ -166,11 +166,13 @@ def test_cropped_aligned_folder_with_missing_crops(tmp_path):
 
 def test_fan_without_weights_names_the_files_and_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("AFFECTTRACE_SYSTEM_WEIGHTS", str(tmp_path / "system"))
     with pytest.raises(AffectTraceError) as e:
         make_backend("fan")
     msg = str(e.value)
     folder = str(tmp_path / "torch" / "hub" / "checkpoints")
     assert "s3fd-619a316812.pth" in msg and "2DFAN4-11f355bf06.pth.tar" in msg and folder in msg
+    assert str(tmp_path / "system") in msg and "affecttrace weights install" in msg
     assert "--allow-download" in msg
     assert not (tmp_path / "torch" / "hub" / "checkpoints" / "s3fd-619a316812.pth").exists()
     assert resolve_backend_name("auto") == "dlib"
@@ -200,30 +202,19 @@ def test_faces_command_json_on_media(clip, tmp_path, capsys):
 
 
 def test_fan_code_path_runs_with_stand_in_weights(tmp_path, monkeypatch):
-    """face-alignment's real classes and calls, fed stand-in weights of the right shapes (the real ones
-    cannot be downloaded here): checks our use of its API, not landmark quality. The detector's class
-    layers are set to say "background" everywhere, so S3FD runs and finds nothing; a detection is then
-    fed in by hand to run the landmark path."""
+    """face-alignment's real classes and calls, fed stand-in weights (tests/fan_standins.py): S3FD runs
+    and finds nothing; a detection is then fed in by hand to run the landmark path."""
     torch = pytest.importorskip("torch")
     numba = pytest.importorskip("numba")
     # face-alignment JIT-compiles its heatmap decoding on first use, uncached: minutes on a busy 2-core box.
     # Plain Python runs the same code; this must be set before face_alignment.utils is imported.
     monkeypatch.setenv("NUMBA_DISABLE_JIT", "1")
     numba.config.reload_config()
-    from face_alignment.detection.sfd.net_s3fd import s3fd
-    from face_alignment.models import FAN
+    from tests.fan_standins import write_fan_standins
 
-    folder = tmp_path / "torch" / "hub" / "checkpoints"
-    folder.mkdir(parents=True)
-    torch.manual_seed(0)
-    detector = s3fd().state_dict()
-    for k in [k for k in detector if "mbox_conf" in k]:
-        detector[k].zero_()
-        if k.endswith("bias"):
-            detector[k][:-1], detector[k][-1] = 10.0, -10.0  # the last channel is "face"
-    torch.save(detector, folder / "s3fd-619a316812.pth")
-    torch.save(FAN(4).state_dict(), folder / "2DFAN4-11f355bf06.pth.tar")
+    write_fan_standins(tmp_path / "torch" / "hub" / "checkpoints")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("AFFECTTRACE_SYSTEM_WEIGHTS", str(tmp_path / "system"))
     assert resolve_backend_name("auto") == "fan"
     backend = make_backend("fan", device="cpu")
     frame = np.random.default_rng(0).integers(0, 256, (96, 128, 3), dtype=np.uint8)

@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "core.cli.compare_cmd",  # compare
     "core.cli.suggest_cmd",  # suggest
     "core.cli.agreement_cmds",  # agreement, fuse
+    "core.cli.weights_cmd",  # weights [list|install]
 )
 
 

@@ -1,40 +1,60 @@
 """face-alignment backend: S3FD detector + 2D-FAN (68 points), on the GPU when there is one.
 
-Its weights are never fetched silently: they must already be in torch's hub checkpoints folder unless
-the caller allows the download explicitly (``allow_download=True``, CLI ``--allow-download``).
-torch and face_alignment are imported only when this backend is built.
+Its weights are never fetched silently: each file is taken from the per-user weights folder (torch's
+hub checkpoints folder) or else the system-wide one every user of the machine sees (core.weights;
+``affecttrace weights install`` puts them there), unless the caller allows the download explicitly
+(``allow_download=True``, CLI ``--allow-download``). torch and face_alignment are imported only when
+this backend is built.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from ...errors import AffectTraceError
+from ...weights import FAN_WEIGHT_FILES, find, missing_fan, system_folder, user_folder
 from .base import Face, follow_box, iou
 
-FAN_WEIGHT_FILES = ("s3fd-619a316812.pth", "2DFAN4-11f355bf06.pth.tar")
 MIN_FIT_SCORE = 0.35  # mean heatmap peak of the 68 points; below it the tracked face counts as lost
-
-
-def hub_checkpoints_dir() -> Path:
-    """torch.hub's checkpoints folder, where face-alignment looks for (and downloads) its weights."""
-    import torch.hub
-
-    return Path(torch.hub.get_dir()) / "checkpoints"
-
-
-def missing_fan_weights() -> list[Path]:
-    folder = hub_checkpoints_dir()
-    return [folder / f for f in FAN_WEIGHT_FILES if not (folder / f).is_file()]
+S3FD, FAN4 = FAN_WEIGHT_FILES
 
 
 def fan_available() -> bool:
     """True when face-alignment imports and both weight files are in place (no download needed)."""
     if importlib.util.find_spec("face_alignment") is None or importlib.util.find_spec("torch") is None:
         return False
-    return not missing_fan_weights()
+    return not missing_fan()
+
+
+@contextlib.contextmanager
+def _hub_holding(fan4: Path | None) -> Iterator[None]:
+    """face-alignment reads the 2D-FAN file from torch's hub folder only: when ours is elsewhere (the
+    system-wide folder), point torch.hub for the moment at a temporary folder that links to it."""
+    if fan4 is None or fan4.parent == user_folder():
+        yield
+        return
+    import torch.hub
+
+    previous = torch.hub.get_dir()
+    with tempfile.TemporaryDirectory(prefix="affecttrace-hub-") as tmp:
+        view = Path(tmp) / "checkpoints" / fan4.name
+        view.parent.mkdir()
+        try:
+            os.symlink(fan4, view)
+        except OSError:  # no symbolic links here (Windows without the privilege): a copy
+            shutil.copyfile(fan4, view)
+        torch.hub.set_dir(tmp)
+        try:
+            yield
+        finally:
+            torch.hub.set_dir(previous)
 
 
 class FanBackend:
@@ -44,20 +64,24 @@ class FanBackend:
     def __init__(self, device: str | None = None, allow_download: bool = False) -> None:
         if importlib.util.find_spec("face_alignment") is None or importlib.util.find_spec("torch") is None:
             raise AffectTraceError("the fan backend needs face-alignment and torch (pip install face-alignment)")
-        missing = missing_fan_weights()
+        missing = missing_fan()
         if missing and not allow_download:
-            folder = hub_checkpoints_dir()
             raise AffectTraceError(
-                f"face-alignment weights missing: {', '.join(p.name for p in missing)}; put "
-                f"{' and '.join(FAN_WEIGHT_FILES)} in {folder} (set TORCH_HOME to use another folder), "
-                "or pass --allow-download to let face-alignment download them")
+                f"face-alignment weights missing: {', '.join(missing)}; the fan backend needs "
+                f"{' and '.join(FAN_WEIGHT_FILES)} in your folder {user_folder()} (set TORCH_HOME to use another) "
+                f"or the system-wide folder {system_folder()} (every user's; set AFFECTTRACE_SYSTEM_WEIGHTS to use "
+                "another): `affecttrace weights install FILE` checks a file and puts it there; or pass "
+                "--allow-download to let face-alignment download them")
         import face_alignment
         import torch
 
+        s3fd, fan4 = find(S3FD), find(FAN4)
+        detector = {"path_to_detector": str(s3fd)} if s3fd is not None else {}
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self._fa = face_alignment.FaceAlignment(
-            face_alignment.LandmarksType.TWO_D, device=self.device, flip_input=False,
-            face_detector="sfd", compile=False, verbose=False)
+        with _hub_holding(fan4):
+            self._fa = face_alignment.FaceAlignment(
+                face_alignment.LandmarksType.TWO_D, device=self.device, flip_input=False,
+                face_detector="sfd", face_detector_kwargs=detector, compile=False, verbose=False)
 
     def _landmarks(self, frame: np.ndarray, boxes: list[np.ndarray]) -> list[tuple[np.ndarray, float]]:
         # float64: face-alignment writes box-derived numpy scalars into torch tensors, which refuses float32
