@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One entry point for set-up on a fresh machine:
 #   bash packaging/dev.sh app [ARGS...]   install what is missing, then start AffectTrace
-#   bash packaging/dev.sh test [PYTEST ARGS...]   install what is missing, then run the tests
+#   bash packaging/dev.sh test [PYTEST ARGS...]   install what is missing, then run the tests; under CI
+#                                         (or with AFFECTTRACE_PACKAGE=1) then build, install and
+#                                         smoke-test the package (packaging/build.sh --smoke)
 #   bash packaging/dev.sh install         install only
 # Installs Debian packages (when run as root with apt), a virtual environment in .venv,
 # the CPU build of torch 2.13.0 and the project with its test extras.
@@ -64,6 +66,12 @@ case "$cmd" in
     "$venv/bin/python" -m pytest "$@"
     rc=$?
     [ $rc -eq 5 ] && rc=0
+    # Under CI (or AFFECTTRACE_PACKAGE=1) the packaged build is made from this checkout in its own lean
+    # environment, installed and smoke-tested (packaging/build.sh --smoke), so a broken spec cannot land.
+    if [ $rc -eq 0 ] && { [ -n "${CI:-}" ] || [ "${AFFECTTRACE_PACKAGE:-0}" = 1 ]; }; then
+      if [ "$(id -u)" -eq 0 ]; then bash packaging/build.sh --smoke; else bash packaging/build.sh; fi
+      rc=$?
+    fi
     exit $rc ;;
   *) echo "usage: bash packaging/dev.sh [app|test|install] [ARGS...]" >&2; exit 2 ;;
 esac

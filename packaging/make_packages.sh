@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The installers from the one-folder build dist/AffectTrace (run by build.sh):
+#   dist/affecttrace_VERSION_amd64.deb            dpkg -i / apt install: /opt/affecttrace, affecttrace and
+#                                                 affecttrace-gui in /usr/bin, desktop entry and icon
+#   dist/affecttrace-VERSION-linux-x86_64.tar.gz  for machines without dpkg: unpack, then sh install.sh
+# Package dependencies are the host libraries the build links (build/size-report.json), each mapped
+# to the Debian package that provides it on the build machine.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+app=dist/AffectTrace
+[ -x "$app/affecttrace" ] || { echo "make_packages: build $app first (bash packaging/build.sh)" >&2; exit 1; }
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)"
+report=build/size-report.json
+glibc="$(python3 -c "import json; print(json.load(open('$report'))['glibc'])")"
+
+depends() {  # "libc6 (>= 2.35), libgl1, ..." from the host libraries in the size report
+  local pkgs=() lib path pkg
+  for lib in $(python3 -c "import json; print(' '.join(json.load(open('$report'))['host_libraries']))"); do
+    path="$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')"
+    [ -n "$path" ] || { echo "make_packages: host library $lib not found on this machine" >&2; exit 1; }
+    pkg="$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)" || true
+    [ -n "$pkg" ] || pkg="$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)"
+    [ -n "$pkg" ] && [ "$pkg" != libc6 ] && pkgs+=("$pkg")
+  done
+  printf '%s\n' "${pkgs[@]}" | sort -u | sed 's/$/,/' | tr '\n' ' ' | sed "s/^/libc6 (>= $glibc), /; s/, $//"
+}
+
+desktop_entry() {  # $1: the folder holding affecttrace-gui
+  sed "s|@BIN@|$1|" packaging/linux/affecttrace.desktop
+}
+
+build_deb() {
+  local stage=build/deb/affecttrace deb="dist/affecttrace_${version}_amd64.deb" deps
+  deps="$(depends)"
+  rm -rf "$stage"
+  mkdir -p "$stage/DEBIAN" "$stage/opt" "$stage/usr/bin" "$stage/usr/share/applications" \
+    "$stage/usr/share/icons/hicolor/scalable/apps" "$stage/usr/share/doc/affecttrace"
+  cp -a "$app" "$stage/opt/affecttrace"
+  ln -s /opt/affecttrace/affecttrace "$stage/usr/bin/affecttrace"
+  ln -s /opt/affecttrace/affecttrace-gui "$stage/usr/bin/affecttrace-gui"
+  desktop_entry /opt/affecttrace > "$stage/usr/share/applications/affecttrace.desktop"
+  cp resources/icons/affecttrace.svg "$stage/usr/share/icons/hicolor/scalable/apps/affecttrace.svg"
+  printf 'AffectTrace, MIT licence. Third-party notices: /opt/affecttrace/licenses/THIRD-PARTY-NOTICES.txt\n' \
+    > "$stage/usr/share/doc/affecttrace/copyright"
+  cat > "$stage/DEBIAN/control" <<CONTROL
+Package: affecttrace
+Version: $version
+Architecture: amd64
+Maintainer: AffectTrace developers <affecttrace@localhost>
+Installed-Size: $(du -sk "$stage" | cut -f1)
+Depends: $deps
+Section: science
+Priority: optional
+Description: facial-affect annotation and multi-task model training
+ Annotators trace valence and arousal with a joystick while video plays and label expressions and
+ facial action units frame by frame; the engine detects faces, trains the Aff-Wild2 multi-task
+ networks on the CPU, pre-annotates videos and compares models with humans. Model weights shared
+ by every user of the machine go in /opt/affecttrace/weights (affecttrace weights install FILE).
+CONTROL
+  dpkg-deb --root-owner-group -Zgzip -z6 --build "$stage" "$deb" >/dev/null
+  rm -rf "$stage"
+  echo "make_packages: $deb ($(du -m "$deb" | cut -f1) MB; depends: $deps)"
+}
+
+build_tar() {
+  local name="affecttrace-${version}-linux-x86_64" stage=build/tar tarball
+  tarball="dist/$name.tar.gz"
+  rm -rf "$stage"
+  mkdir -p "$stage/$name"
+  cp -a "$app" "$stage/$name/AffectTrace"
+  cp packaging/linux/install.sh packaging/linux/affecttrace.desktop resources/icons/affecttrace.svg "$stage/$name/"
+  tar -C "$stage" -czf "$tarball" "$name"
+  rm -rf "$stage"
+  echo "make_packages: $tarball ($(du -m "$tarball" | cut -f1) MB)"
+}
+
+build_deb
+build_tar
