@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import pytest
 
-from core.cli.main import main
 from core.edits import record, set_range
 from core.project import Project
 from core.tracks import TrackSource
@@ -79,17 +77,6 @@ def same_labels(before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> 
 
 
 # ------------------------------------------------------------------ running commands, filling disks
-
-@pytest.fixture
-def cli(capsys):
-    """Run ``affecttrace ARGS`` in this process: (exit status, stdout, stderr)."""
-    def go(*argv: object) -> tuple[int, str, str]:
-        code = main([str(a) for a in argv])
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return go
-
 
 def one_line(err: str, limit: int = 2000) -> str:
     """The single line of an error on stderr (fails on a traceback, more lines, or a line over ``limit``)."""

@@ -18,3 +18,16 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "single_face.mp4").exists():
         pytest.skip(f"real media folder {SHARED_DATA} is absent")
     return SHARED_DATA
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run ``affecttrace ARGS`` in this process: (exit status, stdout, stderr)."""
+    from core.cli.main import main
+
+    def go(*argv: object) -> tuple[int, str, str]:
+        code = main([str(a) for a in argv])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return go

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.affwild2gen import make_dataset
-from tests.badinput import bad_checkpoints, cli, good_clip, labelled_project, one_line  # noqa: F401
+from tests.badinput import bad_checkpoints, good_clip, labelled_project, one_line
 
 HUGE = 10_000_000
 

@@ -10,7 +10,7 @@ import pytest
 
 from core.media import check_media
 from core.project import Project
-from tests.badinput import MEDIA_DAMAGED, MEDIA_UNUSABLE, bad_media, cli, good_clip  # noqa: F401
+from tests.badinput import MEDIA_DAMAGED, MEDIA_UNUSABLE, bad_media, good_clip
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -5,8 +5,6 @@ journal silently. Tracks load lazily; ``save()`` writes only the tracks that cha
 """
 from __future__ import annotations
 
-import errno
-import os
 import secrets
 import threading
 import time
@@ -16,26 +14,23 @@ from typing import Any
 from ..edits import Edit, EditHistory, encode_values
 from ..errors import ProjectError, ProjectLockedError
 from ..events import Signal
+from ..fsio import remove_quietly
 from ..labels import AUSet, au_set as to_au_set
+from ..safepaths import check_name
 from ..tracks import Track, TrackKind, TrackSource
 from . import storage
-from ..safepaths import check_name
 from .conform import conform_track
-from .incomplete import incomplete_note
-from ..fsio import os_problem, remove_quietly
-from .journal import JOURNAL_DIR, Journal, journal_generations
-from .lock import LOCK_NAME, ProjectLock, holder_of
+from .journal import JOURNAL_DIR, Journal
+from .lock import ProjectLock
 from .manifest import MANIFEST_NAME, Manifest, VideoEntry
+from .opening import Opening, project_folder
 from .persist import Persistence
-from .storage import INDEX_NAME, PREV_INDEX_NAME, TRACKS_DIR, Index, TrackEntry
 from .state import Key
+from .storage import INDEX_NAME, TRACKS_DIR, Index, TrackEntry
 from .videos import VideoOps
 
 
-LOCK_WAIT_S = 10.0  # how long a command waits for a project another process holds
-
-
-class Project(VideoOps, Persistence):
+class Project(Opening, VideoOps, Persistence):
     """Open with ``Project.open(folder)`` / ``open_project(path)``; make with ``Project.create(folder)``."""
 
     def __init__(self, folder: Path, manifest: Manifest, index: Index, readonly: bool,
@@ -84,130 +79,6 @@ class Project(VideoOps, Persistence):
         storage.write_index(folder / INDEX_NAME, Index(0, {}), keep_prev=False)
         manifest.save(folder)
         return cls.open(folder)
-
-    @classmethod
-    def open(cls, folder: str | Path, readonly: bool = False) -> "Project":
-        folder = Path(folder).expanduser().absolute()
-        if not folder.is_dir():
-            raise ProjectError("no such project folder", folder)
-        lock, holder, reason = None, None, "opened read-only on request"
-        if not readonly:
-            if not os.path.lexists(folder / MANIFEST_NAME):
-                raise ProjectError("not an AffectTrace project (no project.json)", folder)
-            try:
-                lock, holder = ProjectLock.acquire(folder)
-                reason = f"it is open elsewhere: held by {holder}"
-            except ProjectError as e:
-                cause = e.__cause__ if isinstance(e.__cause__, OSError) else OSError(0, e.problem)
-                reason = not_writable(cause, e.path or folder)
-            except OSError as e:
-                if e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT):
-                    raise ProjectError(f"cannot lock the project: {os_problem(e)}", folder) from e
-                reason = not_writable(e, folder / LOCK_NAME)
-            readonly = lock is None
-        else:
-            holder = holder_of(folder)
-        try:
-            project = cls._load(folder, readonly, lock, holder)
-        except BaseException:
-            if lock is not None:
-                lock.release()
-            raise
-        if project.readonly and project.readonly_reason is None:
-            project.readonly_reason = reason
-            if lock is None and holder is None and reason != "opened read-only on request":
-                project.warnings.insert(0, f"opened read-only: {reason}")
-        return project
-
-    @classmethod
-    def open_writable(cls, folder: str | Path, wait_s: float = LOCK_WAIT_S) -> "Project":
-        """Open for writing, or raise ProjectLockedError saying why it cannot be (held, read-only, disk full...).
-
-        A project held by another process is waited for up to ``wait_s`` (a command started at the same
-        moment as another finishes after it instead of failing).
-        """
-        deadline = time.monotonic() + wait_s
-        while True:
-            p = open_project(folder)
-            if not p.readonly:
-                return p
-            reason, where, holder = p.readonly_reason, p.folder, p.lock_holder
-            p.close()
-            if holder is None or f"pid {os.getpid()} " in holder or time.monotonic() >= deadline:
-                raise ProjectLockedError(f"cannot change the project (opened read-only): {reason}", where)
-            time.sleep(0.2)
-
-    @classmethod
-    def _load(cls, folder: Path, readonly: bool, lock: ProjectLock | None, holder: str | None) -> "Project":
-        manifest = Manifest.load(folder)
-        warnings: list[str] = []
-        index_ok, prev_gen = True, None
-        try:
-            index = storage.read_index(folder / INDEX_NAME)
-        except ProjectError as e:
-            if not (folder / PREV_INDEX_NAME).exists():
-                if not (folder / INDEX_NAME).exists() and not storage.pack_files(folder):
-                    index = Index(0, {})  # a hand-written manifest: no annotations yet
-                    return cls._finish_load(folder, manifest, index, readonly, lock, holder, [], True, None)
-                raise
-            index = storage.read_index(folder / PREV_INDEX_NAME)  # its failure is the one to report
-            index_ok = False
-            warnings.append(f"{e}; using the previous generation {PREV_INDEX_NAME} and the journal")
-        else:
-            prev_gen = cls._prev_generation(folder)
-        return cls._finish_load(folder, manifest, index, readonly, lock, holder, warnings, index_ok, prev_gen)
-
-    @classmethod
-    def _finish_load(cls, folder: Path, manifest: Manifest, index: Index, readonly: bool, lock: ProjectLock | None,
-                     holder: str | None, warnings: list[str], index_ok: bool, prev_gen: int | None) -> "Project":
-        p = cls(folder, manifest, index, readonly, lock, holder)
-        p._index_ok, p._prev_gen = index_ok, (index.generation if not index_ok else prev_gen)
-        p.warnings.extend(warnings)
-        gens = [g for g in journal_generations(folder) if g >= index.generation]
-        p._check_entries()
-        bad = p._bad_packs(gens)
-        if bad:
-            p._hold_read_only(bad[0] + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else "")
-                              + "; restore it: changing the project now could lose the labels and journaled "
-                              "edits it holds")
-        p._replay(gens)
-        p.warnings.extend(f"video {name!r}: {problem}" for name, v in manifest.videos.items() for problem in v.problems)
-        unfinished = incomplete_note(folder)
-        if unfinished:
-            p.warnings.append(unfinished)
-        if not p.readonly:
-            p._journal = Journal(folder, max(gens + [index.generation]))
-            p._keep_unreplayed(gens)
-            p._remove_leftovers()
-        return p
-
-    def _check_entries(self) -> None:
-        """Tracks the index holds must fit their video: a manifest edited by hand is refused, not trusted."""
-        for (video, name), e in self._entries.items():
-            v = self.manifest.videos.get(video)
-            if v is not None and e.n_frames != v.frame_count:
-                raise ProjectError(f"video {video!r}: frame_count {v.frame_count} differs from the {e.n_frames} "
-                                   f"frames of its track {name!r} in {INDEX_NAME}", self.folder / MANIFEST_NAME)
-
-    def _hold_read_only(self, reason: str) -> None:
-        """Give up writing (release the lock) so that nothing on disk changes until the user fixes ``reason``."""
-        self.warnings.insert(0, f"opened read-only: {reason}")
-        if self.readonly:
-            return
-        self.readonly, self.readonly_reason = True, reason
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
-
-    @staticmethod
-    def _prev_generation(folder: Path) -> int | None:
-        try:
-            import h5py
-
-            with h5py.File(folder / PREV_INDEX_NAME, "r", locking=False) as f:
-                return int(f.attrs["generation"])
-        except Exception:
-            return None
 
     # ------------------------------------------------------------------ manifest views
 
@@ -464,23 +335,9 @@ class Project(VideoOps, Persistence):
         return f"<Project {self.name!r} at {self.folder} ({len(self.videos)} videos, {mode})>"
 
 
-def not_writable(e: OSError, path: Path) -> str:
-    """Why a project cannot be written, in words: disk full, read-only file system, no permission."""
-    if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"the disk is full ({os_problem(e)}: cannot write {path})"
-    if e.errno == errno.EROFS:
-        return f"the file system is read-only (cannot write {path})"
-    if e.errno in (errno.EACCES, errno.EPERM):
-        return f"the folder is not writable ({os_problem(e)}: {path})"
-    return f"cannot write {path} ({os_problem(e)})"
-
-
 def open_project(path: str | Path, readonly: bool = False) -> Project:
     """Open a project from its folder or its project.json."""
-    p = Path(path).expanduser()
-    if p.name == MANIFEST_NAME and p.is_file():
-        p = p.parent
-    return Project.open(p, readonly=readonly)
+    return Project.open(project_folder(path), readonly=readonly)
 
 
 def project_exists(path: str | Path) -> bool:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..events import Signal
     from ..tracks import Track, TrackSource
     from .journal import Journal
+    from .lock import ProjectLock
     from .manifest import Manifest, VideoEntry
     from .storage import Index, TrackEntry
 
@@ -26,6 +27,8 @@ class ProjectState(ABC):
     folder: Path
     manifest: Manifest
     readonly: bool
+    readonly_reason: str | None
+    lock_holder: str | None
     warnings: list[str]
     recovered: int
     videos_changed: Signal
@@ -42,6 +45,7 @@ class ProjectState(ABC):
     _prev_files: set[str | None] | None
     _index_ok: bool
     _journal: Journal | None
+    _lock: ProjectLock | None
 
     @abstractmethod
     def track(self, video: str, name: str) -> Track: ...
