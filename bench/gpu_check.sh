@@ -3,7 +3,8 @@
 #   1. CUDA training with AMP (bf16, then fp16 + GradScaler) and channels_last on a small generated
 #      demo project, then prediction on CUDA and scoring against the ground truth;
 #   2. DDP smoke runs: nccl with one process on the GPU, gloo with two processes on the CPU;
-#   3. the engine benchmark (training and inference images/s per preset, AMP bf16 + channels_last).
+#   3. the engine benchmark (training and inference images/s per preset, AMP bf16 + channels_last), and
+#      mt-resnet training throughput from an HDF5 face cache through the uint8 path (gpu_train_throughput.py).
 # JSON results go to $OUT (or ./gpu_check_out); the exit status is non-zero if any step failed.
 set -u
 PY=${PYTHON:-python}
@@ -64,6 +65,8 @@ if command -v torchrun >/dev/null 2>&1 || $PY -c "import torch.distributed.run" 
       --json > "$OUTDIR/ddp_gloo.json"
 fi
 
+step "training throughput, uint8 path (issue 12)" $PY bench/gpu_train_throughput.py --device cuda \
+    --json-out "$OUTDIR/train_throughput.json"
 step "engine bench cuda" $PY bench/engine.py --device cuda --presets all --machine "${MACHINE:-gpu machine}" \
     --json-out "$OUTDIR/engine_cuda.json"
 step "engine bench cpu" $PY bench/engine.py --device cpu --presets light --machine "${MACHINE:-gpu machine} cpu" \

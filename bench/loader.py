@@ -1,13 +1,17 @@
 """Data loader benchmark: images per second delivered by core.data alone (no model).
 
-    python bench/loader.py [--videos 4] [--frames 1500] [--batch 64] [--batches 30] [--workers 0,2]
+    python bench/loader.py [--videos 4] [--frames 1500] [--batch 64] [--batches 30] [--workers 0,2] [--threads 1]
 
 Builds a temporary project (videos without media: face caches written directly, with crops cut from
 ../shared/data/single_face.mp4 when present, else textured noise) with a label track for every task,
-then times iterating DataLoaders over FaceFrames / FaceWindows: preloaded crops vs reading the HDF5
-cache per item, with and without augmentation, for each worker count. Issue 5 asks the loader to
-deliver at least 5x the training step rate (compare with bench/engine.py's images/s).
-Prints JSON, then one summary line.
+and an image dataset cache (core.imagedata) of the same crops, then times, in the same run:
+- the per-item float path (today's): DataLoaders over FaceFrames / FaceWindows, preloaded crops vs
+  reading the HDF5 cache per item, with and without augmentation;
+- the uint8 path: whole batches of uint8 crops gathered from the memory-mapped image cache (and from the
+  project's caches), what the trainer moves to the GPU and normalises and augments there; plus the same
+  with that device work done on this CPU (what a CPU-only run pays).
+for each worker count. ``--threads 1`` (default) keeps torch on one thread, so 0-worker figures are per
+core. Prints JSON, then one summary line with the uint8 / per-item ratio per core (issue 12: >= 3x).
 """
 from __future__ import annotations
 
@@ -73,7 +77,7 @@ def build_project(folder: Path, videos: int, frames: int):
     return p
 
 
-def images_per_second(loader, batches: int) -> float:
+def images_per_second(loader, batches: int, prepare=None) -> float:
     it = iter(loader)
     first = next(it)  # worker start-up and the first batch are not steady state
     n, t = 0, time.perf_counter()
@@ -83,10 +87,25 @@ def images_per_second(loader, batches: int) -> float:
         except StopIteration:
             it = iter(loader)
             b = next(it)
-        img = b["image"]
+        img = b["image"] if prepare is None else prepare(b["image"])
         n += img.shape[0] * (img.shape[1] if img.dim() == 5 else 1)
     del first
     return n / (time.perf_counter() - t)
+
+
+def build_image_cache(path: Path, p, videos: int, frames: int) -> Path:
+    """The project's crops and expression labels as one image dataset cache."""
+    from core.imagedata.cache import write_arrays
+
+    crops, expr, split = [], [], []
+    for v in list(p.videos)[:videos]:
+        from core.faces import FaceCache
+
+        with FaceCache(p.cache_dir("faces") / f"{v}.h5") as c:
+            crops.append(c.all_crops())
+        expr.append(p.track(v, "ann1").expr.astype(np.int64))
+        split += [p.videos[v].split or "train"] * frames
+    return write_arrays(path, np.concatenate(crops), np.concatenate(expr), "affwild2", split)
 
 
 def main() -> int:
@@ -97,10 +116,17 @@ def main() -> int:
     ap.add_argument("--batches", type=int, default=30)
     ap.add_argument("--workers", default="0,2")
     ap.add_argument("--window", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1: per-core figures; 0: torch's default)")
     args = ap.parse_args()
     import torch
 
-    from core.data import FaceFrames, FaceWindows, make_loader
+    from core.data import Augment, FaceFrames, FaceWindows, make_loader
+    from core.data.augment import prepare_images
+    from core.data.batches import batch_loader
+    from core.data.images import ImageFrames
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     workers = [int(w) for w in args.workers.split(",")]
     out: dict = {"machine": f"{platform.machine()} {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}",
@@ -121,13 +147,30 @@ def main() -> int:
                     out["images_per_s"][f"{name}, {w} workers"] = round(images_per_second(loader, args.batches))
                     del loader
                 ds.close()
+            cache = build_image_cache(Path(d) / "images.h5", p, args.videos - 1, args.frames)
+            aug = Augment()
+            uint8 = [("uint8 batches, image cache", ImageFrames(cache, "train"), None),
+                     ("uint8 batches + device work on this CPU", ImageFrames(cache, "train"),
+                      lambda x: prepare_images(x, aug)),
+                     ("uint8 batches, project caches", FaceFrames(p, "ann1", "train", raw=True, preload=True), None)]
+            for name, ds, prepare in uint8:
+                for w in workers:
+                    order = torch.randperm(len(ds), generator=torch.Generator().manual_seed(0)).tolist()
+                    loader = batch_loader(ds, order, args.batch, drop_last=True, workers=w)
+                    out["images_per_s"][f"{name}, {w} workers"] = round(images_per_second(loader, args.batches,
+                                                                                          prepare))
+                    del loader
+                ds.close()
         finally:
             p.close()
+    ips = out["images_per_s"]
+    out["uint8_vs_per_item_per_core"] = round(ips["uint8 batches, image cache, 0 workers"] / ips["frames, 0 workers"], 1)
     print(json.dumps(out, indent=2))
-    best = max(out["images_per_s"].items(), key=lambda kv: kv[1])
-    plain = {k: v for k, v in out["images_per_s"].items() if k.startswith("frames,")}
-    print(f"bench/loader: {', '.join(f'{k}: {v}' for k, v in plain.items())} images/s; best {best[1]} ({best[0]}) "
-          f"[{out['machine']}]")
+    best = max(ips.items(), key=lambda kv: kv[1])
+    print(f"bench/loader: per-item float {ips['frames, 0 workers']}, uint8 batches "
+          f"{ips['uint8 batches, image cache, 0 workers']} images/s at 0 workers ({out['uint8_vs_per_item_per_core']}x "
+          f"per core; with the augmentation done on this CPU {ips['uint8 batches + device work on this CPU, 0 workers']}"
+          f" vs {ips['frames+augment, 0 workers']}); best {best[1]} ({best[0]}) [{out['machine']}]")
     return 0
 
 

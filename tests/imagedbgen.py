@@ -175,3 +175,22 @@ def csv_table(root: Path, concepts: tuple[str, ...], n: int, aus: tuple[str, ...
     with open(root / "labels.csv", "w", newline="") as f:
         csv.writer(f).writerows(rows)
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.imagedbgen OUT [--per-class N]``: OUT/affectnet (original layout) and OUT/rafdb."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description="generated AffectNet and RAF-DB trees in their exact layouts")
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--per-class", type=int, default=20, help="training images per class (half that for val/test)")
+    args = ap.parse_args(argv)
+    n = args.per_class
+    affectnet_original(args.out / "affectnet", {"train": n, "val": max(1, n // 2)}, bad=False)
+    rafdb(args.out / "rafdb", {"train": n, "test": max(1, n // 2)}, bad=False)
+    print(f"wrote {args.out / 'affectnet'} and {args.out / 'rafdb'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -107,7 +107,7 @@ class Augment:
         theta = torch.zeros(b, 2, 3, device=dev)
         theta[:, 0, 0], theta[:, 0, 2] = sx * sign, tx
         theta[:, 1, 1], theta[:, 1, 2] = sy, ty
-        theta = theta.repeat_interleave(t, dim=0).to(flat.dtype)
+        theta = (theta.repeat_interleave(t, dim=0) if t > 1 else theta).to(flat.dtype)
         grid = F.affine_grid(theta, list(flat.shape), align_corners=False)
         out = F.grid_sample(flat, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
@@ -121,6 +121,6 @@ class Augment:
         mat = (bright * contr).view(b, 1, 1) * sat_m
         grey_mean = torch.einsum("c,nc->n", w, out.mean((2, 3))).view(b, t)  # mean grey per frame
         offset = (bright * (1 - contr)).view(b, 1) * grey_mean
-        mat = mat.repeat_interleave(t, dim=0)
+        mat = mat.repeat_interleave(t, dim=0) if t > 1 else mat
         out = torch.einsum("nij,njhw->nihw", mat, out) + offset.reshape(b * t, 1, 1, 1)
         return out.clamp_(0.0, 1.0).reshape(x.shape)

@@ -198,3 +198,30 @@ class ImageDataset:
         state = self.__dict__.copy()
         state["_crops"] = None
         return state
+
+
+def write_arrays(out: str | Path, crops: np.ndarray, expr: np.ndarray, expr_space: str,
+                 split: Sequence[str], va: np.ndarray | None = None, au_names: tuple[str, ...] = (),
+                 au: np.ndarray | None = None, database: str = "generated") -> Path:
+    """An image dataset cache from arrays already made (benchmarks, tests): ``crops`` (n, 112, 112, 3)
+    uint8 taken as aligned, ``expr`` (n,) class indices of ``expr_space``, ``split`` (n,) split names."""
+    from ..labels import expression_space
+    from .records import ImageRow
+
+    out = Path(out)
+    n = len(crops)
+    va = np.full((n, 2), np.nan, np.float32) if va is None else va
+    rows = [ImageRow(f"{database}/{i}", split[i], "crop", int(expr[i]), (float(va[i, 0]), float(va[i, 1])),
+                     tuple(int(a) for a in au[i]) if au is not None else ()) for i in range(n)]
+    rs = RowSet(database, "arrays", out.parent, expr_space, expression_space(expr_space), tuple(au_names),
+                has_va=bool(np.isfinite(va).any()), alignment="given crops", rows=rows)
+    part = out.with_name(out.name + ".part")
+    f, _ = create_part(part, rs)
+    try:
+        f["crops"][:] = crops
+        f["method"][:] = CROP_METHODS.index("crop")
+        finish_part(f, part, out, [], {}, 0)
+    finally:
+        if f.id.valid:
+            f.close()
+    return out
