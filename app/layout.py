@@ -1,5 +1,5 @@
-"""The main window's widgets, built once into one typed object (``WindowViews``): the central page
-(start page, or the video with its banner and transport), the docks and the status bar."""
+"""The main window's widgets, built once into one typed object (``WindowViews``): the start page, the
+central page (the video with its banner and transport), the docks and the status bar."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMainWindow, QPushButton, QSizePolicy,
-                               QStackedWidget, QVBoxLayout, QWidget)
+                               QVBoxLayout, QWidget)
 
 from .controls import ARM_TEXT
 from .widgets.agreement_panel import AgreementPanel
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 class WindowViews:
     """Every widget of the main window. ``timeline`` is None until attach_timeline (pyqtgraph loads late)."""
 
-    pages: QStackedWidget  # 0: start page, 1: the video page
-    start_page: StartPage
+    start_page: StartPage  # over the whole window while no project is open
+    page: QWidget  # the central page: banner, video, transport
     banner: QLabel
     video: VideoView
     transport: TransportBar
@@ -92,9 +92,8 @@ def _joystick_page(joystick: JoystickField) -> tuple[QWidget, QPushButton, QComb
 
 def build_views(win: QMainWindow) -> WindowViews:
     """Create every widget of ``win``, put them in place and return them."""
-    pages = QStackedWidget()
-    start = StartPage()
-    pages.addWidget(start)
+    start = StartPage(win)  # not in a layout: it covers the window, never sizes it
+    start.setAutoFillBackground(True)
     page = QWidget()
     lay = QVBoxLayout(page)
     lay.setContentsMargins(4, 4, 4, 0)
@@ -109,12 +108,11 @@ def build_views(win: QMainWindow) -> WindowViews:
     lay.addWidget(video, 1)
     transport = TransportBar()
     lay.addWidget(transport)
-    pages.addWidget(page)
-    win.setCentralWidget(pages)
+    win.setCentralWidget(page)
 
     joystick = JoystickField()
     jw, rec, mode, fill, pad = _joystick_page(joystick)
-    v = WindowViews(pages=pages, start_page=start, banner=banner, video=video, transport=transport,
+    v = WindowViews(start_page=start, page=page, banner=banner, video=video, transport=transport,
                     browser=ProjectBrowser(), joystick=joystick, rec_button=rec, mode_box=mode, fill_box=fill,
                     pad_status=pad, expr_panel=ExpressionPanel(), au_panel=AUPanel(), agreement=AgreementPanel(),
                     st_frame=_status_label(False), st_labels=_status_label(True), st_user=_status_label(False),
@@ -133,8 +131,7 @@ def build_views(win: QMainWindow) -> WindowViews:
     win.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)  # the joystick column runs full height
     win.tabifyDockWidget(d["dock_expr"], d["dock_au"])
     d["dock_expr"].raise_()
-    win.tabifyDockWidget(d["dock_project"], d["dock_agreement"])  # each gets the column's full height
-    d["dock_project"].raise_()
+    win.splitDockWidget(d["dock_project"], d["dock_agreement"], Qt.Vertical)  # tabbed on first show
     sb = win.statusBar()
     sb.addWidget(v.st_frame)
     sb.addWidget(v.st_labels, 1)
@@ -150,6 +147,16 @@ def make_dock(win: QMainWindow, title: str, name: str, widget: QWidget, area: Qt
     d.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable | QDockWidget.DockWidgetClosable)
     win.addDockWidget(area, d)
     return d
+
+
+def tab_left_column(win: QMainWindow, v: WindowViews) -> None:
+    """Project and Agreement share the left column as tabs (each gets its full height). Run when the
+    window is first shown: Qt 6.11 leaves a stale tab bar painted over the window when a second group of
+    docks is tabified before then."""
+    d = v.docks
+    if d["dock_agreement"] not in win.tabifiedDockWidgets(d["dock_project"]):
+        win.tabifyDockWidget(d["dock_project"], d["dock_agreement"])
+        d["dock_project"].raise_()
 
 
 def default_layout(win: QMainWindow, v: WindowViews) -> None:

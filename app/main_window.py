@@ -24,7 +24,7 @@ from .input.gamepad import GamepadConfig, GamepadInput
 from .key_filter import HoldKeyFilter
 from .keys import HOLD_KEY_ROWS
 from .controls import Controls
-from .layout import build_views, default_layout, make_dock
+from .layout import build_views, default_layout, make_dock, tab_left_column
 from .opening import VIDEO_FILTER, check_media, ensure_demo, folder_for_video, open_or_create_for_video
 from .player import Player
 from .session import Session
@@ -100,9 +100,9 @@ class MainWindow(QMainWindow):
         geo, state = self.settings.window_geometry(), self.settings.window_state()
         if geo is not None:
             self.restoreGeometry(geo)
-        if state is None or not self.restoreState(state):
+        self._fresh_layout = state is None or not self.restoreState(state)
+        if self._fresh_layout:
             self.default_layout()
-        self._start_page_docks: list[QDockWidget] = []
         self.show_start_page()
 
     # ------------------------------------------------------------------ extension points
@@ -116,9 +116,6 @@ class MainWindow(QMainWindow):
         if tabify_with is not None:
             self.tabifyDockWidget(self.views.docks[tabify_with], d)
         self.menus.panels.addAction(d.toggleViewAction())
-        if self.session.project is None:
-            d.hide()
-            self._start_page_docks.append(d)
         return d
 
     def default_layout(self) -> None:
@@ -196,21 +193,30 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ start page
     def show_start_page(self, message: str = "") -> None:
-        v = self.views
-        v.start_page.set_recent(self.settings.recent_projects())
-        v.start_page.show_message(message)
-        if v.pages.currentIndex() != 0:
-            v.pages.setCurrentIndex(0)
-        if not self._start_page_docks:
-            self._start_page_docks = [d for d in v.docks.values() if d.isVisible() or not d.isHidden()]
-            for d in self._start_page_docks:
-                d.hide()
+        """The start page covers the window (menus and status bar stay) while no project is open."""
+        sp = self.views.start_page
+        sp.set_recent(self.settings.recent_projects())
+        sp.show_message(message)
+        self._place_start_page()
+        sp.show()
+        sp.raise_()
 
-    def _leave_start_page(self) -> None:
-        self.views.pages.setCurrentIndex(1)
-        for d in self._start_page_docks:
-            d.show()
-        self._start_page_docks = []
+    def _place_start_page(self) -> None:
+        top = self.menuBar().height() if self.menuBar().isVisible() else 0
+        bottom = self.statusBar().height() if self.statusBar().isVisible() else 0
+        self.views.start_page.setGeometry(0, top, self.width(), self.height() - top - bottom)
+
+    def resizeEvent(self, e) -> None:
+        super().resizeEvent(e)
+        self._place_start_page()
+
+    def showEvent(self, e) -> None:
+        super().showEvent(e)
+        if self._fresh_layout:
+            self._fresh_layout = False
+            tab_left_column(self, self.views)
+            self.default_layout()
+        self._place_start_page()
 
     # ------------------------------------------------------------------ project and video
     def set_project(self, project: Project) -> None:
@@ -224,7 +230,7 @@ class MainWindow(QMainWindow):
         self.tracks.fused = None
         self.settings.add_recent(project.folder)
         self._refresh_recent()
-        self._leave_start_page()
+        self.views.start_page.hide()
         self.setWindowTitle(f"AffectTrace — {project.name}" + ("  [read-only]" if project.readonly else ""))
         self.views.au_panel.set_aus(tuple(project.au_set.aus))
         self._show_banner(project)
@@ -542,8 +548,7 @@ class MainWindow(QMainWindow):
         self.pad.stop()
         self.agreement_runner.shutdown()
         self.fusion.shutdown()
-        if not self._start_page_docks:  # the start page hides the docks: keep the layout saved with a project
-            self.settings.save_window(self.saveGeometry(), self.saveState())
+        self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.set("gamepad", self.pad.config.to_dict())
         p = self.session.project
         if p is not None:

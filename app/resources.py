@@ -5,6 +5,7 @@ sets, icons (SVG) and default settings. Nothing else in the app opens a file und
     resources/palettes/themes.json    light and dark palettes (the same keys in both)
     resources/palettes/labels.json    expression colours (keyed by core.labels names), track colours ...
     resources/icons/*.svg             app icon and toolbar icons; ``#000000`` is drawn in the theme's text colour
+                                      (check.svg, the check boxes' mark, is white on the accent colour)
     resources/settings/defaults.json  default settings
 
 In a PyInstaller build the folder is bundled as ``resources`` at the top of the bundle (sys._MEIPASS).
@@ -85,8 +86,9 @@ _TOKEN = re.compile(r"@([a-z_]+)")
 
 
 def stylesheet(theme: str) -> str:
-    """The application style sheet with the theme's colours filled in."""
-    colours = palette(theme)
+    """The application style sheet with the theme's colours filled in (and @icons_dir, where the style
+    sheet's images are)."""
+    colours = dict(palette(theme), icons_dir=(root() / "icons").as_posix())
 
     def sub(m: re.Match) -> str:
         if m.group(1) not in colours:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QFontMetrics
 
 from core.labels import AU_PRESETS, EXPRESSIONS
@@ -109,17 +109,21 @@ def test_agreement_tables_fit_their_content_as_a_heat_map(qtbot, tmp_path, tmp_p
     demo = demo_copy(tmp_path_factory.getbasetemp(), tmp_path / "demo")
     win = make_window(qtbot, tmp_path, demo)
     win.views.docks["dock_agreement"].raise_()
+    win.resizeDocks([win.views.docks["dock_agreement"]], [260], Qt.Horizontal)  # a narrow dock
     panel = win.views.agreement
     panel.compute.click()
     qtbot.waitUntil(lambda: panel.result is not None, timeout=60000)
+    view = panel.scroll.viewport()
+    assert panel.width() <= 280, panel.width()
     for table in (panel.table, panel.summary):
-        rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
-        assert table.height() >= rows + table.horizontalHeader().height(), "every row shows, no vertical scroll"
-        for r in range(table.rowCount()):
-            for c in range(table.columnCount()):
+        _all_rows_show(table)
+        assert table.mapTo(view, table.rect().topRight()).x() <= view.width(), "the table fits the dock's width"
+        for r in range(table.rowCount()):  # every value whole (names may be cut with "…"; tooltips are whole)
+            for c in range(0 if table is panel.table else 1, table.columnCount()):
                 it = table.item(r, c)
                 if it is not None and it.text():
                     assert table.fontMetrics().horizontalAdvance(it.text()) <= table.columnWidth(c), it.text()
+                    assert table.columnViewportPosition(c) + table.columnWidth(c) <= table.viewport().width()
     m, names = panel.result["pairwise"], panel.result["names"]
     cells = {(i, j): panel.table.item(i, j).background().color() for i in range(len(names))
              for j in range(len(names)) if i != j}
@@ -127,10 +131,19 @@ def test_agreement_tables_fit_their_content_as_a_heat_map(qtbot, tmp_path, tmp_p
     if m[hi] - m[lo] > 0.1:
         assert cells[lo] != cells[hi], "a heat map: different values, different colours"
     big = panel.open_window()
+    qtbot.waitExposed(big)
     assert big.isVisible() and big.tables.result is panel.result
     assert big.tables.table.item(0, 1).text() == panel.table.item(0, 1).text()
+    for table in (big.tables.table, big.tables.summary):  # its larger font: still every row
+        _all_rows_show(table)
     big.close()
     win.close()
+
+
+def _all_rows_show(table) -> None:
+    """Every row lies inside the table's viewport: nothing hidden, no vertical scroll needed."""
+    last = table.rowCount() - 1
+    assert table.rowViewportPosition(last) + table.rowHeight(last) <= table.viewport().height(), table.objectName()
 
 
 def _luminance(hex_colour: str) -> float:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QTabBar
 
 from tests.gui_support import demo_copy, make_window, wait_frame
 
@@ -70,7 +71,7 @@ def test_bad_media_is_refused_before_anything_is_made(qtbot, tmp_path, kind):
     assert not win.open_video_file(bad)
     assert win.errors and "clip.mp4" in win.errors[-1] and "\n" not in win.errors[-1]
     assert sorted(p.name for p in folder.iterdir()) == ["clip.mp4"], "no project folder, no lock left behind"
-    assert win.views.pages.currentIndex() == 0 and "clip.mp4" in win.views.start_page.message.text()
+    assert win.views.start_page.isVisible() and "clip.mp4" in win.views.start_page.message.text()
     win.close()
 
 
@@ -80,10 +81,15 @@ def test_project_table_coverage_follows_edits(qtbot, tmp_path, demo):
     assert cell() in ("—", "0%")
     s = win.session
     n = win.player.n_frames
+    s.push(s.set_labels("expr", 7, 8, 4))  # one frame
+    qtbot.waitUntil(lambda: cell() == "<1%", timeout=5000)
     s.push(s.set_labels("expr", 0, 53, 4))
     qtbot.waitUntil(lambda: cell() == f"{100 * 53 / n:.0f}%", timeout=5000)
     s.stack.undo()
+    s.stack.undo()
     qtbot.waitUntil(lambda: cell() == "0%", timeout=5000)
+    s.push(s.set_labels("expr", 0, n - 1, 4))
+    qtbot.waitUntil(lambda: cell() == ">99%", timeout=5000)
     win.close()
 
 
@@ -124,19 +130,22 @@ def test_position_of_each_video_is_remembered(qtbot, tmp_path, demo):
 
 def test_a_project_that_cannot_open_leaves_the_start_page(qtbot, tmp_path, demo):
     win = make_window(qtbot, tmp_path, None)
-    assert win.views.pages.currentIndex() == 0
-    assert not win.open_project(tmp_path / "no-such-project")
-    assert win.views.pages.currentIndex() == 0
-    assert "no-such-project" in win.views.start_page.message.text()
-    assert not any(d.isVisible() for d in win.views.docks.values())
-    assert win.open_project(demo)
-    assert win.views.pages.currentIndex() == 1 and win.views.docks["dock_timeline"].isVisible()
-    win.close_project()
-    assert win.views.pages.currentIndex() == 0 and win.session.project is None
     sp = win.views.start_page
+    assert sp.isVisible()
+    assert not win.open_project(tmp_path / "no-such-project")
+    assert sp.isVisible() and "no-such-project" in sp.message.text()
+    for d in win.views.docks.values():  # it covers the window, docks included
+        if d.isVisible() and not d.visibleRegion().isEmpty():  # (a dock behind another's tab is elsewhere)
+            assert sp.geometry().contains(d.geometry()), d.objectName()
+    assert win.open_project(demo)
+    assert not sp.isVisible() and win.views.docks["dock_timeline"].isVisible()
+    win.close_project()
+    assert sp.isVisible() and win.session.project is None
     assert sp.recent.count() == 1 and sp.recent.item(0).data(Qt.UserRole) == str(demo.resolve())
     sp.recent.itemActivated.emit(sp.recent.item(0))
-    assert win.session.project is not None and win.views.pages.currentIndex() == 1
+    assert win.session.project is not None and not sp.isVisible()
+    tabs = [t for t in win.findChildren(QTabBar) if t.isVisible() and t.count()]
+    assert len({tuple(t.tabText(i) for i in range(t.count())) for t in tabs}) == len(tabs), "no stray tab bar"
     win.close()
 
 

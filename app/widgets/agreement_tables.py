@@ -3,7 +3,7 @@ show every value; used in the Agreement dock and in its larger window."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractScrollArea, QDialog, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
@@ -30,7 +30,7 @@ def heat(value: float, t: Theme) -> QColor | None:
 
 def _fit_height(table: QTableWidget) -> None:
     """No vertical scroll bar: the table is exactly as tall as its rows."""
-    h = table.horizontalHeader().height() if table.horizontalHeader().isVisible() else 0
+    h = table.horizontalHeader().sizeHint().height() if not table.horizontalHeader().isHidden() else 0
     h += sum(table.rowHeight(r) for r in range(table.rowCount())) + 2 * table.frameWidth() + 2
     if table.horizontalScrollBar().isVisible():
         h += table.horizontalScrollBar().height()
@@ -63,6 +63,11 @@ class AgreementTables(QWidget):
         self.summary = _table(2)
         self.summary.setHorizontalHeaderLabels(["coefficient", "value"])
         self.summary.verticalHeader().hide()
+        # the values always show whole; a long name is cut with "…" in a narrow dock (its tooltip is whole)
+        self.summary.setSizeAdjustPolicy(QAbstractScrollArea.AdjustIgnored)
+        self.summary.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.summary.setTextElideMode(Qt.ElideMiddle)
+        self.summary.setMinimumWidth(120)
         self.summary.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         lay.addWidget(self.summary)
         lay.addStretch(1)
@@ -102,15 +107,30 @@ class AgreementTables(QWidget):
             rows += [(f"lag {k}", f"{v:.2f} s") for k, v in res["lags"].items()]
         self.summary.setRowCount(len(rows))
         for r, (k, v) in enumerate(rows):
-            self.summary.setItem(r, 0, QTableWidgetItem(k))
+            name = QTableWidgetItem(k)
+            name.setToolTip(f"{k}: {v}")
+            self.summary.setItem(r, 0, name)
             val = QTableWidgetItem(v)
             val.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
             self.summary.setItem(r, 1, val)
+        self.refit()
+
+    def refit(self) -> None:
+        """Columns and rows to their content, and the tables exactly as tall as their rows (again when the
+        font changes or the widget is first shown, since both change the row heights)."""
         self.table.resizeColumnsToContents()
-        self.table.resizeRowsToContents()
-        self.summary.resizeRowsToContents()
-        _fit_height(self.table)
-        _fit_height(self.summary)
+        for t in (self.table, self.summary):
+            t.resizeRowsToContents()
+            _fit_height(t)
+
+    def showEvent(self, e) -> None:
+        super().showEvent(e)
+        self.refit()
+
+    def changeEvent(self, e) -> None:
+        super().changeEvent(e)
+        if e.type() == QEvent.FontChange:
+            self.refit()
 
 
 class AgreementWindow(QDialog):
@@ -125,7 +145,7 @@ class AgreementWindow(QDialog):
         lay.addWidget(self.caption)
         self.tables = AgreementTables()
         f = self.tables.font()
-        f.setPointSizeF(f.pointSizeF() * 1.2)
+        f.setPointSizeF(f.pointSizeF() * 1.35)
         self.tables.setFont(f)
         lay.addWidget(self.tables, 1)
         self.resize(760, 640)

@@ -15,6 +15,16 @@ from ..themes import Theme, theme
 COLUMNS = ("Video", "Frames", "VA", "Expr", "AU", "Media")
 
 
+def fmt_share(x: float | None) -> str:
+    """Coverage as a whole percentage; a little labelled is "<1%" (never a stale-looking "0%"), nearly all
+    ">99%" (never a premature "100%")."""
+    if x is None:
+        return "—"
+    if 0 < x < 0.005:
+        return "<1%"
+    return ">99%" if 0.995 <= x < 1 else f"{100 * x:.0f}%"
+
+
 class ProjectBrowser(QWidget):
     videoActivated = Signal(str)
     relocateRequested = Signal(str)
@@ -103,7 +113,7 @@ class ProjectBrowser(QWidget):
             except AffectTraceError:  # an unreadable track is reported where it is opened
                 pass
         for c, t in enumerate(TASKS, start=2):
-            it.setText(c, "—" if cov[t] is None else f"{100 * cov[t]:.0f}%")
+            it.setText(c, fmt_share(cov[t]))
 
     def _activated(self, item: QTreeWidgetItem, _col: int = 0) -> None:
         self.videoActivated.emit(item.data(0, Qt.UserRole))

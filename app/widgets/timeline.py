@@ -149,10 +149,10 @@ class Timeline(QWidget):
         return head
 
     def _build_plots(self) -> None:
-        self.wave = self._plot(0, "audio")
+        self.wave = self._plot(0, "audio", time_axis=True)
         self.val = self._plot(1, "valence")
         self.aro = self._plot(2, "arousal")
-        self.lanes = self._plot(3, "", bottom_axis=True)
+        self.lanes = self._plot(3, "")
         for p in (self.val, self.aro):
             p.setYRange(-1.3, 1.3, padding=0)  # ±1 sit inside: the labels of stacked plots never touch
             p.getAxis("left").setTicks([[(-1, "−1"), (0, "0"), (1, "+1")]])
@@ -160,7 +160,7 @@ class Timeline(QWidget):
             p.setMinimumHeight(self.curve_height)
         self.wave.setYRange(-1, 1, padding=0)
         self.wave.getAxis("left").setTicks([[]])
-        self.wave.setFixedHeight(self.wave_height)
+        self.wave.setFixedHeight(self.wave_height + 26)  # + the time scale
         small = QFont()
         small.setPointSizeF(8.0)
         self.lanes.getAxis("left").setStyle(tickFont=small)
@@ -182,11 +182,12 @@ class Timeline(QWidget):
             p.addItem(m, ignoreBounds=True)
             m.hide()
 
-    def _plot(self, row: int, label: str, bottom_axis: bool = False) -> pg.PlotItem:
-        p = self.view.addPlot(row=row, col=0, axisItems={"bottom": TimeAxis("bottom")})
+    def _plot(self, row: int, label: str, time_axis: bool = False) -> pg.PlotItem:
+        p = self.view.addPlot(row=row, col=0, axisItems={"top": TimeAxis("top")})
         p.setMenuEnabled(False)
         p.hideButtons()
-        p.showAxis("bottom", bottom_axis)
+        p.showAxis("bottom", False)
+        p.showAxis("top", time_axis)  # the time scale sits on top: in view however far the lanes scroll
         p.getAxis("left").setWidth(84)
         p.setMouseEnabled(x=True, y=False)
         if label:
@@ -208,7 +209,7 @@ class Timeline(QWidget):
         n = max(len(rows), 1)
         self.lanes.getAxis("left").setTicks([[(i + 0.5, name) for i, name in enumerate(rows)]])
         self.lanes.setYRange(0, n, padding=0)
-        h = n * self.row_height + 30  # + the time axis
+        h = n * self.row_height + 4
         self.lanes.setFixedHeight(h)
         self.view.setMinimumHeight(self.wave_height + 2 * self.curve_height + h + 40)
         base = len(rows) - len(self._strips)
@@ -219,7 +220,7 @@ class Timeline(QWidget):
         self.theme = t
         self.view.setBackground(t.plot_bg)
         for p in self._plots():
-            for ax in ("left", "bottom"):
+            for ax in ("left", "top"):
                 a = p.getAxis(ax)
                 a.setPen(pg.mkPen(t.plot_fg))
                 a.setTextPen(pg.mkPen(t.plot_fg))
