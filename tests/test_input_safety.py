@@ -164,3 +164,20 @@ def test_import_csv_empty_cells_never_erase(cli, proj: Path, tmp_path: Path) -> 
     cleared = labels_of(proj)
     assert np.isnan(cleared[f"{key}/va"][4]).all() and cleared[f"{key}/expr"][4] == -1
     assert (cleared[f"{key}/au"][4] == 1).all()  # a column the table does not have is left alone
+
+
+def test_repair_drops_the_tracks_of_a_lost_file_and_keeps_the_journal(cli, proj: Path, tmp_path: Path) -> None:
+    _five_unsaved_edits(proj)
+    pack = next((proj / "tracks").glob("*.h5"))
+    pack.unlink()  # lost for good: the user asks for the way out the read-only message names
+    code, _, err = cli("project", "add-video", proj, tmp_path / "x.mp4", "--frames", "5", "--fps", "25")
+    assert code == 1 and "project repair" in one_line(err)
+    code, out, err = cli("project", "repair", proj)
+    assert code == 0, err
+    assert f"clip/{ANNOTATOR}" in out and pack.name in out and "kept" in out
+    kept = list((proj / "journal" / "kept").glob("*.jsonl"))
+    assert kept and any(b'"op":"apply"' in f.read_bytes() for f in kept)  # the 5 edits are still on disk
+    p = Project.open(proj)
+    assert not p.readonly and not p.has_track("clip", ANNOTATOR)
+    p.close()
+    assert cli("project", "repair", proj)[1].startswith("nothing to repair")

@@ -14,7 +14,7 @@ import warnings
 
 # Order is the order of `affecttrace --help`. Add a module here to add a command.
 COMMANDS: tuple[str, ...] = (
-    "core.cli.store_cmds",  # project new|add-video|relocate|check|save
+    "core.cli.store_cmds",  # project new|add-video|relocate|check|repair|save
     "core.cli.media_cmds",  # info, frame
     "core.cli.demo_cmd",  # demo
     "core.cli.faces_cmd",  # faces

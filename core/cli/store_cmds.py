@@ -1,4 +1,4 @@
-"""`affecttrace project ...`: create a project, add and relocate videos, check and save it."""
+"""`affecttrace project ...`: create a project, add and relocate videos, check, repair and save it."""
 from __future__ import annotations
 
 import argparse
@@ -6,11 +6,11 @@ import json
 import sys
 from typing import Any
 
-from ..errors import ProjectError
+from ..errors import ProjectError, ProjectLockedError
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("project", help="create a project, add or relocate videos, check or save it",
+    p = sub.add_parser("project", help="create a project, add or relocate videos, check, repair or save it",
                        description="Manage a project folder (project.json, annotations.h5, journal/, cache/, models/).")
     ps = p.add_subparsers(dest="project_command", metavar="ACTION", required=True)
 
@@ -41,6 +41,12 @@ def register(sub: Any) -> None:
     chk.add_argument("project", metavar="PROJECT")
     chk.add_argument("--json", action="store_true", help="print the report as JSON")
     chk.set_defaults(func=_check)
+
+    rep = ps.add_parser("repair", help="give up tracks whose track file is missing or damaged (journal kept)",
+                        description="A project whose track file is lost opens read-only. This drops the tracks "
+                        "that file held, keeps a copy of the journal in journal/kept/, and saves.")
+    rep.add_argument("project", metavar="PROJECT")
+    rep.set_defaults(func=_repair)
 
     sav = ps.add_parser("save", help="open (replaying the journal after a crash) and save")
     sav.add_argument("project", metavar="PROJECT")
@@ -122,6 +128,27 @@ def _check(args: argparse.Namespace) -> int:
         for line in [f"missing media: {v}" for v in report["missing_media"]] + p.warnings + problems:
             print(f"  {line}")
     return 1 if problems else 0
+
+
+def _repair(args: argparse.Namespace) -> int:
+    from ..project import Project
+    from ..project.persist import KEPT_DIR
+
+    p = Project.open(args.project, drop_unreadable=True)
+    try:
+        if p.readonly:
+            raise ProjectLockedError(f"cannot change the project (opened read-only): {p.readonly_reason}", p.folder)
+        dropped = [w for w in p.warnings if w.startswith("dropped track ")]
+        if dropped:
+            p.save()
+    finally:
+        p.close()
+    if not dropped:
+        print(f"nothing to repair: every track file of {p.folder} reads")
+        return 0
+    print("\n".join(dropped))
+    print(f"the journal is kept in {p.folder / 'journal' / KEPT_DIR}; saved generation {p.generation}")
+    return 0
 
 
 def _save(args: argparse.Namespace) -> int:

@@ -28,7 +28,9 @@ class Opening(ProjectState):
     """The opening part of a Project (class methods that build one)."""
 
     @classmethod
-    def open(cls, folder: str | Path, readonly: bool = False) -> Project:
+    def open(cls, folder: str | Path, readonly: bool = False, drop_unreadable: bool = False) -> Project:
+        """Open ``folder``; ``drop_unreadable`` (repair) forgets the tracks whose track file is lost instead of
+        opening read-only, keeping a copy of the journal in journal/kept/."""
         folder = Path(folder).expanduser().absolute()
         if not folder.is_dir():
             raise ProjectError("no such project folder", folder)
@@ -50,7 +52,7 @@ class Opening(ProjectState):
         else:
             holder = holder_of(folder)
         try:
-            project = cls._load(folder, readonly, lock, holder)
+            project = cls._load(folder, readonly, lock, holder, drop_unreadable)
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -80,7 +82,8 @@ class Opening(ProjectState):
             time.sleep(0.2)
 
     @classmethod
-    def _load(cls, folder: Path, readonly: bool, lock: ProjectLock | None, holder: str | None) -> Project:
+    def _load(cls, folder: Path, readonly: bool, lock: ProjectLock | None, holder: str | None,
+              drop_unreadable: bool = False) -> Project:
         manifest = Manifest.load(folder)
         warnings: list[str] = []
         index_ok, prev_gen = True, None
@@ -90,28 +93,34 @@ class Opening(ProjectState):
             if not (folder / PREV_INDEX_NAME).exists():
                 if not (folder / INDEX_NAME).exists() and not storage.pack_files(folder):
                     index = Index(0, {})  # a hand-written manifest: no annotations yet
-                    return cls._finish_load(folder, manifest, index, readonly, lock, holder, [], True, None)
+                    return cls._finish_load(folder, manifest, index, readonly, lock, holder, [], True, None,
+                                            drop_unreadable)
                 raise
             index = storage.read_index(folder / PREV_INDEX_NAME)  # its failure is the one to report
             index_ok = False
             warnings.append(f"{e}; using the previous generation {PREV_INDEX_NAME} and the journal")
         else:
             prev_gen = cls._prev_generation(folder)
-        return cls._finish_load(folder, manifest, index, readonly, lock, holder, warnings, index_ok, prev_gen)
+        return cls._finish_load(folder, manifest, index, readonly, lock, holder, warnings, index_ok, prev_gen,
+                                drop_unreadable)
 
     @classmethod
     def _finish_load(cls, folder: Path, manifest: Manifest, index: Index, readonly: bool, lock: ProjectLock | None,
-                     holder: str | None, warnings: list[str], index_ok: bool, prev_gen: int | None) -> Project:
+                     holder: str | None, warnings: list[str], index_ok: bool, prev_gen: int | None,
+                     drop_unreadable: bool = False) -> Project:
         p = cls(folder, manifest, index, readonly, lock, holder)
         p._index_ok, p._prev_gen = index_ok, (index.generation if not index_ok else prev_gen)
         p.warnings.extend(warnings)
         gens = [g for g in journal_generations(folder) if g >= index.generation]
         p._check_entries()
         bad = p._bad_packs(gens)
-        if bad:
-            p._hold_read_only(bad[0] + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else "")
-                              + "; restore it: changing the project now could lose the labels and journaled "
-                              "edits it holds")
+        if bad and drop_unreadable and not p.readonly:
+            p._drop_tracks_in(bad)
+        elif bad:
+            first = next(iter(bad))
+            p._hold_read_only(f"track file {first} {bad[first]}" + (f" (and {len(bad) - 1} more)" if len(bad) > 1
+                              else "") + "; restore it (changing the project now could lose the labels and "
+                              "journaled edits it holds), or give it up with `affecttrace project repair`")
         p._replay(gens)
         p.warnings.extend(f"video {name!r}: {problem}" for name, v in manifest.videos.items() for problem in v.problems)
         unfinished = incomplete_note(folder)

@@ -26,17 +26,26 @@ COMPACT_BELOW = 0.5  # a pack whose live share of frames falls below this is rew
 class Persistence(ProjectState):
     """Journal replay and atomic saving of a Project."""
 
-    def _bad_packs(self, generations: list[int]) -> list[str]:
-        """'tracks/X.h5 is missing' / '... is damaged (why)' for each pack the index or the journal needs."""
+    def _bad_packs(self, generations: list[int]) -> dict[str, str]:
+        """pack -> 'is missing' / 'is damaged (why)' for each pack the index or the journal needs."""
         needed = {e.file for e in self._entries.values() if e.file}
         for g in generations:
             needed |= _put_files(journal_path(self.folder, g))
-        out = []
+        out = {}
         for f in sorted(f for f in needed if _valid_pack(f)):
             problem = storage.pack_problem(self.folder / f)
             if problem:
-                out.append(f"track file {f} {problem}")
+                out[f] = problem
         return out
+
+    def _drop_tracks_in(self, bad: dict[str, str]) -> None:
+        """Repair: forget the tracks held by unreadable packs; the journal is kept aside (edits on them too)."""
+        for key, e in list(self._entries.items()):
+            if e.file in bad:
+                self._forget(key)
+                self.warnings.append(f"dropped track {key[0]}/{key[1]}: its track file {e.file} {bad[e.file]}")
+        self._skipped += 1  # the journal may hold edits of the dropped tracks: _keep_unreplayed copies it
+        self._unsaved = self._manifest_dirty = True
 
     def _keep_unreplayed(self, generations: list[int]) -> None:
         """A journal with records that could not be replayed is copied aside before saves may delete it."""
@@ -73,7 +82,7 @@ class Persistence(ProjectState):
                     skipped += 1
                     if skipped <= 5:
                         self.warnings.append(f"{path}: skipped journal record {excerpt(rec.get('op'))}: {e}")
-        self._skipped = skipped
+        self._skipped += skipped
         if self.recovered:
             self._unsaved = True
             self._manifest_dirty = True
