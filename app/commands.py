@@ -43,14 +43,12 @@ class EditsCommand(QUndoCommand):
 
 
 def describe(edits: Sequence[Edit]) -> str:
-    """Undo-menu text for a group of edits, e.g. 'record va frames 10-250'."""
+    """Undo-menu text for a group of edits: the first edit's own description (Edit.describe), e.g.
+    'record va frames 10-250', with how many more edits the step holds."""
     if not edits:
         return "nothing"
-    start = min(e.start for e in edits)
-    stop = max(e.stop for e in edits)
-    first = edits[0]
-    frames = f"frame {start}" if stop - start == 1 else f"frames {start}-{stop - 1}"
-    return f"{first.kind} {first.task} {frames}"
+    more = len(edits) - 1
+    return edits[0].describe() + (f" (+{more} more)" if more else "")
 
 
 def push_edits(stack: QUndoStack, target: EditTarget, edits: Sequence[Edit], text: str | None = None,

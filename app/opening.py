@@ -5,9 +5,14 @@ import os
 import shutil
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from core.errors import AffectTraceError
 
 from .settings import data_dir
+
+if TYPE_CHECKING:
+    from core.project import Project
 
 PROJECT_SUFFIX = ".affecttrace"
 DEMO_DURATION_S = 180.0
@@ -35,7 +40,7 @@ def demo_folder() -> Path:
     return data_dir() / "demo"
 
 
-def ensure_demo(folder: Path | None = None, duration_s: float = DEMO_DURATION_S):
+def ensure_demo(folder: Path | None = None, duration_s: float = DEMO_DURATION_S) -> "Project":
     """Open the demo project, generating it on first use (seconds)."""
     from core.demo import create_demo
     from core.project import Project
@@ -57,7 +62,7 @@ def check_media(video: Path) -> list[str]:
     return require_video(video)[1]
 
 
-def open_or_create_for_video(video: Path):
+def open_or_create_for_video(video: Path) -> tuple["Project", str | None]:
     """Reopen the project beside ``video`` or create it; the video is added when new. Returns (project, name).
 
     The media is checked before anything is created; a project folder made here is removed again when

@@ -46,6 +46,19 @@ def make_window(qtbot, tmp_path: Path, folder: Path | None = None, annotator: st
     return win
 
 
+def demo_window(qtbot, tmp_path: Path, tmp_path_factory, keyboard: bool = True):
+    """A window on a fresh demo copy, playing on the wall clock (no sound card here); with ``keyboard``
+    it is the active window and the video has focus, so real key events reach the shortcuts."""
+    folder = demo_copy(tmp_path_factory.getbasetemp(), tmp_path / "demo")
+    w = make_window(qtbot, tmp_path, folder)
+    w.player.set_use_audio(False)
+    if keyboard:
+        w.activateWindow()
+        qtbot.waitUntil(lambda: w.isActiveWindow(), timeout=5000)
+        w.views.video.setFocus()
+    return w
+
+
 def wait_frame(qtbot, win, i: int, timeout_ms: int = 15000) -> None:
     qtbot.waitUntil(lambda: win.player.current == i, timeout=timeout_ms)
 

@@ -7,17 +7,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from core.labels import AU_MISSING, EXPR_MISSING
-from tests.gui_support import demo_copy, make_window, play_until, wait_frame
+from tests.gui_support import demo_window, play_until, wait_frame
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
 def win(qtbot, tmp_path, tmp_path_factory):
-    folder = demo_copy(tmp_path_factory.getbasetemp(), tmp_path / "demo")
-    w = make_window(qtbot, tmp_path, folder)
-    w.player.use_audio = False
-    w.views.video.setFocus()
+    w = demo_window(qtbot, tmp_path, tmp_path_factory)
     yield w
     w.close()
 

@@ -8,16 +8,14 @@ import numpy as np
 import pytest
 
 from app.recording import FrameSampler
-from tests.gui_support import busy_wait, demo_copy, make_window, play_until, wait_frame
+from tests.gui_support import busy_wait, demo_window, play_until, wait_frame
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
 def win(qtbot, tmp_path, tmp_path_factory):
-    folder = demo_copy(tmp_path_factory.getbasetemp(), tmp_path / "demo")
-    w = make_window(qtbot, tmp_path, folder)
-    w.player.use_audio = False  # no sound card here; the wall clock drives playback
+    w = demo_window(qtbot, tmp_path, tmp_path_factory, keyboard=False)
     yield w
     w.close()
 

@@ -9,19 +9,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from core.labels import EXPR_MISSING, EXPRESSIONS
-from tests.gui_support import demo_copy, make_window, wait_frame
+from tests.gui_support import demo_window
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
 def win(qtbot, tmp_path, tmp_path_factory):
-    folder = demo_copy(tmp_path_factory.getbasetemp(), tmp_path / "demo")
-    w = make_window(qtbot, tmp_path, folder)
-    w.player.use_audio = False  # no sound card here; the wall clock drives playback
-    w.activateWindow()
-    qtbot.waitUntil(lambda: w.isActiveWindow(), timeout=5000)
-    w.views.video.setFocus()
+    w = demo_window(qtbot, tmp_path, tmp_path_factory)
     yield w
     w.close()
 

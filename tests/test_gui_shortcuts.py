@@ -8,18 +8,14 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 
 from app.keys import held_keys
-from tests.gui_support import demo_copy, make_window
+from tests.gui_support import demo_window
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
 def win(qtbot, tmp_path, tmp_path_factory):
-    folder = demo_copy(tmp_path_factory.getbasetemp(), tmp_path / "demo")
-    w = make_window(qtbot, tmp_path, folder)
-    w.activateWindow()
-    qtbot.waitUntil(lambda: w.isActiveWindow(), timeout=5000)
-    w.views.video.setFocus()
+    w = demo_window(qtbot, tmp_path, tmp_path_factory)
     yield w
     w.close()
 
