@@ -233,7 +233,8 @@ def bad_checkpoints(folder: Path) -> tuple[dict[str, Path], Path]:
     folder.mkdir(parents=True, exist_ok=True)
     marker = folder / "PWNED"
     out = {"zero-bytes": folder / "zero.pt", "text": folder / "text.pt", "malicious-pickle": folder / "evil.pt",
-           "malicious-raw-pickle": folder / "evil.pkl", "plain-dict": folder / "dict.pt", "truncated": folder / "cut.pt"}
+           "malicious-raw-pickle": folder / "evil.pkl", "plain-dict": folder / "dict.pt",
+           "truncated": folder / "cut.pt"}
     out["zero-bytes"].write_bytes(b"")
     out["text"].write_text("not a checkpoint\n")
     import torch
@@ -247,6 +248,27 @@ def bad_checkpoints(folder: Path) -> tuple[dict[str, Path], Path]:
     out["fifo"] = _fifo(folder / "pipe.pt")
     out["missing"] = folder / "absent.pt"
     return out, marker
+
+
+# ------------------------------------------------------------------ settings files
+
+def bad_settings(folder: Path) -> dict[str, tuple[str, Path]]:
+    """name -> (option, a broken file for it): training configs (--config) and landmarks (--landmarks)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out: dict[str, tuple[str, Path]] = {}
+    for name, text in (("config-binary", bytes(range(256))), ("config-not-toml", b"epochs = = 3\n"),
+                       ("config-unknown-key", b"no_such_setting = 1\n"), ("config-wrong-type", b'epochs = "many"\n')):
+        (folder / f"{name}.toml").write_bytes(text)
+        out[name] = ("--config", folder / f"{name}.toml")
+    out["config-fifo"] = ("--config", _fifo(folder / "pipe.toml"))
+    (folder / "garbage.npy").write_bytes(b"\x93NUMPY garbage")
+    out["landmarks-garbage"] = ("--landmarks", folder / "garbage.npy")
+    np.save(folder / "shape.npy", np.zeros((5, 3), np.float32))
+    out["landmarks-wrong-shape"] = ("--landmarks", folder / "shape.npy")
+    (folder / "garbage.h5").write_bytes(b"not hdf5" * 20)
+    out["landmarks-not-hdf5"] = ("--landmarks", folder / "garbage.h5")
+    out["landmarks-fifo"] = ("--landmarks", _fifo(folder / "pipe.npy"))
+    return out
 
 
 # ------------------------------------------------------------------ damaged project folders

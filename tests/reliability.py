@@ -81,12 +81,13 @@ class Corpus:
     csvs: dict[str, Path]
     trees: dict[str, Path]
     checkpoints: dict[str, Path]
+    settings: dict[str, tuple[str, Path]]
     projects: dict[str, Path]
     marker: Path  # created only if the malicious pickle is ever unpickled
 
     def inputs(self) -> int:
-        return sum(len(d) for d in (self.media, self.csvs, self.trees, self.checkpoints, self.projects)) + \
-            len(bi.HOSTILE_NAMES)
+        return sum(len(d) for d in (self.media, self.csvs, self.trees, self.checkpoints, self.settings,
+                                    self.projects)) + len(bi.HOSTILE_NAMES)
 
 
 def build_corpus(root: Path) -> Corpus:
@@ -114,8 +115,8 @@ def build_corpus(root: Path) -> Corpus:
 
     return Corpus(root, clip, base, demo, demo / "models" / "good" / "best.pt", landmarks, csv,
                   bi.bad_media(root / "bad-media", clip), bi.bad_csvs(root / "csv"),
-                  bi.bad_affwild2_trees(root / "trees"), checkpoints, bi.damaged_projects(root / "projects", copy),
-                  marker)
+                  bi.bad_affwild2_trees(root / "trees"), checkpoints, bi.bad_settings(root / "settings"),
+                  bi.damaged_projects(root / "projects", copy), marker)
 
 
 def trials(c: Corpus, work: Path) -> list[Trial]:
@@ -178,6 +179,12 @@ def trials(c: Corpus, work: Path) -> list[Trial]:
             d = slot()
             p = fresh(c.demo, d) if writes else None
             out.append(Trial("checkpoint", name, command, _fill(argv, d, p), k, REFUSE, p, (d,), name == "fifo"))
+    for name, (option, f) in c.settings.items():
+        d = slot()
+        p = fresh(c.demo, d)
+        argv = (["train", str(p), "--epochs", "1", "--max-steps", "1", "--label-track", "truth", option, str(f)]
+                if option == "--config" else ["faces", str(p), "--backend", "reference", option, str(f), "--force"])
+        out.append(Trial("settings", name, argv[0], argv, f, REFUSE, p, (d,), name.endswith("fifo")))
     for name, src in c.projects.items():
         for command, argv in PROJECT_COMMANDS:
             d = slot()
@@ -198,7 +205,8 @@ def trials(c: Corpus, work: Path) -> list[Trial]:
 
 
 PROJECT_COMMANDS = [
-    ("info", ["info", "{p}"]), ("project check", ["project", "check", "{p}"]), ("project save", ["project", "save", "{p}"]),
+    ("info", ["info", "{p}"]), ("project check", ["project", "check", "{p}"]),
+    ("project save", ["project", "save", "{p}"]),
     ("project add-video", ["project", "add-video", "{p}", "{clip}", "--name", "v2"]),
     ("export-csv", ["export-csv", "{p}", "{d}/out.csv"]),
     ("export-affwild2", ["export-affwild2", "{p}", "{d}/aw", "--track", bi.ANNOTATOR]),

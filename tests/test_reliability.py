@@ -38,7 +38,7 @@ def _report(bad: list[rel.Outcome]) -> str:
                      f"{o.err.strip()[:300]!r}" for o in bad[:40])
 
 
-@pytest.mark.parametrize("kind", ["media", "csv", "affwild2", "checkpoint", "project", "name"])
+@pytest.mark.parametrize("kind", ["media", "csv", "affwild2", "checkpoint", "settings", "project", "name"])
 def test_every_trial_ends_cleanly(outcomes, kind: str) -> None:
     _, done = outcomes
     mine = [o for o in done if o.trial.kind == kind]

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import ProjectError
 from ..fsio import atomic_write_bytes
+from ..safepaths import require_file
 from .labelfile import FileFormat
 
 SIDECAR = Path("interchange") / "affwild2.json"
@@ -20,7 +21,7 @@ def load_formats(folder: Path) -> dict[str, dict[str, dict[str, FileFormat]]]:
     if not path.exists():
         return {}
     try:
-        d: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        d: dict[str, Any] = json.loads(require_file(path, ProjectError).read_text(encoding="utf-8"))
         return {t: {v: {k: FileFormat.from_dict(f) for k, f in tasks.items()} for v, tasks in vids.items()}
                 for t, vids in d.get("tracks", {}).items()}
     except (OSError, ValueError, KeyError, TypeError) as e:

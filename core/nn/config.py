@@ -11,6 +11,7 @@ import tomli_w
 from ..errors import AffectTraceError
 from ..fsio import atomic_write_bytes
 from ..labels import TASKS
+from ..safepaths import require_file
 
 
 EACH_ANNOTATOR = "@each"  # label_track: every annotator's labels as samples of their own
@@ -92,6 +93,12 @@ class TrainConfig:
     def load(cls, path: str | Path) -> "TrainConfig":
         path = Path(path)
         try:
-            return cls.from_dict(tomllib.loads(path.read_text()))
-        except (OSError, tomllib.TOMLDecodeError) as e:
-            raise AffectTraceError(f"cannot read training config: {e}", path) from None
+            d = tomllib.loads(require_file(path).read_text())
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise AffectTraceError(f"cannot read training config: {str(e)[:200]}", path) from None
+        try:
+            return cls.from_dict(d)
+        except AffectTraceError as e:  # the settings' own checks: say which file holds them
+            raise AffectTraceError(e.problem, path) from None
+        except (TypeError, ValueError) as e:
+            raise AffectTraceError(f"a setting has the wrong type ({str(e)[:160]})", path) from None

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import AffectTraceError
+from ...safepaths import require_file
 from .base import Face, box_of_landmarks
 
 REFERENCE_FILE = "ground_truth.h5"  # beside a demo project's project.json
@@ -45,8 +46,12 @@ def load_reference(path: str | Path, video: str | None = None) -> ReferenceBacke
     path = Path(path)
     if not path.exists():
         raise AffectTraceError("reference landmarks file not found", path)
+    require_file(path)
     if path.suffix == ".npy":
-        return ReferenceBackend(np.load(path))
+        try:
+            return ReferenceBackend(np.load(path, allow_pickle=False))
+        except (ValueError, OSError, EOFError) as e:
+            raise AffectTraceError(f"not a landmarks array ({str(e)[:160]})", path) from None
     import h5py
 
     try:
@@ -57,5 +62,5 @@ def load_reference(path: str | Path, video: str | None = None) -> ReferenceBacke
                 raise AffectTraceError(f"no 'landmarks68' dataset in {where}", path)
             boxes = group["boxes"][()] if "boxes" in group else None
             return ReferenceBackend(group["landmarks68"][()], boxes)
-    except OSError as e:
-        raise AffectTraceError(f"not a readable HDF5 file ({e})", path) from e
+    except (OSError, ValueError) as e:
+        raise AffectTraceError(f"not readable landmarks ({str(e).splitlines()[0][:160] if str(e) else e})", path) from e
