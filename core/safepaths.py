@@ -7,6 +7,7 @@ is opened only when it is a regular file: opening a FIFO blocks forever, a devic
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -24,8 +25,13 @@ def excerpt(text: object, limit: int = EXCERPT_CHARS) -> str:
     return repr(s[:limit]) + f"... ({len(s):,} characters)"
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9_+@=,-][A-Za-z0-9 _.+@=,()-]{0,199}")  # the usual names: accepted at once
+
+
 def name_problem(name: object) -> str | None:
     """Why ``name`` cannot be a video/track/annotator/split name (None when it can)."""
+    if isinstance(name, str) and _PLAIN.fullmatch(name) and name.strip() == name:
+        return None
     if not isinstance(name, str):
         return f"must be text, not {type(name).__name__}"
     if not name.strip():
