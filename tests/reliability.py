@@ -26,7 +26,8 @@ from typing import Iterator
 from tests import badinput as bi
 
 REPO = Path(__file__).resolve().parents[1]
-TIMEOUT_S = 90.0
+TIMEOUT_S = float(os.environ.get("AFFECTTRACE_TRIAL_TIMEOUT", 90))  # seconds one command may take
+LABELS_TIMEOUT_S = 30.0  # reading a project's labels before and after a trial
 REFUSE, ACCEPT, EITHER = "refuse", "accept", "either"
 WRITES = ("project save", "project add-video", "project relocate", "import-csv", "fuse", "predict", "import-affwild2")
 
@@ -55,7 +56,7 @@ class Outcome:
 
     @property
     def hang(self) -> bool:
-        return self.code is None
+        return self.code is None or any("(hang)" in f for f in self.faults)
 
     @property
     def lost(self) -> bool:
@@ -281,7 +282,10 @@ def _label_state(project: Path | None) -> object:
     if project is None or not project.is_dir():
         return None
     try:
-        return ("labels", bi.labels_of(project))
+        with _deadline(LABELS_TIMEOUT_S):
+            return ("labels", bi.labels_of(project))
+    except _Timeout:
+        return ("hung", None)  # opening the project to read its labels blocked: a hang of the code under test
     except Exception:  # a damaged project: its files must then stay as they are
         files = {}
         for pattern in ("tracks/*.h5", "journal/*.jsonl", "annotations*.h5", "project.json"):
@@ -295,9 +299,12 @@ def _labels_kept(before: object, project: Path | None) -> bool:
     if before is None:
         return True
     kind, data = before  # type: ignore[misc]
+    if kind == "hung":
+        return False
     if kind == "labels":
         try:
-            return bi.same_labels(data, bi.labels_of(project))
+            with _deadline(LABELS_TIMEOUT_S):
+                return bi.same_labels(data, bi.labels_of(project))
         except Exception:
             return False
     after = _label_state(project)
@@ -307,6 +314,21 @@ def _labels_kept(before: object, project: Path | None) -> bool:
 
 class _Timeout(Exception):
     pass
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise _Timeout in this (main) thread after ``seconds``, even out of a blocking open() or read()."""
+    def alarm(signum: int, frame: object) -> None:
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @contextlib.contextmanager
@@ -331,27 +353,19 @@ def _captured() -> Iterator[tuple[io.StringIO, io.StringIO, list[str]]]:
 def run_in_process(argv: list[str], timeout: float) -> tuple[int | None, str, str]:
     from core.cli.main import main
 
-    def alarm(signum: int, frame: object) -> None:
-        raise _Timeout
-
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
     code: int | None
-    try:
-        with _captured() as (out, err, fd_err), warnings.catch_warnings(record=True) as caught:
-            warnings.resetwarnings()  # what a user would see on stderr (pytest would swallow it): Python's defaults
-            warnings.simplefilter("default")
-            for quiet in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
-                warnings.simplefilter("ignore", quiet)
-            try:
+    with _captured() as (out, err, fd_err), warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()  # what a user would see on stderr (pytest would swallow it): Python's defaults
+        warnings.simplefilter("default")
+        for quiet in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+            warnings.simplefilter("ignore", quiet)
+        try:
+            with _deadline(timeout):
                 code = main(argv)
-            except _Timeout:
-                code = None
-            except SystemExit as e:  # argparse
-                code = int(e.code or 0)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        except _Timeout:
+            code = None
+        except SystemExit as e:  # argparse
+            code = int(e.code or 0)
     shown = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno) for w in caught)
     return code, out.getvalue(), err.getvalue() + "".join(fd_err) + shown
 
@@ -407,7 +421,9 @@ def _finish(o: Outcome, t: Trial, out: str, err: str, before: object, moved: lis
         o.faults.append("a line longer than 2000 characters (file text echoed)")
     if moved:
         o.faults.append(f"wrote outside: {moved[0]}")
-    if not _labels_kept(before, t.project):
+    if before == ("hung", None):
+        o.faults.append("no answer in time (hang) reading the project's labels")
+    elif not _labels_kept(before, t.project):
         o.faults.append("labels changed or lost")
     return o
 
