@@ -78,6 +78,7 @@ def test_reopen_a_finished_run_from_its_log(qtbot, window, demo) -> None:
     live = RunCurves.from_events(job.events)
     again = Dashboard()  # as after a restart: nothing but the run folder
     qtbot.addWidget(again)
+    again.show()
     reopened = again.open_log(live.run_dir)
     assert reopened.status == "finished" and reopened.run_id == live.run_id
     assert reopened.steps == live.steps and reopened.losses == live.losses
@@ -88,6 +89,7 @@ def test_reopen_a_finished_run_from_its_log(qtbot, window, demo) -> None:
     # a second run overlaid on the first
     other = training.runner.submit(["train", str(demo), *SHORT, "--epochs", "1", "--seed", "3"])
     _finished(qtbot, other)
+    training.dock.show()
     training.panel.runs.refresh()
     assert training.panel.runs.table.rowCount() == 2
     training.panel.overlay_runs(live.run_dir, other.run_info["run_dir"])

@@ -8,8 +8,9 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
+                               QSplitter, QVBoxLayout, QWidget)
 
 from core.runs import RunCurves
 
@@ -17,7 +18,7 @@ from ..jobs import Job
 from ..themes import Theme
 from .dashboard_plots import AUBars, ConfusionTable, LossPlot, MetricPlot
 
-REDRAW_MS = 500
+REDRAW_MS = 1000
 
 
 def _duration(s: float | None) -> str:
@@ -62,6 +63,8 @@ class Dashboard(QWidget):
         self.status = QLabel("")
         self.note = QLabel("")
         self.note.setWordWrap(True)
+        for label in (self.status, self.note):  # new text every step must not re-lay out (repaint) the plots
+            label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.bar = QProgressBar()
         self.bar.setTextVisible(True)
         self.bar.setVisible(False)
@@ -71,12 +74,13 @@ class Dashboard(QWidget):
         self.cancel.setVisible(False)
         self.cancel.clicked.connect(self._cancel)
         self.loss, self.metrics = LossPlot(), MetricPlot()
+        self._details_shown: dict | None = None
         self.confusion, self.au = ConfusionTable(), AUBars()
         self._build()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self.redraw)
+        self._timer.timeout.connect(self.redraw_steps)
 
     def _build(self) -> None:
         top = QHBoxLayout()
@@ -156,7 +160,7 @@ class Dashboard(QWidget):
         if kind in ("run", "epoch"):
             self.redraw()
         elif not self._timer.isActive():
-            self._timer.start()
+            self._timer.start()  # steps: the loss and the status line, at most every REDRAW_MS
 
     def _on_finished(self, state: str) -> None:
         job = self.job
@@ -175,21 +179,36 @@ class Dashboard(QWidget):
             self.job.cancel()
 
     # ------------------------------------------------------------------ drawing
+    def showEvent(self, e: QShowEvent) -> None:
+        super().showEvent(e)
+        self.redraw()  # redraws are skipped while hidden
+
+    def redraw_steps(self) -> None:
+        """What each step changes: the status line, the progress bar and the loss curves."""
+        if not self.isVisible():
+            return
+        run = self.run
+        self.status.setText(status_text(run))
+        done, total = run.progress
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(done)
+        self.loss.show_run(run, self.other)
+
     def redraw(self) -> None:
+        if not self.isVisible():
+            return
         run = self.run
         name = run.run_id or (self.job.title if self.job is not None else "")
         self.title.setText(f"<b>{name}</b> — {run.status}" + (f" (best epoch {run.best_epoch})"
                                                                if run.best_epoch is not None else ""))
         over = f"<br>overlaid (dashed): <b>{self.other.run_id}</b> {self.other.recipe()}" if self.other else ""
         self.recipe.setText(run.recipe() + over)
-        self.status.setText(status_text(run))
-        done, total = run.progress
-        self.bar.setRange(0, max(total, 1))
-        self.bar.setValue(done)
-        self.loss.show_run(run, self.other)
+        self.redraw_steps()
         self.metrics.show_run(run, self.other)
-        self.confusion.show_details(run.best_details)
-        self.au.show_details(run.best_details)
+        if run.best_details is not self._details_shown:  # changes only with a better epoch
+            self._details_shown = run.best_details
+            self.confusion.show_details(run.best_details)
+            self.au.show_details(run.best_details)
         if self.job is None and not self.cancel.isVisible():
             self.cancel.setText("Stop training")
 

@@ -44,6 +44,8 @@ class _Plot(pg.PlotWidget):
         self.setMinimumHeight(150)
         self.legend = self.addLegend(offset=legend_at, labelTextSize="8pt", verSpacing=-6)
         self.lines = {k: self.plot([], [], pen=pg.mkPen(c, width=2), name=names[k]) for k, c in colours.items()}
+        self.setClipToView(True)  # long runs: draw what is in view, at most a few points per pixel
+        self.setDownsampling(auto=True, mode="peak")
         self.ghosts = {k: self.plot([], [], pen=pg.mkPen(c, width=1.5, style=Qt.DashLine)) for k, c in colours.items()}
 
     def draw(self, data: dict[str, Curve], ghost: dict[str, Curve]) -> None:
@@ -61,6 +63,11 @@ class LossPlot(_Plot):
 
     def __init__(self) -> None:
         super().__init__("Training loss per step (smoothed)", "step", LOSS_COLOURS, {k: k for k in TASK_LOSSES})
+        # fixed ranges and no grid: redrawn every second during playback, the plot must paint cheaply
+        # (an axis that rescales re-lays out its ticks)
+        self.showGrid(x=False, y=False)
+        self.disableAutoRange()
+        self._range = (0.0, 0.0)
         self.raw = {}
         for k, c in LOSS_COLOURS.items():
             faint = QColor(c)
@@ -72,7 +79,20 @@ class LossPlot(_Plot):
         raw = {k: _xy(run.steps, v) for k, v in run.losses.items()}
         for k, line in self.raw.items():
             line.setData(*raw.get(k, ([], [])))
-        self.draw(_smoothed(raw), _smoothed({k: _xy(other.steps, v) for k, v in other.losses.items()}) if other else {})
+        ghost = _smoothed({k: _xy(other.steps, v) for k, v in other.losses.items()}) if other else {}
+        self.draw(_smoothed(raw), ghost)
+        self._fit([run, *([other] if other else [])], raw, ghost)
+
+    def _fit(self, runs: list[RunCurves], *curves: dict[str, Curve]) -> None:
+        """x: the whole run (all its steps, known from the start); y: 0 to the highest loss seen."""
+        x_max = max([r.progress[1] or (r.steps[-1] if r.steps else 0) for r in runs] + [1])
+        ys = [float(np.max(y)) for c in curves for _x, y in c.values() if len(y)]
+        y_max = max(ys) * 1.05 if ys else 1.0
+        if (x_max, y_max) != self._range and (x_max != self._range[0] or y_max > self._range[1]
+                                               or y_max < 0.5 * self._range[1]):
+            self._range = (x_max, y_max)
+            self.setXRange(0, x_max, padding=0.02)
+            self.setYRange(0, y_max, padding=0)
 
     def apply_theme(self, t: Theme) -> None:
         super().apply_theme(t)
