@@ -107,7 +107,7 @@ def playback(folder: Path, tmp: Path) -> dict:
     t0 = time.perf_counter()
     stick = QTimer(win)
     stick.setInterval(8)
-    stick.timeout.connect(lambda: win.joystick.set_value(math.sin(time.perf_counter() - t0), 0.5))
+    stick.timeout.connect(lambda: win.views.joystick.set_value(math.sin(time.perf_counter() - t0), 0.5))
     stick.start()
     win.annot.set_armed(True)
     p.stats = PlaybackStats(period_s=float(1 / p.fps))
