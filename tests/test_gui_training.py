@@ -66,6 +66,17 @@ def test_train_from_the_dialog_updates_the_dashboard(qtbot, window, demo) -> Non
     assert "images/s" in dash.status.text() and "MB" in dash.status.text() and "cpu" in dash.status.text()
     qtbot.waitUntil(lambda: training.panel.runs.table.rowCount() == 1)
     assert training.panel.runs.table.item(0, 0).text() == run.run_id
+    # a second run fine-tunes the first
+    dlg = training.open_dialog()
+    dlg.start_from.setCurrentIndex(dlg.start_from.findData(f"run:{run.run_dir}"))
+    dlg.labels.setCurrentIndex(dlg.labels.findData("ann1"))
+    dlg.epochs.setValue(1)
+    dlg.max_steps.setValue(1)
+    job = dlg.start()
+    assert job.argv[job.argv.index("--finetune") + 1] == run.run_dir
+    _finished(qtbot, job)
+    assert job.state == "finished", job.error
+    assert job.run_info["config"]["finetune"] == f"{run.run_dir}/best.pt" and job.run_info["config"]["label_track"] == "ann1"
 
 
 def test_reopen_a_finished_run_from_its_log(qtbot, window, demo) -> None:

@@ -100,11 +100,13 @@ class TrainDialog(QDialog):
         row.addStretch(1)
         form.addRow("Validate on", row)
         self.epochs, self.batch, self.max_steps, self.seed = QSpinBox(), QSpinBox(), QSpinBox(), QSpinBox()
-        for box, lo, hi, value in ((self.epochs, 1, 1000, 6), (self.batch, 1, 4096, 32), (self.max_steps, 0, 10**6, 0),
+        for box, lo, hi, value in ((self.epochs, 1, 1000, 6), (self.batch, 0, 4096, 32), (self.max_steps, 0, 10**6, 0),
                                    (self.seed, 0, 2**31 - 1, 0)):
             box.setRange(lo, hi)
             box.setValue(value)
         self.max_steps.setSpecialValueText("all")
+        self.batch.setSpecialValueText("auto")
+        self.batch.setToolTip("Samples per step; auto: the preset and device decide")
         self.lr = QDoubleSpinBox()
         self.lr.setDecimals(6)
         self.lr.setRange(1e-6, 10.0)
@@ -133,9 +135,8 @@ class TrainDialog(QDialog):
         self.start_from.addItem("Scratch (random weights)", "")
         self.start_from.addItem("Pretrained backbone file…", "file")
         for run in list_runs(self.folder):
-            best = run.path / "best.pt"
-            if best.is_file():
-                self.start_from.addItem(f"Fine-tune run {run.run_id}", str(best))
+            if (run.path / "best.pt").is_file():  # heads kept where the classes match (train --finetune)
+                self.start_from.addItem(f"Fine-tune run {run.run_id}", f"run:{run.path}")
         self.start_from.activated.connect(self._start_from_chosen)
         self.weights = QLineEdit()
         self.weights.setPlaceholderText("torchvision ResNet/VGG, VGG-FACE or AffectTrace .pt")
@@ -211,7 +212,7 @@ class TrainDialog(QDialog):
         device = str(self.device.currentData())
         argv = ["train", str(self.folder), "--preset", self.preset.currentText(), "--tasks", ",".join(tasks),
                 "--label-track", str(self.labels.currentData()), "--epochs", str(self.epochs.value()),
-                "--batch-size", str(self.batch.value()), "--lr", f"{self.lr.value():g}", "--device", device,
+                "--batch-size", str(self.batch.value() or "auto"), "--lr", f"{self.lr.value():g}", "--device", device,
                 "--amp", self.amp.currentText(), "--seed", str(self.seed.value())]
         for v in train:
             argv += ["--train-video", v]
@@ -222,12 +223,13 @@ class TrainDialog(QDialog):
                 argv += ["--val-video", v]
         if self.max_steps.value():
             argv += ["--max-steps", str(self.max_steps.value())]
-        start = self.start_from.currentData()
-        weights = self.weights.text().strip() if start == "file" else start
-        if start == "file" and not weights:
-            raise ValueError("Choose the pretrained weights file, or start from scratch.")
-        if weights:
-            argv += ["--pretrained", weights]
+        start = str(self.start_from.currentData())
+        if start == "file":
+            if not self.weights.text().strip():
+                raise ValueError("Choose the pretrained weights file, or start from scratch.")
+            argv += ["--pretrained", self.weights.text().strip()]
+        elif start.startswith("run:"):
+            argv += ["--finetune", start[4:]]
         used = set(train) | (set() if self.by_blocks.isChecked() else set(self.videos.chosen("Validation")))
         if used & set(self.missing_faces):
             argv += ["--faces-backend", self.backend.currentText()]
