@@ -179,3 +179,43 @@ def test_check_correct_undo_redo_by_keyboard(qtbot, win):
     settle(qtbot, win)
     assert_agree(win, here - 1)
     assert np.count_nonzero(s.track().expr != EXPR_MISSING) == 1
+
+
+def test_seek_while_playing_then_pause_at_once_lands_on_the_frame_sought(qtbot, win):
+    p = win.player
+    key(win, Qt.Key_Home)
+    settle(qtbot, win)
+    key(win, Qt.Key_Space)
+    qtbot.waitUntil(lambda: p.current >= 5, timeout=15000)
+    p.seek(300)  # a click on the timeline while playing ...
+    key(win, Qt.Key_Space)  # ... and a pause before frame 300 was decoded
+    assert p.position == 300
+    settle(qtbot, win)
+    assert_agree(win, 300)
+    key(win, Qt.Key_Right)
+    settle(qtbot, win)
+    assert_agree(win, 301)
+
+
+def test_loop_plays_the_marked_range_again(qtbot, win):
+    p = win.player
+    p.seek(100)
+    settle(qtbot, win)
+    key(win, Qt.Key_I)
+    p.seek(120)
+    settle(qtbot, win)
+    key(win, Qt.Key_O)
+    key(win, Qt.Key_L, Qt.ControlModifier)
+    assert p.loop == (100, 120)
+    shown: list[tuple[int, bool]] = []
+    p.frameShown.connect(lambda i, c: shown.append((i, c)))
+    p.seek(100)
+    settle(qtbot, win)
+    key(win, Qt.Key_Space)
+    qtbot.waitUntil(lambda: sum(1 for i, c in shown if i == 100 and not c) >= 2, timeout=30000)
+    key(win, Qt.Key_Space)
+    assert all(100 <= i <= 120 for i, _c in shown)
+    wrap = next(k for k, (i, c) in enumerate(shown) if k and i == 100 and not c)
+    assert shown[wrap - 1][0] == 120, "the range's last frame shows before the wrap"
+    settle(qtbot, win)
+    assert_agree(win, p.current)

@@ -131,7 +131,7 @@ def test_position_of_each_video_is_remembered(qtbot, tmp_path, demo):
 def test_a_project_that_cannot_open_leaves_the_start_page(qtbot, tmp_path, demo):
     win = make_window(qtbot, tmp_path, None)
     sp = win.views.start_page
-    assert sp.isVisible()
+    assert sp.isVisible() and not win.windowIcon().isNull()
     assert not win.open_project(tmp_path / "no-such-project")
     assert sp.isVisible() and "no-such-project" in sp.message.text()
     for d in win.views.docks.values():  # it covers the window, docks included
