@@ -129,8 +129,10 @@ def recipe_text(config: dict[str, Any]) -> str:
              f"labels {config.get('label_track') or 'default'}", f"train {_videos(config.get('train_split'))}", val,
              f"{config.get('epochs', '?')} ep x {config.get('batch_size', '?')}", f"lr {config.get('lr', '?')}",
              f"seed {config.get('seed', 0)}"]
-    if config.get("pretrained"):
-        parts.append(f"from {Path(str(config['pretrained'])).parent.name or config['pretrained']}")
+    for key, verb in (("finetune", "fine-tuned from"), ("pretrained", "backbone from")):
+        if config.get(key):
+            path = Path(str(config[key]))
+            parts.append(f"{verb} {path.parent.name if path.name in ('best.pt', 'last.pt') else path.name}")
     return ", ".join(parts)
 
 
