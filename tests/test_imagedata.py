@@ -144,7 +144,7 @@ def test_unreadable_image_is_named_and_an_interrupted_import_resumes(trees, tmp_
     assert (tmp_path / "x.h5.part").exists() and not (tmp_path / "x.h5").exists()
     rep = import_images("rafdb", root / "rafdb", tmp_path / "x.h5", ImportOptions(skip_invalid=True))
     assert rep.resumed_at == 4 and not (tmp_path / "x.h5.part").exists()
-    straight = import_images("rafdb", root / "rafdb", tmp_path / "y.h5", ImportOptions(skip_invalid=True))
+    straight = import_images("rafdb", root / "rafdb", tmp_path / "y.h5", ImportOptions(skip_invalid=True, workers=2))
     with ImageDataset(tmp_path / "x.h5") as x, ImageDataset(tmp_path / "y.h5") as y:
         assert np.array_equal(x.take(x.rows()), y.take(y.rows())) and straight.resumed_at == 0
     bad = root / "table" / "img" / "broken.jpg"
@@ -162,3 +162,15 @@ def test_import_images_needs_no_torch(trees, tmp_path) -> None:
             f"rc = main(['import-images', 'folders', {str(root / 'folders')!r}, {str(tmp_path / 'n.h5')!r}]); "
             "assert rc == 0; assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, capture_output=True)
+
+
+def test_a_bad_dataset_file_is_one_line(tmp_path, capsys) -> None:
+    bad = tmp_path / "bad.h5"
+    bad.write_text("not hdf5")
+    with pytest.raises(AffectTraceError, match="not a readable image dataset"):
+        ImageDataset(bad)
+    assert main(["train", "--images", str(bad), "--epochs", "1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(bad) in err and "image dataset" in err
+    assert main(["evaluate-images", str(tmp_path / "absent.h5"), "--checkpoint", str(bad)]) == 1
+    assert "absent.h5: image dataset not found" in capsys.readouterr().err
