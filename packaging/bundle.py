@@ -20,7 +20,7 @@ EXCLUDES = [
 
 # Bundle paths (as laid out under _internal/) that the build drops after the analysis.
 DROP = [
-    "torch/test/*", "torch/bin/*", "torch/include/*", "torch/share/*",
+    "torch/test/*", "torch/bin/[!t]*", "torch/bin/test_*", "torch/include/*", "torch/share/*",  # keep torch_shm_manager
     "torch/lib/lib*test*.so", "torch/lib/libaoti_custom_ops.so", "torch/lib/libbackend_with_compiler.so",
     "cv2/qt/*", "opencv_python.libs/libQt5XcbQpa*", "cv2/data/*",
     "PySide6/Qt/translations/*",

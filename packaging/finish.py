@@ -6,7 +6,7 @@
    copies go (with libaom, libvpx, libdav1d and OpenSSL that only they needed).
 2. Libraries that no bundled binary links against any more are removed (OpenCV's Qt5 platform
    plugin's dependencies, its FFmpeg once unused, what the left-out Qt plugins needed).
-3. Symbol tables are stripped from binaries that still carry them (torch's are about 100 MB).
+3. Symbol tables are stripped from torch's libraries (about 100 MB).
 4. ``affecttrace-gui`` is made a link to the one executable (see frozen_main.py).
 """
 from __future__ import annotations
@@ -120,11 +120,17 @@ def prune_unlinked(internal: Path) -> list[str]:
             f.unlink()
 
 
+# Stripped only where the file was built as it is: wheels repaired by auditwheel (``*.libs`` and the
+# modules linking them) were rewritten by patchelf, and strip breaks their segment layout.
+STRIP = ("torch/lib/*.so*",)
+
+
 def strip_all(internal: Path) -> int:
-    """strip --strip-unneeded every binary with a symbol table; returns the bytes saved."""
+    """strip --strip-unneeded the binaries in STRIP that carry a symbol table; returns the bytes saved."""
     saved = 0
     for f in elf_files(internal):
-        if has_symtab(f):
+        rel = str(f.relative_to(internal))
+        if any(fnmatch.fnmatch(rel, pattern) for pattern in STRIP) and has_symtab(f):
             before = f.stat().st_size
             subprocess.run(["strip", "--strip-unneeded", str(f)], check=True)
             saved += before - f.stat().st_size

@@ -18,10 +18,15 @@ depends() {  # "libc6 (>= 2.35), libgl1, ..." from the host libraries in the siz
   local pkgs=() lib path pkg
   for lib in $(python3 -c "import json; print(' '.join(json.load(open('$report'))['host_libraries']))"); do
     path="$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')"
-    [ -n "$path" ] || { echo "make_packages: host library $lib not found on this machine" >&2; exit 1; }
-    pkg="$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)" || true
-    [ -n "$pkg" ] || pkg="$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)"
-    [ -n "$pkg" ] && [ "$pkg" != libc6 ] && pkgs+=("$pkg")
+    pkg=""
+    if [ -n "$path" ]; then
+      pkg="$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)" || true
+      [ -n "$pkg" ] || pkg="$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)" || true
+    fi
+    if [ -z "$pkg" ]; then  # not on this machine: Debian's library package naming (libfoo.so.N -> libfooN)
+      pkg="$(echo "$lib" | tr 'A-Z' 'a-z' | sed -E 's/\.so\.([0-9]+).*$/ \1/; s/([0-9]) ([0-9]+)$/\1-\2/; s/ //')"
+    fi
+    [ "$pkg" != libc6 ] && pkgs+=("$pkg")
   done
   printf '%s\n' "${pkgs[@]}" | sort -u | sed 's/$/,/' | tr '\n' ' ' | sed "s/^/libc6 (>= $glibc), /; s/, $//"
 }

@@ -35,7 +35,11 @@ home="$(mktemp -d /tmp/affecttrace-smoke.XXXXXX)"
 chown "$user" "$home"
 chmod 755 "$home"
 
-step "install the .deb" dpkg -i "$deb"
+if command -v apt-get >/dev/null; then  # apt brings the host libraries the package depends on
+  step "install the .deb" bash -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq '$(readlink -f "$deb")'"
+else
+  step "install the .deb" dpkg -i "$deb"
+fi
 step "files in place" bash -c 'test -x /opt/affecttrace/affecttrace && test -L /usr/bin/affecttrace &&
   test -L /usr/bin/affecttrace-gui && test -f /usr/share/applications/affecttrace.desktop &&
   test -f /usr/share/icons/hicolor/scalable/apps/affecttrace.svg &&
