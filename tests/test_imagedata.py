@@ -4,6 +4,7 @@ import needs no torch."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -84,6 +85,16 @@ def test_affectnet_repackaged_reads_string_npy_and_aligns(trees, tmp_path) -> No
         assert {s: len(ds.rows(s)) for s in ds.splits} == info["repackaged"]["rows"]
         assert np.isfinite(ds.va).all() and set(ds.expr.tolist()) == set(range(8))
         assert set(ds.summary()["crop_methods"]) == {"landmarks68"}
+    ann = root / "repackaged" / "val_set" / "annotations"
+    np.save(ann / "999_exp.npy", np.array("3"))  # no image 999.jpg
+    shutil.copy(next((ann.parent / "images").iterdir()), ann.parent / "images" / "998.jpg")
+    np.save(ann / "998_exp.npy", np.array("12"))
+    with pytest.raises(InvalidRowsError) as err:
+        import_images("affectnet", root / "repackaged", tmp_path / "bad.h5")
+    found = {p.path.name: p.message for p in err.value.problems}
+    assert found == {"999_exp.npy": "no image val_set/images/999.jpg", "998_exp.npy": "expression 12 is not a label 0..10"}
+    for f in (ann / "999_exp.npy", ann / "998_exp.npy", ann.parent / "images" / "998.jpg"):
+        f.unlink()
 
 
 def test_rafdb_aligned_and_original_crops_agree(trees, tmp_path, capsys) -> None:
@@ -110,7 +121,6 @@ def test_class_folders_label_map_and_unknown_folder(trees, tmp_path) -> None:
     assert rep.summary["expr_space"] == "affwild2-7" and rep.summary["label_map"]["happy"] == "Happiness"
     assert {s: v["images"] for s, v in rep.summary["splits"].items()} == info["folders"]["rows"]
     (root / "folders" / "train" / "joy").mkdir(exist_ok=True)
-    import shutil
     shutil.copy(next((root / "folders" / "train" / "happy").iterdir()), root / "folders" / "train" / "joy" / "x.png")
     with pytest.raises(InvalidRowsError, match="folder 'joy' is not a class"):
         import_images("folders", root / "folders", tmp_path / "g.h5")
