@@ -60,7 +60,8 @@ def kills_during_edits(tmp: Path, n: int, save_every: int) -> dict:
         trials += 1
         lost_any += bool(lost)
         lost_old += sum(1 for i, t in applied if i in lost and t < killed_at - 1.0)
-    return {"trials": trials, "reopened": reopened, "trials_losing_an_edit": lost_any, "edits_older_than_1s_lost": lost_old}
+    return {"trials": trials, "reopened": reopened, "trials_losing_an_edit": lost_any,
+            "edits_older_than_1s_lost": lost_old}
 
 
 def kills_during_imports(tmp: Path, n: int) -> dict:

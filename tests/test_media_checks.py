@@ -81,7 +81,8 @@ def test_a_fifo_named_mp4_never_blocks(media, tmp_path: Path) -> None:
     """Each command that reads media gets the FIFO; each must answer in one line, at once."""
     fifo = media["fifo"]
     Project.create(tmp_path / "p").close()
-    commands = [["info", fifo], ["frame", fifo, "0", "-o", tmp_path / "f.png"], ["project", "add-video", tmp_path / "p", fifo],
+    commands = [["info", fifo], ["frame", fifo, "0", "-o", tmp_path / "f.png"],
+                ["project", "add-video", tmp_path / "p", fifo],
                 ["faces", fifo, "--backend", "reference", "--landmarks", tmp_path / "none.npy"],
                 ["predict", fifo, "--checkpoint", tmp_path / "none.pt"]]
     procs = [subprocess.Popen([sys.executable, "-m", "core.cli", *map(str, c)], cwd=REPO, stdout=subprocess.PIPE,

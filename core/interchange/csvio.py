@@ -187,7 +187,8 @@ def import_csv(project: Project, path: str | Path, progress: Progress = no_progr
     table, aus = read_csv_table(path, project.au_set.aus)
     problems = []
     for v in sorted(set(table["video"]) - set(project.videos)):
-        problems.append(f"line {int(np.argmax(table['video'].to_numpy() == v)) + 2}: no video {excerpt(v)} in the project")
+        line = int(np.argmax(table["video"].to_numpy() == v)) + 2
+        problems.append(f"line {line}: no video {excerpt(v)} in the project")
     if problems:
         _fail(path, problems)
     n_of = table["video"].map(lambda v: project.videos[v].frame_count)

@@ -61,7 +61,8 @@ def _layout_of(project: Project, videos: Iterable[str]) -> str:
 
 
 def export_affwild2(project: Project, out: str | Path, layout: str | None = None, track: str | None = None,
-                    annotator: str | None = None, fused: bool = False, progress: Progress = no_progress) -> ExportReport:
+                    annotator: str | None = None, fused: bool = False,
+                    progress: Progress = no_progress) -> ExportReport:
     """Write the chosen track of every video as Aff-Wild2 files; the layout defaults to the imported one."""
     tracks = pick_tracks(project, None, track, annotator, fused)
     layout = layout or _layout_of(project, tracks)

@@ -9,4 +9,5 @@ from .info import MediaInfo, probe
 from .reader import FrameRangeError, MediaReader
 from .writer import as_fraction, write_video
 
-__all__ = ["MediaCheck", "MediaInfo", "MediaReader", "check_media", "FrameRangeError", "probe", "require_video", "write_video", "as_fraction"]
+__all__ = ["MediaCheck", "MediaInfo", "MediaReader", "check_media", "FrameRangeError", "probe", "require_video",
+           "write_video", "as_fraction"]
