@@ -56,7 +56,8 @@ class VideoData:
 def _load_videos(project: Project, label_track: str | None, videos: list[str], tasks: tuple[str, ...],
                  au_names: tuple[str, ...], preload: bool | None, audio: bool, n_mels: int,
                  audio_columns: int, frames: Mapping[str, np.ndarray] | None = None,
-                 expr_map: ExpressionMapping | None = None) -> tuple[list[VideoData], dict[str, str]]:
+                 expr_map: ExpressionMapping | None = None, shared_crops: dict[str, torch.Tensor] | None = None,
+                 ) -> tuple[list[VideoData], dict[str, str]]:
     out: list[VideoData] = []
     skipped: dict[str, str] = {}
     for v in videos:
@@ -92,8 +93,11 @@ def _load_videos(project: Project, label_track: str | None, videos: list[str], t
         out.append(VideoData(v, n, cache, row_of, targets, audio=wave))
     total = sum(len(d.cache) for d in out) * CROP_SIZE * CROP_SIZE * 3
     if preload or (preload is None and total <= PRELOAD_LIMIT_BYTES):
+        shared = shared_crops if shared_crops is not None else {}
         for d in out:
-            d.crops = torch.from_numpy(d.cache.all_crops())
+            if d.name not in shared:
+                shared[d.name] = torch.from_numpy(d.cache.all_crops())
+            d.crops = shared[d.name]
     return out, skipped
 
 
@@ -103,7 +107,8 @@ class _FaceData(Dataset):
                  preload: bool | None = None, require_labels: bool = True, au_names: Iterable[str] | None = None,
                  n_mels: int = N_MELS, audio_columns: int = WINDOW_COLUMNS,
                  frames: Mapping[str, np.ndarray] | None = None, raw: bool = False,
-                 expressions: Sequence[str] | None = None) -> None:
+                 expressions: Sequence[str] | None = None, shared_crops: dict[str, torch.Tensor] | None = None
+                 ) -> None:
         self.tasks = tuple(tasks)
         bad = [t for t in self.tasks if t not in TASKS]
         if bad:
@@ -120,7 +125,8 @@ class _FaceData(Dataset):
         self.videos, self.skipped = _load_videos(project, label_track, names, self.tasks, self.au_names,
                                                  preload, audio, n_mels, audio_columns, frames,
                                                  None if expressions is None
-                                                 else expression_mapping(EXPRESSIONS, tuple(expressions)))
+                                                 else expression_mapping(EXPRESSIONS, tuple(expressions)),
+                                                 shared_crops)
 
     def _image(self, d: VideoData, frame: int) -> torch.Tensor:
         if self.raw:
@@ -144,7 +150,8 @@ class FaceFrames(_FaceData):
     Only frames with a face are items; with ``require_labels`` (default) also only frames labelled for at
     least one of ``tasks``. ``label_track``: an annotator's track or the fused one (None: no labels, for
     prediction). ``augment``: True or an Augment for training. ``preload``: crops into memory
-    (None: when they fit in PRELOAD_LIMIT_BYTES). ``frames``: {video: bool per frame}, labels only there
+    (None: when they fit in PRELOAD_LIMIT_BYTES); ``shared_crops`` ({video: crops}) lets datasets over the
+    same videos (one per annotator, training and validation blocks) hold one copy. ``frames``: {video: bool per frame}, labels only there
     (a time-block split, core.data.splits.time_blocks). ``raw``: uint8 crops (see above). ``expressions``:
     the run's expression classes when they are not the project's (labels mapped by core.labels' table)."""
 

@@ -72,13 +72,14 @@ def run_videos(project: Project, cfg: TrainConfig) -> tuple[list[str], list[str]
 
 
 def _dataset(project: Project, cfg: TrainConfig, videos: list[str], frames: dict[str, Any] | None,
-             labels: LabelSpaces) -> Any:
+             labels: LabelSpaces, shared_crops: dict[str, Any]) -> Any:
     """uint8 crops (``raw``): the trainer augments whole batches on the training device."""
     from ..data import face_dataset
 
     preset = get_preset(cfg.preset)
     parts = [face_dataset(project, track, vids, cfg.tasks, augment=False, raw=True, window=preset.window,
-                          audio=preset.audio, frames=frames, expressions=labels.expressions)
+                          audio=preset.audio, frames=frames, expressions=labels.expressions,
+                          shared_crops=shared_crops)
              for track, vids in label_sources(project, cfg.label_track, videos).items()]
     return parts[0] if len(parts) == 1 else ConcatFrames(parts)
 
@@ -175,14 +176,15 @@ def _project_datasets(project: Project, cfg: TrainConfig, labels: LabelSpaces) -
                                  cfg.val_blocks, cfg.seed) for v in train_videos}
         train_frames = {v: b[0] for v, b in blocks.items()}
         val_frames = {v: b[1] for v, b in blocks.items()}
-    train = _dataset(project, cfg, train_videos, train_frames, labels)
+    crops: dict[str, Any] = {}  # one copy of each video's crops for every annotator and both sides
+    train = _dataset(project, cfg, train_videos, train_frames, labels, crops)
     notes = [f"{v}: {why}" for v, why in train.skipped.items()]
     if len(train) == 0:
         raise AffectTraceError(f"no labelled face frames to train on in {cfg.train_split!r} with labels "
                                f"{cfg.label_track!r} ({'; '.join(notes) or 'nothing labelled'})", project.folder)
     val = None
     if val_videos:
-        val = _dataset(project, cfg, val_videos, val_frames, labels)
+        val = _dataset(project, cfg, val_videos, val_frames, labels, crops)
         if cfg.val_blocks <= 0:
             notes += [f"{v}: {why}" for v, why in val.skipped.items()]
         if len(val) == 0:
