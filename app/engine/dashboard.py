@@ -35,7 +35,8 @@ def status_text(run: RunCurves) -> str:
     parts = [f"epoch {run.epoch_of}/{run.epochs_total or '?'}", f"step {done}/{total or '?'}"]
     if st:
         parts.append(f"{float(st.get('images_per_s') or 0):.0f} images/s")
-        parts.append(f"ETA {_duration(st.get('eta_s'))}")
+        if run.status == "running":
+            parts.append(f"ETA {_duration(st.get('eta_s'))}")
     if run.device:
         parts.append(run.device)
     mem = st.get("memory_mb") if st else None

@@ -135,6 +135,8 @@ class MetricPlot(_Plot):
 
     def show_run(self, run: RunCurves, other: RunCurves | None = None) -> None:
         self.draw(_metrics(run), _metrics(other) if other else {})
+        epochs = max([run.epochs_total, *(run.epochs or [1])] + ([other.epochs_total] if other else []))
+        self.setXRange(0.5, epochs + 0.5, padding=0)  # the whole run from its first epoch
         self.best.setVisible(run.best_epoch is not None)
         if run.best_epoch is not None:
             self.best.setValue(run.best_epoch)
