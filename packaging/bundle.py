@@ -37,9 +37,9 @@ DROP = [
     "libmvec.so*", "libstdc++.so*", "libgcc_s.so*", "libexpat.so*",
 ]
 
-# torch's hook collects its .py files beside the archive for TorchScript and inspect; the packaged
-# app scripts nothing and compiles nothing, so the compressed archive alone is enough.
-COLLECTION_MODE = {"torch": "pyz"}
+# torch's hook collects its .py files beside the archive too (inspect reads them: training fails
+# with "could not get source code" without them), so its collection mode is left as the hook says.
+COLLECTION_MODE: dict[str, str] = {}
 
 DLIB_MODEL = "shape_predictor_68_face_landmarks.dat"
 

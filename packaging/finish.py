@@ -96,10 +96,15 @@ def dedupe_opencv(internal: Path, patchelf: str) -> list[str]:
 LOADED_BY_NAME = ("libpython*", "libportaudio*")
 
 
+def _is_module(f: Path) -> bool:
+    """A Python extension module: imported, never linked."""
+    return ".cpython-" in f.name or f.name.endswith(".abi3.so")
+
+
 def _prunable(internal: Path, f: Path) -> bool:
     """Libraries that are only there because something links them: vendored (``*.libs``), Qt's, and
     the host's ones the analysis copied to the top of the bundle."""
-    if any(fnmatch.fnmatch(f.name, pattern) for pattern in LOADED_BY_NAME):
+    if any(fnmatch.fnmatch(f.name, pattern) for pattern in LOADED_BY_NAME) or _is_module(f):
         return False
     rel = f.relative_to(internal)
     return (f.parent.name.endswith(".libs") or rel.parent == Path(".") and ".so" in f.name
@@ -114,6 +119,9 @@ def prune_unlinked(internal: Path) -> list[str]:
         wanted = {n for f in files for n in needed(f)}
         orphans = [f for f in files if _prunable(internal, f) and f.name not in wanted]
         if not orphans:
+            for link in internal.rglob("*"):  # PyInstaller's links to the libraries that went
+                if link.is_symlink() and not link.exists():
+                    link.unlink()
             return removed
         for f in orphans:
             removed.append(str(f.relative_to(internal)))
