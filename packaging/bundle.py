@@ -31,7 +31,7 @@ DROP = [
     "PySide6/Qt/plugins/platformthemes/libqgtk3.so", "PySide6/Qt/plugins/platforminputcontexts/libqtvirtual*",
     "PySide6/Qt/plugins/imageformats/libqpdf.so", "PySide6/Qt/plugins/tls/*",
     "PySide6/Qt/plugins/networkinformation/*",
-    "*.pyi", "*.pxd", "*.h", "*.hpp", "*.cmake",
+    "*.pxd", "*.h", "*.hpp", "*.cmake",  # (not *.pyi: scikit-image loads its modules from its stubs)
     # The host's own: libmvec is part of glibc; libstdc++, libgcc_s and libexpat copied from a newer
     # build host would raise the minimum glibc (to 2.36 on Debian 12) and clash with the host's GL drivers.
     "libmvec.so*", "libstdc++.so*", "libgcc_s.so*", "libexpat.so*",
