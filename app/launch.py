@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(resources.app_icon())
     win = MainWindow(settings, interactive=not args.screenshot, lazy=True)
     rc = {"code": 0}
-    quit_on_signals(app, win, rc)
+    undo_signals = quit_on_signals(app, win)
     timings: dict[str, float] = {}
     if args.screenshot:
         win.resize(*size)
@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot or args.timing:
         QTimer.singleShot(int(SCRIPT_LIMIT_S * 1000), lambda: _give_up(app, win, rc))
     app.exec()
+    undo_signals()
     if args.timing and args.screenshot:
         _print_timings(timings)
     return rc["code"]
@@ -125,12 +126,13 @@ def _give_up(app: "QApplication", win: "MainWindow", rc: dict) -> None:
     app.quit()
 
 
-def quit_on_signals(app: "QApplication", win: "MainWindow", rc: dict) -> Callable[[], None]:
+def quit_on_signals(app: "QApplication", win: "MainWindow") -> Callable[[], None]:
     """SIGINT / SIGTERM: close the window (it saves) and leave the event loop, exit status 0.
 
     Python runs signal handlers only between bytecodes; Qt's loop runs C++ for as long as nothing
     happens, so the signal's byte on a socket (signal.set_wakeup_fd) wakes a notifier in the loop.
-    Returns a function that undoes this (tests)."""
+    Returns the function that undoes this; until it runs, the sockets stay referenced (a collected
+    socket would close the descriptor the signal machinery writes to)."""
     from PySide6.QtCore import QSocketNotifier, QTimer
 
     rsock, wsock = socket.socketpair()

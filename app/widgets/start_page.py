@@ -69,7 +69,6 @@ class StartPage(QWidget):
         lay.addWidget(recent)
         self.recent = QListWidget()
         self.recent.setObjectName("recentList")
-        self.recent.setMinimumHeight(120)
         self.recent.itemActivated.connect(lambda it: self.recentChosen.emit(it.data(Qt.UserRole)))
         lay.addWidget(self.recent)
         self.no_recent = QLabel("None yet: a project you open is listed here.")
@@ -87,6 +86,9 @@ class StartPage(QWidget):
                 it.setText(f"{p.name}    {p.parent}    (not found)")
                 it.setFlags(it.flags() & ~Qt.ItemIsEnabled)
             self.recent.addItem(it)
+        rows = min(max(len(folders), 1), 8)  # as tall as its entries (up to 8), not an empty box
+        self.recent.setFixedHeight(rows * self.recent.sizeHintForRow(0) + 2 * self.recent.frameWidth() + 4
+                                   if folders else 0)
         self.recent.setVisible(bool(folders))
         self.no_recent.setVisible(not folders)
 
