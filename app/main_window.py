@@ -4,11 +4,10 @@ session and the player; the work itself lives in core and in the small controlle
 """
 from __future__ import annotations
 
-import sys
 from fractions import Fraction
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QWidget
 
 from core.errors import AffectTraceError
@@ -18,13 +17,14 @@ from . import dialogs, resources
 from .actions import ActionRegistry, build_actions
 from .agreement_runner import AgreementRunner
 from .annotate import AnnotationController
-from .fusion import FusionController
+from .controls import Controls
 from .frame_display import FrameDisplay
+from .fusion import FusionController
 from .input.gamepad import GamepadConfig, GamepadInput
 from .key_filter import HoldKeyFilter
 from .keys import HOLD_KEY_ROWS
-from .controls import Controls
 from .layout import build_views, default_layout, make_dock, tab_left_column
+from .notices import Notices
 from .opening import VIDEO_FILTER, check_media, ensure_demo, folder_for_video, open_or_create_for_video
 from .player import Player
 from .session import Session
@@ -49,21 +49,23 @@ class MainWindow(QMainWindow):
       raises ValueError, and the shortcuts sheet (F1) lists it.
     - ``win.views`` holds every widget (``app.layout.WindowViews``); ``win.views.timeline`` takes extra
       lanes and bands (``Timeline.add_strip``, ``Timeline.add_band``), after ``attach_timeline()``.
-    - Signals: ``win.session`` (projectChanged, videoChanged, labelsChanged, tracksChanged),
-      ``win.player`` (frameShown, playingChanged).
+    - Signals: ``win.themeChanged(Theme)``, ``win.session`` (projectChanged, videoChanged, labelsChanged,
+      tracksChanged), ``win.player`` (frameShown, playingChanged).
     """
+
+    themeChanged = Signal(object)  # app.themes.Theme, after the window has applied it
 
     def __init__(self, settings: Settings | None = None, interactive: bool = True, lazy: bool = False) -> None:
         super().__init__()
         self.settings = settings or Settings()
         self.interactive = interactive
-        self.errors: list[str] = []  # every problem reported to the user (scripts check it)
         self.setWindowTitle("AffectTrace")
         self.setWindowIcon(resources.app_icon())
         self.session = Session(self)
         self.player = Player(self)
         self.views = build_views(self)
         v = self.views
+        self.notices = Notices(self, v, interactive, lambda: self.session.project is None, self.show_start_page)
         self.annot = AnnotationController(self.session, self.player, v.joystick, self)
         self.display = FrameDisplay(v, self.session, self.player)
         self.tracks = TrackDisplay(v, self.session)
@@ -233,7 +235,7 @@ class MainWindow(QMainWindow):
         self.views.start_page.hide()
         self.setWindowTitle(f"AffectTrace — {project.name}" + ("  [read-only]" if project.readonly else ""))
         self.views.au_panel.set_aus(tuple(project.au_set.aus))
-        self._show_banner(project)
+        self.notices.show_project(project)
         if not self.session.annotator:
             self.choose_annotator_at_start()
         self._refresh_browser()
@@ -256,23 +258,6 @@ class MainWindow(QMainWindow):
         self.display.clear()
         self.setWindowTitle("AffectTrace")
         self.show_start_page()
-
-    def _show_banner(self, project: Project) -> None:
-        notes = []
-        if project.readonly:
-            why = project.readonly_reason or f"open elsewhere ({project.lock_holder or 'another process'})"
-            notes.append(f"Read-only: {why}. You can look, but labels cannot be changed.")
-        if project.recovered:
-            notes.append(f"Recovered {project.recovered} unsaved edit(s) from the journal after an unclean exit; "
-                         "they are shown below and will be kept at the next save.")
-        for w in project.warnings[:3]:
-            if not (project.readonly_reason and project.readonly_reason in str(w)):  # said above
-                notes.append(str(w))
-        missing = [name for name in project.videos if project.is_missing(name)]
-        if missing:
-            notes.append(f"Media missing for {len(missing)} video(s): right-click in the Project list to relocate.")
-        self.views.banner.setText("\n".join(notes))
-        self.views.banner.setVisible(bool(notes))
 
     def open_project(self, folder: str | Path) -> bool:
         from core.project import open_project
@@ -389,7 +374,7 @@ class MainWindow(QMainWindow):
         except AffectTraceError as e:
             return self.report_error(str(e))
         self._refresh_browser()
-        self._show_banner(p)
+        self.notices.show_project(p)
         self.show_video(video)
 
     # ------------------------------------------------------------------ annotator
@@ -469,6 +454,7 @@ class MainWindow(QMainWindow):
         v.agreement.apply_theme(self.theme)
         v.browser.apply_theme(self.theme)
         self.registry[f"theme_{self.theme.name}"].setChecked(True)
+        self.themeChanged.emit(self.theme)
 
     def show_shortcuts(self) -> None:
         d = dialogs.shortcuts_sheet(self, self.registry.shortcut_rows(), HOLD_KEY_ROWS, self.views.au_panel.aus)
@@ -514,27 +500,17 @@ class MainWindow(QMainWindow):
         return True
 
     def report_error(self, text: str) -> None:
-        """Tell the user about a problem: a dialog when interactive, stderr for scripts (--screenshot);
-        the status bar, and the start page when nothing is open."""
-        self.errors.append(text)
-        if self.interactive:
-            dialogs.warn(self, text)
-        else:
-            print(f"affecttrace-gui: {text}", file=sys.stderr)
-        self.statusBar().showMessage(text, 10000)
-        if self.session.project is None:
-            self.show_start_page(text)
+        """A problem that stopped something (see app/notices.py)."""
+        self.notices.error(text)
 
     def report_problem(self, text: str) -> None:
-        """A problem that does not stop the work (e.g. one unreadable track): a banner line, no dialog."""
-        self.errors.append(text)
-        if not self.interactive:
-            print(f"affecttrace-gui: {text}", file=sys.stderr)
-        b = self.views.banner
-        if text not in b.text():
-            b.setText(f"{b.text()}\n{text}".strip())
-        b.show()
-        self.statusBar().showMessage(text, 10000)
+        """A problem that does not stop the work: a banner line."""
+        self.notices.problem(text)
+
+    @property
+    def errors(self) -> list[str]:
+        """Every problem reported to the user so far (scripts check it)."""
+        return self.notices.errors
 
     def _finish_work(self) -> None:
         """End a recording pass or a held paint key: their samples are written and become undo steps."""

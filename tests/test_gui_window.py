@@ -33,7 +33,9 @@ def test_the_window_never_grows_on_its_own(qtbot, tmp_path, demo):
     win.annot.set_armed(True)
     qtbot.wait(100)
     sizes.append(("armed", win.width()))
-    win.set_theme("dark")
+    with qtbot.waitSignal(win.themeChanged) as changed:
+        win.set_theme("dark")
+    assert changed.args[0].name == "dark" and win.theme.name == "dark"
     qtbot.wait(100)
     sizes.append(("dark", win.width()))
     win.views.transport.note.setText("a very long note " * 20)
