@@ -6,6 +6,8 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 DEMO_SECONDS = 20.0
@@ -57,6 +59,14 @@ def demo_window(qtbot, tmp_path: Path, tmp_path_factory, keyboard: bool = True):
         qtbot.waitUntil(lambda: w.isActiveWindow(), timeout=5000)
         w.views.video.setFocus()
     return w
+
+
+@pytest.fixture(name="win")
+def keyboard_win(qtbot, tmp_path: Path, tmp_path_factory):
+    """The ``win`` fixture of the keyboard tests: ``demo_window`` with the keyboard, closed afterwards."""
+    w = demo_window(qtbot, tmp_path, tmp_path_factory)
+    yield w
+    w.close()
 
 
 def wait_frame(qtbot, win, i: int, timeout_ms: int = 15000) -> None:

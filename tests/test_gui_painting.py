@@ -7,16 +7,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from core.labels import AU_MISSING, EXPR_MISSING
-from tests.gui_support import demo_window, play_until, wait_frame
+from tests.gui_support import keyboard_win, play_until, wait_frame  # noqa: F401 (keyboard_win: the win fixture)
 
 pytestmark = pytest.mark.gui
 
-
-@pytest.fixture
-def win(qtbot, tmp_path, tmp_path_factory):
-    w = demo_window(qtbot, tmp_path, tmp_path_factory)
-    yield w
-    w.close()
 
 
 def _go(qtbot, win, i: int) -> None:

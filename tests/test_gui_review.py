@@ -9,16 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from core.labels import EXPR_MISSING, EXPRESSIONS
-from tests.gui_support import demo_window
+from tests.gui_support import keyboard_win  # noqa: F401 (keyboard_win: the win fixture)
 
 pytestmark = pytest.mark.gui
 
-
-@pytest.fixture
-def win(qtbot, tmp_path, tmp_path_factory):
-    w = demo_window(qtbot, tmp_path, tmp_path_factory)
-    yield w
-    w.close()
 
 
 def key(win, k, mod=Qt.NoModifier) -> None:

@@ -8,16 +8,10 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 
 from app.keys import held_keys
-from tests.gui_support import demo_window
+from tests.gui_support import keyboard_win  # noqa: F401 (keyboard_win: the win fixture)
 
 pytestmark = pytest.mark.gui
 
-
-@pytest.fixture
-def win(qtbot, tmp_path, tmp_path_factory):
-    w = demo_window(qtbot, tmp_path, tmp_path_factory)
-    yield w
-    w.close()
 
 
 def _press(widget, seq: str) -> None:
