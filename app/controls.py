@@ -10,6 +10,8 @@ from .navigation import next_disagreement, next_unlabelled
 from .widgets.joystick import MODES
 
 if TYPE_CHECKING:
+    from core.compare import AgreementSeries
+
     from .actions import ActionRegistry
     from .annotate import AnnotationController
     from .layout import WindowViews
@@ -33,6 +35,8 @@ class Controls:
         self.v, self.registry, self.annot, self.player, self.session, self.say = (
             views, registry, annot, player, session, say)
         self.jump_task = "va"  # what N / Shift+N look at
+        # the agreement strip on the timeline (app/engine/overlays.py), when it shows one
+        self.agreement: Callable[[], AgreementSeries | None] = lambda: None
 
     def set_joystick_mode(self, mode: str) -> None:
         if self.annot.va_pass is not None:
@@ -75,6 +79,14 @@ class Controls:
             self.player.seek(i)
 
     def next_disagreement(self) -> None:
+        """The next stretch where the timeline's agreement strip says the shown track and its reference
+        disagree; without one, where two annotators disagree."""
+        series = self.agreement()
+        if series is not None:
+            from core.compare import next_disagreement as next_window
+
+            i = next_window(series, self.player.position, wrap=True)
+            return self.say("No disagreement on the agreement strip") if i is None else self.player.seek(i)
         tracks = self.session.human_tracks()
         if len(tracks) < 2:
             return self.say("Needs two or more annotators on this video")

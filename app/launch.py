@@ -4,7 +4,8 @@ The window is shown first and the project loads right after, so start-up stays s
 here imports torch. ``--screenshot`` opens a useful state, renders the window to a PNG and exits
 without asking anything (answers are the defaults): exit status 0 when everything opened, 1 when a
 problem was reported (on stderr, one line each) — the picture is still written where one can be made.
-SIGINT and SIGTERM close the window as the Quit action does (work saved), then the app exits.
+SIGINT and SIGTERM close the window as the Quit action does (work saved; a running engine job is stopped,
+a training run keeping its last checkpoint), then the app exits.
 """
 from __future__ import annotations
 
@@ -127,7 +128,7 @@ def _give_up(app: "QApplication", win: "MainWindow", rc: dict) -> None:
 
 
 def quit_on_signals(app: "QApplication", win: "MainWindow") -> Callable[[], None]:
-    """SIGINT / SIGTERM: close the window (it saves) and leave the event loop, exit status 0.
+    """SIGINT / SIGTERM: close the window (it saves, stops a running job) and leave the event loop, exit 0.
 
     Python runs signal handlers only between bytecodes; Qt's loop runs C++ for as long as nothing
     happens, so the signal's byte on a socket (signal.set_wakeup_fd) wakes a notifier in the loop.
@@ -151,7 +152,7 @@ def quit_on_signals(app: "QApplication", win: "MainWindow") -> Callable[[], None
 
     def handler(signum: int, _frame) -> None:
         def close() -> None:
-            win.close()
+            win.quit_stopping_jobs()
             app.quit()
 
         QTimer.singleShot(0, close)

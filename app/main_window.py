@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QWidget
@@ -33,6 +34,9 @@ from .themes import apply_theme, theme
 from .track_display import TrackDisplay
 from .video_loader import FaceOverlay, VideoExtrasLoader
 from .widgets.joystick import MODES
+
+if TYPE_CHECKING:
+    from .engine.wiring import EngineLoop
 
 COVERAGE_DELAY_MS = 700  # the project table's coverage follows edits this long after the last one
 
@@ -71,6 +75,8 @@ class MainWindow(QMainWindow):
         self.tracks = TrackDisplay(v, self.session)
         self.extras = VideoExtrasLoader(self)
         self.faces: FaceOverlay | None = None
+        self.engine: EngineLoop | None = None  # the engine's menu and docks, added with the timeline
+        self.stop_jobs_on_close = not interactive  # else quitting while a job runs asks first
         self.theme = theme(self.settings.theme)
         self.registry = ActionRegistry(self)
         self.controls = Controls(v, self.registry, self.annot, self.player, self.session,
@@ -109,13 +115,17 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ extension points
     def add_dock(self, widget: QWidget, title: str, name: str, area: Qt.DockWidgetArea = Qt.RightDockWidgetArea,
-                 tabify_with: str | None = None) -> QDockWidget:
-        """Add a dock; ``name`` (unique) keys its saved place; ``tabify_with`` another dock's name."""
+                 tabify_with: str | None = None, hidden: bool = False) -> QDockWidget:
+        """Add a dock; ``name`` (unique) keys its saved place (restored when the layout was saved with it,
+        else it goes to ``area``, as a tab of dock ``tabify_with``); ``hidden`` until shown (a hidden tab
+        does not count in the window's minimum size)."""
         if name in self.views.docks:
             raise ValueError(f"a dock named {name!r} exists")
         d = make_dock(self, title, name, widget, area)
+        if hidden:
+            d.hide()
         self.views.docks[name] = d
-        if tabify_with is not None:
+        if not self.restoreDockWidget(d) and tabify_with is not None:
             self.tabifyDockWidget(self.views.docks[tabify_with], d)
         self.menus.panels.addAction(d.toggleViewAction())
         return d
@@ -188,6 +198,9 @@ class MainWindow(QMainWindow):
         tl.set_au_expanded(self.settings.get("timeline/au_expanded", tl.au_expanded, bool))
         tl.auExpandedChanged.connect(lambda on: self.settings.set("timeline/au_expanded", on))
         self.annot.marksChanged.connect(tl.set_marks)
+        from .engine.wiring import install_loop  # the engine's views need pyqtgraph too
+
+        self.engine = install_loop(self)
 
     def start_gamepad(self) -> None:
         """SDL starts after the window is up (it costs a little start-up time)."""
@@ -518,7 +531,17 @@ class MainWindow(QMainWindow):
         self.annot.finish_all()
         self._remember_position()
 
+    def quit_stopping_jobs(self) -> None:
+        """Close without asking: a running job is stopped (a training run keeps its last checkpoint)."""
+        self.stop_jobs_on_close = True
+        self.close()
+
     def closeEvent(self, e) -> None:
+        from .jobs import runner_for
+
+        if not runner_for(self).confirm_close(self, (lambda: "stop") if self.stop_jobs_on_close else None):
+            e.ignore()
+            return
         self._finish_work()
         self.player.close()
         self.pad.stop()

@@ -149,16 +149,34 @@ def default_reference(project: Project, video: str, annotator: str | None = None
     return max(humans, key=lambda n: sum(project.track(video, n).labelled(t).sum() for t in TASKS), default=None)
 
 
-def video_suggestions(project: Project, video: str, model: str | None = None, reference: str | None = None,
-                      annotator: str | None = None, count: int | None = 20, tasks: Sequence[str] = TASKS,
-                      weights: Weights | None = None, segment_s: float = SEGMENT_SECONDS) -> Suggestions:
-    """Suggestions for one video of a project. ``model``: a model track (default the video's last model
+@dataclass
+class SuggestionInputs:
+    """What the suggestions of one video are computed from (``suggestion_inputs``); ``copied()`` detaches
+    it from the project, so the score can be computed in another thread while the project is edited."""
+
+    n_frames: int
+    fps: float
+    model_name: str | None
+    model: Track | None
+    reference_name: str | None
+    reference: Track | None
+    people: list[Track]  # the human and fused tracks
+
+    def copied(self) -> SuggestionInputs:
+        def cp(t: Track | None) -> Track | None:
+            return None if t is None else t.copy()
+
+        return SuggestionInputs(self.n_frames, self.fps, self.model_name, cp(self.model), self.reference_name,
+                                cp(self.reference), [t.copy() for t in self.people])
+
+
+def suggestion_inputs(project: Project, video: str, model: str | None = None, reference: str | None = None,
+                      annotator: str | None = None) -> SuggestionInputs:
+    """The tracks ``video_suggestions`` reads. ``model``: a model track (default the video's last model
     track; with none there is no uncertainty or disagreement part); ``reference``: a track name or
     '@ANNOTATOR' (default: ``default_reference``; one the video lacks gives no disagreement part)."""
     from .agreement.report import video_fps
 
-    fps = video_fps(project, video)
-    n = int(project.videos[video].frame_count)
     if model is None:
         names = model_track_names(project, video)
         model = names[-1] if names else None
@@ -170,8 +188,24 @@ def video_suggestions(project: Project, video: str, model: str | None = None, re
         reference = default_reference(project, video, annotator)
     people = [project.track(video, nm) for nm in project.track_names(video)
               if project.track_source(video, nm).kind != TrackKind.MODEL]
-    score, parts = suggestion_score(n, project.track(video, model) if model else None,
-                                    project.track(video, reference) if reference else None, people,
-                                    max(2, round(AGREEMENT_WINDOW_SECONDS * fps)), tasks, weights)
-    segs = rank_segments(score, max(1, round(segment_s * fps)), count)
-    return Suggestions(score, parts, segs, model, reference)
+    return SuggestionInputs(int(project.videos[video].frame_count), video_fps(project, video), model,
+                            project.track(video, model) if model else None, reference,
+                            project.track(video, reference) if reference else None, people)
+
+
+def suggest_from(inputs: SuggestionInputs, count: int | None = 20, tasks: Sequence[str] = TASKS,
+                 weights: Weights | None = None, segment_s: float = SEGMENT_SECONDS) -> Suggestions:
+    """Suggestions from ``suggestion_inputs`` (or a copy of them)."""
+    i = inputs
+    score, parts = suggestion_score(i.n_frames, i.model, i.reference, i.people,
+                                    max(2, round(AGREEMENT_WINDOW_SECONDS * i.fps)), tasks, weights)
+    segs = rank_segments(score, max(1, round(segment_s * i.fps)), count)
+    return Suggestions(score, parts, segs, i.model_name, i.reference_name)
+
+
+def video_suggestions(project: Project, video: str, model: str | None = None, reference: str | None = None,
+                      annotator: str | None = None, count: int | None = 20, tasks: Sequence[str] = TASKS,
+                      weights: Weights | None = None, segment_s: float = SEGMENT_SECONDS) -> Suggestions:
+    """Suggestions for one video of a project (``suggestion_inputs`` says which tracks)."""
+    return suggest_from(suggestion_inputs(project, video, model, reference, annotator), count, tasks, weights,
+                        segment_s)

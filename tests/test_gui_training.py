@@ -202,12 +202,11 @@ def test_quit_while_a_job_runs_asks_first(qtbot, window, demo) -> None:
 
 
 def test_installs_on_the_main_window(qtbot, tmp_path, demo) -> None:
-    from app.engine import install
     from app.engine.training import Training
     from tests.gui_support import make_window
 
-    win = make_window(qtbot, tmp_path, demo)
-    menu = install(win)
+    win = make_window(qtbot, tmp_path, demo)  # the window installs the engine with its timeline
+    menu = win.registry.menu("Engine")
     training = win.findChild(Training)
     assert menu.title().replace("&", "") == "Engine" and training.train_action in menu.actions()
     assert win.views.docks["training"] is training.dock and training.train_action.isEnabled()

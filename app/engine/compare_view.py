@@ -29,6 +29,7 @@ def _fmt(v: Any) -> str:
 
 class CompareView(QWidget):
     seekRequested = Signal(str, int)  # video, frame
+    pairChosen = Signal(str, str, str, str)  # track spec, reference spec, task, video of the selected row
 
     def __init__(self, session: Any, theme: Theme | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -163,6 +164,7 @@ class CompareView(QWidget):
         self.agreement.show_series(self.series, self.worst, fps,
                                    f"{r['track']} vs {r['reference']}, {TASK_NAMES[r['task']]}, {video}")
         self.worst_list.clear()
+        self.pairChosen.emit(r["track"], r["reference"], r["task"], video)
         for s in self.worst:
             item = QListWidgetItem(f"{s.start / fps:8.2f}–{s.stop / fps:.2f} s   {_fmt(s.score)}")
             item.setData(Qt.UserRole, s.start)

@@ -258,9 +258,9 @@ class PreannotateDialog(QDialog):
         except ValueError as e:
             self.status.setText(str(e))
             return
-        for job in self.jobs:
+        for job in self.jobs:  # bound methods: disconnected when the dialog is closed (deleted)
             job.progress.connect(self._progress)
-            job.stateChanged.connect(lambda state, j=job: self._state(j, state))
+            job.stateChanged.connect(self._state)
         self.bar.setVisible(True)
         self.bar.setRange(0, 0)
         self.run_button.setEnabled(False)
@@ -279,7 +279,8 @@ class PreannotateDialog(QDialog):
             self.bar.setValue(done)
         self.status.setText(f"{ev.get('label', '')}: {done}" + (f"/{total}" if total else ""))
 
-    def _state(self, job: Any, state: str) -> None:
+    def _state(self, state: str) -> None:
+        job = self.sender()
         if state == "running":
             self.status.setText(f"{job.title}…")
         if all(j.done for j in self.jobs):

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QLabel, QListWidget, QLis
 
 from core.agreement.report import video_fps
 from core.compare import Segment
-from core.suggest import next_suggested, video_suggestions
+from core.suggest import Suggestions, next_suggested, video_suggestions
 
 from .model_choice import refill_model_combo
 
@@ -22,6 +22,7 @@ NO_MODEL = "(none: unlabelled frames only)"
 
 class SuggestionsView(QWidget):
     seekRequested = Signal(str, int)  # video, frame
+    resultShown = Signal()  # segments and score of the current video shown (or cleared)
 
     def __init__(self, session: Any, current_frame: Callable[[], int] = lambda: 0,
                  parent: QWidget | None = None) -> None:
@@ -71,16 +72,30 @@ class SuggestionsView(QWidget):
             self.segments, self.score, self.video = [], None, None
             self.next_button.setEnabled(False)
             self.next_action.setEnabled(False)
+            self.resultShown.emit()
+
+    def params(self) -> tuple[str | None, int, float]:
+        """(model track or None, segment count, segment seconds) as chosen in the view."""
+        model = self.model.currentText()
+        return (None if model in (NO_MODEL, "") else model), self.count.value(), float(self.seconds.value())
 
     def suggest(self) -> list[Segment]:
         s = self.session
         if s.project is None or not s.video:
             return []
-        model = self.model.currentText()
-        res = video_suggestions(s.project, s.video, None if model == NO_MODEL else model, annotator=s.annotator or None,
-                                count=self.count.value(), segment_s=float(self.seconds.value()))
-        self.segments, self.score, self.video = res.segments, res.score, s.video
-        fps = video_fps(s.project, s.video)
+        model, count, seconds = self.params()
+        res = video_suggestions(s.project, s.video, model, annotator=s.annotator or None, count=count,
+                                segment_s=seconds)
+        self.show_result(res, s.video)
+        return self.segments
+
+    def show_result(self, res: Suggestions, video: str) -> None:
+        """Show suggestions computed for ``video`` (here, or elsewhere from the same ``params()``)."""
+        s = self.session
+        if s.project is None or video != s.video:
+            return
+        self.segments, self.score, self.video = res.segments, res.score, video
+        fps = video_fps(s.project, video)
         self.list.clear()
         for seg in self.segments:
             item = QListWidgetItem(f"{seg.start / fps:8.2f}–{seg.stop / fps:.2f} s   score {seg.score:.2f}")
@@ -90,7 +105,7 @@ class SuggestionsView(QWidget):
         self.status.setText(f"{len(self.segments)} segments ({what}, reference {res.reference or 'none'})")
         self.next_button.setEnabled(bool(self.segments))
         self.next_action.setEnabled(bool(self.segments))
-        return self.segments
+        self.resultShown.emit()
 
     def _jump(self, item: QListWidgetItem) -> None:
         if self.video is not None:

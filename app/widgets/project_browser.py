@@ -44,6 +44,7 @@ class ProjectBrowser(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setAlternatingRowColors(True)
         self.tree.setUniformRowHeights(True)
+        self.tree.setSelectionMode(QTreeWidget.ExtendedSelection)
         self.tree.header().setSectionResizeMode(0, QHeaderView.Stretch)
         for c in range(1, len(COLUMNS)):
             self.tree.header().setSectionResizeMode(c, QHeaderView.ResizeToContents)
@@ -127,6 +128,10 @@ class ProjectBrowser(QWidget):
         m.addAction("Open", lambda: self.videoActivated.emit(name))
         m.addAction("Relocate media…", lambda: self.relocateRequested.emit(name))
         m.exec(self.tree.viewport().mapToGlobal(pos))
+
+    def selected(self) -> list[str]:
+        """The videos selected in the list (Ctrl/Shift-click selects several)."""
+        return [it.data(0, Qt.UserRole) for it in self.tree.selectedItems()]
 
     def select(self, name: str) -> None:
         for i in range(self.tree.topLevelItemCount()):

@@ -15,6 +15,7 @@ Other modules add rows and shading through this API (the lanes follow the video'
     tl.remove_strip(key)
     tl.add_band(key, "valence" | "arousal", low, high, colour)  # shaded band, e.g. a model's confidence
     tl.remove_band(key)
+    tl.strips(), tl.strip_colours(key), tl.bands(), tl.band_values(key)  # what is drawn
 """
 from __future__ import annotations
 
@@ -424,6 +425,11 @@ class Timeline(QWidget):
     def strips(self) -> list[str]:
         return list(self._strips)
 
+    def strip_colours(self, key: str) -> np.ndarray | None:
+        """(n_frames, 4) the colours drawn in a strip, None before any were set."""
+        rgba = self._strips[key][3]
+        return None if rgba is None else rgba[0]
+
     def remove_strip(self, key: str) -> None:
         entry = self._strips.pop(key, None)
         if entry is not None:
@@ -445,6 +451,10 @@ class Timeline(QWidget):
 
     def bands(self) -> list[str]:
         return list(self._bands)
+
+    def band_values(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) of a band, per frame."""
+        return tuple(np.asarray(c.yData) for c in self._bands[key][1].curves)
 
     def remove_band(self, key: str) -> None:
         entry = self._bands.pop(key, None)

@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtGui import QColor
 
 from core.labels import AU_MISSING, EXPR_MISSING
+from core.modeltracks import cell_confidence
 from core.tracks import Track
 
 
@@ -56,6 +57,47 @@ def paint_label_lanes(img: np.ndarray, track: Track, start: int, stop: int, c: L
         col = a[:, k]
         img[2 + k, start:stop] = np.where((col == 1)[:, None], present,
                                           np.where((col == AU_MISSING)[:, None], unl, absent))
+
+
+def shaded(colours: np.ndarray, sure: np.ndarray, pale: str) -> np.ndarray:
+    """(n, 4) colours blended toward ``pale`` as ``sure`` (n,) in [0, 1] falls; NaN: ``pale``."""
+    t = np.clip(np.nan_to_num(np.asarray(sure, np.float64), nan=0.0), 0.0, 1.0)[:, None]
+    base = rgba(pale).astype(np.float64)
+    return (base + (colours.astype(np.float64) - base) * t).round().astype(np.uint8)
+
+
+def confidence_lanes(track: Track, c: LaneColours, au_expanded: bool) -> list[tuple[str, np.ndarray]]:
+    """A model track's expression and AU lanes, (name, (n, 4) colours): the predicted class or state,
+    pale where the model is unsure (chance level or no probabilities: as unlabelled). Expression: the
+    probability of the class above chance; an AU: |2p - 1|; the summary row: present when any AU is."""
+    n = track.n_frames
+    palette = np.stack([rgba(x) for x in c.expressions])
+    e = track.expr.astype(np.int16)
+    colours = palette[np.clip(e, 0, len(palette) - 1)]
+    if track.expr_prob is not None:
+        chance = 1.0 / track.expr_prob.shape[1]
+        sure = (cell_confidence(track, "expr") - chance) / (1.0 - chance)
+    else:
+        sure = np.ones(n)
+    out = [("expression", shaded(colours, np.where(e == EXPR_MISSING, 0.0, sure), c.unlabelled))]
+    present, absent = rgba(c.au_present), rgba(c.au_absent)
+    if track.au_prob is not None:
+        p = track.au_prob.astype(np.float64)
+    else:  # labels only: certain where labelled
+        p = np.where(track.au == AU_MISSING, np.nan, (track.au == 1).astype(np.float64))
+    with np.errstate(invalid="ignore"):
+        sure_au = np.abs(2.0 * p - 1.0)
+    if au_expanded:
+        for j, name in enumerate(track.au_names):
+            on = (p[:, j] >= 0.5)[:, None]
+            out.append((name, shaded(np.where(on, present, absent), sure_au[:, j], c.unlabelled)))
+        return out
+    on = (p >= 0.5).any(axis=1)[:, None] if p.shape[1] else np.zeros((n, 1), bool)
+    ok = np.isfinite(sure_au)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(ok, sure_au, 0.0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1) if p.shape[1] else np.zeros(n)
+    out.append(("AUs", shaded(np.where(on, present, absent), mean, c.unlabelled)))
+    return out
 
 
 def ramp(values: np.ndarray, low: str, high: str, missing: str) -> np.ndarray:

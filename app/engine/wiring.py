@@ -1,0 +1,165 @@
+"""The cooperative loop in the main window: one controller that plugs the engine into it.
+
+- Engine menu: Train model… and the Training dock (app/engine/training.py), Pre-annotate…, and the
+  Compare, Suggestions and Accept docks; Model on the timeline (app/engine/overlays.py).
+- Annotate > Next suggested segment (Ctrl+N); Next disagreement (Shift+N) follows the timeline's
+  agreement strip when it shows one (app/controls.py keeps the annotators' case).
+- A jump asked for by a view goes to that video and frame; accepting uses the in/out marks.
+- Before a job starts the project is saved, so the child process reads the labels as they are now
+  (accepted and corrected ones included, for retraining); a model track it makes appears at once.
+- Quitting while a job runs asks (app/jobs/runner.py); SIGINT/SIGTERM stop the job (a training run
+  keeps its last checkpoint) and quit.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QDockWidget, QScrollArea, QWidget
+
+from ..jobs import Job, runner_for
+from . import install
+from .accept import AcceptPanel
+from .compare_view import CompareView
+from .overlays import TimelineOverlays
+from .preannotate import PreannotateDialog, Preannotator
+from .suggestions_view import SuggestionsView
+from .training import Training
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+NEXT_SUGGESTED_KEY = "Ctrl+N"
+TAB_WITH = {"training": "dock_timeline", "compare": "dock_timeline", "suggestions": "dock_project",
+            "accept": "dock_project"}
+
+
+def scrolled(widget: QWidget) -> QScrollArea:
+    """``widget`` in a scroll area: a dock shorter than its content scrolls instead of growing the window."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.NoFrame)
+    area.setWidget(widget)
+    return area
+
+
+class EngineLoop(QObject):
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__(win)
+        self.win = win
+        s = win.session
+        self.menu = install(win)
+        self.training: Training = win.findChild(Training)
+        self.runner = runner_for(win)
+        self.pre = Preannotator(s, self.runner, self)
+        self.compare = CompareView(s, win.theme)
+        self.suggestions = SuggestionsView(s, current_frame=lambda: win.player.position)
+        self.accept = AcceptPanel(s, marked_range=win.annot.marked_range)
+        self.docks: dict[str, QDockWidget] = {"training": self.training.dock}
+        for key, widget, title, area in (("compare", self.compare, "Compare", Qt.BottomDockWidgetArea),
+                                         ("suggestions", self.suggestions, "Suggestions", Qt.LeftDockWidgetArea),
+                                         ("accept", self.accept, "Accept model labels", Qt.LeftDockWidgetArea)):
+            self.docks[key] = win.add_dock(scrolled(widget), title, key, area, TAB_WITH[key], hidden=True)
+        self._place_training()
+        reg, m = win.registry, self.menu
+        m.addSeparator()
+        self.pre_action = reg.add("engine.preannotate", "&Pre-annotate with a model…", self.open_preannotate,
+                                  "Ctrl+Shift+P", m, tip="Run a trained model over videos: its model track "
+                                  "appears on the timeline")
+        m.addSeparator()
+        for key, text in (("compare", "&Compare tracks"), ("suggestions", "&Suggestions: what to label next"),
+                          ("accept", "&Accept model labels")):
+            reg.add(f"engine.{key}", text, lambda _=False, k=key: self.show_dock(k), None, m)
+        self.overlays = TimelineOverlays(win, self.compare, self.suggestions, m)
+        win.controls.agreement = self.overlays.series
+        self._add_next_suggested()
+        self.compare.seekRequested.connect(self.seek)
+        self.suggestions.seekRequested.connect(self.seek)
+        self.pre.imported.connect(self._imported)
+        self.pre.failed.connect(win.report_error)
+        self.accept.accepted.connect(lambda text: self.say(text))
+        self.runner.jobAdded.connect(self._job_added)
+        self.runner.jobFinished.connect(self._job_finished)
+        win.themeChanged.connect(self.compare.apply_theme)
+        s.projectChanged.connect(self._enable)
+        self._enable()
+
+    def _add_next_suggested(self) -> None:
+        """Annotate > Next suggested segment, placed after Next disagreement."""
+        reg = self.win.registry
+        a = reg.add("next_suggested", "Next suggested segment", self.next_suggested, NEXT_SUGGESTED_KEY,
+                    "Annotate", tip="Go to the next of the segments most worth labelling (Suggestions)")
+        menu = reg.menu("Annotate")
+        items = menu.actions()
+        after = items.index(reg["next_disagreement"]) + 1
+        if items[after] is not a:
+            menu.removeAction(a)
+            menu.insertAction(items[after], a)
+
+    def _enable(self) -> None:
+        self.pre_action.setEnabled(self.win.session.project is not None)
+
+    def say(self, text: str, ms: int = 6000) -> None:
+        self.win.statusBar().showMessage(text, ms)
+
+    def _place_training(self) -> None:
+        """The Training dock (made by app/engine/training.py) scrolls when short, and goes where it reads
+        best with the video and joystick in view: a tab beside the timeline (unless it was moved before)."""
+        d, win = self.training.dock, self.win
+        d.setWidget(scrolled(self.training.panel))
+        if not win.restoreDockWidget(d):
+            win.addDockWidget(Qt.BottomDockWidgetArea, d)
+            win.tabifyDockWidget(win.views.docks[TAB_WITH["training"]], d)
+
+    def show_dock(self, key: str) -> QDockWidget:
+        d = self.docks[key]
+        d.show()
+        d.raise_()
+        return d
+
+    # ------------------------------------------------------------------ actions
+    def open_preannotate(self) -> PreannotateDialog | None:
+        s = self.win.session
+        if s.project is None:
+            return None
+        dlg = PreannotateDialog(s, self.pre, selected=self.win.views.browser.selected(), parent=self.win)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
+
+    def next_suggested(self) -> None:
+        s, view = self.win.session, self.suggestions
+        if s.project is None or s.video is None:
+            return
+        if view.video != s.video:  # nothing computed for this video yet: now
+            view.suggest()
+        if view.next_suggested() is None:
+            self.say("No suggestion on this video (Engine > Suggestions)")
+
+    def seek(self, video: str, frame: int) -> None:
+        """A view's jump: that video (shown first when another one is), that frame."""
+        if video != self.win.session.video:
+            self.win.show_video(video)
+        self.win.player.seek(frame)
+
+    # ------------------------------------------------------------------ jobs
+    def _job_added(self, _job: Job) -> None:
+        """The child reads the project from disk: save what is in memory first (the journal covers the rest)."""
+        self.win.save(quiet=True)
+
+    def _job_finished(self, job: Job) -> None:
+        if job.command == "train" and job.state == "finished" and job.run_info:
+            self.say(f"Run {job.run_info.get('run_id', '')} finished: Engine > Pre-annotate runs it over videos",
+                     10000)
+
+    def _imported(self, tracks: list) -> None:
+        names = sorted({name for _v, name in tracks})
+        self.say(f"Model track {', '.join(names)} added to {len(tracks)} video(s)", 10000)
+        here = [n for v, n in tracks if v == self.win.session.video]
+        if here:
+            self.overlays.choose_model(here[-1])
+
+
+def install_loop(win: MainWindow) -> EngineLoop:
+    """Plug the engine into the main window (once, after its menus exist)."""
+    return EngineLoop(win)
