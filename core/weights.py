@@ -6,19 +6,25 @@ they hold (with SHA-256), and installing a file there after checking it. Nothing
 - system-wide: ``$AFFECTTRACE_SYSTEM_WEIGHTS``, default ``/opt/affecttrace/weights`` (Linux; see
   ``SYSTEM_DEFAULTS``), written by an administrator, read by everyone. The per-user folder wins.
 
-Known files (the fan backend's) are checked by name, published hash prefix and loadability; any other
-file (a lab checkpoint, backbone weights) by loading it safely (``core.nn.weightfile``, which imports
-torch: this module does not).
+Known files (the fan backend's, dlib's 68-point model) are checked by name, published hash prefix and
+(torch files) loadability; any other file (a lab checkpoint, backbone weights) by loading it safely
+(``core.nn.weightfile``, which imports torch: this module does not).
+
+The packaged build carries dlib's model compressed (``NAME.xz``): ``unpacked`` gives the plain file
+from either folder, unpacking it there once on first use (``affecttrace weights unpack`` does it ahead,
+as the .deb does on install).
 """
 from __future__ import annotations
 
 import hashlib
+import lzma
 import os
 import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 from .errors import AffectTraceError
 from .safepaths import check_name, require_file
@@ -39,13 +45,17 @@ class Known:
     name: str
     use: str
     sha256_prefix: str  # the torch.hub convention: the hex digits after the last '-' of the name
+    torch_file: bool = True  # loaded with torch.load (checked that way too)
 
 
+DLIB_MODEL = "shape_predictor_68_face_landmarks.dat"
 KNOWN: dict[str, Known] = {k.name: k for k in (
     Known("s3fd-619a316812.pth", "fan backend: S3FD face detector", "619a316812"),
     Known("2DFAN4-11f355bf06.pth.tar", "fan backend: 2D-FAN-4 68-point landmarks", "11f355bf06"),
+    Known(DLIB_MODEL, "dlib backend: 68-point landmarks", "fbdc2cb80e", torch_file=False),
 )}
-FAN_WEIGHT_FILES: tuple[str, ...] = tuple(KNOWN)
+FAN_WEIGHT_FILES: tuple[str, ...] = ("s3fd-619a316812.pth", "2DFAN4-11f355bf06.pth.tar")
+PACKED = ".xz"
 
 
 @dataclass(frozen=True)
@@ -128,6 +138,8 @@ def check(path: str | Path, name: str | None = None) -> str:
         if not digest.startswith(known.sha256_prefix):
             raise WeightsError(f"SHA-256 {digest[:10]}... does not match {known.name} (published hash starts "
                                f"{known.sha256_prefix}): a different or damaged file", p)
+        if not known.torch_file:
+            return known.use
     from .nn.weightfile import describe  # torch only here, when a file is checked
 
     what = describe(p)
@@ -152,11 +164,18 @@ def install(path: str | Path, to: str = "system", name: str | None = None, force
             return _entry(dest, to, digest), what
         raise WeightsError(f"{target_name} already exists there with other content (use --force to replace it)",
                            dest)
+    _write(dest, to, lambda: open(src, "rb"))
+    return _entry(dest, to, digest), what
+
+
+def _write(dest: Path, to: str, source: Callable[[], BinaryIO]) -> None:
+    """Copy what ``source()`` reads into ``dest`` atomically (a hidden partial file, then a rename),
+    readable by everyone."""
     try:
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target_name}.", suffix=".part", dir=dest_dir)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
         try:
-            with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+            with os.fdopen(fd, "wb") as out, source() as inp:
                 shutil.copyfileobj(inp, out, 1 << 20)
                 out.flush()
                 os.fsync(out.fileno())
@@ -168,10 +187,50 @@ def install(path: str | Path, to: str = "system", name: str | None = None, force
     except PermissionError:
         hint = ("; install as an administrator (sudo affecttrace weights install FILE) or use --user for "
                 "your own folder") if to == "system" else ""
-        raise WeightsError(f"cannot write here: permission denied{hint}", dest_dir) from None
+        raise WeightsError(f"cannot write here: permission denied{hint}", dest.parent) from None
     except OSError as e:
-        raise WeightsError(f"cannot write here: {e.strerror or e}", dest_dir) from None
-    return _entry(dest, to, digest), what
+        raise WeightsError(f"cannot write here: {e.strerror or e}", dest.parent) from None
+
+
+def _writable(path: Path) -> bool:
+    """Whether this user could create files in ``path`` (made if missing)."""
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path.is_dir() and os.access(path, os.W_OK | os.X_OK)
+
+
+def unpack(packed: Path, to: str | None = None) -> WeightFile:
+    """Unpack ``NAME.xz`` (a known file the packaged build carries compressed) into the ``to`` folder
+    (None: the system-wide one where this user may write there, else the user's), checked by its
+    published hash. A copy already there with the right content is kept."""
+    name = packed.name.removesuffix(PACKED)
+    known = KNOWN.get(name)
+    if known is None or not packed.name.endswith(PACKED):
+        raise WeightsError(f"not a packed weights file this build knows ({', '.join(KNOWN)})", packed)
+    to = to or ("system" if _writable(system_folder()) else "user")
+    dest = folder(to) / name
+    if not dest.is_file() or not sha256(dest).startswith(known.sha256_prefix):
+        try:
+            _write(dest, to, lambda: lzma.open(packed, "rb"))
+        except (lzma.LZMAError, EOFError) as e:
+            raise WeightsError(f"cannot be unpacked: {e}", packed) from None
+        digest = sha256(dest)
+        if not digest.startswith(known.sha256_prefix):
+            dest.unlink()
+            raise WeightsError(f"unpacks to SHA-256 {digest[:10]}..., not {known.name}'s: a damaged archive", packed)
+    return _entry(dest, to, sha256(dest))
+
+
+def unpacked(packed: Path, note: Callable[[str], None]) -> Path:
+    """The plain file ``NAME.xz`` holds, from either folder; unpacked once if neither has it (``note``
+    is told where first)."""
+    name = packed.name.removesuffix(PACKED)
+    found = find(name)
+    if found is not None:
+        return found
+    to = "system" if _writable(system_folder()) else "user"
+    note(f"unpacking {name} into {folder(to)} (once)")
+    return unpack(packed, to).path
 
 
 def _entry(path: Path, which: str, digest: str) -> WeightFile:

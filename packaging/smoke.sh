@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Smoke tests of the installed package (root: it installs and removes the .deb):
 #   bash packaging/smoke.sh dist/affecttrace_VERSION_amd64.deb
-# Installs the .deb, then as an unprivileged user with a fresh HOME and PATH=/usr/bin:/bin (no venv):
-# --version, demo, info, faces --backend dlib on a real video (../shared/data; skipped with the reason
-# where absent), fuse, train mt-tiny, predict, weights, the GUI's --screenshot offscreen, and the fan
+# Installs the .deb (which unpacks dlib's model into the system-wide weights folder), then as an
+# unprivileged user with a fresh HOME and PATH=/usr/bin:/bin (no venv): --version, demo, info, faces
+# --backend dlib on a real video (../shared/data; skipped with the reason where absent), fuse, train
+# mt-tiny, two-process DDP training, predict, weights, the GUI's --screenshot offscreen, and the fan
 # backend reading stand-in weights from the system-wide folder (when the dev .venv can make them).
-# Then removes the package and checks that only the system-wide weights (user data) are left.
+# Then removes the package and checks that only the weights an administrator installed are left.
 set -uo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,6 +46,8 @@ step "files in place" bash -c 'test -x /opt/affecttrace/affecttrace && test -L /
   test -f /usr/share/icons/hicolor/scalable/apps/affecttrace.svg &&
   test -f /opt/affecttrace/licenses/THIRD-PARTY-NOTICES.txt &&
   grep -q "^Exec=/opt/affecttrace/affecttrace-gui" /usr/share/applications/affecttrace.desktop'
+step "dlib's model unpacked for every user" bash -c "test -f $weights/shape_predictor_68_face_landmarks.dat &&
+  test ! -e /opt/affecttrace/_internal/face_recognition_models/models/shape_predictor_68_face_landmarks.dat"
 step "--version" as_user 'test "$(command -v affecttrace)" = /usr/bin/affecttrace && affecttrace --version | grep -q "^affecttrace [0-9]"'
 step "demo" as_user 'affecttrace demo ~/demo --duration 20'
 step "info" as_user 'affecttrace info ~/demo --json | grep -q "\"videos\""'
@@ -52,13 +55,16 @@ if [ -f "$data/single_face.mp4" ]; then
   cp "$data/single_face.mp4" "$home/" && chown "$user" "$home/single_face.mp4"
   step "faces --backend dlib (real video)" as_user 'affecttrace project new ~/real >/dev/null &&
     affecttrace project add-video ~/real ~/single_face.mp4 >/dev/null &&
-    affecttrace faces ~/real --backend dlib --json | grep -q "\"frames_with_face\": [1-9]"'
+    affecttrace faces ~/real --backend dlib --json | grep -q "\"frames_with_face\": [1-9]" && test ! -e ~/.cache/torch'
 else
   skip "faces --backend dlib" "no real media at $data"
 fi
 step "fuse" as_user 'affecttrace fuse ~/demo'
 step "faces --backend reference" as_user 'affecttrace faces ~/demo --backend reference'
 step "train mt-tiny" as_user 'affecttrace train ~/demo --preset mt-tiny --epochs 1 --max-steps 5'
+step "train mt-tiny, 2 processes (DDP, gloo)" as_user 'for r in 0 1; do WORLD_SIZE=2 RANK=$r LOCAL_RANK=$r MASTER_ADDR=127.0.0.1 \
+  MASTER_PORT=29511 affecttrace train ~/demo --preset mt-tiny --epochs 1 --max-steps 3 --models ~/ddp >/dev/null & done
+  wait -n && wait -n && test "$(ls ~/ddp | wc -l)" -eq 1 && cat ~/ddp/*/*.json | grep -q "\"world_size\": 2"'
 step "predict" as_user 'run="$(ls -d ~/demo/models/*/ | head -1)" && affecttrace predict ~/demo --checkpoint "$run" --json | grep -q checkpoint_hash'
 step "GUI --screenshot" as_user 'affecttrace-gui ~/demo --screenshot ~/shot.png && test "$(stat -c %s ~/shot.png)" -gt 20000'
 step "weights install (system-wide, root)" env -i PATH=/usr/bin:/bin HOME="$home/root-home" bash -c \
@@ -77,7 +83,7 @@ step "nothing written to the builder's HOME" bash -c "test ! -e '$home/root-home
 step "remove the .deb" dpkg -r affecttrace
 step "only user data left" bash -c 'test ! -e /usr/bin/affecttrace && test ! -e /usr/bin/affecttrace-gui &&
   test ! -e /usr/share/applications/affecttrace.desktop && test ! -e /usr/share/icons/hicolor/scalable/apps/affecttrace.svg &&
-  test "$(ls -A /opt/affecttrace)" = weights && test -f /opt/affecttrace/weights/lab-smoke.pt'
+  test "$(ls -A /opt/affecttrace)" = weights && test "$(ls -A /opt/affecttrace/weights)" = lab-smoke.pt'
 rm -rf /opt/affecttrace "$home"  # the smoke test's own user data
 userdel "$user" 2>/dev/null || true
 echo "smoke: $passed passed, $failed failed, $skipped skipped"

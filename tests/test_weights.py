@@ -148,3 +148,64 @@ def test_fan_backend_uses_the_system_wide_folder(folders, monkeypatch):
     frame = np.random.default_rng(0).integers(0, 256, (96, 128, 3), dtype=np.uint8)
     assert backend.detect(frame, 0) == []
     assert not user.exists() and torch.hub.get_dir() == before
+
+
+def _packed(tmp_path: Path, monkeypatch, name: str = weights.DLIB_MODEL, content: bytes = b"landmarks" * 1000) -> Path:
+    """NAME.xz holding ``content``, registered as the known file NAME (not a torch file)."""
+    import lzma
+
+    prefix = hashlib.sha256(content).hexdigest()[:10]
+    monkeypatch.setitem(weights.KNOWN, name, weights.Known(name, "test model", prefix, torch_file=False))
+    packed = tmp_path / "models" / (name + weights.PACKED)
+    packed.parent.mkdir(parents=True, exist_ok=True)
+    packed.write_bytes(lzma.compress(content))
+    return packed
+
+
+def test_packed_model_is_unpacked_once_into_the_system_folder(folders, tmp_path, monkeypatch):
+    user, system = folders
+    packed = _packed(tmp_path, monkeypatch)
+    notes: list[str] = []
+    path = weights.unpacked(packed, notes.append)
+    assert path == system / weights.DLIB_MODEL and path.read_bytes() == b"landmarks" * 1000
+    assert notes == [f"unpacking {weights.DLIB_MODEL} into {system} (once)"]
+    assert weights.unpacked(packed, notes.append) == path and len(notes) == 1  # found, not unpacked again
+    assert [f.use for f in weights.listing()] == ["test model"] and not user.exists()
+
+
+def test_packed_model_goes_to_the_user_folder_when_the_system_one_is_not_writable(folders, tmp_path, monkeypatch):
+    user, _ = folders
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv(weights.SYSTEM_ENV, str(blocker / "weights"))
+    path = weights.unpacked(_packed(tmp_path, monkeypatch), lambda text: None)
+    assert path == user / weights.DLIB_MODEL and path.stat().st_mode & 0o777 == 0o644
+
+
+def test_damaged_packed_model_is_one_line_and_leaves_nothing(folders, tmp_path, monkeypatch, capsys):
+    user, system = folders
+    packed = _packed(tmp_path, monkeypatch)
+    packed.write_bytes(packed.read_bytes()[:40])  # truncated archive
+    with pytest.raises(weights.WeightsError) as e:
+        weights.unpack(packed)
+    assert str(e.value).startswith(f"{packed}: cannot be unpacked") and "\n" not in str(e.value)
+    assert not any(system.iterdir()) and not user.exists()
+    _packed(tmp_path, monkeypatch, content=b"other")  # the archive holds something else than the known file
+    monkeypatch.setitem(weights.KNOWN, weights.DLIB_MODEL, weights.Known(weights.DLIB_MODEL, "m", "0000000000", False))
+    with pytest.raises(weights.WeightsError, match="a damaged archive"):
+        weights.unpack(packed)
+    assert not any(system.iterdir())
+
+
+def test_dlib_backend_and_weights_unpack_use_the_packed_model(folders, tmp_path, monkeypatch, capsys):
+    from core.faces.backends import dlib_backend
+
+    user, system = folders
+    packed = _packed(tmp_path, monkeypatch)
+    monkeypatch.setattr(dlib_backend, "shipped_model", lambda: packed.with_name(weights.DLIB_MODEL))
+    rc, out, _ = _run(["weights", "unpack", "--user", "--json"], capsys)
+    assert rc == 0 and json.loads(out)["unpacked"][0]["path"] == str(user / weights.DLIB_MODEL)
+    (user / weights.DLIB_MODEL).unlink()
+    assert dlib_backend.dlib_model_path() == system / weights.DLIB_MODEL  # first use: unpacked, said on stderr
+    assert capsys.readouterr().err == f"dlib backend: unpacking {weights.DLIB_MODEL} into {system} (once)\n"
+    assert dlib_backend.dlib_model_path() == system / weights.DLIB_MODEL and capsys.readouterr().err == ""

@@ -4,6 +4,8 @@
     affecttrace weights install FILE [--user] [--name N] [--force]
                                                         check FILE, then copy it to the system-wide
                                                         folder (every user sees it) or your own
+    affecttrace weights unpack [--user]                 packaged build: unpack dlib's 68-point model
+                                                        (carried compressed) there now, not on first use
 """
 from __future__ import annotations
 
@@ -37,6 +39,13 @@ def register(sub: Any) -> None:
     ins.add_argument("--json", action="store_true", help="print JSON")
     add_events_flag(ins)
     ins.set_defaults(func=run_install)
+    unp = sub2.add_parser("unpack", help="packaged build: unpack dlib's 68-point model, which it carries "
+                          "compressed, into the system-wide folder now (else the dlib backend does it on "
+                          "first use)")
+    unp.add_argument("--user", action="store_true", help="into your own folder instead of the system-wide one")
+    unp.add_argument("--json", action="store_true", help="print JSON")
+    add_events_flag(unp)
+    unp.set_defaults(func=run_unpack)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -67,4 +76,19 @@ def run_install(args: argparse.Namespace) -> int:
     entry, what = install(args.file, to=to, name=args.name, force=args.force)
     out = {**entry.to_dict(), "check": what}
     report(args, out, [f"installed {entry.path} ({to} folder)", f"  {what}", f"  sha256 {entry.sha256}"])
+    return 0
+
+
+def run_unpack(args: argparse.Namespace) -> int:
+    from ..faces.backends.dlib_backend import shipped_model
+    from ..weights import PACKED, unpack
+
+    model = shipped_model()
+    packed = model.with_name(model.name + PACKED)
+    if not packed.exists():
+        report(args, {"unpacked": []}, [f"nothing to unpack: {model.name} is not packed here ({model.parent})"])
+        return 0
+    entry = unpack(packed, "user" if args.user else "system")
+    report(args, {"unpacked": [entry.to_dict()]}, [f"unpacked {entry.path} ({entry.folder} folder)",
+                                                   f"  sha256 {entry.sha256}"])
     return 0

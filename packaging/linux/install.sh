@@ -23,12 +23,14 @@ else
   bindir="$HOME/.local/bin"; share="$HOME/.local/share"
 fi
 manifest="$prefix/.installed-files"
+dlib_model=shape_predictor_68_face_landmarks.dat  # unpacked into $prefix/weights (root, default prefix)
 
 uninstall() {
   [ -f "$manifest" ] || { echo "install.sh: nothing installed in $prefix (no $manifest)" >&2; exit 1; }
   while IFS= read -r f; do rm -f "$f"; done < "$manifest"
   rm -rf "$prefix/_internal" "$prefix/licenses" "$prefix/affecttrace" "$prefix/affecttrace-gui"  # ours only
   rm -f "$manifest"
+  if [ "$prefix" = /opt/affecttrace ]; then rm -f "$prefix/weights/$dlib_model"; rmdir "$prefix/weights" 2>/dev/null || true; fi
   rmdir "$prefix" 2>/dev/null || echo "install.sh: kept $prefix/weights (shared model weights)"
   echo "install.sh: removed AffectTrace from $prefix"
 }
@@ -45,6 +47,9 @@ install() {
   printf '%s\n' "$bindir/affecttrace" "$bindir/affecttrace-gui" "$share/applications/affecttrace.desktop" \
     "$share/icons/hicolor/scalable/apps/affecttrace.svg" > "$manifest"
   command -v update-desktop-database >/dev/null && update-desktop-database -q "$share/applications" || true
+  if [ "$(id -u)" -eq 0 ] && [ "$prefix" = /opt/affecttrace ]; then  # dlib's model, carried compressed
+    "$prefix/affecttrace" weights unpack >/dev/null || echo "install.sh: dlib's model will be unpacked on first use"
+  fi
   echo "install.sh: installed in $prefix; commands in $bindir (affecttrace, affecttrace-gui)"
   case ":$PATH:" in *":$bindir:"*) ;; *) echo "install.sh: add $bindir to your PATH" ;; esac
 }

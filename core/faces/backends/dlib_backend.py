@@ -7,12 +7,14 @@ face is about ``TRACK_FACE_PX`` wide, which costs a few milliseconds instead of 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from ...errors import AffectTraceError
+from ...weights import DLIB_MODEL, PACKED, unpacked
 from .base import Face, iou
 
 DETECT_SHORT_SIDE = 180  # downscaled first pass: a 640x360 frame is searched at 320x180
@@ -22,15 +24,26 @@ TRACK_MARGIN = 0.3  # the search window extends the previous box by this fractio
 MIN_SCORE = 0.0  # HOG SVM margin; dlib's own default threshold
 
 
-def dlib_model_path() -> Path:
-    """shape_predictor_68_face_landmarks.dat shipped by the face-recognition-models package."""
+def shipped_model() -> Path:
+    """Where the face-recognition-models package keeps shape_predictor_68_face_landmarks.dat (the
+    packaged build has it compressed beside: the same name + .xz)."""
     # Located without importing the package: its __init__ imports pkg_resources (deprecated, and gone
     # from setuptools >= 81).
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
         raise AffectTraceError("the dlib backend needs the package face-recognition-models "
                                "(pip install face-recognition-models)")
-    return Path(list(spec.submodule_search_locations)[0]) / "models" / "shape_predictor_68_face_landmarks.dat"
+    return Path(list(spec.submodule_search_locations)[0]) / "models" / DLIB_MODEL
+
+
+def dlib_model_path() -> Path:
+    """The 68-point model: the package's file, else (packaged build) the copy in a weights folder,
+    unpacked there from the build's .xz on first use."""
+    path = shipped_model()
+    packed = path.with_name(path.name + PACKED)
+    if path.exists() or not packed.exists():
+        return path
+    return unpacked(packed, note=lambda text: print(f"dlib backend: {text}", file=sys.stderr))
 
 
 class DlibBackend:
