@@ -8,10 +8,11 @@
 3. Libraries nothing calls in any feature are replaced by stand-ins (stubs.py): OpenCV's Qt 5 window
    code (its ``imshow`` windows; the GUI is Qt 6) and FFmpeg's x265 and SVT-AV1 encoders (the app
    encodes H.264 only; HEVC and AV1 videos still decode, with FFmpeg's own decoders).
-4. Libraries that no bundled binary links against any more are removed.
-5. Symbol tables are stripped from every binary (the executable and its archive excepted).
-6. Identical files under two names become one file and a link.
-7. Every binary that loaded on its own before these steps must still load (checked); then
+4. Qt's ICU data keeps only what Qt reads (icu.py: collation, case mapping, locale data).
+5. Libraries that no bundled binary links against any more are removed.
+6. Symbol tables are stripped from every binary (the executable and its archive excepted).
+7. Identical files under two names become one file and a link.
+8. Every binary that loaded on its own before these steps must still load (checked); then
    ``affecttrace-gui`` is made a link to the one executable (see frozen_main.py).
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from elf import dynamic_symbols, elf_files, forget, has_symtab, needed  # noqa: E402
+from icu import trim as trim_icu  # noqa: E402
 from stubs import imports_from, make_stub  # noqa: E402
 
 # Libraries OpenCV's module links that another package bundles in the same release.
@@ -231,6 +233,9 @@ def finish(folder: Path) -> None:
     loaded = {f for f in elf_files(internal) if loads(f)}
     for line in dedupe_opencv(internal, patchelf) + share_blas(internal, patchelf) + stub_out(internal):
         print(f"finish: {line}")
+    for lib in sorted(internal.glob("PySide6/Qt/lib/libicudata.so.*")):
+        before, after = trim_icu(lib)
+        print(f"finish: {lib.name}: {before / 1e6:.1f} -> {after / 1e6:.1f} MB (only the ICU data Qt reads)")
     for name in prune_unlinked(internal):
         print(f"finish: removed unused {name}")
     saved, kept = strip_all(internal, loaded)
