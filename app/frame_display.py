@@ -2,8 +2,10 @@
 the expression and AU panels and the timeline's playhead.
 
 ``show(i)`` runs for every frame the player shows (paused or playing) and for every label or speed
-change; widgets are written only when their text or state changes, so playback stays cheap. There is
-no other path that writes these widgets, so they cannot describe different frames.
+change. It stays cheap at the frame rate: the readouts are app.widgets.live_text.LiveText (new text
+repaints one line, never lays the window out again), the panels change only with the labels, and the
+playhead moves at most every other frame while playing (exactly when paused). There is no other path
+that writes these widgets, so they cannot describe different frames.
 """
 from __future__ import annotations
 
@@ -31,22 +33,20 @@ class FrameDisplay:
         return s.track(create=False) if s.project is not None and s.video is not None else None
 
     def show(self, i: int) -> None:
-        """Describe frame ``i`` (the frame on screen) everywhere."""
+        """Describe frame ``i`` (the frame on screen) everywhere. While playing, the playhead moves every
+        other frame at most; when playback stops, ``refresh`` puts it exactly on the shown frame."""
         p, v = self.player, self.v
         fps = p.fps
         v.transport.show_position(i, p.n_frames, float(fps))
         if v.timeline is not None:
-            v.timeline.set_playhead(i)
+            v.timeline.set_playhead(i, coarse=p.playing)
         lab = frame_labels(self.own_track(), i)
-        key = (lab["expr"], tuple(lab["au"]), None if lab["va"] is None else tuple(lab["va"]))
-        status = f"frame {i}  ·  {fmt_time(i / float(fps))}  ·  {fmt_fps(fps)} fps  ·  {p.speed:g}x"
-        if v.st_frame.text() != status:
-            v.st_frame.setText(status)
-        if key == self._last:
-            return
-        self._last = key
-        v.expr_panel.show_value(lab["expr"])
-        v.au_panel.show_values(lab["au"] or None)
+        v.st_frame.setText(f"frame {i}  ·  {fmt_time(i / float(fps))}  ·  {fmt_fps(fps)} fps  ·  {p.speed:g}x")
+        key = (lab["expr"], tuple(lab["au"]))
+        if key != self._last:  # the panels change with the labels, not with every frame
+            self._last = key
+            v.expr_panel.show_value(lab["expr"])
+            v.au_panel.show_values(lab["au"] or None)
         va = "—" if lab["va"] is None else f"{lab['va'][0]:+.2f} / {lab['va'][1]:+.2f}"
         ex = "—" if lab["expr"] is None else EXPRESSIONS[lab["expr"]]
         aus = [a for a, x in zip(v.au_panel.aus, lab["au"]) if x == 1]

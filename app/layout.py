@@ -14,6 +14,7 @@ from .widgets.agreement_panel import AgreementPanel
 from .widgets.au_panel import AUPanel
 from .widgets.expr_panel import ExpressionPanel
 from .widgets.joystick import MODE_LABELS, JoystickField
+from .widgets.live_text import LiveText
 from .widgets.project_browser import ProjectBrowser
 from .widgets.start_page import StartPage
 from .widgets.transport import TransportBar
@@ -42,19 +43,16 @@ class WindowViews:
     expr_panel: ExpressionPanel
     au_panel: AUPanel
     agreement: AgreementPanel
-    st_frame: QLabel
-    st_labels: QLabel
+    st_frame: LiveText
+    st_labels: LiveText
     st_user: QLabel
     st_rec: QLabel
     docks: dict[str, QDockWidget] = field(default_factory=dict)  # by object name, e.g. "dock_timeline"
     timeline: "Timeline | None" = None
 
 
-def _status_label(stretch: bool) -> QLabel:
-    w = QLabel("")
-    if stretch:  # long text is cut, never widens the window
-        w.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        w.setMinimumWidth(120)
+def _stretching(w: LiveText) -> LiveText:
+    w.setMinimumWidth(120)  # long text is cut, never widens the window
     return w
 
 
@@ -115,8 +113,8 @@ def build_views(win: QMainWindow) -> WindowViews:
     v = WindowViews(start_page=start, page=page, banner=banner, video=video, transport=transport,
                     browser=ProjectBrowser(), joystick=joystick, rec_button=rec, mode_box=mode, fill_box=fill,
                     pad_status=pad, expr_panel=ExpressionPanel(), au_panel=AUPanel(), agreement=AgreementPanel(),
-                    st_frame=_status_label(False), st_labels=_status_label(True), st_user=_status_label(False),
-                    st_rec=_status_label(False))
+                    st_frame=LiveText(sample="frame 0000000  ·  0:00:00.00  ·  29.97 fps  ·  0.25x"),
+                    st_labels=_stretching(LiveText()), st_user=QLabel(""), st_rec=QLabel(""))
     win.setDockNestingEnabled(True)
     for title, name, widget, area in (
             ("Project", "dock_project", v.browser, Qt.LeftDockWidgetArea),
@@ -140,12 +138,14 @@ def build_views(win: QMainWindow) -> WindowViews:
     return v
 
 
-def make_dock(win: QMainWindow, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+def make_dock(win: QMainWindow, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea | None) -> QDockWidget:
+    """A dock of ``win``, added to ``area`` (None: not yet, e.g. to restore its saved place first)."""
     d = QDockWidget(title, win)
     d.setObjectName(name)
     d.setWidget(widget)
     d.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable | QDockWidget.DockWidgetClosable)
-    win.addDockWidget(area, d)
+    if area is not None:
+        win.addDockWidget(area, d)
     return d
 
 

@@ -8,7 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QWidget
 
 from core.errors import AffectTraceError
@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
         self.faces: FaceOverlay | None = None
         self.engine: EngineLoop | None = None  # the engine's menu and docks, added with the timeline
         self.stop_jobs_on_close = not interactive  # else quitting while a job runs asks first
+        self.saved_docks: set[str] = set()  # the docks whose places the restored layout holds
+        self._tab_on_show: dict[QObject, str] = {}  # dock -> the dock it becomes a tab of when first shown
         self.theme = theme(self.settings.theme)
         self.registry = ActionRegistry(self)
         self.controls = Controls(v, self.registry, self.annot, self.player, self.session,
@@ -109,6 +111,7 @@ class MainWindow(QMainWindow):
         if geo is not None:
             self.restoreGeometry(geo)
         self._fresh_layout = state is None or not self.restoreState(state)
+        self.saved_docks = set() if self._fresh_layout else self.settings.window_docks()
         if self._fresh_layout:
             self.default_layout()
         self.show_start_page()
@@ -121,14 +124,34 @@ class MainWindow(QMainWindow):
         does not count in the window's minimum size)."""
         if name in self.views.docks:
             raise ValueError(f"a dock named {name!r} exists")
-        d = make_dock(self, title, name, widget, area)
+        d = make_dock(self, title, name, widget, None)
         if hidden:
             d.hide()
         self.views.docks[name] = d
-        if not self.restoreDockWidget(d) and tabify_with is not None:
-            self.tabifyDockWidget(self.views.docks[tabify_with], d)
+        if not (name in self.saved_docks and self.restoreDockWidget(d)):  # (restores before it is added)
+            self.addDockWidget(area, d)
+            if tabify_with is not None:
+                self.tabify(name, tabify_with)
         self.menus.panels.addAction(d.toggleViewAction())
         return d
+
+    def tabify(self, name: str, beside: str) -> None:
+        """Dock ``name`` as a tab of dock ``beside`` when it is first shown (a hidden dock tabified early
+        leaves Qt's tab bars stale or missing), unless the restored layout placed it."""
+        d = self.views.docks[name]
+        if d.isVisible():
+            self.tabifyDockWidget(self.views.docks[beside], d)
+        else:
+            self._tab_on_show[d] = beside
+            d.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, e: QEvent) -> bool:
+        if e.type() == QEvent.Show and obj in self._tab_on_show:
+            beside = self._tab_on_show.pop(obj)
+            obj.removeEventFilter(self)
+            if obj.objectName() not in self.saved_docks:
+                self.tabifyDockWidget(self.views.docks[beside], obj)
+        return False
 
     def default_layout(self) -> None:
         default_layout(self, self.views)
@@ -140,6 +163,7 @@ class MainWindow(QMainWindow):
         p.frameShown.connect(lambda i, _c: self.display.show(i))
         p.imageReady.connect(self._on_image)
         p.playingChanged.connect(v.transport.show_playing)
+        p.playingChanged.connect(lambda on: on or self.display.refresh())  # the playhead exactly on the frame
         p.speedChanged.connect(v.transport.show_speed)
         p.speedChanged.connect(lambda _s: self.display.refresh())
         p.clockNote.connect(v.transport.note.setText)
@@ -547,7 +571,7 @@ class MainWindow(QMainWindow):
         self.pad.stop()
         self.agreement_runner.shutdown()
         self.fusion.shutdown()
-        self.settings.save_window(self.saveGeometry(), self.saveState())
+        self.settings.save_window(self.saveGeometry(), self.saveState(), list(self.views.docks))
         self.settings.set("gamepad", self.pad.config.to_dict())
         p = self.session.project
         if p is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
+from typing import Sequence
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
@@ -63,9 +64,15 @@ class Settings:
         self.q.setValue("recent", [s] + items[: int(resources.defaults()["max_recent"]) - 1])
 
     # --- window layout ---
-    def save_window(self, geometry: QByteArray, state: QByteArray) -> None:
+    def save_window(self, geometry: QByteArray, state: QByteArray, docks: Sequence[str] = ()) -> None:
+        """``docks``: the names of the docks whose places ``state`` holds."""
         self.q.setValue("window/geometry", geometry)
         self.q.setValue("window/state", state)
+        self.q.setValue("window/docks", list(docks))
+
+    def window_docks(self) -> set[str]:
+        v = self.q.value("window/docks", [])
+        return {v} if isinstance(v, str) else set(v or [])
 
     def window_geometry(self) -> QByteArray | None:
         v = self.q.value("window/geometry")

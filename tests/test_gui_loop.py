@@ -60,7 +60,7 @@ def _arrays(track) -> dict[str, np.ndarray]:
 
 
 def test_the_whole_loop_in_the_main_window(qtbot, tmp_path, demo) -> None:
-    from app.engine.overlays import Pair
+    from app.engine.overlays import Pair, relative
     from app.widgets.timeline_lanes import confidence_lanes, ramp
     from core.compare import agreement_series, next_disagreement
     from core.project import Project
@@ -111,7 +111,7 @@ def test_the_whole_loop_in_the_main_window(qtbot, tmp_path, demo) -> None:
                                   ramp(np.clip(series.values, 0, 1), t.error, t.heat_high, t.unlabelled)[0])
     sug = video_suggestions(p, "demo", "pre", annotator="ann3", count=loop.suggestions.count.value(),
                             segment_s=float(loop.suggestions.seconds.value()))
-    np.testing.assert_array_equal(tl.strip_colours("suggested"), ramp(sug.score, t.unlabelled, t.marks,
+    np.testing.assert_array_equal(tl.strip_colours("suggested"), ramp(relative(sug.score), t.unlabelled, t.marks,
                                                                       t.unlabelled)[0])
     assert loop.suggestions.segments == sug.segments
     for key in ("compare", "suggestions", "accept"):
@@ -247,3 +247,89 @@ def test_sigterm_while_training_stops_the_job_and_quits(tmp_path, demo) -> None:
     run_dir = line[1]
     assert read_log(os.path.join(run_dir, "events.jsonl"))[-1]["status"] == "cancelled"
     model_from_checkpoint(os.path.join(run_dir, "last.pt"))
+
+
+def test_a_confidence_band_is_painted(qtbot) -> None:
+    """The band is filled on screen (it once had no path: a PlotDataItem without a pen draws none)."""
+    from PySide6.QtGui import QColor
+
+    from app.widgets.timeline import Timeline
+
+    tl = Timeline()
+    qtbot.addWidget(tl)
+    tl.resize(900, 600)
+    tl.show()
+    tl.set_video(400, 25.0)
+
+    def red_pixels() -> int:
+        img = tl.grab().toImage()
+        colours = (img.pixelColor(x, y) for y in range(0, img.height(), 2) for x in range(0, img.width(), 4))
+        return sum(c.red() > 200 and c.green() < 100 and c.blue() < 100 for c in colours)
+
+    before = red_pixels()  # the playhead
+    low, high = np.full(400, -0.5), np.full(400, 0.8)
+    low[100:150] = high[100:150] = np.nan  # no prediction there: a gap
+    tl.add_band("conf", "valence", low, high, QColor(255, 0, 0).name(), alpha=255)
+    qtbot.wait(50)
+    assert red_pixels() > before + 1000
+    np.testing.assert_array_equal(tl.band_values("conf")[0], low)
+
+
+def test_engine_docks_come_back_where_they_were(qtbot, tmp_path) -> None:
+    """The engine's docks are added after the saved layout is restored (with the timeline, after the window
+    shows): they still come back as they were, tabbed beside the timeline and the project list."""
+    from PySide6.QtCore import QSettings
+
+    from app.main_window import MainWindow
+    from app.settings import Settings
+
+    def window() -> MainWindow:
+        win = MainWindow(Settings(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)), interactive=False,
+                         lazy=True)
+        qtbot.addWidget(win)
+        win.resize(1600, 1000)
+        win.show()
+        win.attach_timeline()  # as the app does right after the window shows
+        return win
+
+    def places(win: MainWindow) -> dict[str, tuple[bool, set[str]]]:
+        return {k: (d.isVisible(), {x.objectName() for x in win.tabifiedDockWidgets(d)})
+                for k, d in win.engine.docks.items()}
+
+    win = window()
+    assert not any(visible for visible, _tabs in places(win).values())  # hidden until asked for
+    for key in ("training", "compare", "suggestions"):
+        win.engine.show_dock(key)
+    qtbot.wait(50)
+    before = places(win)
+    assert before["training"] == (True, {"dock_timeline", "compare"}) and before["accept"][0] is False
+    assert {"dock_project", "dock_agreement"} <= before["suggestions"][1]
+    win.close()
+    again = window()
+    qtbot.wait(50)
+    assert places(again) == before
+    again.close()
+
+
+def test_model_lanes_are_shaded_by_probability() -> None:
+    from app.widgets.timeline_lanes import LaneColours, confidence_lanes, rgba
+    from core.tracks import Track, TrackSource
+
+    t = Track.empty("v", "m", TrackSource.model("r", "h"), 4, ("AU1", "AU2"))
+    t.expr[:] = [0, 1, 1, -1]
+    t.expr_prob = np.full((4, 8), 1 / 8, np.float32)
+    t.expr_prob[0] = np.eye(8)[0]  # sure of class 0; frames 1-2 at chance; frame 3: no prediction
+    t.expr_prob[3] = np.nan
+    t.au_prob = np.array([[1.0, 0.0], [0.5, 0.5], [0.75, 0.25], [np.nan, np.nan]], np.float32)
+    c = LaneColours("#ffffff", "#00ff00", "#0000ff", "#ff0000", tuple(["#000000"] * 8))
+    expr, aus = confidence_lanes(t, c, au_expanded=False)
+    white, black = rgba("#ffffff")[:3].astype(int), rgba("#000000")[:3].astype(int)
+    assert expr[0] == "expression" and aus[0] == "AUs"
+    np.testing.assert_array_equal(expr[1][0, :3], black)  # sure: the class colour
+    np.testing.assert_allclose(expr[1][1, :3], white + 0.25 * (black - white), atol=1)  # chance: a quarter
+    np.testing.assert_array_equal(expr[1][3, :3], white)  # no prediction: unlabelled
+    np.testing.assert_array_equal(aus[1][0, :3], rgba("#0000ff")[:3])  # AU1 present for sure
+    np.testing.assert_array_equal(aus[1][3, :3], white)
+    per_au = confidence_lanes(t, c, au_expanded=True)
+    assert [n for n, _c in per_au] == ["expression", "AU1", "AU2"]
+    np.testing.assert_array_equal(per_au[2][1][0, :3], rgba("#ff0000")[:3])  # AU2 absent for sure

@@ -91,3 +91,26 @@ def test_an_added_module_action_and_dock(qtbot, win):
     assert d.toggleViewAction() in win.menus.panels.actions()
     with pytest.raises(ValueError):
         win.add_dock(QLabel("again"), "Again", "dock_engine")
+
+
+def test_after_the_joystick_the_video_takes_the_keys_back(qtbot, win):
+    """The focused joystick takes the plain and Shift arrows (they move its point); Ctrl+arrows still jump,
+    and a click on the picture gives every playback key back (a mouse drag on the stick left the transport
+    deaf to the arrows, and clicking the video did not help)."""
+    from PySide6.QtWidgets import QApplication
+
+    from tests.gui_support import wait_frame
+
+    joy, p = win.views.joystick, win.player
+    fps = round(float(p.fps))
+    qtbot.mouseClick(joy, Qt.LeftButton, pos=joy.rect().center())
+    assert QApplication.focusWidget() is joy
+    before = joy.value()
+    _press(QApplication.focusWidget(), "Shift+Right")
+    assert joy.value()[0] > before[0] and p.position == 0  # the stick moved, not the video
+    _press(QApplication.focusWidget(), "Ctrl+Right")
+    wait_frame(qtbot, win, 5 * fps)
+    qtbot.mouseClick(win.views.video, Qt.LeftButton)
+    assert QApplication.focusWidget() is win.views.video
+    _press(QApplication.focusWidget(), "Shift+Right")
+    wait_frame(qtbot, win, 6 * fps)

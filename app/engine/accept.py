@@ -45,11 +45,14 @@ class AcceptPanel(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session, self.marked_range = session, marked_range
-        lay = QVBoxLayout(self)
+        lay = QVBoxLayout(self)  # one column: it fits a narrow dock
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.WrapLongRows)
         self.model = QComboBox()
+        self.model.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(10)
         form.addRow("Model track", self.model)
-        tasks = QHBoxLayout()
+        tasks = QVBoxLayout()
         self.task_boxes = {t: QCheckBox(TASK_TEXT[t]) for t in TASKS}
         for box in self.task_boxes.values():
             box.setChecked(True)
@@ -57,7 +60,8 @@ class AcceptPanel(QWidget):
         form.addRow("Labels", tasks)
         self.mode = QButtonGroup(self)
         self.in_range = QRadioButton("In/out range")
-        self.confident = QRadioButton("Every frame with confidence at least")
+        self.confident = QRadioButton("Confidence at least")
+        self.confident.setToolTip("Every frame where the model's confidence is at least this")
         self.mode.addButton(self.in_range, 0)
         self.mode.addButton(self.confident, 1)
         self.in_range.setChecked(True)
@@ -71,11 +75,12 @@ class AcceptPanel(QWidget):
         row.addStretch(1)
         form.addRow("Where", self.in_range)
         form.addRow("", row)
-        self.within = QCheckBox("only inside the in/out range")
+        self.within = QCheckBox("only inside in/out")
         self.within.setEnabled(False)
         self.confident.toggled.connect(self.within.setEnabled)
         form.addRow("", self.within)
-        self.only_unlabelled = QCheckBox("Keep my labels (fill unlabelled frames only)")
+        self.only_unlabelled = QCheckBox("Keep my labels")
+        self.only_unlabelled.setToolTip("Fill only the frames your track leaves unlabelled")
         form.addRow("", self.only_unlabelled)
         lay.addLayout(form)
         self.button = QPushButton("Accept model labels")
@@ -92,8 +97,7 @@ class AcceptPanel(QWidget):
     def refresh(self) -> None:
         refill_model_combo(self.model, self.session)
         self.button.setEnabled(self.model.count() > 0)
-        if self.model.count() == 0:
-            self.status.setText("No model track on this video: pre-annotate it first.")
+        self.status.setText("" if self.model.count() else "No model track on this video: pre-annotate it first.")
 
     def accept(self) -> bool:
         tasks = tuple(t for t, b in self.task_boxes.items() if b.isChecked())

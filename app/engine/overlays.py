@@ -42,6 +42,7 @@ AGREE, SUGGEST, MODEL = "agreement", "suggested", "model:"  # strip keys (MODEL:
 BANDS = {"valence": "model:valence", "arousal": "model:arousal"}
 LABELS_DELAY_MS = 500  # agreement and suggestions follow edits once they pause this long
 TASK_TEXT = {"va": "VA (CCC)", "expr": "expression (F1)", "au": "AUs (F1)"}
+LANE_TITLES = {"expression": "expr"}  # row titles fit the lanes' 84 px axis
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,15 @@ class _Work:
     suggest: object | None  # core.suggest.SuggestionInputs, copied
     count: int
     segment_s: float
+
+
+def relative(score: np.ndarray) -> np.ndarray:
+    """Scores stretched to [0, 1] between the video's lowest and highest, so the best segments stand out."""
+    ok = np.isfinite(score)
+    if not ok.any():
+        return score
+    lo, hi = float(score[ok].min()), float(score[ok].max())
+    return (score - lo) / (hi - lo) if hi > lo else np.where(ok, 0.0, np.nan)
 
 
 def _compute(w: _Work) -> tuple[np.ndarray | None, Suggestions | None]:
@@ -108,6 +118,9 @@ class TimelineOverlays(QObject):
         suggestions.resultShown.connect(self._draw_suggestions)
         for task in TASK_TEXT:
             win.registry[f"jump_{task}"].triggered.connect(lambda _on=False: self.schedule())
+        tl = win.views.timeline
+        tl.auExpandedChanged.connect(lambda _on: self.schedule())
+        tl.curvesShown.connect(lambda _name, _on: self.schedule())  # the band follows its curve
 
     # ------------------------------------------------------------------ choices
     def model_name(self) -> str | None:
@@ -201,7 +214,7 @@ class TimelineOverlays(QObject):
             self.pair, self.agreement = pair, None
         asked = self.view.video == s.video and self.view.score is not None
         suggest = model is not None or asked  # suggestions once there is a model (or the view was asked)
-        keys = [(MODEL + name, f"{name} (model)") for name, _c in lanes]
+        keys = [(MODEL + name, f"model: {LANE_TITLES.get(name, name)}") for name, _c in lanes]
         keys += [(AGREE, "agreement")] if pair else []
         keys += [(SUGGEST, "suggested")] if asked else []
         self._order_strips(keys)
@@ -248,9 +261,8 @@ class TimelineOverlays(QObject):
             tl.remove_strip(SUGGEST)
             return
         if SUGGEST not in tl.strips():
-            tl.add_strip(SUGGEST, "suggested", "Where labelling next helps most (Suggestions): model doubt, "
-                         "disagreement with people, unlabelled frames; darker = more")
-        tl.set_strip_values(SUGGEST, score, low=self.win.theme.unlabelled, high=self.win.theme.marks)
+            tl.add_strip(SUGGEST, "suggested", self._tooltip(SUGGEST))
+        tl.set_strip_values(SUGGEST, relative(score), low=self.win.theme.unlabelled, high=self.win.theme.marks)
 
     def _order_strips(self, keys: list[tuple[str, str]]) -> None:
         """Make this module's strips exactly ``keys``, in that order (others' strips are left alone)."""
@@ -268,7 +280,8 @@ class TimelineOverlays(QObject):
             return (f"Agreement of {self.pair.describe()} over a {self.compare.window.value():g} s window; "
                     "red: they disagree (Shift+N goes to the next disagreement)")
         if key == SUGGEST:
-            return "Where labelling next helps most (Suggestions); darker = more"
+            return ("Where labelling next helps most (Suggestions: model doubt, disagreement with people, "
+                    "unlabelled frames); the darker, the more, within this video (Ctrl+N goes to the next)")
         return "The model's labels; pale where it is unsure"
 
     def _draw_bands(self, track: Track | None) -> None:

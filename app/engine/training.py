@@ -103,8 +103,7 @@ class Training(QObject):
         self.win = win
         self.runner = runner_for(win)
         self.panel = TrainingPanel(self.runner)
-        self.dock = _dock(win, self.panel)
-        self.dock.hide()
+        self.dock = _dock(win, self.panel)  # hidden until a run is followed (or its saved place shows it)
         self.panel.apply_theme(window_theme(win))
         _ThemeFollower(win, self.panel)
         self.train_action = _action(win, menu, "engine.train", "&Train model…", self.open_dialog, "Ctrl+Shift+T",
@@ -145,10 +144,11 @@ class Training(QObject):
 def _dock(win: QMainWindow, panel: QWidget) -> QDockWidget:
     add_dock = getattr(win, "add_dock", None)
     if add_dock is not None:
-        return add_dock(panel, "Training", "training")
+        return add_dock(panel, "Training", "training", hidden=True)
     dock = QDockWidget("Training", win)
     dock.setObjectName("training")
     dock.setWidget(panel)
+    dock.hide()
     win.addDockWidget(Qt.RightDockWidgetArea, dock)
     return dock
 

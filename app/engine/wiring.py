@@ -58,7 +58,7 @@ class EngineLoop(QObject):
         self.docks: dict[str, QDockWidget] = {"training": self.training.dock}
         for key, widget, title, area in (("compare", self.compare, "Compare", Qt.BottomDockWidgetArea),
                                          ("suggestions", self.suggestions, "Suggestions", Qt.LeftDockWidgetArea),
-                                         ("accept", self.accept, "Accept model labels", Qt.LeftDockWidgetArea)):
+                                         ("accept", self.accept, "Accept", Qt.LeftDockWidgetArea)):
             self.docks[key] = win.add_dock(scrolled(widget), title, key, area, TAB_WITH[key], hidden=True)
         self._place_training()
         reg, m = win.registry, self.menu
@@ -107,9 +107,9 @@ class EngineLoop(QObject):
         best with the video and joystick in view: a tab beside the timeline (unless it was moved before)."""
         d, win = self.training.dock, self.win
         d.setWidget(scrolled(self.training.panel))
-        if not win.restoreDockWidget(d):
+        if d.objectName() not in win.saved_docks:
             win.addDockWidget(Qt.BottomDockWidgetArea, d)
-            win.tabifyDockWidget(win.views.docks[TAB_WITH["training"]], d)
+            win.tabify(d.objectName(), TAB_WITH["training"])
 
     def show_dock(self, key: str) -> QDockWidget:
         d = self.docks[key]

@@ -69,6 +69,7 @@ class Timeline(QWidget):
     seekRequested = Signal(int)  # frame
     lanesChosen = Signal(str)  # track name
     auExpandedChanged = Signal(bool)
+    curvesShown = Signal(str, bool)  # track name, its VA curves shown (legend or View > Tracks)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -328,6 +329,7 @@ class Timeline(QWidget):
         self.legend.set_checked(name, on)
         for it in self._curves.get(name, ()):
             it.setVisible(on)
+        self.curvesShown.emit(name, on)
 
     def _update_curve(self, name: str) -> None:
         t = self._tracks.get(name)
@@ -441,8 +443,9 @@ class Timeline(QWidget):
         self.remove_band(key)
         target = {"valence": self.val, "arousal": self.aro}[plot]
         x = np.arange(len(low), dtype=np.float64) / self.fps
-        lo = pg.PlotDataItem(x, np.asarray(low, np.float64), connect="finite", pen=None)
-        hi = pg.PlotDataItem(x, np.asarray(high, np.float64), connect="finite", pen=None)
+        # curve items, not PlotDataItems: a PlotDataItem without a pen makes no path to fill between
+        lo = pg.PlotCurveItem(x, np.asarray(low, np.float64), connect="finite")
+        hi = pg.PlotCurveItem(x, np.asarray(high, np.float64), connect="finite")
         c = QColor(colour)
         c.setAlpha(alpha)
         band = pg.FillBetweenItem(lo, hi, brush=pg.mkBrush(c))
@@ -462,11 +465,15 @@ class Timeline(QWidget):
             entry[0].removeItem(entry[1])
 
     # --- playhead, marks, seeking ---
-    def set_playhead(self, frame: int) -> None:
+    def set_playhead(self, frame: int, coarse: bool = False) -> None:
+        """Move the playhead to ``frame``; it is redrawn only when it moves a pixel, and with ``coarse``
+        (playing: each move repaints every plot under it) only when it moves two frames."""
         x = frame / self.fps
         lo, hi = self.wave.viewRange()[0]
-        px = (hi - lo) / max(self.wave.vb.width(), 1.0)  # seconds per pixel
-        if abs(x - self.playheads[0].value()) >= px or not lo <= x <= hi:  # redraw only when it moves a pixel
+        step = (hi - lo) / max(self.wave.vb.width(), 1.0)  # seconds per pixel
+        if coarse:
+            step = max(step, 1.9 / self.fps)
+        if abs(x - self.playheads[0].value()) >= step or not lo <= x <= hi:
             for line in self.playheads:
                 line.setValue(x)
         if self.follow and not lo <= x <= hi:

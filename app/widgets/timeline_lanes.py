@@ -66,10 +66,17 @@ def shaded(colours: np.ndarray, sure: np.ndarray, pale: str) -> np.ndarray:
     return (base + (colours.astype(np.float64) - base) * t).round().astype(np.uint8)
 
 
+def _tinted(sure: np.ndarray) -> np.ndarray:
+    """Predicted frames keep a quarter of their colour even at chance level (the class stays readable);
+    NaN (no prediction) stays unlabelled."""
+    return np.where(np.isfinite(sure), 0.25 + 0.75 * np.clip(np.nan_to_num(sure), 0.0, 1.0), 0.0)
+
+
 def confidence_lanes(track: Track, c: LaneColours, au_expanded: bool) -> list[tuple[str, np.ndarray]]:
     """A model track's expression and AU lanes, (name, (n, 4) colours): the predicted class or state,
-    pale where the model is unsure (chance level or no probabilities: as unlabelled). Expression: the
-    probability of the class above chance; an AU: |2p - 1|; the summary row: present when any AU is."""
+    paler the less sure the model is (at chance level a quarter of the colour; no prediction: as
+    unlabelled). Sureness: expression, the class probability above chance; an AU, |2p - 1|; the summary
+    row (present when any AU is), the mean over the AUs."""
     n = track.n_frames
     palette = np.stack([rgba(x) for x in c.expressions])
     e = track.expr.astype(np.int16)
@@ -79,7 +86,7 @@ def confidence_lanes(track: Track, c: LaneColours, au_expanded: bool) -> list[tu
         sure = (cell_confidence(track, "expr") - chance) / (1.0 - chance)
     else:
         sure = np.ones(n)
-    out = [("expression", shaded(colours, np.where(e == EXPR_MISSING, 0.0, sure), c.unlabelled))]
+    out = [("expression", shaded(colours, np.where(e == EXPR_MISSING, 0.0, _tinted(sure)), c.unlabelled))]
     present, absent = rgba(c.au_present), rgba(c.au_absent)
     if track.au_prob is not None:
         p = track.au_prob.astype(np.float64)
@@ -90,13 +97,14 @@ def confidence_lanes(track: Track, c: LaneColours, au_expanded: bool) -> list[tu
     if au_expanded:
         for j, name in enumerate(track.au_names):
             on = (p[:, j] >= 0.5)[:, None]
-            out.append((name, shaded(np.where(on, present, absent), sure_au[:, j], c.unlabelled)))
+            out.append((name, shaded(np.where(on, present, absent), _tinted(sure_au[:, j]), c.unlabelled)))
         return out
     on = (p >= 0.5).any(axis=1)[:, None] if p.shape[1] else np.zeros((n, 1), bool)
     ok = np.isfinite(sure_au)
+    count = ok.sum(axis=1) if p.shape[1] else np.zeros(n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(ok, sure_au, 0.0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1) if p.shape[1] else np.zeros(n)
-    out.append(("AUs", shaded(np.where(on, present, absent), mean, c.unlabelled)))
+        mean = np.where(count > 0, np.where(ok, sure_au, 0.0).sum(axis=1) / np.maximum(count, 1), np.nan)
+    out.append(("AUs", shaded(np.where(on, present, absent), _tinted(mean), c.unlabelled)))
     return out
 
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QAbstractButton, QComboBox, QHBoxLayout, QLabel, 
 
 from .. import resources
 from ..player.player import SPEEDS
+from .live_text import LiveText
 
 
 def fmt_fps(fps: Fraction | float) -> str:
@@ -103,7 +104,7 @@ class TransportBar(QWidget):
         self.loop.toggled.connect(self.loopToggled.emit)
         lay.addWidget(self.loop)
         lay.addSpacing(10)
-        self.readout = QLabel("— / —")
+        self.readout = LiveText("— / —", sample="0000000 / 0000000  0:00:00.00")
         self.readout.setObjectName("valueReadout")
         self.readout.setToolTip("The shown frame / the last frame, and its time")
         lay.addWidget(self.readout)

@@ -22,6 +22,7 @@ class VideoView(QWidget):
         self.message = "No video"
         self.caption = ""
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setFocusPolicy(Qt.ClickFocus)  # a click on the picture gives the keys back to playback
         self.setMinimumSize(320, 180)
         self.setAttribute(Qt.WA_OpaquePaintEvent)
         self.resized = None  # callback after the size settles
