@@ -28,6 +28,8 @@ EXCLUDES = [
     # the build anyway (no C++ toolchain), setuptools' build machinery, stores Python never opens
     "jinja2", "networkx", "fsspec", "setuptools", "distutils", "pydoc_data", "sqlite3", "dbm", "readline",
     "PySide6.QtNetwork",  # nothing in the app talks to the network through Qt
+    "PySide6.QtOpenGL",  # pyqtgraph's OpenGL drawing, never turned on: rthooks/no_qtopengl.py
+    "scipy.io",  # MATLAB and Matrix Market files
     # pygame is the gamepad (SDL joystick) only; these bring SDL_mixer, SDL_ttf, SDL_image and codecs
     "pygame.font", "pygame.sysfont", "pygame.ftfont", "pygame._freetype", "pygame.freetype", "pygame.mixer",
     "pygame.mixer_music", "pygame.imageext", "pygame._camera", "pygame.camera", "pygame.midi", "pygame.pypm",
@@ -52,6 +54,14 @@ TORCH_SOURCES = {f"torch/{p}.py" for p in (
     "mtia/__init__", "nn/functional", "nn/modules/rnn", "onnx/ops/_impl", "onnx/ops/_symbolic_impl", "random",
     "utils/_debug_mode/_mode", "utils/serialization/config", "xpu/__init__", "xpu/random")}
 
+HOST_LIBRARIES = [f"{name}.so*" for name in (
+    "libX11", "libX11-xcb", *(f"libxcb-{x}" for x in ("xkb", "glx", "randr", "render", "xfixes", "sync", "util",
+                                                    "cursor", "icccm", "image", "render-util", "shm", "shape",
+                                                    "keysyms")), "libxkbcommon", "libxkbcommon-x11", "libfontconfig", "libfreetype",
+    "libpng16", "libbrotlicommon", "libbrotlidec", "libglib-2.0", "libgthread-2.0", "libpcre2-8", "libdbus-1",
+    "libsystemd", "libgcrypt", "libgpg-error", "libcap", "liblz4", "liblzma", "libzstd", "libz", "libbz2",
+    "libffi", "libuuid")]
+
 # Bundle paths (as laid out under _internal/) that the build drops after the analysis.
 DROP = [
     "torch/test/*", "torch/bin/[!t]*", "torch/bin/test_*", "torch/include/*", "torch/share/*",  # keep torch_shm_manager
@@ -63,12 +73,17 @@ DROP = [
     "PySide6/Qt/plugins/platforms/libq[lv]*.so", "PySide6/Qt/plugins/platforms/libq*egl*.so",
     "PySide6/Qt/plugins/egldeviceintegrations/*", "PySide6/Qt/plugins/generic/*",
     "PySide6/Qt/plugins/platformthemes/libqgtk3.so", "PySide6/Qt/plugins/platforminputcontexts/libqtvirtual*",
-    "PySide6/Qt/plugins/imageformats/libqpdf.so", "PySide6/Qt/plugins/tls/*",
+    "PySide6/Qt/plugins/imageformats/libq[!s]*.so",  # the app draws icons (SVG) and frames, reads no images
+    "PySide6/Qt/plugins/tls/*",
     "PySide6/Qt/plugins/networkinformation/*",
     "*.pxd", "*.h", "*.hpp", "*.cmake",  # (not *.pyi: scikit-image loads its modules from its stubs)
     # The host's own: libmvec is part of glibc; libstdc++, libgcc_s and libexpat copied from a newer
     # build host would raise the minimum glibc (to 2.36 on Debian 12) and clash with the host's GL drivers.
     "libmvec.so*", "libstdc++.so*", "libgcc_s.so*", "libexpat.so*",
+    # The desktop's own libraries, which every Linux that shows Qt's windows has (X11, fonts, GLib,
+    # D-Bus and what they link) and the compression and FFI libraries every distribution installs:
+    # taken from the host (the .deb depends on their packages; the README lists them).
+    *HOST_LIBRARIES,
 ]
 
 COLLECTION_MODE: dict[str, str] = {}  # as the hooks say (torch: archive and sources, see TORCH_SOURCES)

