@@ -128,8 +128,8 @@ class SubMenus:
 def build_actions(win: "MainWindow", reg: ActionRegistry) -> SubMenus:
     """The window's standard actions."""
     p = win.player
-    reg.add("open_project", "Open project…", win.ask_open_project, "Ctrl+O", "File")
-    reg.add("open_video", "Open video…", win.ask_open_video, "Ctrl+Shift+O", "File")
+    reg.add("open_project", "Open project…", win.projects.ask_open_project, "Ctrl+O", "File")
+    reg.add("open_video", "Open video…", win.projects.ask_open_video, "Ctrl+Shift+O", "File")
     reg.add("open_demo", "Open the demo project", win.open_demo, None, "File")
     recent = reg.menu("File").addMenu("Recent projects")
     reg.menu("File").addSeparator()
@@ -143,7 +143,7 @@ def build_actions(win: "MainWindow", reg: ActionRegistry) -> SubMenus:
     reg.adopt("undo", stack.createUndoAction(win, "Undo"), "Ctrl+Z", "Edit")
     reg.adopt("redo", stack.createRedoAction(win, "Redo"), ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit")
     reg.menu("Edit").addSeparator()
-    reg.add("annotator", "Change annotator…", win.ask_annotator, None, "Edit")
+    reg.add("annotator", "Change annotator…", win.projects.ask_annotator, None, "Edit")
 
     for key, text, fn, sc in (
             ("play", "Play / pause", p.toggle, "Space"),

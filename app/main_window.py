@@ -4,12 +4,11 @@ session and the player; the work itself lives in core and in the small controlle
 """
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 
 from core.errors import AffectTraceError
 from core.project import Project
@@ -26,10 +25,10 @@ from .key_filter import HoldKeyFilter
 from .keys import HOLD_KEY_ROWS
 from .layout import build_views, default_layout, make_dock, tab_left_column
 from .notices import Notices
-from .opening import VIDEO_FILTER, check_media, ensure_demo, folder_for_video, open_or_create_for_video
 from .player import Player
+from .project_control import ProjectControl, close_quietly
 from .session import Session
-from .settings import Settings, default_annotator
+from .settings import Settings
 from .themes import apply_theme, theme
 from .track_display import TrackDisplay
 from .video_loader import FaceOverlay, VideoExtrasLoader
@@ -73,6 +72,7 @@ class MainWindow(QMainWindow):
         self.annot = AnnotationController(self.session, self.player, v.joystick, self)
         self.display = FrameDisplay(v, self.session, self.player)
         self.tracks = TrackDisplay(v, self.session)
+        self.projects = ProjectControl(self)
         self.extras = VideoExtrasLoader(self)
         self.faces: FaceOverlay | None = None
         self.engine: EngineLoop | None = None  # the engine's menu and docks, added with the timeline
@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
             self.menus.panels.addAction(d.toggleViewAction())
         v.transport.describe(self.registry.hint)
         self.agreement_runner = AgreementRunner(self.session, v.agreement, self)
-        self.fusion = FusionController(self.session, v.agreement, self.tracks, self._refresh_tracks,
+        self.fusion = FusionController(self.session, v.agreement, self.tracks, self.refresh_tracks,
                                        lambda: self.save(quiet=True), self)
         self.fusion.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.pad = GamepadInput(GamepadConfig.from_dict(self.settings.get("gamepad", {}) or {}), self)
@@ -155,7 +155,7 @@ class MainWindow(QMainWindow):
 
     def default_layout(self) -> None:
         default_layout(self, self.views)
-        self._refresh_recent()
+        self.projects.refresh_recent()
 
     # ------------------------------------------------------------------ wiring
     def _wire(self) -> None:
@@ -176,7 +176,7 @@ class MainWindow(QMainWindow):
         t.speedChosen.connect(p.set_speed)
         t.loopToggled.connect(self.controls.toggle_loop)
         s.labelsChanged.connect(self._on_labels)
-        s.tracksChanged.connect(lambda _v: self._refresh_tracks())
+        s.tracksChanged.connect(lambda _v: self.refresh_tracks())
         s.annotatorChanged.connect(lambda n: v.st_user.setText(f"annotator: {n}"))
         s.problem.connect(self.report_problem)
         a.marksChanged.connect(v.expr_panel.show_marks)
@@ -197,8 +197,8 @@ class MainWindow(QMainWindow):
         v.browser.relocateRequested.connect(self.relocate)
         v.agreement.computeRequested.connect(self.agreement_runner.start)
         sp = v.start_page
-        sp.openVideoRequested.connect(self.ask_open_video)
-        sp.openProjectRequested.connect(self.ask_open_project)
+        sp.openVideoRequested.connect(self.projects.ask_open_video)
+        sp.openProjectRequested.connect(self.projects.ask_open_project)
         sp.openDemoRequested.connect(self.open_demo)
         sp.recentChosen.connect(self.open_project)
         self.extras.audioLoaded.connect(self._on_audio)
@@ -257,129 +257,27 @@ class MainWindow(QMainWindow):
             self.default_layout()
         self._place_start_page()
 
-    # ------------------------------------------------------------------ project and video
+    # ------------------------------------------------------------------ project and video (app/project_control.py)
     def set_project(self, project: Project) -> None:
-        self.attach_timeline()
-        self._remember_position()
-        self.player.close()
-        old = self.session.project
-        self.session.set_project(project)
-        if old is not None and old is not project:
-            _close_quietly(old)
-        self.tracks.fused = None
-        self.settings.add_recent(project.folder)
-        self._refresh_recent()
-        self.views.start_page.hide()
-        self.setWindowTitle(f"AffectTrace — {project.name}" + ("  [read-only]" if project.readonly else ""))
-        self.views.au_panel.set_aus(tuple(project.au_set.aus))
-        self.notices.show_project(project)
-        if not self.session.annotator:
-            self.choose_annotator_at_start()
-        self._refresh_browser()
-        first = next(iter(project.videos), None)
-        last = self.settings.get(f"last_video/{project.folder}")
-        name = last if last in project.videos else first
-        if name is not None:
-            self.show_video(name)
+        self.projects.set_project(project)
 
     def close_project(self) -> None:
-        p = self.session.project
-        if p is None:
-            return
-        self._finish_work()
-        self.save(quiet=True)
-        self.player.close()
-        self.session.set_project(None)
-        _close_quietly(p)
-        self.views.video.clear()
-        self.display.clear()
-        self.setWindowTitle("AffectTrace")
-        self.show_start_page()
+        self.projects.close_project()
 
     def open_project(self, folder: str | Path) -> bool:
-        from core.project import open_project
-
-        try:
-            project = open_project(folder)
-        except AffectTraceError as e:
-            self.report_error(str(e))
-            return False
-        self.set_project(project)
-        return True
+        return self.projects.open_project(folder)
 
     def open_demo(self) -> bool:
-        try:
-            project = ensure_demo()
-        except AffectTraceError as e:
-            self.report_error(str(e))
-            return False
-        self.set_project(project)
-        return True
+        return self.projects.open_demo()
 
     def open_video_file(self, path: str | Path) -> bool:
-        """Check the media, then create (or reopen) the project beside it, asking first when interactive."""
-        path = Path(path)
-        try:
-            check_media(path)
-        except AffectTraceError as e:
-            self.report_error(str(e))
-            return False
-        if self.interactive and not dialogs.confirm_project_for_video(self, path, folder_for_video(path)):
-            return False
-        try:
-            project, name = open_or_create_for_video(path)
-        except AffectTraceError as e:
-            self.report_error(str(e))
-            return False
-        if name is not None:
-            self.settings.set(f"last_video/{project.folder}", name)
-        self.set_project(project)
-        return True
+        return self.projects.open_video_file(path)
 
     def show_video(self, name: str) -> None:
-        s, p, v = self.session, self.session.project, self.views
-        if p is None or name not in p.videos:
-            return
-        self._remember_position()
-        self.annot.set_armed(False)
-        self.player.close()
-        self.annot.clear_marks()
-        self.fusion.reset()
-        self.agreement_runner.cancel()
-        v.agreement.show_result(None, "Press Compute for this video.")
-        s.set_video(name)
-        self.settings.set(f"last_video/{p.folder}", name)
-        e = p.videos[name]
-        fps = Fraction(e.fps)
-        v.timeline.set_video(e.frame_count, float(fps))
-        try:
-            self._refresh_tracks()
-        except AffectTraceError as err:  # e.g. an unreadable track file: say so, keep the window usable
-            self.report_error(str(err))
-        v.browser.select(name)
-        self.faces = None
-        self._show_overlay_state(None)
-        if p.is_missing(name):
-            v.video.clear(f"Media not found: {p.media_path(name)}\nRight-click the video in the Project list "
-                          "to relocate it. Labels can still be viewed on the timeline.")
-            v.transport.note.setText("media missing")
-            return
-        from core.media import MediaReader
+        self.projects.show_video(name)
 
-        media = p.media_path(name)
-        start = self.settings.get(self._position_key(), 0, int) or 0
-        self.player.open(lambda: MediaReader(media, cache_frames=8, readahead=False), e.frame_count, fps,
-                         has_audio_track=bool(e.has_audio), start=min(max(0, start), e.frame_count - 1))
-        cache = p.cache_dir("faces") / f"{name}.h5"
-        self.extras.load(media, bool(e.has_audio), float(e.duration_s), e.frame_count, float(fps), cache)
-
-    def _position_key(self) -> str:
-        return f"position/{self.session.project.folder}/{self.session.video}"
-
-    def _remember_position(self) -> None:
-        """The frame this video is at, restored when it is shown again (also after a restart)."""
-        if self.session.project is not None and self.session.video is not None and self.player.position >= 0:
-            self.settings.set(self._position_key(), int(self.player.position))
+    def relocate(self, video: str | None) -> None:
+        self.projects.relocate(video)
 
     def _on_audio(self, tok: int, samples, rate: int, env) -> None:
         if tok != self.extras.token:
@@ -390,51 +288,14 @@ class MainWindow(QMainWindow):
     def _on_faces(self, tok: int, overlay: FaceOverlay) -> None:
         if tok == self.extras.token:
             self.faces = overlay
-            self._show_overlay_state(overlay)
+            self.show_overlay_state(overlay)
 
-    def _show_overlay_state(self, overlay: FaceOverlay | None) -> None:
+    def show_overlay_state(self, overlay: FaceOverlay | None) -> None:
         """The overlay action says whether this video has a face cache to draw from."""
         a = self.registry["overlay"]
         a.setEnabled(overlay is not None)
         a.setText("Face box and landmarks" if overlay is not None else
                   "Face box and landmarks (no face cache: run `affecttrace faces`)")
-
-    def relocate(self, video: str | None) -> None:
-        p = self.session.project
-        if p is None or video is None:
-            return
-        path, _ = QFileDialog.getOpenFileName(self, f"Where is the media of {video}?", str(p.folder), VIDEO_FILTER)
-        if not path:
-            return
-        try:
-            p.relocate(video, path)
-        except AffectTraceError as e:
-            return self.report_error(str(e))
-        self._refresh_browser()
-        self.notices.show_project(p)
-        self.show_video(video)
-
-    # ------------------------------------------------------------------ annotator
-    def choose_annotator_at_start(self) -> None:
-        p = self.session.project
-        remembered = self.settings.annotator
-        name = remembered or default_annotator()
-        if self.interactive and not remembered:
-            name = dialogs.choose_annotator(self, list(p.annotators) if p else [], default_annotator()) or name
-        self._set_annotator(name)
-
-    def ask_annotator(self) -> None:
-        p = self.session.project
-        name = dialogs.choose_annotator(self, list(p.annotators) if p else [], self.session.annotator)
-        if name:
-            self._set_annotator(name)
-
-    def _set_annotator(self, name: str) -> None:
-        self.annot.set_armed(False)
-        self.session.set_annotator(name)
-        self.settings.annotator = name
-        self._refresh_tracks()
-        self._refresh_browser()
 
     # ------------------------------------------------------------------ frames and labels
     def _on_image(self, i: int, frame) -> None:
@@ -458,21 +319,21 @@ class MainWindow(QMainWindow):
             self.display.refresh()
         self.coverage_timer.start()
 
-    def _refresh_tracks(self) -> None:
+    def refresh_tracks(self) -> None:
         self.tracks.refresh(self.menus.tracks)
         self.display.refresh()
 
     def show_lanes_of(self, name: str) -> None:
         """Lanes of another annotator's track (read only: edits always go to your own)."""
         self.tracks.lanes_of = None if name == self.session.annotator else name
-        self._refresh_tracks()
+        self.refresh_tracks()
 
     def _refresh_coverage(self) -> None:
         s = self.session
         if s.project is not None and s.video is not None:
             self.views.browser.update_coverage(s.project, s.annotator, s.video)
 
-    def _refresh_browser(self) -> None:
+    def refresh_browser(self) -> None:
         self.views.browser.populate(self.session.project, self.session.annotator, self.session.video)
 
     # ------------------------------------------------------------------ commands from menus
@@ -501,23 +362,6 @@ class MainWindow(QMainWindow):
     def about(self) -> None:
         dialogs.about(self)
 
-    def ask_open_project(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open project folder")
-        if folder:
-            self.open_project(folder)
-
-    def ask_open_video(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open video", "", VIDEO_FILTER)
-        if path:
-            self.open_video_file(path)
-
-    def _refresh_recent(self) -> None:
-        m = self.menus.recent
-        m.clear()
-        for folder in self.settings.recent_projects():
-            m.addAction(folder, lambda f=folder: self.open_project(f))
-        m.setEnabled(bool(m.actions()))
-
     def save(self, quiet: bool = False) -> bool:
         p = self.session.project
         if p is None or p.readonly:
@@ -531,7 +375,7 @@ class MainWindow(QMainWindow):
         if not quiet:
             self.statusBar().showMessage("Saved", 3000)
         try:
-            self._refresh_browser()
+            self.refresh_browser()
         except AffectTraceError as e:
             self.statusBar().showMessage(str(e), 10000)
         return True
@@ -549,11 +393,11 @@ class MainWindow(QMainWindow):
         """Every problem reported to the user so far (scripts check it)."""
         return self.notices.errors
 
-    def _finish_work(self) -> None:
+    def finish_work(self) -> None:
         """End a recording pass or a held paint key: their samples are written and become undo steps."""
         self.annot.set_armed(False)
         self.annot.finish_all()
-        self._remember_position()
+        self.projects.remember_position()
 
     def quit_stopping_jobs(self) -> None:
         """Close without asking: a running job is stopped (a training run keeps its last checkpoint)."""
@@ -566,7 +410,7 @@ class MainWindow(QMainWindow):
         if not runner_for(self).confirm_close(self, (lambda: "stop") if self.stop_jobs_on_close else None):
             e.ignore()
             return
-        self._finish_work()
+        self.finish_work()
         self.player.close()
         self.pad.stop()
         self.agreement_runner.shutdown()
@@ -578,13 +422,7 @@ class MainWindow(QMainWindow):
             try:
                 self.save(quiet=True)
             finally:
-                _close_quietly(p)
+                close_quietly(p)
         QApplication.instance().removeEventFilter(self.key_filter)
         super().closeEvent(e)
 
-
-def _close_quietly(project: Project) -> None:
-    try:
-        project.close()
-    except AffectTraceError:
-        pass
