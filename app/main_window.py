@@ -295,7 +295,7 @@ class MainWindow(QMainWindow):
         a = self.registry["overlay"]
         a.setEnabled(overlay is not None)
         a.setText("Face box and landmarks" if overlay is not None else
-                  "Face box and landmarks (no face cache: run `affecttrace faces`)")
+                  "Face box and landmarks (no face cache yet: training or pre-annotating makes it)")
 
     # ------------------------------------------------------------------ frames and labels
     def _on_image(self, i: int, frame) -> None:

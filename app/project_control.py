@@ -168,6 +168,18 @@ class ProjectControl:
         cache = p.cache_dir("faces") / f"{name}.h5"
         w.extras.load(media, bool(e.has_audio), float(e.duration_s), e.frame_count, float(fps), cache)
 
+    def reload_faces(self) -> None:
+        """A job made the shown video's face cache: draw the overlay from it (the audio, once loaded, stays)."""
+        w = self.win
+        p, name = w.session.project, w.session.video
+        if p is None or name is None or w.faces is not None or p.is_missing(name):
+            return
+        e = p.videos[name]
+        if e.has_audio and w.player.audio is None:
+            return  # its loading is under way and reads the cache too
+        w.extras.load(p.media_path(name), False, float(e.duration_s), e.frame_count, float(Fraction(e.fps)),
+                      p.cache_dir("faces") / f"{name}.h5")
+
     def _position_key(self) -> str:
         s = self.win.session
         return f"position/{s.project.folder}/{s.video}"

@@ -66,9 +66,13 @@ def test_the_whole_loop_in_the_main_window(qtbot, tmp_path, demo) -> None:
     from core.project import Project
     from core.suggest import default_reference, next_suggested, video_suggestions
 
+    import shutil
+
+    shutil.rmtree(demo / "cache" / "faces")  # training finds them first, in the same job
     win = make_window(qtbot, tmp_path, demo, annotator="ann3")
     loop, tl, s = win.engine, win.views.timeline, win.session
     win.player.set_use_audio(False)
+    assert win.faces is None and not win.registry["overlay"].isEnabled()
     win.activateWindow()  # keys reach the shortcuts of the active window
     qtbot.waitUntil(win.isActiveWindow, timeout=5000)
     assert not [k for k in tl.strips() if k.startswith("model:")] and "Engine" in win.registry.menu("Engine").title()
@@ -80,6 +84,8 @@ def test_the_whole_loop_in_the_main_window(qtbot, tmp_path, demo) -> None:
     assert len(dash.loss.lines["total"].getData()[0]) == len(dash.run.steps)
     qtbot.waitUntil(lambda: loop.training.panel.runs.table.rowCount() == 1)
     run_id = job.run_info["run_id"]
+    qtbot.waitUntil(lambda: win.faces is not None, timeout=15000)  # the overlay without a restart
+    assert win.registry["overlay"].isEnabled()
 
     # pre-annotate from the Engine menu: the model track and its confidence appear on the timeline
     dlg = loop.open_preannotate()

@@ -148,6 +148,8 @@ class EngineLoop(QObject):
         self.win.save(quiet=True)
 
     def _job_finished(self, job: Job) -> None:
+        if job.command in ("faces", "train") and job.state == "finished":
+            self.win.projects.reload_faces()  # the job may have made the shown video's face cache
         if job.command == "train" and job.state == "finished" and job.run_info:
             self.say(f"Run {job.run_info.get('run_id', '')} finished: Engine > Pre-annotate runs it over videos",
                      10000)
