@@ -60,6 +60,7 @@ def _arrays(track) -> dict[str, np.ndarray]:
 
 
 def test_the_whole_loop_in_the_main_window(qtbot, tmp_path, demo) -> None:
+    from app.engine.compare_view import fmt_score
     from app.engine.overlays import Pair, relative
     from app.widgets.timeline_lanes import confidence_lanes, ramp
     from core.compare import agreement_series, next_disagreement
@@ -134,7 +135,7 @@ def test_the_whole_loop_in_the_main_window(qtbot, tmp_path, demo) -> None:
     assert out.returncode == 0, out.stderr
     assert rows == json.loads(out.stdout)["rows"]
     for i, r in enumerate(rows):
-        assert loop.compare.table.item(i, 4).text() == ("—" if r["score"] is None else f"{r['score']:.3f}")
+        assert loop.compare.table.item(i, 4).text() == fmt_score(r["score"])
     row = next(i for i, r in enumerate(rows) if (r["track"], r["task"], r["video"]) == ("pre", "va", "demo"))
     qtbot.mouseClick(loop.compare.table.viewport(), Qt.LeftButton,
                      pos=loop.compare.table.visualItemRect(loop.compare.table.item(row, 0)).center())

@@ -17,6 +17,11 @@ TASK_COLOURS = {"va": "#1e88e5", "expr": "#e53935", "au": "#43a047"}
 TASK_NAMES = {"va": "VA (CCC)", "expr": "EXPR (F1)", "au": "AU (F1)"}
 
 
+def _short(name: str, room: int = 12) -> str:
+    """A track name that fits under its bars (long model track names drop their middle)."""
+    return name if len(name) <= room else f"{name[:room // 2 - 1]}…{name[-(room // 2):]}"
+
+
 class ScoreBars(pg.PlotWidget):
     """Project-level ABAW score of each track, one bar per task."""
 
@@ -25,7 +30,7 @@ class ScoreBars(pg.PlotWidget):
         self.setTitle("Project score against the reference")
         self.setMinimumHeight(160)
         self.showGrid(y=True, alpha=0.25)
-        self.addLegend(offset=(-5, 5))
+        self.addLegend(offset=(-5, 5), colCount=len(TASK_COLOURS))  # one row, above the bars
         self.bars: list[pg.BarGraphItem] = []
         self.tracks: list[str] = []
 
@@ -46,9 +51,10 @@ class ScoreBars(pg.PlotWidget):
                 bar = pg.BarGraphItem(x=xs, height=hs, width=width * 0.9, brush=colour, name=TASK_NAMES[task])
                 self.addItem(bar)
                 self.bars.append(bar)
-        self.getAxis("bottom").setTicks([list(enumerate(self.tracks))])
+        self.getAxis("bottom").setTicks([[(i, _short(t)) for i, t in enumerate(self.tracks)]])
         self.setXRange(-0.6, max(0.6, len(self.tracks) - 0.4), padding=0)
-        self.setYRange(min(0.0, *(h for b in self.bars for h in b.opts["height"])) if self.bars else 0.0, 1.0)
+        low = min(0.0, *(h for b in self.bars for h in b.opts["height"])) if self.bars else 0.0
+        self.setYRange(low, 1.3)  # room for the legend above a score of 1
 
     def apply_theme(self, t: Theme) -> None:
         theme_plot(self, t)

@@ -23,8 +23,11 @@ COLUMNS = ("track", "task", "video", "frames", "score", "parts")
 WORST_COUNT = 10
 
 
-def _fmt(v: Any) -> str:
-    return "—" if v is None else f"{v:.3f}"
+def fmt_score(v: float | None) -> str:
+    if v is None:
+        return "—"
+    text = f"{v:.3f}"
+    return "0.000" if text == "-0.000" else text
 
 
 class CompareView(QWidget):
@@ -71,13 +74,17 @@ class CompareView(QWidget):
         side_lay.setContentsMargins(0, 0, 0, 0)
         side_lay.addWidget(QLabel("Worst segments"))
         side_lay.addWidget(self.worst_list)
+        left = QSplitter(Qt.Vertical)  # two columns: the table reads in a dock of a 1280 px window
+        left.addWidget(self.table)
+        left.addWidget(side)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 1)
         split = QSplitter(Qt.Horizontal)
-        split.addWidget(self.table)
+        split.addWidget(left)
         split.addWidget(self.plots)
-        split.addWidget(side)
-        for i, stretch in enumerate((5, 6, 2)):
-            split.setStretchFactor(i, stretch)
-        split.setSizes([500, 600, 200])
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([500, 400])  # the table gets the larger share (its score column in view)
         self.status = QLabel("")
         lay = QVBoxLayout(self)
         lay.addLayout(top)
@@ -127,8 +134,8 @@ class CompareView(QWidget):
                 self.status.setText(f"Could not compare: {e}")
         self.table.setRowCount(len(self.rows))
         for i, r in enumerate(self.rows):
-            cells = (r["track"], TASK_NAMES[r["task"]], r["video"], str(r["frames"]), _fmt(r["score"]),
-                     f"{r['part1']} {_fmt(r['value1'])}, {r['part2']} {_fmt(r['value2'])}")
+            cells = (r["track"], TASK_NAMES[r["task"]], r["video"], str(r["frames"]), fmt_score(r["score"]),
+                     f"{r['part1']} {fmt_score(r['value1'])}, {r['part2']} {fmt_score(r['value2'])}")
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if j in (3, 4):
@@ -166,7 +173,7 @@ class CompareView(QWidget):
         self.worst_list.clear()
         self.pairChosen.emit(r["track"], r["reference"], r["task"], video)
         for s in self.worst:
-            item = QListWidgetItem(f"{s.start / fps:8.2f}–{s.stop / fps:.2f} s   {_fmt(s.score)}")
+            item = QListWidgetItem(f"{s.start / fps:8.2f}–{s.stop / fps:.2f} s   {fmt_score(s.score)}")
             item.setData(Qt.UserRole, s.start)
             self.worst_list.addItem(item)
 

@@ -123,8 +123,9 @@ class MetricPlot(_Plot):
     """Validation CCC (valence, arousal), EXPR F1 and AU F1 per epoch; a vertical line at the best epoch."""
 
     def __init__(self) -> None:
+        # the legend bottom right: scores rise, and the first epochs sit on the left
         super().__init__("Validation per epoch", "epoch", {k: c for k, (_n, c) in METRIC_CURVES.items()},
-                         {k: n for k, (n, _c) in METRIC_CURVES.items()}, legend_at=(5, 5))
+                         {k: n for k, (n, _c) in METRIC_CURVES.items()}, legend_at=(-5, -5))
         self.best = pg.InfiniteLine(angle=90, pen=pg.mkPen("#fb8c00", width=2, style=Qt.DotLine),
                                     label="best", labelOpts={"position": 0.92, "color": "#fb8c00"})
         self.best.setVisible(False)

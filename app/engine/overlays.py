@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 AGREE, SUGGEST, MODEL = "agreement", "suggested", "model:"  # strip keys (MODEL: a prefix)
 BANDS = {"valence": "model:valence", "arousal": "model:arousal"}
+BAND_ALPHA = {"light": 60, "dark": 120}  # the uncertainty band reads as clearly on either background
 LABELS_DELAY_MS = 500  # agreement and suggestions follow edits once they pause this long
 TASK_TEXT = {"va": "VA (CCC)", "expr": "expression (F1)", "au": "AUs (F1)"}
 LANE_TITLES = {"expression": "expr"}  # row titles fit the lanes' 84 px axis
@@ -293,7 +294,7 @@ class TimelineOverlays(QObject):
         colour = resources.label_colours().model
         for d, (plot, key) in enumerate(BANDS.items()):
             va, sd = track.va[:, d], track.va_std[:, d]
-            tl.add_band(key, plot, va - sd, va + sd, colour)
+            tl.add_band(key, plot, va - sd, va + sd, colour, BAND_ALPHA.get(self.win.theme.name, 60))
 
     def _lane_colours(self) -> LaneColours:
         t = self.win.theme

@@ -30,12 +30,18 @@ class LiveText(QWidget):
             self._text = text
             self.update()
 
+    def set_sample(self, sample: str) -> None:
+        """A new widest text (e.g. for another video's frame count): the one change that resizes it."""
+        if sample != self.sample:
+            self.sample = sample
+            self.updateGeometry()
+
     def sizeHint(self) -> QSize:
         fm = self.fontMetrics()
         return QSize(fm.horizontalAdvance(self.sample) + 8 if self.sample else self.minimumWidth(), fm.height() + 4)
 
-    def minimumSizeHint(self) -> QSize:
-        return QSize(self.minimumWidth(), self.fontMetrics().height() + 4)
+    def minimumSizeHint(self) -> QSize:  # a sampled line (a counter) is never cut
+        return self.sizeHint() if self.sample else QSize(self.minimumWidth(), self.fontMetrics().height() + 4)
 
     def changeEvent(self, e: QEvent) -> None:
         if e.type() in (QEvent.FontChange, QEvent.StyleChange):

@@ -104,7 +104,7 @@ class TransportBar(QWidget):
         self.loop.toggled.connect(self.loopToggled.emit)
         lay.addWidget(self.loop)
         lay.addSpacing(10)
-        self.readout = LiveText("— / —", sample="0000000 / 0000000  0:00:00.00")
+        self.readout = LiveText("— / —", sample="00000 / 00000  00:00.00")
         self.readout.setObjectName("valueReadout")
         self.readout.setToolTip("The shown frame / the last frame, and its time")
         lay.addWidget(self.readout)
@@ -137,7 +137,9 @@ class TransportBar(QWidget):
         if i < 0 or n <= 0:
             self.readout.setText("— / —")
             return
-        self.readout.setText(f"{i:>6d} / {max(n - 1, 0)}  {fmt_time(i / fps)}")
+        last = max(n - 1, 0)
+        self.readout.set_sample(f"{last:>6d} / {last}  {fmt_time(last / fps)}")  # as wide as this video needs
+        self.readout.setText(f"{i:>6d} / {last}  {fmt_time(i / fps)}")
 
     def show_speed(self, s: float) -> None:
         i = self.speed.findData(s)
