@@ -3,6 +3,7 @@ released, no traceback, exit status 0."""
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -55,7 +56,9 @@ def test_signal_saves_and_quits(tmp_path, tmp_path_factory, sig):
     child = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:
-        assert child.stdout.readline().strip() == "edited socket"
+        ready, _, _ = select.select([child.stdout], [], [], 120)  # never wait on a child that hangs
+        assert ready, f"the app did not come up in 120 s: {_stderr_of(child)}"
+        assert child.stdout.readline().strip() == "edited socket", _stderr_of(child)
         child.send_signal(sig)
         rc = child.wait(timeout=60)
     finally:
@@ -71,3 +74,11 @@ def test_signal_saves_and_quits(tmp_path, tmp_path_factory, sig):
         assert p.recovered == 0, "the edit came from a save, not from the journal"
         assert (p.track("demo", "sig").expr[5:15] == 2).all()
 
+
+
+def _stderr_of(child: subprocess.Popen) -> str:
+    """What a child that went wrong said (it is stopped first, so reading cannot block)."""
+    if child.poll() is None:
+        child.kill()
+        child.wait(timeout=30)
+    return child.stderr.read()[-2000:]
