@@ -178,6 +178,10 @@ def main() -> int:
     steps = args.steps or (6 if quick else 160)
     batch = args.batch or (16 if quick and not cuda else 0)
     warmup = 2 if quick else min(40, steps // 4)
+    if quick:  # a few short steps: an event at every step, or a fast machine times too few of them
+        from core.nn.trainer import Trainer
+
+        Trainer.event_interval_s = 0.0
     started = time.perf_counter()
     report: dict = {"env": environment(args.device), "preset": preset, "images": n_images, "cases": [],
                     "errors": {}, "target_images_per_s": TARGET}

@@ -125,6 +125,8 @@ class Trainer:
     ``on_event``; ``cancel.cancel()`` stops between steps. ``resume=True`` continues ``run_dir``.
     """
 
+    event_interval_s = 0.25  # step events (and the loss read-back that waits for the device) at most this often
+
     def __init__(self, cfg: TrainConfig, train_set: Dataset, val_set: Dataset | None, labels: LabelSpaces,
                  run_dir: str | Path, cancel: CancelToken | None = None,
                  on_event: Callable[[TrainEvent], None] | None = None, resume: bool = False) -> None:
@@ -308,7 +310,7 @@ class Trainer:
             img = batch["image"]
             window_images += int(img.shape[0] * (img.shape[1] if img.dim() == 5 else 1)) * self.dist.world
             now = time.perf_counter()
-            if now - last_emit >= 0.25 or i + 1 == self.steps_per_epoch:
+            if now - last_emit >= self.event_interval_s or i + 1 == self.steps_per_epoch:
                 reading = tally.read()  # the one wait for the device in a while
                 for k, v in reading.sums.items():
                     sums[k] = sums.get(k, 0.0) + v
