@@ -118,14 +118,17 @@ class AudioClock:
 
     def time(self) -> float:
         t = max(self._last, self.time_raw())  # never backwards between callbacks
-        self._last = t
         wall = time.perf_counter() - self._wall0
         played = t - self._t0_media
-        if (wall > 0.05 and played > 1.5 * wall + 0.08) or (wall > 0.5 and played < 0.5 * wall - 0.1):
+        too_fast = played > 1.5 * wall + 0.08
+        if (wall > 0.05 and too_fast) or (wall > 0.5 and played < 0.5 * wall - 0.1):
             # a device that does not play in real time (ALSA's null device swallows samples as fast as
             # they come; a stalled one never asks for more): its clock is worthless, the player falls
             # back to the wall clock
             self.unreliable = True
+        if too_fast:  # no real device gets this far ahead: never let the video race before that is seen
+            t = max(self._last, self._t0_media + wall)
+        self._last = t
         return t
 
     def wall_until(self, media_t: float) -> float:
