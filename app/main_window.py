@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 
 from core.errors import AffectTraceError
@@ -38,6 +38,14 @@ if TYPE_CHECKING:
     from .engine.wiring import EngineLoop
 
 COVERAGE_DELAY_MS = 700  # the project table's coverage follows edits this long after the last one
+
+
+def first_size() -> QSize:
+    """The default window size, cut to the screen's free area (a 1280x800 laptop gets all of it, not a
+    window that runs off its edge). A saved geometry replaces it."""
+    size = QSize(*resources.defaults()["window_size"])
+    screen = QApplication.primaryScreen()
+    return size if screen is None else size.boundedTo(screen.availableGeometry().size())
 
 
 class MainWindow(QMainWindow):
@@ -106,7 +114,7 @@ class MainWindow(QMainWindow):
         if not lazy:
             self.attach_timeline()
         self.set_theme(self.settings.theme)
-        self.resize(*resources.defaults()["window_size"])
+        self.resize(first_size())
         geo, state = self.settings.window_geometry(), self.settings.window_state()
         if geo is not None:
             self.restoreGeometry(geo)

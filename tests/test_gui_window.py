@@ -161,3 +161,24 @@ def test_settings_file_keeps_the_layout_saved_with_a_project(qtbot, tmp_path, de
     assert all(win3.views.docks[n].isVisible() for n in ("dock_timeline", "dock_joystick", "dock_expr"))
     win3.close()
     assert QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat).value("window/state") is not None
+
+
+def test_a_first_start_fits_the_screen(qtbot, tmp_path, monkeypatch):
+    """No saved geometry: the default size, cut to the screen's free area (a 1280x800 laptop must not
+    get a 1440-px window running off its edge)."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QScreen
+
+    from app import resources
+    from app.main_window import MainWindow
+    from app.settings import Settings
+
+    w, h = resources.defaults()["window_size"]
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda self: QRect(0, 0, w - 160, h - 100))
+    win = MainWindow(Settings(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)), interactive=False)
+    qtbot.addWidget(win)
+    assert (win.width(), win.height()) == (w - 160, h - 100)
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda self: QRect(0, 0, w + 500, h + 300))
+    roomy = MainWindow(Settings(QSettings(str(tmp_path / "t.ini"), QSettings.IniFormat)), interactive=False)
+    qtbot.addWidget(roomy)
+    assert (roomy.width(), roomy.height()) == (w, h), "a large screen gets the default size"
