@@ -14,7 +14,6 @@ from core.labels import EXPR_MISSING
 from .annotate import AnnotationController
 from .keys import AU_KEYS, EXPR_CLEAR_KEY, EXPR_KEYS, key_text
 
-
 _KEY_EVENTS = frozenset((QEvent.KeyPress, QEvent.KeyRelease, QEvent.ShortcutOverride))
 
 

@@ -39,7 +39,7 @@ def source_crops(n: int = 64) -> np.ndarray:
     """Real aligned crops when the shared media are here (so compression is realistic), else noise."""
     clip = SHARED / "single_face.mp4"
     if clip.exists():
-        from core.faces import make_backend, process_video, FaceCache
+        from core.faces import FaceCache, make_backend, process_video
 
         with tempfile.TemporaryDirectory() as d:
             process_video(clip, Path(d) / "c.h5", make_backend("dlib"))

@@ -10,7 +10,7 @@ Confidence is a number in [0, 1] per frame (NaN where the model gave no predicti
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 

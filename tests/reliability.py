@@ -92,10 +92,10 @@ class Corpus:
 
 
 def build_corpus(root: Path) -> Corpus:
+    import numpy as np
+
     from core.cli.main import main
     from tests.nn_demo import make_demo_project
-
-    import numpy as np
 
     clip = bi.good_clip(root / "media")
     base = bi.labelled_project(root / "base" / "p", clip)

@@ -7,9 +7,18 @@ import pandas as pd
 import pingouin  # dev extra: the reference implementation
 import pytest
 
-from core.agreement import (cohen_kappa, cronbach_alpha, estimate_lags, ewe_fusion, fleiss_kappa, icc,
-                            krippendorff_alpha, majority_vote, mean_fusion, shift)
-
+from core.agreement import (
+    cohen_kappa,
+    cronbach_alpha,
+    estimate_lags,
+    ewe_fusion,
+    fleiss_kappa,
+    icc,
+    krippendorff_alpha,
+    majority_vote,
+    mean_fusion,
+    shift,
+)
 
 
 @pytest.fixture

@@ -10,8 +10,16 @@ import pytest
 
 from core.cli.evaluate_cmd import evaluate_sources
 from core.cli.main import main
-from core.compare import (PROJECT_ROW, agreement_series, compare_tracks, next_disagreement, rolling_au_f1,
-                          rolling_ccc, rolling_expr_f1, worst_segments)
+from core.compare import (
+    PROJECT_ROW,
+    agreement_series,
+    compare_tracks,
+    next_disagreement,
+    rolling_au_f1,
+    rolling_ccc,
+    rolling_expr_f1,
+    worst_segments,
+)
 from core.metrics import au_scores, ccc, expr_scores
 from core.project import Project
 from core.tracks import Track, TrackSource

@@ -10,8 +10,7 @@ import pytest
 from core.cli.main import main
 from core.demo import DEMO_VIDEO, create_demo, load_ground_truth
 from core.demo.shapes import skin_colour
-from core.demo.signals import (ANGER, DISGUST, FEAR, HAPPINESS, N_EXPR, NEUTRAL, SADNESS, SURPRISE,
-                               make_signals)
+from core.demo.signals import ANGER, DISGUST, FEAR, HAPPINESS, N_EXPR, NEUTRAL, SADNESS, SURPRISE, make_signals
 from core.errors import ProjectError
 from core.labels import AU_PRESETS
 from core.project import Project

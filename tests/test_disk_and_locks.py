@@ -14,8 +14,7 @@ import pytest
 from core.project import Project
 from core.project.lock import ProjectLock
 from core.tracks import TrackSource
-from tests.badinput import (ANNOTATOR, fill_disk, good_clip, labelled_project, labels_of,
-                            one_line, same_labels)
+from tests.badinput import ANNOTATOR, fill_disk, good_clip, labelled_project, labels_of, one_line, same_labels
 
 REPO = Path(__file__).resolve().parents[1]
 

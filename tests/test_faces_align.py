@@ -5,8 +5,15 @@ import cv2
 import numpy as np
 import pytest
 
-from core.faces.align import (CROP_SIZE, TEMPLATE_112, alignment_matrix, five_points, similarity_transform,
-                              transform_points, warp_face)
+from core.faces.align import (
+    CROP_SIZE,
+    TEMPLATE_112,
+    alignment_matrix,
+    five_points,
+    similarity_transform,
+    transform_points,
+    warp_face,
+)
 from tests.facegen import face_at, landmarks_for, similarity
 
 

@@ -13,8 +13,16 @@ import numpy as np
 import pytest
 
 from core.errors import AffectTraceError
-from core.faces import (Face, FaceCache, FaceCacheWriter, FaceTracker, ReferenceBackend, make_backend,
-                        process_video, warp_face)
+from core.faces import (
+    Face,
+    FaceCache,
+    FaceCacheWriter,
+    FaceTracker,
+    ReferenceBackend,
+    make_backend,
+    process_video,
+    warp_face,
+)
 from core.faces.align import CROP_SIZE
 from core.faces.backends import resolve_backend_name
 from tests.facegen import face_at

@@ -29,8 +29,9 @@ def test_no_audio_device_plays_on_the_wall_clock_and_says_so(qtbot, tmp_path, de
 
 
 def test_audio_device_failing_at_start_falls_back(qtbot, tmp_path, demo, monkeypatch):
-    import app.player.player as player_mod
     import sounddevice
+
+    import app.player.player as player_mod
 
     monkeypatch.setattr(player_mod, "output_device_name", lambda: "test device")
 

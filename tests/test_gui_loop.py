@@ -60,14 +60,14 @@ def _arrays(track) -> dict[str, np.ndarray]:
 
 
 def test_the_whole_loop_in_the_main_window(qtbot, tmp_path, demo) -> None:
+    import shutil
+
     from app.engine.compare_view import fmt_score
     from app.engine.overlays import Pair, relative
     from app.widgets.timeline_lanes import confidence_lanes, ramp
     from core.compare import agreement_series, next_disagreement
     from core.project import Project
     from core.suggest import default_reference, next_suggested, video_suggestions
-
-    import shutil
 
     shutil.rmtree(demo / "cache" / "faces")  # training finds them first, in the same job
     win = make_window(qtbot, tmp_path, demo, annotator="ann3")

@@ -42,7 +42,7 @@ def _arrays(track) -> dict[str, np.ndarray]:
 
 
 def test_preannotate_dialog_finds_faces_predicts_and_imports(qtbot, session) -> None:
-    from app.engine.preannotate import Preannotator, PreannotateDialog
+    from app.engine.preannotate import PreannotateDialog, Preannotator
     from app.jobs import JobRunner
 
     runner = JobRunner()

@@ -39,8 +39,9 @@ def test_sampler_fills_skipped_frames_and_ignores_repeats():
 
 def _stick_driver(qtbot, win):
     """Move the joystick continuously from a timer, like a hand on a gamepad."""
-    from PySide6.QtCore import QTimer
     import time
+
+    from PySide6.QtCore import QTimer
 
     t0 = time.perf_counter()
     timer = QTimer(win)

@@ -12,8 +12,7 @@ from core.edits import set_range
 from core.errors import ProjectError
 from core.project import Project
 from core.project.journal import journal_generations
-from tests.badinput import (ANNOTATOR, LABELLED, good_clip, labelled_project, labels_of,
-                            one_line, same_labels)
+from tests.badinput import ANNOTATOR, LABELLED, good_clip, labelled_project, labels_of, one_line, same_labels
 
 
 @pytest.fixture(scope="module")

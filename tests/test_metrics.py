@@ -7,8 +7,19 @@ from scipy import stats
 from sklearn import metrics as skm
 
 from core.labels import EXPRESSIONS
-from core.metrics import (au_scores, ccc, confusion_matrix, evaluate_pairs, evaluate_tracks, expr_scores,
-                          multitask_score, pearson, rmse, sagr, va_scores)
+from core.metrics import (
+    au_scores,
+    ccc,
+    confusion_matrix,
+    evaluate_pairs,
+    evaluate_tracks,
+    expr_scores,
+    multitask_score,
+    pearson,
+    rmse,
+    sagr,
+    va_scores,
+)
 from core.tracks import Track, TrackSource
 
 

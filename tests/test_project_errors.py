@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core import fsio
 from core.edits import record, set_range
 from core.errors import ProjectError, ProjectLockedError
-from core import fsio
 from core.project import Project, storage
 from core.project.storage import read_index, read_track
 from core.tracks import TrackSource

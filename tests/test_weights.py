@@ -64,7 +64,7 @@ def test_install_lab_checkpoint_system_wide_then_list(folders, tmp_path, capsys)
     assert listed["files"][1]["sha256"] == digest
     assert listed["fan_missing"] == list(weights.FAN_WEIGHT_FILES)
     rc, out, _ = _run(["weights"], capsys)
-    assert rc == 0 and f"system  lab-va.pt" in out and digest in out and "fan backend: missing" in out
+    assert rc == 0 and "system  lab-va.pt" in out and digest in out and "fan backend: missing" in out
 
     # the same file again is a no-op; other content under that name needs --force
     assert _run(["weights", "install", str(ckpt), "--name", "lab-va.pt"], capsys)[0] == 0
@@ -90,7 +90,7 @@ def test_bad_files_are_refused_in_one_line(folders, tmp_path, capsys):
         (text, "not loadable as weights"), (empty, "is empty"), (tmp_path / "missing.pt", "file not found"),
         (tmp_path, "is a folder, not a regular file"), (code, "not loadable as weights"),
         (half, "not loadable as weights"),
-        (fake, f"does not match s3fd-619a316812.pth (published hash starts 619a316812)"),
+        (fake, "does not match s3fd-619a316812.pth (published hash starts 619a316812)"),
     ]
     for path, problem in cases:
         rc, out, err = _run(["weights", "install", str(path)], capsys)

@@ -7,13 +7,36 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.agreement.report import video_fps
-from core.compare import (PROJECT_ROW, AgreementSeries, Segment, agreement_series, all_track_specs,
-                          comparison_rows, next_disagreement, track_pairs, worst_segments, write_table_csv)
+from core.compare import (
+    PROJECT_ROW,
+    AgreementSeries,
+    Segment,
+    agreement_series,
+    all_track_specs,
+    comparison_rows,
+    next_disagreement,
+    track_pairs,
+    worst_segments,
+    write_table_csv,
+)
 from core.interchange.tracksel import FUSED_TRACK, find_track_name
 
 from ..themes import Theme

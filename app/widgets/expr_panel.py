@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from core.labels import EXPR_MISSING, EXPRESSIONS
 
-from ..keys import EXPR_CLEAR_KEY, EXPR_KEYS
 from .. import resources
+from ..keys import EXPR_CLEAR_KEY, EXPR_KEYS
 
 
 class ExpressionPanel(QWidget):

@@ -25,16 +25,26 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QScrollArea, QStackedWidget,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGraphicsItem,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.labels import EXPRESSIONS
 from core.tracks import Track, TrackKind
 
 from .. import resources
 from ..themes import Theme, theme
-from .timeline_legend import TrackLegend
 from .timeline_lanes import LaneColours, lane_names, legend_html, paint_label_lanes, ramp, segments
+from .timeline_legend import TrackLegend
 
 EMPTY_TEXT = "No video open.\nThe timeline shows its audio, valence-arousal curves and label lanes."
 

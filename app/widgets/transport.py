@@ -6,8 +6,16 @@ from typing import Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import (QAbstractButton, QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 from .. import resources
 from ..player.player import SPEEDS

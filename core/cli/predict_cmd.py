@@ -64,7 +64,6 @@ def resolve_checkpoint(spec: str, project_folder: Path | None) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import AffectTraceError
-
     from .images_cmds import is_image_folder, predict_images
 
     target = Path(args.target)

@@ -99,8 +99,8 @@ def _relocate(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from ..project import open_project
     from ..progress import bar
+    from ..project import open_project
 
     p = open_project(args.project, readonly=True)
     problems: list[str] = []

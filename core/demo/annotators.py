@@ -14,7 +14,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from ..labels import AU_MISSING, EXPR_MISSING
 from ..tracks import Track, TrackSource
-from .signals import ANGER, DISGUST, FEAR, HAPPINESS, NEUTRAL, OTHER, SADNESS, SURPRISE, N_EXPR, Signals
+from .signals import ANGER, DISGUST, FEAR, HAPPINESS, N_EXPR, NEUTRAL, OTHER, SADNESS, SURPRISE, Signals
 
 # Which class a hurried annotator takes each class for.
 CONFUSED_WITH = {NEUTRAL: OTHER, ANGER: DISGUST, DISGUST: ANGER, FEAR: SURPRISE, HAPPINESS: OTHER,

@@ -6,8 +6,15 @@ from .align import CROP_SIZE, TEMPLATE_112, alignment_matrix, five_points, simil
 from .backends import BACKENDS, Face, FaceBackend, ReferenceBackend, load_reference, make_backend
 from .cache import FaceCache
 from .cache_writer import FaceCacheWriter
-from .pipeline import (DEFAULT_EVERY, FaceRun, default_media_cache, face_cache_path, open_face_cache,
-                       process_project, process_video)
+from .pipeline import (
+                       DEFAULT_EVERY,
+                       FaceRun,
+                       default_media_cache,
+                       face_cache_path,
+                       open_face_cache,
+                       process_project,
+                       process_video,
+)
 from .tracker import FaceTracker, TrackStep, choose_face
 
 __all__ = [

@@ -19,8 +19,8 @@ from .classfolders import read_class_folders
 from .crops import make_crop
 from .csvtable import read_csv_table
 from .labelmap import parse_label_map
-from .records import CROP_METHODS, MAX_SHOWN, ImageRow, InvalidRowsError, RowSet
 from .rafdb import read_rafdb
+from .records import CROP_METHODS, MAX_SHOWN, ImageRow, InvalidRowsError, RowSet
 
 DATABASES = ("affectnet", "rafdb", "folders", "csv")
 BLOCK = 256  # rows cropped and written between resume points

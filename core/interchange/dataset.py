@@ -11,8 +11,8 @@ import numpy as np
 
 from ..errors import AffectTraceError, LabelFileError
 from ..fsio import os_problem
-from ..safepaths import within
 from ..progress import Progress, no_progress
+from ..safepaths import within
 from .labelfile import FileFormat, LabelFile, Problem, parse_label_file, render_file
 from .layout import TASK_DIRS, DatasetFile, annotations_base, list_files, split_dir, task_dir
 

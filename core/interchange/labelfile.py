@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..labels import AU_MISSING, EXPR_MISSING, EXPRESSIONS, VA_FILE_MISSING, VA_NAMES, VA_RANGE, au_number
 from ..errors import LabelFileError
+from ..labels import AU_MISSING, EXPR_MISSING, EXPRESSIONS, VA_FILE_MISSING, VA_NAMES, VA_RANGE, au_number
 from ..safepaths import excerpt, require_file
 from .numfmt import DEFAULT_FLOAT, DEFAULT_INT, NUMBER, detect_style, format_column, format_number
 

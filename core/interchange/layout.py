@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import LabelFileError
-from ..labels import AUSet, EXPRESSIONS
+from ..labels import EXPRESSIONS, AUSet
 
 LAYOUTS = ("2020", "2022")
 # task folder names per layout; the first name is the one written

@@ -1,9 +1,10 @@
 """Choosing the track of a project video that a command works on (export, evaluate, agreement)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import ProjectError
 from ..tracks import Track, TrackKind
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..project import Project

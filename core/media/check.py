@@ -19,6 +19,7 @@ from ..safepaths import require_file
 from .container import open_container, video_stream
 from .info import MediaInfo, probe, still_problem
 
+
 @dataclass(frozen=True)
 class MediaCheck:
     path: Path

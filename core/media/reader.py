@@ -19,7 +19,6 @@ from .audio import decode_audio
 from .container import Cursor
 from .info import MediaInfo, cached_index, still_problem
 
-
 _ALLOCATOR_TUNED = False
 
 

@@ -8,8 +8,17 @@ Simple functions on arrays for the trainer, plus track-level scoring for ``affec
     multitask_score(va, expr, au) -> float
     evaluate_tracks(pred: Track, ref: Track, task, abaw) -> dict
 """
-from .categorical import (ABAW_YEARS, au_scores, binarize, binary_f1, class_accuracies, confusion_matrix,
-                          expr_scores, f1_from_confusion, multitask_score)
+from .categorical import (
+                          ABAW_YEARS,
+                          au_scores,
+                          binarize,
+                          binary_f1,
+                          class_accuracies,
+                          confusion_matrix,
+                          expr_scores,
+                          f1_from_confusion,
+                          multitask_score,
+)
 from .continuous import ccc, pearson, rmse, sagr, va_mask, va_scores
 from .tracks import evaluate_pairs, evaluate_tracks, score_arrays, task_arrays
 

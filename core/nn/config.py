@@ -13,7 +13,6 @@ from ..fsio import atomic_write_bytes
 from ..labels import TASKS
 from ..safepaths import require_file
 
-
 EACH_ANNOTATOR = "@each"  # label_track: every annotator's labels as samples of their own
 
 

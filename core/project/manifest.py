@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProjectError
+from ..fsio import atomic_write_bytes
 from ..labels import AUSet, au_set
 from ..safepaths import check_name, excerpt, name_problem, require_file
-from ..fsio import atomic_write_bytes
 
 MANIFEST_NAME = "project.json"
 FORMAT = "affecttrace-project"

@@ -15,7 +15,8 @@ from ..edits import Edit, EditHistory, encode_values
 from ..errors import ProjectError, ProjectLockedError
 from ..events import Signal
 from ..fsio import remove_quietly
-from ..labels import AUSet, au_set as to_au_set
+from ..labels import AUSet
+from ..labels import au_set as to_au_set
 from ..safepaths import check_name
 from ..tracks import Track, TrackKind, TrackSource
 from . import storage

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import ProjectError
+from ..fsio import atomic_write_with, fsync_dir, fsync_file, remove_quietly
 from ..labels import TASKS
 from ..safepaths import excerpt, name_problem
 from ..tracks import Track, TrackSource
-from ..fsio import atomic_write_with, fsync_dir, fsync_file, remove_quietly
 
 INDEX_NAME = "annotations.h5"
 PREV_INDEX_NAME = "annotations.prev.h5"
