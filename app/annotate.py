@@ -24,7 +24,8 @@ class AnnotationController(QObject):
     armedChanged = Signal(bool)
     message = Signal(str)
 
-    def __init__(self, session: Session, player: Player, joystick: JoystickField, parent: QObject | None = None) -> None:
+    def __init__(self, session: Session, player: Player, joystick: JoystickField,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.player = player

@@ -117,7 +117,8 @@ def main() -> int:
                 result["backends"][name] = runs
     dl = result["backends"].get("dlib", {})
     parts = [f"{b} {r['single_face']['fps']:.0f}/{r['face_noface_640']['fps']:.0f} fps "
-             f"({r['single_face']['fps_per_cpu_second']:.0f}/{r['face_noface_640']['fps_per_cpu_second']:.0f} per CPU-s)"
+             f"({r['single_face']['fps_per_cpu_second']:.0f}/"
+             f"{r['face_noface_640']['fps_per_cpu_second']:.0f} per CPU-s)"
              for b, r in result["backends"].items() if "single_face" in r]
     print(json.dumps(result, indent=2))
     ok = bool(dl) and "single_face" in dl and dl["single_face"]["fps"] >= TARGET_FPS

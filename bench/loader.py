@@ -134,7 +134,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as d:
         p = build_project(Path(d) / "proj", args.videos, args.frames)
         try:
-            cases = [("frames", dict(preload=True, augment=False)), ("frames+augment", dict(preload=True, augment=True)),
+            cases = [("frames", dict(preload=True, augment=False)),
+                     ("frames+augment", dict(preload=True, augment=True)),
                      ("frames from h5", dict(preload=False, augment=False)),
                      (f"windows T={args.window}", dict(preload=True, augment=False, window=args.window))]
             for name, kw in cases:
@@ -164,12 +165,14 @@ def main() -> int:
         finally:
             p.close()
     ips = out["images_per_s"]
-    out["uint8_vs_per_item_per_core"] = round(ips["uint8 batches, image cache, 0 workers"] / ips["frames, 0 workers"], 1)
+    out["uint8_vs_per_item_per_core"] = round(
+        ips["uint8 batches, image cache, 0 workers"] / ips["frames, 0 workers"], 1)
     print(json.dumps(out, indent=2))
     best = max(ips.items(), key=lambda kv: kv[1])
     print(f"bench/loader: per-item float {ips['frames, 0 workers']}, uint8 batches "
           f"{ips['uint8 batches, image cache, 0 workers']} images/s at 0 workers ({out['uint8_vs_per_item_per_core']}x "
-          f"per core; with the augmentation done on this CPU {ips['uint8 batches + device work on this CPU, 0 workers']}"
+          "per core; with the augmentation done on this CPU "
+          f"{ips['uint8 batches + device work on this CPU, 0 workers']}"
           f" vs {ips['frames+augment, 0 workers']}); best {best[1]} ({best[0]}) [{out['machine']}]")
     return 0
 

@@ -146,7 +146,8 @@ def check(path: str | Path, name: str | None = None) -> str:
     return f"{known.use}; {what}" if known else what
 
 
-def install(path: str | Path, to: str = "system", name: str | None = None, force: bool = False) -> tuple[WeightFile, str]:
+def install(path: str | Path, to: str = "system", name: str | None = None,
+            force: bool = False) -> tuple[WeightFile, str]:
     """Check ``path`` and copy it into the ``to`` folder (atomically, readable by everyone).
 
     Returns the installed entry and what the check found. An existing file of the same name and

@@ -45,14 +45,17 @@ def make_dataset(root: Path, layout: str, media: bool = True, seed: int = 0) -> 
         split = val if video == "vid2_right" else train
         va = _va_lines(rng, n, "fixed" if video != "vid2_left" else "short")
         nl = "\r\n" if video == "vid3" else "\n"
-        files[f"{va_dir}/{split}/{video}.txt"] = nl.join(["valence,arousal"] + va) + nl + (nl if video == "vid3" else "")
+        tail = nl + (nl if video == "vid3" else "")
+        files[f"{va_dir}/{split}/{video}.txt"] = nl.join(["valence,arousal"] + va) + tail
         ex = [str(int(c)) for c in rng.integers(-1, len(classes), n)]
         files[f"{ex_dir}/{train}/{video}.txt"] = "\n".join([",".join(classes)] + ex) + "\n"
         if video != "vid3":
             rows = []
             for i in range(n):
-                rows.append(",".join(["-1"] * len(aus)) if i % 7 == 3 else ",".join(map(str, rng.integers(0, 2, len(aus)))))
-            files[f"{au_dir}/{split}/{video}.txt"] = "\n".join([",".join(aus)] + rows) + ("\n" if video != "vid1" else "")
+                row = ["-1"] * len(aus) if i % 7 == 3 else list(map(str, rng.integers(0, 2, len(aus))))
+                rows.append(",".join(row))
+            tail = "\n" if video != "vid1" else ""
+            files[f"{au_dir}/{split}/{video}.txt"] = "\n".join([",".join(aus)] + rows) + tail
     out = {}
     for rel, text in files.items():
         p = base / rel

@@ -70,7 +70,7 @@ def _canonical_face(concept: str, rng: np.random.Generator) -> tuple[np.ndarray,
                  int(2 * K), cv2.LINE_AA)
     nose = TEMPLATE_112[2]
     cv2.line(img, pt(nose[0], nose[1] - 14), pt(nose[0] - 2, nose[1]), (120, 80, 70), K, cv2.LINE_AA)
-    (lx, ly), (rx, ry) = TEMPLATE_112[3], TEMPLATE_112[4]
+    (lx, ly), (rx, _) = TEMPLATE_112[3], TEMPLATE_112[4]
     xs = np.linspace(lx, rx, 24)
     u = (xs - lx) / (rx - lx)
     upper = ly - lift * (2 * u - 1) ** 2 - smirk * u - open_ * 0.3 * np.sin(np.pi * u)  # corners lift

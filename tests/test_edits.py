@@ -23,7 +23,8 @@ def test_set_fill_clear_and_undo_redo_restore_exact_values():
     assert (t.expr[15:20] == 4).all() and (t.expr[20:30] == 6).all()
     h.push(clear_range("v", "ann", "expr", 0, 12))
     assert (t.expr[10:12] == -1).all()
-    h.undo(); h.undo()
+    h.undo()
+    h.undo()
     assert (t.expr[20:30] == -1).all() and (t.expr[10:20] == 4).all()
     h.redo()
     assert (t.expr[20:30] == 6).all() and h.can_redo

@@ -121,7 +121,7 @@ def test_pipeline_resumes_after_a_hard_kill(clip, tmp_path):
     resumed = process_video(video, cache, make_backend("reference", reference=lm_file), block=8)
     assert resumed.resumed_from == done and resumed.processed == N - done and resumed.complete
     assert resumed.frames_without_face == NO_FACE and resumed.frames_with_face == N - len(NO_FACE)
-    clean = process_video(video, tmp_path / "clean.h5", make_backend("reference", reference=lm_file))
+    process_video(video, tmp_path / "clean.h5", make_backend("reference", reference=lm_file))
     with FaceCache(cache) as a, FaceCache(tmp_path / "clean.h5") as b:
         np.testing.assert_array_equal(a.frames, b.frames)
         np.testing.assert_array_equal(a.all_crops(), b.all_crops())
@@ -157,7 +157,8 @@ def test_cropped_aligned_folder_with_missing_crops(tmp_path):
         img = rng.integers(0, 256, (CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
         img = cv2.GaussianBlur(img, (9, 9), 3)  # smooth, so JPEG keeps it close
         images[i] = img
-        cv2.imwrite(str(folder / f"{i + 1:05d}.jpg"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 98])
+        bgr = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+        cv2.imwrite(str(folder / f"{i + 1:05d}.jpg"), bgr, [cv2.IMWRITE_JPEG_QUALITY, 98])
     cv2.imwrite(str(folder / "00005.png"), np.zeros((224, 224, 3), np.uint8))  # larger crop: resized to 112
     (folder / "notes.txt").write_text("not a crop")
     c = FaceCache(folder, n_frames=8)
@@ -243,7 +244,8 @@ def test_fan_code_path_runs_with_stand_in_weights(tmp_path, monkeypatch):
     faces = backend.detect(frame, 0)
     assert len(faces) == 1 and faces[0].landmarks.shape == (68, 2) and faces[0].score == pytest.approx(0.97)
     lm = faces[0].landmarks
-    assert (lm[:, 0] > box[0]).all() and (lm[:, 0] < box[2]).all() and (lm[:, 1] > box[1]).all() and (lm[:, 1] < box[3]).all()
+    assert (lm[:, 0] > box[0]).all() and (lm[:, 0] < box[2]).all()
+    assert (lm[:, 1] > box[1]).all() and (lm[:, 1] < box[3]).all()
     refit = backend.refit(frame, 1, faces[0])
     assert refit is not None and refit.score == pytest.approx(0.9, abs=0.05)
     np.testing.assert_allclose(refit.box, faces[0].box, atol=1.0)  # same points: the box stays put

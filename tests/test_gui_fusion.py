@@ -50,7 +50,8 @@ def test_save_fused_equals_the_cli(qtbot, tmp_path, tmp_path_factory, method, la
     assert not win.session.project.unsaved and panel.save.isEnabled() and win.tracks.fused is None
     win.close()
 
-    args = ["fuse", str(cli_copy), "--method", method, "--max-lag", str(max_lag)] + (["--lag-compensate"] if lag else [])
+    args = ["fuse", str(cli_copy), "--method", method, "--max-lag", str(max_lag)]
+    args += ["--lag-compensate"] if lag else []
     r = _cli(*args)
     assert r.returncode == 0, r.stderr
     ours, our_recipe = _fused(app_copy)

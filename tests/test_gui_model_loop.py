@@ -110,7 +110,8 @@ def test_compare_view_shows_evaluate_numbers_jumps_and_exports(qtbot, session, t
     folder = session.project.folder
     for task in ("va", "expr", "au"):
         ev = evaluate_sources(f"{folder}:{MODEL_TRACK}", f"{folder}:truth", task)
-        i = next(i for i, r in enumerate(rows) if (r["track"], r["task"], r["video"]) == (MODEL_TRACK, task, PROJECT_ROW))
+        want = (MODEL_TRACK, task, PROJECT_ROW)
+        i = next(i for i, r in enumerate(rows) if (r["track"], r["task"], r["video"]) == want)
         assert view.table.item(i, 4).text() == f"{ev['overall']['score']:.3f}"
 
     i = next(i for i, r in enumerate(rows) if (r["track"], r["task"], r["video"]) == (MODEL_TRACK, "expr", "demo"))

@@ -76,7 +76,8 @@ def test_train_from_the_dialog_updates_the_dashboard(qtbot, window, demo) -> Non
     assert job.argv[job.argv.index("--finetune") + 1] == run.run_dir
     _finished(qtbot, job)
     assert job.state == "finished", job.error
-    assert job.run_info["config"]["finetune"] == f"{run.run_dir}/best.pt" and job.run_info["config"]["label_track"] == "ann1"
+    config = job.run_info["config"]
+    assert config["finetune"] == f"{run.run_dir}/best.pt" and config["label_track"] == "ann1"
 
 
 def test_reopen_a_finished_run_from_its_log(qtbot, window, demo) -> None:

@@ -92,7 +92,8 @@ def test_affectnet_repackaged_reads_string_npy_and_aligns(trees, tmp_path) -> No
     with pytest.raises(InvalidRowsError) as err:
         import_images("affectnet", root / "repackaged", tmp_path / "bad.h5")
     found = {p.path.name: p.message for p in err.value.problems}
-    assert found == {"999_exp.npy": "no image val_set/images/999.jpg", "998_exp.npy": "expression 12 is not a label 0..10"}
+    assert found == {"999_exp.npy": "no image val_set/images/999.jpg",
+                     "998_exp.npy": "expression 12 is not a label 0..10"}
     for f in (ann / "999_exp.npy", ann / "998_exp.npy", ann.parent / "images" / "998.jpg"):
         f.unlink()
 

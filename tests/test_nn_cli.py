@@ -25,7 +25,8 @@ def test_models_json(capsys) -> None:
     assert main(["models", "--json", "--au-set", "affwild2-8"]) == 0
     out = json.loads(capsys.readouterr().out)
     rows = {r["name"]: r for r in out["presets"]}
-    assert {"mt-vgg", "mt-resnet", "mt-arcvgg", "mt-arcres", "mt-resnet-gru", "mt-resnet-gru-av", "mt-tiny"} <= set(rows)
+    presets = {"mt-vgg", "mt-resnet", "mt-arcvgg", "mt-arcres", "mt-resnet-gru", "mt-resnet-gru-av", "mt-tiny"}
+    assert presets <= set(rows)
     assert rows["mt-vgg"]["backbone_parameters"] == 14_714_688
     assert rows["mt-resnet"]["backbone_parameters"] == 23_508_032
     assert rows["mt-arcres"]["arcface"] and rows["mt-resnet-gru-av"]["audio"]

@@ -151,9 +151,10 @@ class FaceFrames(_FaceData):
     least one of ``tasks``. ``label_track``: an annotator's track or the fused one (None: no labels, for
     prediction). ``augment``: True or an Augment for training. ``preload``: crops into memory
     (None: when they fit in PRELOAD_LIMIT_BYTES); ``shared_crops`` ({video: crops}) lets datasets over the
-    same videos (one per annotator, training and validation blocks) hold one copy. ``frames``: {video: bool per frame}, labels only there
-    (a time-block split, core.data.splits.time_blocks). ``raw``: uint8 crops (see above). ``expressions``:
-    the run's expression classes when they are not the project's (labels mapped by core.labels' table)."""
+    same videos (one per annotator, training and validation blocks) hold one copy. ``frames``: {video: bool per
+    frame}, labels only there (a time-block split, core.data.splits.time_blocks). ``raw``: uint8 crops (see
+    above). ``expressions``: the run's expression classes when they are not the project's (labels mapped by
+    core.labels' table)."""
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)

@@ -27,7 +27,8 @@ _HAIR, _IRIS, _SHIRT = [62.0, 42, 30], [96.0, 72, 48], [70.0, 110, 150]
 def skin_colour(va: np.ndarray) -> np.ndarray:
     """(n, 3) RGB float skin colour from (n, 2) valence-arousal."""
     v, a = va[:, :1].astype(float), va[:, 1:].astype(float)
-    c = _NEUTRAL_SKIN + (_WARM_SKIN - _NEUTRAL_SKIN) * np.maximum(v, 0) + (_COOL_SKIN - _NEUTRAL_SKIN) * np.maximum(-v, 0)
+    warm, cool = (_WARM_SKIN - _NEUTRAL_SKIN) * np.maximum(v, 0), (_COOL_SKIN - _NEUTRAL_SKIN) * np.maximum(-v, 0)
+    c = _NEUTRAL_SKIN + warm + cool
     grey = c.mean(axis=1, keepdims=True)
     c = grey + (c - grey) * (1.0 + 0.45 * a)  # aroused: more saturated ...
     return np.clip(c * (0.88 + 0.12 * a), 0, 255)  # ... and lighter
@@ -78,7 +79,8 @@ class FrameShapes:
 
         shapes["landmarks"] = f
         shapes["neck"], shapes["shirt"], shapes["hair"] = fixed(NECK), fixed(SHIRT), fixed(HAIR)
-        shapes["ear_l"], shapes["ear_r"] = fixed(_ellipse(-JAW_A - 1, 6, 5.5, 11)), fixed(_ellipse(JAW_A + 1, 6, 5.5, 11))
+        shapes["ear_l"] = fixed(_ellipse(-JAW_A - 1, 6, 5.5, 11))
+        shapes["ear_r"] = fixed(_ellipse(JAW_A + 1, 6, 5.5, 11))
         shapes["head"] = np.concatenate([f[:, 0:17], fixed(SKULL)], 1)
         shapes["blush"] = fixed([[-22.0, 15.0], [22.0, 15.0]])
         shapes["shine"] = fixed(_ellipse(0.0, -29.0, 11.0, 3.5))
@@ -94,7 +96,8 @@ class FrameShapes:
             shapes[f"eye_{side}"] = e
             shapes[f"iris_{side}"] = (0.5 * (e[:, 0] + e[:, 3]) + gaze)[:, None]
             up7, down6 = np.array([0, 7.0], np.float32), np.array([0, 6.0], np.float32)
-            shapes[f"lid_up_{side}"] = np.concatenate([e[:, 0:4], (e[:, 3] - up7)[:, None], (e[:, 0] - up7)[:, None]], 1)
+            shapes[f"lid_up_{side}"] = np.concatenate(
+                [e[:, 0:4], (e[:, 3] - up7)[:, None], (e[:, 0] - up7)[:, None]], 1)
             shapes[f"lid_lo_{side}"] = np.concatenate(
                 [e[:, [3, 4, 5, 0]], (e[:, 0] + down6)[:, None], (e[:, 3] + down6)[:, None]], 1)
             shapes[f"lash_{side}"] = e[:, 0:4]
@@ -160,7 +163,8 @@ class FrameShapes:
         hair = np.array(_HAIR)
         const = lambda c: np.broadcast_to(np.asarray(c, float), (n, 3))  # noqa: E731
         colours = {
-            "skin": skin, "shine": _mix(skin, np.array([255.0, 250, 240]), 0.5 * (a + 1) / 2), "neck": _mix(skin, _DARK, 0.15), "shade": _mix(skin, _DARK, 0.25),
+            "skin": skin, "shine": _mix(skin, np.array([255.0, 250, 240]), 0.5 * (a + 1) / 2),
+            "neck": _mix(skin, _DARK, 0.15), "shade": _mix(skin, _DARK, 0.25),
             "shirt": const(_SHIRT), "hair": const(hair), "brow": const(hair * 0.8),
             "blush": _mix(skin, _PINK, 0.55 * np.maximum(v, 0)),
             "eye_white": const([246, 246, 240]), "pupil": const([12, 10, 12]),

@@ -26,7 +26,8 @@ def find_track_name(project: Project, video: str, track: str | None = None, anno
     if annotator is not None:
         for n in names:
             src = project.track_source(video, n)
-            if src.kind == TrackKind.HUMAN and (src.annotator == annotator or (src.annotator is None and n == annotator)):
+            mine = src.annotator == annotator or (src.annotator is None and n == annotator)
+            if src.kind == TrackKind.HUMAN and mine:
                 return n
         return None
     if fused:

@@ -98,7 +98,8 @@ def evaluate_images(checkpoint: str | Path, dataset: str | Path, split: str | No
         if "au" in model.tasks and common:
             ref_au = ds.au[rows][:, [ds.au_names.index(a) for a in common]]
             if (ref_au != AU_MISSING).any():
-                res["au"] = au_scores(out["au"][:, [model.aus.index(a) for a in common]], ref_au, au_names=tuple(common))
+                predicted = out["au"][:, [model.aus.index(a) for a in common]]
+                res["au"] = au_scores(predicted, ref_au, au_names=tuple(common))
         return res
     finally:
         ds.close()

@@ -102,8 +102,8 @@ class DlibBackend:
             return None
         scale = min(1.0, TRACK_FACE_PX / bw)
         if scale < 1.0:
-            window = cv2.resize(window, (max(1, round(window.shape[1] * scale)), max(1, round(window.shape[0] * scale))),
-                                interpolation=cv2.INTER_AREA)
+            size = (max(1, round(window.shape[1] * scale)), max(1, round(window.shape[0] * scale)))
+            window = cv2.resize(window, size, interpolation=cv2.INTER_AREA)
         found = self._run(window, scale, wx0, wy0)
         if not found:
             return None
