@@ -110,10 +110,30 @@ def read_csv_table(path: str | Path, au_names: tuple[str, ...]) -> tuple[pd.Data
         df = pd.read_csv(require_file(path, LabelFileError), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
         raise LabelFileError(f"not a readable CSV table: {(str(e).splitlines() or [''])[0][:200]}", path) from e
-    problems: list[str] = []
     missing = [c for c in ("video", "frame", "track") if c not in df.columns]
     if missing:
         _fail(path, [f"missing column(s) {', '.join(missing)} (expected {', '.join(BASE_COLUMNS)}, AU...)"])
+    problems: list[str] = []
+    aus, conf = _label_columns(df, au_names, problems)
+    out = _row_keys(df, problems)
+    if "valence" in df.columns or "arousal" in df.columns:
+        out["valence"], out["arousal"] = _va_columns(df, problems)
+    if "expression" in df.columns:
+        out["expression"] = _expr_codes(df["expression"], path, problems)
+    for c in aus:
+        out[f"AU{au_number(c)}"] = _au_column(df, c, problems)
+    out = out.join(read_confidence(df, conf, problems))
+    dup = out.duplicated(["video", "track", "frame"], keep="first")
+    for i in np.flatnonzero(dup):
+        problems.append(f"line {i + 2}: a second row for video {out['video'].iat[i]!r}, track "
+                        f"{out['track'].iat[i]!r}, frame {out['frame'].iat[i]}")
+    if problems:
+        _fail(path, problems)
+    return out, [f"AU{au_number(c)}" for c in aus]
+
+
+def _label_columns(df: pd.DataFrame, au_names: tuple[str, ...], problems: list[str]) -> tuple[list[str], list[str]]:
+    """The AU columns and the model-confidence columns of the header; other unknown names are problems."""
     aus, conf = [], []
     for c in df.columns:
         if c in BASE_COLUMNS:
@@ -129,6 +149,11 @@ def read_csv_table(path: str | Path, au_names: tuple[str, ...]) -> tuple[pd.Data
         if a not in au_names:
             problems.append(f"line 1: {c} is not in the project's AU set ({', '.join(au_names)})")
         aus.append(c)
+    return aus, conf
+
+
+def _row_keys(df: pd.DataFrame, problems: list[str]) -> pd.DataFrame:
+    """video, track and frame of every row, checked: no empty names, a frame index, a valid track name."""
     out = pd.DataFrame({"video": df["video"].str.strip(), "track": df["track"].str.strip()})
     frame = pd.to_numeric(df["frame"], errors="coerce")
     for i in np.flatnonzero(frame.isna() | (frame < 0) | (frame != frame.round())):
@@ -142,36 +167,32 @@ def read_csv_table(path: str | Path, au_names: tuple[str, ...]) -> tuple[pd.Data
         if bad:
             problems.append(f"line {i + 2}: track name {bad}")
             break
-    if "valence" in df.columns or "arousal" in df.columns:
-        vals = []
-        for c in ("valence", "arousal"):
-            raw = df[c] if c in df.columns else pd.Series([""] * len(df))
-            v = pd.to_numeric(raw.replace("", np.nan), errors="coerce")
-            for i in np.flatnonzero(v.isna() & (raw.str.strip() != "")):
-                problems.append(f"line {i + 2}: {c} {excerpt(raw.iat[i])} is not a number")
-            for i in np.flatnonzero((v < VA_RANGE[0]) | (v > VA_RANGE[1])):
-                problems.append(f"line {i + 2}: {c} {v.iat[i]:g} out of range [-1, 1]")
-            vals.append(v.to_numpy(np.float64))
-        half = np.isnan(vals[0]) != np.isnan(vals[1])
-        for i in np.flatnonzero(half):
-            problems.append(f"line {i + 2}: valence and arousal must both be given or both be empty")
-        out["valence"], out["arousal"] = vals[0].astype(np.float32), vals[1].astype(np.float32)
-    if "expression" in df.columns:
-        out["expression"] = _expr_codes(df["expression"], path, problems)
-    for c in aus:
-        v = pd.to_numeric(df[c].replace("", np.nan), errors="coerce")
-        bad = (v.isna() & (df[c].str.strip() != "")) | ~(v.isna() | v.isin([0, 1, AU_MISSING]))
-        for i in np.flatnonzero(bad):
-            problems.append(f"line {i + 2}: {c} {excerpt(df[c].iat[i])} is not 0 or 1")
-        out[f"AU{au_number(c)}"] = v.fillna(AU_MISSING).to_numpy().astype(np.int8)
-    out = out.join(read_confidence(df, conf, problems))
-    dup = out.duplicated(["video", "track", "frame"], keep="first")
-    for i in np.flatnonzero(dup):
-        problems.append(f"line {i + 2}: a second row for video {out['video'].iat[i]!r}, track "
-                        f"{out['track'].iat[i]!r}, frame {out['frame'].iat[i]}")
-    if problems:
-        _fail(path, problems)
-    return out, [f"AU{au_number(c)}" for c in aus]
+    return out
+
+
+def _va_columns(df: pd.DataFrame, problems: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Valence and arousal (float32, NaN where empty): numbers in range, both given or both empty."""
+    vals = []
+    for c in ("valence", "arousal"):
+        raw = df[c] if c in df.columns else pd.Series([""] * len(df))
+        v = pd.to_numeric(raw.replace("", np.nan), errors="coerce")
+        for i in np.flatnonzero(v.isna() & (raw.str.strip() != "")):
+            problems.append(f"line {i + 2}: {c} {excerpt(raw.iat[i])} is not a number")
+        for i in np.flatnonzero((v < VA_RANGE[0]) | (v > VA_RANGE[1])):
+            problems.append(f"line {i + 2}: {c} {v.iat[i]:g} out of range [-1, 1]")
+        vals.append(v.to_numpy(np.float64))
+    for i in np.flatnonzero(np.isnan(vals[0]) != np.isnan(vals[1])):
+        problems.append(f"line {i + 2}: valence and arousal must both be given or both be empty")
+    return vals[0].astype(np.float32), vals[1].astype(np.float32)
+
+
+def _au_column(df: pd.DataFrame, c: str, problems: list[str]) -> np.ndarray:
+    """One AU column as int8 (AU_MISSING where empty); anything but 0, 1 or -1 is a problem."""
+    v = pd.to_numeric(df[c].replace("", np.nan), errors="coerce")
+    bad = (v.isna() & (df[c].str.strip() != "")) | ~(v.isna() | v.isin([0, 1, AU_MISSING]))
+    for i in np.flatnonzero(bad):
+        problems.append(f"line {i + 2}: {c} {excerpt(df[c].iat[i])} is not 0 or 1")
+    return v.fillna(AU_MISSING).to_numpy().astype(np.int8)
 
 
 def import_csv(project: Project, path: str | Path, progress: Progress = no_progress,
