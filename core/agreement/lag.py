@@ -138,6 +138,32 @@ class LagEstimate:
                 "reference": self.reference, "pairwise_s": self.pairwise_s}
 
 
+def _relative_lags(names: list[str], arrs: dict[str, np.ndarray], span: int,
+                   fps: float) -> tuple[np.ndarray, dict[str, float]]:
+    """Lags relative to the earliest rater (frames, >= 0) from every pair's best lag, by weighted least
+    squares; and each pair's lag in seconds."""
+    rows, rhs, wts = [], [], []
+    pair_s: dict[str, float] = {}
+    for i, a in enumerate(names):
+        for j in range(i + 1, len(names)):
+            d, r = best_lag(arrs[a], arrs[names[j]], -span, span)  # d ~ lag_a - lag_b
+            pair_s[f"{a}-{names[j]}"] = d / fps
+            if np.isfinite(r) and r > 0:
+                row = np.zeros(len(names))
+                row[i], row[j] = 1.0, -1.0
+                rows.append(row)
+                rhs.append(d)
+                wts.append(r)
+    est = np.zeros(len(names))
+    if rows:
+        sw = np.sqrt(np.array(wts))[:, None]
+        # the sum-zero row pins the free offset; the caller anchors it
+        A = np.vstack([np.array(rows) * sw, np.ones((1, len(names)))])
+        b = np.concatenate([np.array(rhs) * sw[:, 0], [0.0]])
+        est = np.linalg.lstsq(A, b, rcond=None)[0]
+    return np.round(est - est.min()).astype(int), pair_s
+
+
 def estimate_lags(traces: dict[str, np.ndarray], fps: float, max_lag_s: float = DEFAULT_MAX_LAG_S,
                   min_lag_s: float = 0.0,
                   reference: np.ndarray | None = None, reference_name: str | None = None,
@@ -162,27 +188,9 @@ def estimate_lags(traces: dict[str, np.ndarray], fps: float, max_lag_s: float = 
         for k in names:
             lags[k], agree[k] = best_lag(arrs[k], ref, lo, hi)
     elif len(names) >= 2:
-        span = hi - lo
-        rows, rhs, wts = [], [], []
-        for i, a in enumerate(names):
-            for j in range(i + 1, len(names)):
-                d, r = best_lag(arrs[a], arrs[names[j]], -span, span)  # d ~ lag_a - lag_b
-                pair_s[f"{a}-{names[j]}"] = d / fps
-                if np.isfinite(r) and r > 0:
-                    row = np.zeros(len(names))
-                    row[i], row[j] = 1.0, -1.0
-                    rows.append(row)
-                    rhs.append(d)
-                    wts.append(r)
-        est = np.zeros(len(names))
-        if rows:
-            sw = np.sqrt(np.array(wts))[:, None]
-            # the sum-zero row pins the free offset; the anchor below moves it
-            A = np.vstack([np.array(rows) * sw, np.ones((1, len(names)))])
-            b = np.concatenate([np.array(rhs) * sw[:, 0], [0.0]])
-            est = np.linalg.lstsq(A, b, rcond=None)[0]
-        rel = np.round(est - est.min()).astype(int)
+        rel, pair_s = _relative_lags(names, arrs, hi - lo, fps)
         basis = "relative"
+        est = rel + lo
         if features is not None:
             feats = np.asarray(features, dtype=np.float64).reshape(len(features), -1)
             offsets = []
@@ -193,7 +201,7 @@ def estimate_lags(traces: dict[str, np.ndarray], fps: float, max_lag_s: float = 
             if offsets:
                 est = rel + int(round(float(np.median(offsets))))
                 basis = "labels"
-        est = np.clip(est if basis == "labels" else rel + lo, lo, hi).astype(int)
+        est = np.clip(est, lo, hi).astype(int)
         lags = {k: int(est[i]) for i, k in enumerate(names)}
         for k in names:
             mean_others = mean_fusion(np.stack([shift(arrs[o], lags[o]) for o in names if o != k]))
