@@ -8,6 +8,8 @@ only OpenCV calls on precomputed fixed-point polygons.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -109,18 +111,23 @@ class FaceRenderer:
         if on["nasolabial"]:
             line("nasolabial_l", "nasolabial", "fold")
             line("nasolabial_r", "nasolabial", "fold")
-        fill("lips", "lip")
-        if on["open"]:
-            fill("mouth", "mouth")
-            fill("teeth_up", "teeth")
-            if on["wide"]:
-                fill("teeth_lo", "teeth")
-        line("lip_line", "lip_line", "thin")
-        line("lips", "lip_edge", "thin", closed=True)
-        if on["AU24"]:
-            line("chin_crease", "AU24", "crease")
-            line("lip_bulge", "AU24", "fold")
-        if on["AU14"]:
-            line("dimple", "AU14", "crease")
+        _mouth(on, fill, line)
         line("jaw", "jaw", "thin")
         return img
+
+
+def _mouth(on: dict[str, bool], fill: Callable[[str, str], None], line: Callable[..., None]) -> None:
+    """Lips, the open mouth with its teeth, and the AU24/AU14 folds around it."""
+    fill("lips", "lip")
+    if on["open"]:
+        fill("mouth", "mouth")
+        fill("teeth_up", "teeth")
+        if on["wide"]:
+            fill("teeth_lo", "teeth")
+    line("lip_line", "lip_line", "thin")
+    line("lips", "lip_edge", "thin", closed=True)
+    if on["AU24"]:
+        line("chin_crease", "AU24", "crease")
+        line("lip_bulge", "AU24", "fold")
+    if on["AU14"]:
+        line("dimple", "AU14", "crease")
