@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import MediaError
 from .audio import decode_audio
 from .container import Cursor
+from .frameindex import FrameIndex
 from .info import MediaInfo, cached_index, still_problem
 
 _ALLOCATOR_TUNED = False
@@ -233,33 +234,9 @@ class MediaReader:
         frames: queue.Queue = queue.Queue(maxsize=8)
         halt = threading.Event()
 
-        path, index = self.path, self._index  # the worker must not keep the reader alive
-
-        def offer(item: object) -> None:
-            while not halt.is_set():
-                try:
-                    frames.put(item, timeout=0.1)
-                    return
-                except queue.Full:
-                    continue
-
-        def produce() -> None:
-            cursor = None
-            try:
-                cursor = Cursor(path, index)
-                for idx, frame in cursor.iterate(start):
-                    if idx >= stop or halt.is_set():
-                        break
-                    if idx >= start:
-                        offer((idx, frame))
-            except BaseException as e:  # handed to the consumer, raised there
-                offer(e)
-            finally:
-                if cursor is not None:
-                    cursor.close()
-                offer(None)
-
-        worker = threading.Thread(target=produce, name=f"iter:{self.path.name}", daemon=True)
+        # the worker gets the path and index, not the reader: it must not keep the reader alive
+        worker = threading.Thread(target=_decode_ahead, args=(self.path, self._index, start, stop, frames, halt),
+                                  name=f"iter:{self.path.name}", daemon=True)
         worker.start()
         try:
             while True:
@@ -326,3 +303,32 @@ class MediaReader:
             self.close()
         except Exception:
             pass
+
+
+def _decode_ahead(path: Path, index: FrameIndex, start: int, stop: int, frames: queue.Queue,
+                  halt: threading.Event) -> None:
+    """iter_frames' worker: (index, frame) for start <= index < stop into ``frames``, then an exception
+    if decoding failed (the consumer raises it), then None; gives up when ``halt`` is set."""
+
+    def offer(item: object) -> None:
+        while not halt.is_set():
+            try:
+                frames.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    cursor = None
+    try:
+        cursor = Cursor(path, index)
+        for idx, frame in cursor.iterate(start):
+            if idx >= stop or halt.is_set():
+                break
+            if idx >= start:
+                offer((idx, frame))
+    except BaseException as e:  # handed to the consumer, raised there
+        offer(e)
+    finally:
+        if cursor is not None:
+            cursor.close()
+        offer(None)
