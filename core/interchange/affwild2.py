@@ -12,6 +12,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,13 +21,16 @@ from ..labels import AU_MISSING, EXPR_MISSING, au_set
 from ..progress import Progress, no_progress
 from ..project import Project
 from ..project.incomplete import marked_incomplete
-from ..project.manifest import relative_media
+from ..project.manifest import VideoEntry, relative_media
 from ..tracks import Track, TrackSource
-from .dataset import read_dataset
+from .dataset import DatasetRead, read_dataset
 from .labelfile import FileFormat, Problem, render_row
 from .layout import index_media, media_stem
 from .sidecar import load_formats, save_formats
 from .tracksel import IMPORTED_TRACK
+
+if TYPE_CHECKING:
+    from ..media.info import MediaInfo
 
 EXTRA_KEY = "affwild2"
 
@@ -121,15 +125,7 @@ def import_affwild2(root: str | Path, project: str | Path, media: str | Path | N
     p = _open_existing(project)
     try:
         aus = p.au_set if p is not None else au_set(list(ds.au_names()) or "affwild2-12")
-        for v in list(ds.labels):  # AU columns the project cannot hold make the file invalid
-            lf = ds.labels[v].get("au")
-            if lf is not None and not set(lf.columns) <= set(aus.aus):
-                problems.append(Problem(lf.path, 1, f"action units {', '.join(sorted(set(lf.columns) - set(aus.aus)))}"
-                                                    f" are not in the project's AU set ({', '.join(aus.aus)})"))
-                ds.invalid.append(lf.path)
-                del ds.labels[v]["au"]
-                if not ds.labels[v]:
-                    del ds.labels[v]
+        problems += _drop_outside_au_set(ds, aus.aus)
         if problems and not skip_invalid:
             raise InvalidLabelsError(problems, root, "nothing imported; --skip-invalid imports the valid files "
                                      "and lists the others")
@@ -138,10 +134,7 @@ def import_affwild2(root: str | Path, project: str | Path, media: str | Path | N
         track_name = annotator or IMPORTED_TRACK
         report = ImportReport(project, ds.layout, track_name, skipped=list(ds.invalid), problems=problems,
                               notes=list(ds.notes))
-        media_index: dict[str, Path] = {}
-        for d in _media_dirs(root, Path(media) if media else None):
-            for k, v in index_media(d).items():
-                media_index.setdefault(k, v)
+        media_index = _media_index(root, Path(media) if media else None)
         infos = {}
         for stem in sorted({media_stem(v) for v in ds.labels}):  # probe first: a bad file stops all
             if stem in media_index:
@@ -158,16 +151,8 @@ def import_affwild2(root: str | Path, project: str | Path, media: str | Path | N
                 labels = ds.labels[video]
                 lines = {t: lf.n_lines for t, lf in labels.items()}
                 stem = media_stem(video)
-                info = infos.get(stem)
-                if video in p.videos:
-                    entry = p.videos[video]
-                elif info is not None:
-                    entry = p.add_video(info.path, name=video, split=_split(ds.splits[video]))
-                else:
-                    path = (Path(media) if media else root) / f"{stem}.mp4"
-                    longest = max(lf.n_lines for w in ds.labels if media_stem(w) == stem
-                                  for lf in ds.labels[w].values())
-                    entry = p.add_video(path, name=video, split=_split(ds.splits[video]), frame_count=longest, fps=fps)
+                entry = _video_entry(p, ds, video, infos.get(stem), (Path(media) if media else root) / f"{stem}.mp4",
+                                     fps)
                 if p.is_missing(video):
                     report.missing_media.append(video)
                 n = entry.frame_count
@@ -188,17 +173,7 @@ def import_affwild2(root: str | Path, project: str | Path, media: str | Path | N
                 extra = dict(entry.extra)
                 info_x = {"layout": ds.layout, "splits": dict(ds.splits[video]), "label_lines": lines,
                           "task_dirs": {t: lf.path.parent.parent.name for t, lf in labels.items()}}
-                crop_dir = crops_root / video
-                crops_rel = entry.crops
-                if crop_dir.is_dir():
-                    have = crop_frames(crop_dir)
-                    missing = np.setdiff1d(np.arange(n), have)
-                    info_x["missing_crops"] = _ranges(missing)
-                    if missing.size:
-                        report.missing_crops[video] = int(missing.size)
-                    crops_rel = relative_media(p.folder, crop_dir)
-                else:
-                    report.no_crops.append(video)
+                crops_rel = _note_crops(p, entry, crops_root / video, report, info_x)
                 extra[EXTRA_KEY] = info_x
                 p.update_video(dataclasses.replace(entry, crops=crops_rel, extra=extra))
                 report.videos.append(video)
@@ -209,6 +184,57 @@ def import_affwild2(root: str | Path, project: str | Path, media: str | Path | N
     finally:
         if p is not None:
             p.close()
+
+
+def _drop_outside_au_set(ds: DatasetRead, aus: tuple[str, ...]) -> list[Problem]:
+    """AU columns the project cannot hold make the file invalid: drop those files from ``ds``."""
+    problems = []
+    for v in list(ds.labels):
+        lf = ds.labels[v].get("au")
+        if lf is not None and not set(lf.columns) <= set(aus):
+            problems.append(Problem(lf.path, 1, f"action units {', '.join(sorted(set(lf.columns) - set(aus)))}"
+                                                f" are not in the project's AU set ({', '.join(aus)})"))
+            ds.invalid.append(lf.path)
+            del ds.labels[v]["au"]
+            if not ds.labels[v]:
+                del ds.labels[v]
+    return problems
+
+
+def _media_index(root: Path, media: Path | None) -> dict[str, Path]:
+    """Media stem -> file over the media folders (the first folder that has a stem wins)."""
+    found: dict[str, Path] = {}
+    for d in _media_dirs(root, media):
+        for k, v in index_media(d).items():
+            found.setdefault(k, v)
+    return found
+
+
+def _video_entry(p: Project, ds: DatasetRead, video: str, info: MediaInfo | None, expected: Path,
+                 fps: str | int) -> VideoEntry:
+    """The project's entry for ``video``: the existing one, or a new one on its media file, or (no media)
+    a missing one at ``expected`` as long as the longest label file of its media."""
+    if video in p.videos:
+        return p.videos[video]
+    if info is not None:
+        return p.add_video(info.path, name=video, split=_split(ds.splits[video]))
+    stem = media_stem(video)
+    longest = max(lf.n_lines for w in ds.labels if media_stem(w) == stem for lf in ds.labels[w].values())
+    return p.add_video(expected, name=video, split=_split(ds.splits[video]), frame_count=longest, fps=fps)
+
+
+def _note_crops(p: Project, entry: VideoEntry, crop_dir: Path, report: ImportReport, info: dict) -> str | None:
+    """The video's cropped-aligned folder relative to the project (the entry's own when there is none),
+    with the frames it lacks noted in ``info`` and ``report``."""
+    video = entry.name
+    if not crop_dir.is_dir():
+        report.no_crops.append(video)
+        return entry.crops
+    missing = np.setdiff1d(np.arange(entry.frame_count), crop_frames(crop_dir))
+    info["missing_crops"] = _ranges(missing)
+    if missing.size:
+        report.missing_crops[video] = int(missing.size)
+    return relative_media(p.folder, crop_dir)
 
 
 def _split(splits: dict[str, str]) -> str:
