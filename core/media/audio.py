@@ -30,7 +30,7 @@ def decode_audio(path: str | Path, rate: int, mono: bool, start_s: float, total:
         first_time: float | None = None
         try:
             for frame in container.decode(stream):
-                if first_time is None and frame.pts is not None:
+                if first_time is None and frame.pts is not None and frame.time_base is not None:
                     first_time = float(frame.pts * frame.time_base)
                 for out in resampler.resample(frame):
                     chunks.append(out.to_ndarray().reshape(-1))

@@ -16,7 +16,7 @@ import av
 
 from ..errors import MediaError
 from ..safepaths import require_file
-from .container import open_container, video_stream
+from .container import open_container, the_video_stream
 from .info import MediaInfo, probe, still_problem
 
 
@@ -37,7 +37,7 @@ def scan_packets(path: Path) -> tuple[int, int, float | None]:
     """(video packets, packets that fail to decode, duration in s the container claims or None)."""
     container = open_container(path)
     try:
-        stream = video_stream(container)
+        stream = the_video_stream(container)
         stream.codec_context.skip_frame = "NONKEY"
         claimed = container.duration / av.time_base if container.duration else None
         packets = failed = 0
@@ -85,8 +85,9 @@ def _check(p: Path) -> MediaCheck:
     try:
         require_file(p, MediaError)
         info = probe(p)
-        if still_problem(info):
-            return MediaCheck(p, False, (still_problem(info),), info)
+        problem = still_problem(info)
+        if problem:
+            return MediaCheck(p, False, (problem,), info)
         if info.frame_count == 0:
             return MediaCheck(p, False, ("no video frame decodes",), info)
         packets, failed, claimed = scan_packets(p)

@@ -38,6 +38,14 @@ def video_stream(container: av.container.InputContainer) -> av.video.stream.Vide
     return None
 
 
+def the_video_stream(container: av.container.InputContainer) -> av.video.stream.VideoStream:
+    """The video stream of a container that open_container opened (so it has one)."""
+    stream = video_stream(container)
+    if stream is None:
+        raise MediaError("has no video stream", Path(container.name))
+    return stream
+
+
 class Cursor:
     """One open container positioned somewhere in the video; decodes forward to the frame asked for.
 
@@ -53,7 +61,7 @@ class Cursor:
 
     def _open(self) -> None:
         self.container = open_container(self.path)
-        self.stream = video_stream(self.container)
+        self.stream = the_video_stream(self.container)
         if self.threads:
             self.stream.thread_type = "AUTO"
         self._frames: Iterator[tuple[int, av.VideoFrame]] | None = None
@@ -162,7 +170,7 @@ class Cursor:
             if idx is None:
                 if not frame.key_frame:
                     continue
-                idx = index.dts_pos.get(packet.dts, 0)
+                idx = index.dts_pos.get(packet.dts, 0) if packet.dts is not None else 0
             else:
                 idx += 1
             yield idx, frame

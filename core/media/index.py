@@ -14,7 +14,7 @@ import av
 import numpy as np
 
 from ..errors import MediaError
-from .container import Cursor, decoded, open_container, video_stream
+from .container import Cursor, decoded, open_container, the_video_stream
 from .frameindex import FrameIndex
 
 
@@ -28,7 +28,7 @@ class _Packets:
 
 
 def _demux(container: av.container.InputContainer) -> _Packets:
-    stream = video_stream(container)
+    stream = the_video_stream(container)
     out = _Packets([], [], [], [], [])
     try:
         for p in container.demux(stream):
@@ -77,12 +77,14 @@ def _check(path: Path, index: FrameIndex, head: int = 16) -> tuple[bool, bool]:
     cursor = Cursor(path, index)
     try:
         if index.mode == "pts":
-            got = []
+            got: list[int] = []
             for _, frame in cursor.decoded_frames():  # from the first keyframe, raw decoder output
+                if frame.pts is None:
+                    return False, False
                 got.append(frame.pts)
                 if len(got) >= min(head, n):
                     break
-            if None in got or any(b <= a for a, b in zip(got, got[1:])):
+            if any(b <= a for a, b in zip(got, got[1:])):
                 return False, False
             if got != [int(t) for t in index.pts[:len(got)]]:
                 return False, True
@@ -96,7 +98,7 @@ def _check(path: Path, index: FrameIndex, head: int = 16) -> tuple[bool, bool]:
 def _from_full_decode(path: Path, pk: _Packets, time_base: Fraction) -> FrameIndex:
     """Decode every frame once: the index is what the decoder really outputs."""
     container = open_container(path)
-    stream = video_stream(container)
+    stream = the_video_stream(container)
     stream.thread_type = "AUTO"
     out_pts, out_key = [], []
     try:
@@ -108,9 +110,9 @@ def _from_full_decode(path: Path, pk: _Packets, time_base: Fraction) -> FrameInd
     if not out_pts:
         raise MediaError("no video frame decodes", path)
     n = len(out_pts)
-    increasing = None not in out_pts and all(b > a for a, b in zip(out_pts, out_pts[1:]))
-    if increasing:
-        pts = np.array(out_pts, dtype=np.int64)
+    known = [t for t in out_pts if t is not None]
+    if len(known) == n and all(b > a for a, b in zip(known, known[1:])):
+        pts = np.array(known, dtype=np.int64)
         key_idx = [i for i in range(n) if out_key[i]] or [0]
         durations = dict(zip(pk.pts, pk.duration))
         last = durations.get(int(pts[-1]), 0) or _median_delta(pts)
@@ -129,7 +131,7 @@ def build_index(path: str | Path) -> tuple[FrameIndex, av.container.InputContain
     """Index the video stream of ``path``; returns it with the (still open) container used."""
     path = Path(path)
     container = open_container(path)
-    stream = video_stream(container)
+    stream = the_video_stream(container)
     time_base = stream.time_base or Fraction(1, 1000)
     pk = _demux(container)
     index = _from_packets(pk, time_base) if pk.pts else None
@@ -139,7 +141,7 @@ def build_index(path: str | Path) -> tuple[FrameIndex, av.container.InputContain
     if index is not None and not consistent and not ts_ok and index.mode == "pts":
         index = _from_packets(pk, time_base, force_count=True)
         consistent, _ = _check(path, index)
-    if not consistent:
+    if index is None or not consistent:
         index = _with_byte_seek(_from_full_decode(path, pk, time_base), pk, container.format.name)
     return index, container
 

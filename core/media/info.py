@@ -11,7 +11,7 @@ from typing import Any
 import av
 import numpy as np
 
-from .container import video_stream
+from .container import the_video_stream
 from .frameindex import FrameIndex
 from .index import build_index
 
@@ -64,8 +64,7 @@ def _rate_fits(rate: Fraction | None, deltas: np.ndarray, time_base: Fraction) -
 
 def frame_rate(stream: av.video.stream.VideoStream, index: FrameIndex) -> tuple[Fraction, bool]:
     """(fps, variable): the exact nominal rate when timestamps are regular, else the mean rate."""
-    candidates = [stream.base_rate, stream.average_rate, stream.guessed_rate]
-    candidates = [Fraction(r) for r in candidates if r]
+    candidates = [Fraction(r) for r in (stream.base_rate, stream.average_rate, stream.guessed_rate) if r]
     if index.mode == "count" or len(index) < 3:
         return (candidates[0] if candidates else Fraction(25)), False
     deltas = np.diff(index.pts).astype(np.float64)
@@ -94,7 +93,7 @@ def header_count(stream: av.video.stream.VideoStream) -> int | None:
 
 
 def info_from(path: Path, container: av.container.InputContainer, index: FrameIndex) -> MediaInfo:
-    stream = video_stream(container)
+    stream = the_video_stream(container)
     fps, variable = frame_rate(stream, index)
     n = len(index)
     if index.mode == "pts" and n:

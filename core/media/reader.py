@@ -55,7 +55,7 @@ class FrameRangeError(MediaError, IndexError):
 
 def to_rgb(frame: av.VideoFrame, readonly: bool = True) -> np.ndarray:
     """(H, W, 3) uint8 RGB; read-only by default (cached arrays are shared between callers)."""
-    rgb = frame.to_ndarray(format="rgb24")
+    rgb: np.ndarray = frame.to_ndarray(format="rgb24")
     if not rgb.flags.c_contiguous:
         rgb = np.ascontiguousarray(rgb)
     rgb.flags.writeable = not readonly
@@ -78,8 +78,9 @@ class MediaReader:
         self.info: MediaInfo = info
         if len(self._index) == 0:
             raise MediaError("no video frame decodes", self.path)
-        if still_problem(info):
-            raise MediaError(still_problem(info), self.path)
+        problem = still_problem(info)
+        if problem:
+            raise MediaError(problem, self.path)
         self._cursor = Cursor(self.path, self._index)
         self._lock = threading.RLock()  # guards the cursor (decoder state)
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
