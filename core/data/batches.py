@@ -77,6 +77,8 @@ def _collate(items: list[dict[str, Any]]) -> dict[str, Any]:
 def batch_loader(dataset: Any, sampler: Sampler[int] | Sequence[int], batch_size: int, drop_last: bool = False,
                  workers: int = 0, pin_memory: bool = False, prefetch: int = 2) -> DataLoader:
     """A DataLoader whose workers fetch whole batches (``dataset.get_batch``) in ``sampler``'s order."""
+    from .loader import worker_options
+
     return DataLoader(BatchView(dataset), sampler=BatchSampler(sampler, batch_size, drop_last), batch_size=None,
-                      num_workers=workers, pin_memory=pin_memory, persistent_workers=workers > 0,
-                      prefetch_factor=prefetch if workers > 0 else None)
+                      pin_memory=pin_memory, prefetch_factor=prefetch if workers > 0 else None,
+                      **worker_options(workers))

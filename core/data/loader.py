@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from .workers import die_with_parent, worker_context
+
 
 def collate_batch(items: list[dict[str, Any]]) -> dict[str, Any]:
     """default_collate for core.data items, stacking tensors with numpy: the same batch, but a busy
@@ -34,15 +36,27 @@ def default_workers() -> int:
     return max(0, min(8, (os.cpu_count() or 1) - 1))
 
 
+LOADER_PRELOAD = ("core.data.datasets", "core.data.images")  # what loader workers unpickle their datasets with
+
+
+def worker_options(workers: int) -> dict[str, Any]:
+    """DataLoader options for ``workers`` processes: started without fork (core.data.workers), persistent,
+    each dying with this process; none for 0 (batches made in this process)."""
+    if workers <= 0:
+        return {"num_workers": 0}
+    return {"num_workers": workers, "persistent_workers": True,
+            "multiprocessing_context": worker_context(LOADER_PRELOAD), "worker_init_fn": die_with_parent}
+
+
 def make_loader(dataset: Dataset, batch_size: int = 64, shuffle: bool = True, workers: int | None = None,
                 device: str | torch.device | None = None, drop_last: bool = False, seed: int = 0,
                 **kw: Any) -> DataLoader:
-    """A DataLoader over a core.data dataset: ``workers`` processes (default_workers() when None),
-    pinned memory when the batches go to CUDA, persistent workers, a seeded shuffle, collate_batch."""
+    """A DataLoader over a core.data dataset: ``workers`` processes (default_workers() when None; see
+    worker_options), pinned memory when the batches go to CUDA, a seeded shuffle, collate_batch."""
     workers = default_workers() if workers is None else workers
     cuda = device is not None and torch.device(device).type == "cuda"
-    opts: dict[str, Any] = {"num_workers": workers, "pin_memory": cuda, "drop_last": drop_last,
-                            "persistent_workers": workers > 0, "collate_fn": collate_batch}
+    opts: dict[str, Any] = {**worker_options(workers), "pin_memory": cuda, "drop_last": drop_last,
+                            "collate_fn": collate_batch}
     if workers > 0:
         opts["prefetch_factor"] = 4
     opts.update(kw)

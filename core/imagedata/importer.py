@@ -10,6 +10,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from ..data.workers import die_with_parent, worker_context
 from ..errors import AffectTraceError
 from ..interchange.labelfile import Problem
 from ..progress import CancelToken, Progress, no_progress
@@ -91,7 +92,8 @@ def _crops(rs: RowSet, start: int, backend: str, workers: int) -> Iterator[tuple
     if workers <= 0:
         yield from map(_crop_task, tasks)
         return
-    with ProcessPoolExecutor(workers) as pool:
+    context = worker_context(("core.imagedata.crops",))
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent) as pool:
         yield from pool.map(_crop_task, tasks, chunksize=16)
 
 

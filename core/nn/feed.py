@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 
 from ..data.batches import batch_loader, fetches_batches
-from ..data.loader import collate_batch, default_workers
+from ..data.loader import collate_batch, default_workers, worker_options
 from .config import TrainConfig
 from .ddp import DistInfo
 from .presets import Preset
@@ -68,11 +68,9 @@ def build_feed(train_set: Dataset, val_set: Dataset | None, cfg: TrainConfig, di
         if n_val and fetches_batches(val_set):
             val = batch_loader(val_set, shard, cfg.batch_size * 2, False, workers, cuda)
     else:
-        kw: dict[str, Any] = {"num_workers": workers, "pin_memory": cuda, "persistent_workers": workers > 0,
-                              "collate_fn": collate_batch}
+        kw: dict[str, Any] = {**worker_options(workers), "pin_memory": cuda, "collate_fn": collate_batch}
         train = DataLoader(train_set, batch_size=cfg.batch_size, sampler=sampler, drop_last=drop_last, **kw)
     if n_val and val is None:
-        kw = {"num_workers": workers, "pin_memory": cuda, "persistent_workers": workers > 0,
-              "collate_fn": collate_batch}
+        kw = {**worker_options(workers), "pin_memory": cuda, "collate_fn": collate_batch}
         val = DataLoader(Subset(val_set, shard), batch_size=cfg.batch_size * 2, shuffle=False, **kw)  # type: ignore[arg-type]
     return Feed(sampler, train, val, workers, batched)
