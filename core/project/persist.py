@@ -30,10 +30,10 @@ class Persistence(ProjectState):
         """pack -> 'is missing' / 'is damaged (why)' for each pack the index or the journal needs."""
         needed = {e.file for e in self._entries.values() if e.file}
         for g in generations:
-            needed |= _put_files(journal_path(self.folder, g))
+            needed |= _put_files(journal_path(self.root, g))
         out = {}
         for f in sorted(f for f in needed if _valid_pack(f)):
-            problem = storage.pack_problem(self.folder / f)
+            problem = storage.pack_problem(self.root / f)
             if problem:
                 out[f] = problem
         return out
@@ -51,12 +51,12 @@ class Persistence(ProjectState):
         """A journal with records that could not be replayed is copied aside before saves may delete it."""
         if not self._skipped:
             return
-        kept = self.folder / JOURNAL_DIR / KEPT_DIR
+        kept = self.root / JOURNAL_DIR / KEPT_DIR
         stamp = time.strftime("%Y%m%d-%H%M%S")
         try:
             kept.mkdir(exist_ok=True)
             for g in generations:
-                src = journal_path(self.folder, g)
+                src = journal_path(self.root, g)
                 if src.exists():
                     shutil.copyfile(src, kept / f"{src.stem}-{stamp}.jsonl")
         except OSError as e:
@@ -70,11 +70,16 @@ class Persistence(ProjectState):
         """Bring the tracks up to the journal, silently; what cannot be replayed is noted in ``warnings``."""
         skipped = 0
         for g in generations:
-            path = journal_path(self.folder, g)
+            path = journal_path(self.root, g)
             records, bad = read_journal(path)
             if bad:
                 self.warnings.append(f"{path}: {bad} unreadable journal line(s) skipped")
             for rec in records:
+                rid = rec.get("rid")
+                if rid is not None:
+                    if rid in self._rids:
+                        continue  # a spooled edit that reached the journal twice (crash while replaying it)
+                    self._rids.add(rid)
                 try:
                     self._replay_one(rec)
                     self.recovered += 1
@@ -94,7 +99,7 @@ class Persistence(ProjectState):
             if (e["video"], e["track"]) not in self._entries:
                 return  # its video or track was removed later in the journal
             edit = Edit.from_record(e)
-            track = self.track(edit.video, edit.track)
+            track = self._own_track(edit.video, edit.track)
             if op == "apply":
                 edit.apply(track)
             else:
@@ -107,7 +112,7 @@ class Persistence(ProjectState):
             check_name(rec["name"], "track name", None, ProjectError)
             self._new_track(rec["video"], rec["name"], TrackSource.from_dict(rec["source"]), int(rec["n"]))
         elif op == "put":
-            track = storage.read_track(self.folder / storage.pack_rel(rec["file"]), rec.get("group", "/t0"),
+            track = storage.read_track(self.root / storage.pack_rel(rec["file"]), rec.get("group", "/t0"),
                                        rec["video"], rec["name"])
             self._video(track.video)
             check_name(track.name, "track name", None, ProjectError)
@@ -130,14 +135,19 @@ class Persistence(ProjectState):
         """Write what changed, atomically: a failure (disk full...) raises ProjectError naming the file and
         leaves the previous save readable and the journal in place."""
         self._check_writable()
+        if self.offline_since is not None and not self.reconnect():
+            raise ProjectError(f"cannot save: the project folder is unreachable since "
+                               f"{time.strftime('%H:%M:%S', time.localtime(self.offline_since))} "
+                               f"({self.offline_reason}); edits are kept in the local spool "
+                               f"{self._spool.path if self._spool else ''}", self.root)
         with self._mutex:
             if not self._unsaved and not self._dirty:
                 return
             journal = self._ensure_journal()
-            new_gen = max([self._index.generation, journal.generation] + journal_generations(self.folder)) + 1
+            new_gen = max([self._index.generation, journal.generation] + journal_generations(self.root)) + 1
             keys = [k for k in self._entries if k in self._dirty] + self._compaction_keys()
             was_loaded = set(self._tracks)
-            tracks = [self.track(*k) for k in keys]
+            tracks = [self._own_track(*k) for k in keys]
             entries = dict(self._entries)
             referenced = {e.file for e in entries.values()}
             packs = {f: n for f, n in self._index.packs.items() if f in referenced}
@@ -145,29 +155,31 @@ class Persistence(ProjectState):
             try:
                 if tracks:
                     rel = f"{TRACKS_DIR}/g{new_gen:06d}-{secrets.token_hex(4)}.h5"
-                    (self.folder / TRACKS_DIR).mkdir(exist_ok=True)
-                    written.append(self.folder / rel)
-                    groups = storage.write_pack(self.folder / rel, tracks)
+                    (self.root / TRACKS_DIR).mkdir(exist_ok=True)
+                    written.append(self.root / rel)
+                    groups = storage.write_pack(self.root / rel, tracks)
                     for key, track, group in zip(keys, tracks, groups):
                         entries[key] = TrackEntry.of(track, rel, group)
                     packs[rel] = sum(max(t.n_frames, 1) for t in tracks)
                 for f in self._unsynced_files:
                     if f.exists():
                         fsync_file(f)
-                storage.sync_tracks_dir(self.folder)
+                storage.sync_tracks_dir(self.root)
                 journal.sync()
-                if self._manifest_dirty:
+                if self._manifest_dirty and self.lane is None:  # a lane never writes project.json
                     self.manifest.save(self.folder)
                 index = Index(new_gen, entries, packs=packs)
-                storage.write_index(self.folder / INDEX_NAME, index, keep_prev=self._index_ok)
-            except ProjectError:
+                storage.write_index(self.root / INDEX_NAME, index, keep_prev=self._index_ok)
+            except ProjectError as e:
                 for f in written:
                     remove_quietly(f)
+                self._save_failed(e)
                 raise
             except OSError as e:
                 for f in written:
                     remove_quietly(f)
-                where = getattr(e, "filename", None) or self.folder
+                self._save_failed(e)
+                where = getattr(e, "filename", None) or self.root
                 raise ProjectError(f"cannot save: {e.strerror or e}", where) from e
             # committed: annotations.h5 is generation new_gen
             if self._index_ok:
@@ -185,12 +197,16 @@ class Persistence(ProjectState):
             self._journal = None
             journal.close()
             self._ensure_journal()
+            try:
+                self._after_save(index)
+            except ProjectError as e:  # saved; only others' polling misses it until the next save
+                self.warnings.append(f"saved, but could not publish the new generation: {e}")
             self._collect_garbage()
 
     def _ensure_journal(self) -> Journal:
         """The journal of the current generation, opened again after a save whose rotation failed."""
         if self._journal is None or self._journal.generation < self._index.generation:
-            self._journal = Journal(self.folder, self._index.generation)
+            self._journal = Journal(self.root, self._index.generation)
         return self._journal
 
     def _compaction_keys(self) -> list[Key]:
@@ -209,26 +225,26 @@ class Persistence(ProjectState):
         """Delete journals and packs nothing can need: not the current index, the previous one, nor
         the journals kept to replay onto the previous one."""
         keep_from = self._prev_gen if self._prev_gen is not None else self._index.generation
-        for g in journal_generations(self.folder):
+        for g in journal_generations(self.root):
             if g < keep_from:
-                remove_quietly(journal_path(self.folder, g))
+                remove_quietly(journal_path(self.root, g))
         referenced: set[str | None] = {e.file for e in self._entries.values() if e.file}
-        if self._prev_files is None and (self.folder / PREV_INDEX_NAME).exists():
+        if self._prev_files is None and (self.root / PREV_INDEX_NAME).exists():
             try:  # once per session; later saves know it from the index they replaced
-                prev = storage.read_index(self.folder / PREV_INDEX_NAME)
+                prev = storage.read_index(self.root / PREV_INDEX_NAME)
                 self._prev_files = {e.file for e in prev.entries.values()}
             except ProjectError:
                 return  # unsure what the previous generation needs: keep everything
         referenced |= self._prev_files or set()
-        for g in journal_generations(self.folder):
-            referenced |= _put_files(journal_path(self.folder, g))
-        for f in storage.pack_files(self.folder):
+        for g in journal_generations(self.root):
+            referenced |= _put_files(journal_path(self.root, g))
+        for f in storage.pack_files(self.root):
             if f"{TRACKS_DIR}/{f.name}" not in referenced:
                 remove_quietly(f)
 
     def _remove_leftovers(self) -> None:
         """Temporary files of saves that crashed."""
-        for d in (self.folder, self.folder / TRACKS_DIR):
+        for d in (self.root, self.root / TRACKS_DIR):
             for pattern in (".*.tmp", ".*.link"):
                 for f in d.glob(pattern) if d.is_dir() else ():
                     remove_quietly(f)

@@ -22,6 +22,8 @@ from ..tracks import Track, TrackKind, TrackSource
 from . import storage
 from .conform import conform_track
 from .journal import JOURNAL_DIR, Journal
+from .lanes import MAIN, Foreign, Lanes, LaneState, is_human_of
+from .lease import Lease, LeaseInfo, new_session_id
 from .lock import ProjectLock
 from .manifest import MANIFEST_NAME, Manifest, VideoEntry
 from .opening import Opening, project_folder
@@ -31,12 +33,28 @@ from .storage import INDEX_NAME, TRACKS_DIR, Index, TrackEntry
 from .videos import VideoOps
 
 
-class Project(Opening, VideoOps, Persistence):
+class Project(Opening, VideoOps, Lanes, Persistence):
     """Open with ``Project.open(folder)`` / ``open_project(path)``; make with ``Project.create(folder)``."""
 
     def __init__(self, folder: Path, manifest: Manifest, index: Index, readonly: bool,
-                 lock: ProjectLock | None, lock_holder: str | None) -> None:
+                 lock: ProjectLock | None, lock_holder: str | None, root: Path | None = None,
+                 lane: str | None = None, lease: Lease | None = None) -> None:
         self.folder = folder
+        self.root = root or folder  # the store this session writes: the project's, or an annotator's lane
+        self.lane = lane
+        self.session = lease.info.session if lease is not None else new_session_id()
+        self.holder_info: LeaseInfo | None = None  # who holds what this session could not take (lanes)
+        self.offline_since: float | None = None  # the share went away or filled up: edits go to the spool
+        self._lease = lease
+        self._stores: dict[str, dict[Key, TrackEntry]] = {}
+        self._seen: dict[str, LaneState] = {}
+        self._foreign: dict[Key, Foreign] = {}
+        self._foreign_tracks: dict[Key, Track] = {}
+        self._spool = None
+        self._seq = 0
+        self._activity: dict[str, dict[str, float]] = {}
+        self._last_lease_check = 0.0
+        self._rids: set[str] = set()
         self.manifest = manifest
         self.readonly = readonly
         self.lock_holder = lock_holder
@@ -129,11 +147,13 @@ class Project(Opening, VideoOps, Persistence):
     # ------------------------------------------------------------------ tracks
 
     def track_names(self, video: str) -> list[str]:
+        """This session's tracks of ``video``, then those of the other annotators and the project."""
         self._video(video)
-        return [n for (v, n) in self._entries if v == video]
+        own = [n for (v, n) in self._entries if v == video]
+        return own + [n for (v, n) in self._foreign if v == video and (v, n) not in self._entries]
 
     def has_track(self, video: str, name: str) -> bool:
-        return (video, name) in self._entries
+        return (video, name) in self._entries or (video, name) in self._foreign
 
     def track_source(self, video: str, name: str) -> TrackSource:
         """Who made a track, without loading its arrays."""
@@ -144,6 +164,9 @@ class Project(Opening, VideoOps, Persistence):
         return self._entry(video, name)
 
     def _entry(self, video: str, name: str) -> TrackEntry:
+        f = self._shadowing((video, name))
+        if f is not None:
+            return f.entry
         try:
             return self._entries[(video, name)]
         except KeyError:
@@ -154,18 +177,31 @@ class Project(Opening, VideoOps, Persistence):
         """The track's arrays, read from HDF5 on first use and cached (the same object every call)."""
         key = (video, name)
         with self._mutex:
+            f = self._shadowing(key)
+            if f is not None:
+                return self._foreign_track(key, f)
+            return self._own_track(video, name)
+
+    def _own_track(self, video: str, name: str) -> Track:
+        """A track of the store this session writes (never another annotator's)."""
+        key = (video, name)
+        with self._mutex:
             t = self._tracks.get(key)
             if t is not None:
                 return t
-            e = self._entry(video, name)
+            try:
+                e = self._entries[key]
+            except KeyError:
+                self._video(video)
+                raise ProjectError(f"video {video!r} has no track {name!r}", self.folder) from None
             if e.file is None:  # cannot happen: an unsaved track stays loaded until saved
                 raise ProjectError(f"track {video}/{name} has no saved data", self.folder)
-            t = storage.read_track(self.folder / e.file, e.group, video, name)
+            t = storage.read_track(self.root / e.file, e.group, video, name)
             self._tracks[key] = t
             return t
 
     def loaded(self, video: str, name: str) -> bool:
-        return (video, name) in self._tracks
+        return (video, name) in self._tracks or (video, name) in self._foreign_tracks
 
     def unload(self, video: str | None = None, name: str | None = None) -> None:
         """Drop cached arrays of saved, unchanged tracks (all, one video's, or one) to free memory."""
@@ -174,10 +210,13 @@ class Project(Opening, VideoOps, Persistence):
                 if (video is None or key[0] == video) and (name is None or key[1] == name) \
                         and key not in self._dirty and self._entries[key].file:
                     del self._tracks[key]
+            for key in list(self._foreign_tracks):
+                if (video is None or key[0] == video) and (name is None or key[1] == name):
+                    del self._foreign_tracks[key]
 
     def tracks_of_kind(self, video: str, kind: TrackKind) -> list[Track]:
         return [self.track(video, n) for n in self.track_names(video)
-                if self._entries[(video, n)].source.kind == TrackKind(kind)]
+                if self._entry(video, n).source.kind == TrackKind(kind)]
 
     def new_track(self, video: str, name: str, source: TrackSource) -> Track:
         """An empty track (project AU set, video's frame count); a human source adds its annotator."""
@@ -185,8 +224,11 @@ class Project(Opening, VideoOps, Persistence):
         entry = self._video(video)
         check_name(name, "track name", self.folder, ProjectError)
         with self._mutex:
-            if (video, name) in self._entries:
+            if self.has_track(video, name):
                 raise ProjectError(f"video {video!r} already has a track {name!r}", self.folder)
+            if self.lane is not None and not (source.kind == TrackKind.HUMAN and source.annotator == self.lane):
+                raise ProjectError(f"track {name!r}: an annotator's session makes only that annotator's own "
+                                   f"tracks ({self.lane}); other tracks are made by project commands", self.folder)
             if source.kind == TrackKind.HUMAN and source.annotator and source.annotator not in self.annotators:
                 self.add_annotator(source.annotator)
             self._record({"op": "new_track", "video": video, "name": name, "source": source.to_dict(),
@@ -222,16 +264,22 @@ class Project(Opening, VideoOps, Persistence):
         if tuple(track.au_names) != self.au_set.aus:
             raise ProjectError(f"track {track.name!r} has AUs {', '.join(track.au_names)}, the project uses "
                                f"{', '.join(self.au_set.aus)} (use Project.conform)", self.folder)
+        if self.lane is not None and not (track.source.kind == TrackKind.HUMAN
+                                          and track.source.annotator == self.lane):
+            with self.project_change() as p:  # fused and model tracks belong to the project's store
+                p.put_track(track)
+            return
+        self._refuse_foreign((track.video, track.name), "replace")
         with self._mutex:
             rel = f"{TRACKS_DIR}/p{self._ensure_journal().generation:06d}-{secrets.token_hex(4)}.h5"
-            (self.folder / TRACKS_DIR).mkdir(exist_ok=True)
+            (self.root / TRACKS_DIR).mkdir(exist_ok=True)
             # fsync'd by save(): the OS has it now, so kill -9 loses nothing; power loss may lose this put
-            group = storage.write_pack(self.folder / rel, [track], sync=False)[0]
-            self._unsynced_files.append(self.folder / rel)
+            group = storage.write_pack(self.root / rel, [track], sync=False)[0]
+            self._unsynced_files.append(self.root / rel)
             try:
                 self._record({"op": "put", "video": track.video, "name": track.name, "file": rel, "group": group})
             except ProjectError:
-                remove_quietly(self.folder / rel)
+                remove_quietly(self.root / rel)
                 raise
             self._put(track, rel, group)
             if track.source.kind == TrackKind.HUMAN and track.source.annotator \
@@ -249,6 +297,12 @@ class Project(Opening, VideoOps, Persistence):
     def delete_track(self, video: str, name: str) -> None:
         self._check_writable()
         self._entry(video, name)
+        if self.lane is not None and (video, name) not in self._entries:
+            self._refuse_foreign((video, name), "delete", lanes_only=True)
+            with self.project_change() as p:
+                p.delete_track(video, name)
+            return
+        self._refuse_foreign((video, name), "delete")
         with self._mutex:
             self._record({"op": "delete", "video": video, "name": name})
             self._forget((video, name))
@@ -265,7 +319,7 @@ class Project(Opening, VideoOps, Persistence):
         """Apply an edit to its track and journal it (in the OS before this returns)."""
         self._check_writable()
         with self._mutex:
-            track = self.track(edit.video, edit.track)
+            track = self._edit_track(edit.video, edit.track)
             edit.apply(track)
             try:
                 self._record({"op": "apply", "edit": edit.to_record()})
@@ -281,7 +335,7 @@ class Project(Opening, VideoOps, Persistence):
         if edit.old is None:
             raise RuntimeError("revert before apply")
         with self._mutex:
-            track = self.track(edit.video, edit.track)
+            track = self._edit_track(edit.video, edit.track)
             rows = track.array(edit.task)[edit.start:edit.stop].copy()
             edit.revert(track)
             try:
@@ -297,13 +351,40 @@ class Project(Opening, VideoOps, Persistence):
     def _check_writable(self) -> None:
         if self._closed:
             raise ProjectError("project is closed", self.folder)
+        self._check_lease()
         if self.readonly:
             raise ProjectLockedError(f"project is open read-only: {self.readonly_reason}", self.folder)
 
     def _record(self, rec: dict[str, Any]) -> None:
         rec["t"] = time.time()
-        self._ensure_journal().append(rec)
+        if self.lane is None:
+            self._ensure_journal().append(rec)
+        elif rec["op"] in ("video", "annotators"):
+            self._project_record(rec)  # project-wide: made at once under the short project lease
+            return
+        else:
+            self._lane_append(rec)
         self._unsaved = True
+
+    def _edit_track(self, video: str, name: str) -> Track:
+        """The track an edit may change: this session's own (adopting its annotator's track from the project
+        store into the lane on first edit); another annotator's is refused."""
+        key = (video, name)
+        f = self._shadowing(key)
+        if f is not None and self.lane is not None and f.owner == MAIN and is_human_of(f.entry, self.lane):
+            self.put_track(self._foreign_track(key, f).copy())
+            f = None
+        if f is not None:
+            self._refuse_foreign(key, "change")
+        return self._own_track(video, name)
+
+    def _refuse_foreign(self, key: Key, verb: str, lanes_only: bool = False) -> None:
+        f = self._foreign.get(key)
+        if f is None or f.owner == MAIN or (self.lane is not None and key in self._entries):
+            return
+        if lanes_only or self.lane is not None or f.owner:
+            raise ProjectLockedError(f"cannot {verb} track {key[1]!r} of video {key[0]!r}: it is annotator "
+                                     f"{f.owner}'s (only their own session changes it)", self.folder)
 
     # ------------------------------------------------------------------ closing
 
@@ -319,6 +400,9 @@ class Project(Opening, VideoOps, Persistence):
             if self._lock is not None:
                 self._lock.release()
                 self._lock = None
+            if self._lease is not None:
+                self._lease.release()
+                self._lease = None
 
     def __enter__(self) -> "Project":
         return self

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .journal import Journal
     from .lock import ProjectLock
     from .manifest import Manifest, VideoEntry
+    from .spool import Spool
     from .storage import Index, TrackEntry
 
 Key = tuple[str, str]  # (video, track name)
@@ -25,6 +26,13 @@ Key = tuple[str, str]  # (video, track name)
 
 class ProjectState(ABC):
     folder: Path
+    root: Path  # the store this session writes: ``folder``, or an annotator's lane under team/
+    lane: str | None
+    session: str
+    offline_since: float | None
+    offline_reason: str | None
+    _spool: Spool | None
+    _rids: set[str]
     manifest: Manifest
     readonly: bool
     readonly_reason: str | None
@@ -49,6 +57,24 @@ class ProjectState(ABC):
 
     @abstractmethod
     def track(self, video: str, name: str) -> Track: ...
+
+    @abstractmethod
+    def _own_track(self, video: str, name: str) -> Track: ...
+
+    @abstractmethod
+    def _ensure_journal(self) -> Journal: ...
+
+    @abstractmethod
+    def _replay_one(self, rec: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def _after_save(self, index: Index) -> None: ...
+
+    @abstractmethod
+    def reconnect(self) -> bool: ...
+
+    @abstractmethod
+    def _save_failed(self, e: BaseException) -> None: ...
 
     @abstractmethod
     def _video(self, video: str) -> VideoEntry: ...

@@ -42,7 +42,8 @@ class VideoOps(ProjectState):
             self._check_writable()
             check_name(name, "annotator name", self.folder, ProjectError)
             self._record({"op": "annotators", "list": self.manifest.annotators + [name]})
-            self.manifest.annotators.append(name)
+            if name not in self.manifest.annotators:  # a lane's record re-reads the list it changed
+                self.manifest.annotators.append(name)
             self._manifest_dirty = True
         self.videos_changed.emit()
 
