@@ -123,7 +123,10 @@ class Session(QObject):
         if self.project is None or self.video is None or self.readonly or not self.annotator:
             return False
         name = self.track_name()
-        return name not in self.project.track_names(self.video) or self._read(name) is not None
+        if name not in self.project.track_names(self.video):
+            return True
+        # a model or tool track named like the annotator is never theirs to edit
+        return self.project.track_source(self.video, name).kind != TrackKind.MODEL and self._read(name) is not None
 
     def push(self, edits: Sequence[Edit], text: str | None = None, applied: bool = False) -> bool:
         if not self.can_edit():

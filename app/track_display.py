@@ -16,6 +16,12 @@ if TYPE_CHECKING:
 KIND_NOTE = {TrackKind.HUMAN: "", TrackKind.MODEL: " (model)", TrackKind.FUSED: " (fused)"}
 
 
+def kind_note(track: Track) -> str:
+    """What a track is, after its name in menus: '' for annotators' tracks, ' (model)', ' (openface, read-only)'."""
+    tool = track.source.tool
+    return f" ({tool}, read-only)" if tool else KIND_NOTE[track.source.kind]
+
+
 class TrackDisplay:
     def __init__(self, views: "WindowViews", session: "Session") -> None:
         self.v, self.session = views, session
@@ -35,7 +41,7 @@ class TrackDisplay:
         tl.set_lane_track(s.project.track(s.video, lanes) if lanes else own)
         menu.clear()
         for t in tracks:
-            a = QAction(t.name + KIND_NOTE[t.source.kind], menu)
+            a = QAction(t.name + kind_note(t), menu)
             a.setCheckable(True)
             a.setChecked(tl.visible.get(t.name, True))
             a.toggled.connect(lambda on, n=t.name: tl.set_visible(n, on))

@@ -13,6 +13,8 @@ import numpy as np
 
 from .labels import AU_MISSING, EXPR_MISSING, TASKS, AUSet
 
+TOOL_KEY = "tool"  # recipe key naming the tool of a tool track (TrackSource.from_tool)
+
 
 class TrackKind(str, Enum):
     HUMAN = "human"
@@ -41,6 +43,19 @@ class TrackSource:
     @classmethod
     def fused(cls, **recipe: Any) -> "TrackSource":
         return cls(TrackKind.FUSED, recipe=dict(recipe))
+
+    @classmethod
+    def from_tool(cls, tool: str, file_hash: str, **recipe: Any) -> "TrackSource":
+        """Another tool's output (OpenFace, py-feat): a model track (read-only, scored, shown and accepted like
+        one) whose recipe names the tool; ``file_hash`` (sha256 of the file read) plays the checkpoint's part."""
+        return cls(TrackKind.MODEL, run_id=f"{tool}-{file_hash[:12]}", checkpoint_hash=file_hash,
+                   recipe={TOOL_KEY: tool, **recipe})
+
+    @property
+    def tool(self) -> str | None:
+        """The tool that made a tool track ('openface', 'py-feat'); None for any other track."""
+        value = self.recipe.get(TOOL_KEY) if self.kind == TrackKind.MODEL else None
+        return str(value) if value else None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind.value}

@@ -327,7 +327,8 @@ class Timeline(QWidget):
             self._update_curve(t.name)
             legend.append((t.name, colour, self.visible[t.name]))
         self.legend.set_items(legend)
-        names = [t.name for t in tracks if t.source.kind == TrackKind.HUMAN]
+        # lanes: annotators' tracks and read-only tool tracks (OpenFace, py-feat AUs have no other view)
+        names = [t.name for t in tracks if t.source.kind == TrackKind.HUMAN or t.source.tool is not None]
         current = self.lane_track.name if self.lane_track is not None else None
         self.lanes_box.clear()
         self.lanes_box.addItems(names)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..labels import TASKS
 from .reporting import add_events_flag, message, progress, report
+from .tool_cmds import AU_THRESHOLD_HELP
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -32,6 +33,7 @@ def register(sub: Any) -> None:
     p.add_argument("--worst", type=int, default=0, metavar="N",
                    help="also list the N worst segments of the sliding-window agreement per video and task")
     p.add_argument("--window", type=float, default=2.0, metavar="S", help="agreement window in seconds (default 2)")
+    p.add_argument("--au-threshold", type=float, default=None, metavar="T", help=AU_THRESHOLD_HELP)
     p.add_argument("--csv", default=None, metavar="OUT.csv", help="also write the table as CSV")
     p.add_argument("--json", action="store_true", help="print the table (and segments) as JSON")
     add_events_flag(p)
@@ -43,13 +45,13 @@ def _fmt(v: Any) -> str:
 
 
 def _worst(project: Project, specs: list[str], ref: str, tasks: list[str], videos: list[str] | None, count: int,
-           window_s: float) -> dict[str, dict[str, dict[str, list[dict]]]]:
+           window_s: float, au_threshold: float | None = None) -> dict[str, dict[str, dict[str, list[dict]]]]:
     from ..agreement.report import video_fps
     from ..compare import agreement_series, track_pairs, worst_segments
 
     out: dict[str, dict[str, dict[str, list[dict]]]] = {}
     for spec in specs:
-        for video, (track, reference) in track_pairs(project, spec, ref, videos).items():
+        for video, (track, reference) in track_pairs(project, spec, ref, videos, au_threshold).items():
             window = max(2, round(window_s * video_fps(project, video)))
             for task in tasks:
                 if reference.labelled(task).any():
@@ -59,7 +61,7 @@ def _worst(project: Project, specs: list[str], ref: str, tasks: list[str], video
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..compare import all_track_specs, comparison_rows, track_pairs, write_table_csv
+    from ..compare import all_track_specs, au_rules, comparison_rows, track_pairs, write_table_csv
     from ..errors import AffectTraceError
     from ..project import open_project
 
@@ -77,14 +79,16 @@ def run(args: argparse.Namespace) -> int:
         rows = []
         for i, spec in enumerate(specs):
             step(i, len(specs), spec)
-            rows += comparison_rows(project, [spec], args.ref, tasks, args.video, args.abaw)
+            rows += comparison_rows(project, [spec], args.ref, tasks, args.video, args.abaw, args.au_threshold)
         step(len(specs), len(specs), "")
         if not rows:
             raise AffectTraceError(f"no track shares a labelled video with the reference {args.ref!r}",
                                    project.folder)
-        out: dict[str, Any] = {"reference": args.ref, "abaw": args.abaw, "rows": rows}
+        out: dict[str, Any] = {"reference": args.ref, "abaw": args.abaw, "rows": rows,
+                               "au_rules": au_rules(project, specs + [args.ref], args.au_threshold, args.video)}
         if args.worst > 0:
-            out["worst"] = _worst(project, specs, args.ref, tasks, args.video, args.worst, args.window)
+            out["worst"] = _worst(project, specs, args.ref, tasks, args.video, args.worst, args.window,
+                                  args.au_threshold)
     finally:
         project.close()
     if args.csv:
@@ -94,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     for r in rows:
         lines.append(f"{r['track'][:20]:20s} {r['task']:5s} {r['video'][:24]:24s} {r['frames']:7d} "
                      f"{_fmt(r['score']):>8s}  {r['part1']} {_fmt(r['value1'])}, {r['part2']} {_fmt(r['value2'])}")
+    lines += [f"AU of {spec}: {rule}" for spec, rule in out["au_rules"].items()]
     for spec, per_video in out.get("worst", {}).items():
         for video, per_task in per_video.items():
             for task, segs in per_task.items():

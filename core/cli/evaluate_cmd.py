@@ -7,6 +7,7 @@ from typing import Any
 from ..errors import AffectTraceError
 from ..jobevents import json_safe
 from .reporting import add_events_flag, report
+from .tool_cmds import AU_THRESHOLD_HELP
 
 SOURCES = """sources (--pred, --ref):
   FILE.txt              one Aff-Wild2 label file (video = file name without .txt)
@@ -28,21 +29,23 @@ def register(sub: Any) -> None:
     p.add_argument("--abaw", type=int, choices=(2020, 2022), default=2022,
                    help="2020: EXPR 0.67 F1 + 0.33 acc (7 classes), AU 0.5 F1 + 0.5 acc; "
                    "2022 (and later): EXPR macro F1 (8 classes), AU mean F1 (default)")
+    p.add_argument("--au-threshold", type=float, default=None, metavar="T", help=AU_THRESHOLD_HELP)
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     add_events_flag(p)
     p.set_defaults(func=run)
 
 
-def evaluate_sources(pred: str, ref: str, task: str, abaw: int = 2022) -> dict:
+def evaluate_sources(pred: str, ref: str, task: str, abaw: int = 2022, au_threshold: float | None = None) -> dict:
     """The evaluate command as a function: result dict with overall, videos, missing/extra videos."""
     from ..interchange.sources import load_source, match_videos
+    from ..interchange.tooldata import au_rule
     from ..metrics import evaluate_pairs
 
     opened = []
     try:
-        p_tracks, p_proj = load_source(pred, task)
+        p_tracks, p_proj = load_source(pred, task, au_threshold)
         opened.append(p_proj)
-        r_tracks, r_proj = load_source(ref, task)
+        r_tracks, r_proj = load_source(ref, task, au_threshold)
         opened.append(r_proj)
         both, missing, extra = match_videos(p_tracks, r_tracks)
         if not both:
@@ -52,6 +55,10 @@ def evaluate_sources(pred: str, ref: str, task: str, abaw: int = 2022) -> dict:
             res = evaluate_pairs([(p_tracks[v], r_tracks[v]) for v in both], task, abaw)
         except ValueError as e:
             raise AffectTraceError(str(e)) from e
+        if task == "au":
+            res["au_rules"] = {side: f"{t.source.tool}: {au_rule(t, au_threshold)}"
+                               for side, t in (("pred", p_tracks[both[0]]), ("ref", r_tracks[both[0]]))
+                               if t.source.tool is not None}
     finally:
         for p in opened:
             if p is not None:
@@ -72,7 +79,7 @@ def _parts(task: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    res = evaluate_sources(args.pred, args.ref, args.task, args.abaw)
+    res = evaluate_sources(args.pred, args.ref, args.task, args.abaw, args.au_threshold)
     report(args, res, _text(args, res))
     return 0
 
@@ -86,6 +93,7 @@ def _text(args: argparse.Namespace, res: dict) -> list[str]:
     if per:
         lines.append("  F1 per " + ("class: " if args.task == "expr" else "AU: ")
                      + ", ".join(f"{k} {_fmt(v)}" for k, v in per.items()))
+    lines += [f"  AU of {side}: {rule}" for side, rule in res.get("au_rules", {}).items()]
     cols = _parts(args.task)[:2]
     lines.append(f"\n{'video':30s} {'frames':>7s} {'score':>8s} " + " ".join(f"{c:>12s}" for c in cols))
     for v, r in res["videos"].items():

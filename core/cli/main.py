@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "core.cli.predict_cmd",  # predict
     "core.cli.models_cmd",  # models
     "core.cli.interchange_cmds",  # import-affwild2, export-affwild2, import-csv, export-csv
+    "core.cli.tool_cmds",  # import-openface, import-pyfeat
     "core.cli.evaluate_cmd",  # evaluate
     "core.cli.images_cmds",  # import-images, evaluate-images
     "core.cli.compare_cmd",  # compare

@@ -4,6 +4,7 @@ from .scores import (
                      PROJECT_ROW,
                      TABLE_COLUMNS,
                      all_track_specs,
+                     au_rules,
                      compare_tracks,
                      comparison_rows,
                      find_track,
@@ -25,6 +26,7 @@ from .window import (
 
 __all__ = [
     "DISAGREEMENT_BELOW", "PROJECT_ROW", "TABLE_COLUMNS", "AgreementSeries", "Segment", "agreement_series",
-    "all_track_specs", "compare_tracks", "comparison_rows", "disagreement_mask", "find_track", "next_disagreement",
+    "all_track_specs", "au_rules", "compare_tracks", "comparison_rows", "disagreement_mask", "find_track",
+    "next_disagreement",
     "rolling_au_f1", "rolling_ccc", "rolling_expr_f1", "track_pairs", "worst_segments", "write_table_csv",
 ]

@@ -34,23 +34,28 @@ def find_track(project: Project, video: str, spec: str) -> str | None:
     return find_track_name(project, video, track=spec)
 
 
-def track_pairs(project: Project, spec: str, reference: str, videos: Sequence[str] | None = None
-                ) -> dict[str, tuple[Track, Track]]:
-    """video -> (track, reference track) for the videos that have both."""
+def track_pairs(project: Project, spec: str, reference: str, videos: Sequence[str] | None = None,
+                au_threshold: float | None = None) -> dict[str, tuple[Track, Track]]:
+    """video -> (track, reference track) for the videos that have both. ``au_threshold``: tool tracks' AU
+    presence re-read at that intensity / probability (core.interchange.tooldata.with_au_threshold)."""
+    from ..interchange.tooldata import with_au_threshold
+
     out = {}
     for v in videos if videos is not None else list(project.videos):
         a, b = find_track(project, v, spec), find_track(project, v, reference)
         if a is not None and b is not None:
-            out[v] = (project.track(v, a), project.track(v, b))
+            out[v] = (with_au_threshold(project, project.track(v, a), au_threshold),
+                      with_au_threshold(project, project.track(v, b), au_threshold))
     return out
 
 
 def compare_tracks(project: Project, spec: str, reference: str, tasks: Sequence[str] = TASKS,
-                   videos: Sequence[str] | None = None, abaw: int = 2022) -> dict[str, dict]:
+                   videos: Sequence[str] | None = None, abaw: int = 2022,
+                   au_threshold: float | None = None) -> dict[str, dict]:
     """task -> `affecttrace evaluate`'s result (overall, videos) of ``spec`` against ``reference``.
 
     A task neither track labels on any common video is left out. NaN is None (as in evaluate's JSON)."""
-    pairs = track_pairs(project, spec, reference, videos)
+    pairs = track_pairs(project, spec, reference, videos, au_threshold)
     if not pairs:
         raise AffectTraceError(f"no video has both {spec!r} and {reference!r}", project.folder)
     out = {}
@@ -67,14 +72,15 @@ def compare_tracks(project: Project, spec: str, reference: str, tasks: Sequence[
 
 
 def comparison_rows(project: Project, specs: Sequence[str], reference: str, tasks: Sequence[str] = TASKS,
-                    videos: Sequence[str] | None = None, abaw: int = 2022) -> list[dict[str, Any]]:
+                    videos: Sequence[str] | None = None, abaw: int = 2022,
+                    au_threshold: float | None = None) -> list[dict[str, Any]]:
     """The comparison table: for each track spec (not the reference itself) and task, one row per
     video and one pooled over the project (video ``PROJECT_ROW``); columns TABLE_COLUMNS."""
     rows: list[dict[str, Any]] = []
     for spec in specs:
         if spec == reference or not track_pairs(project, spec, reference, videos):
             continue
-        for task, res in compare_tracks(project, spec, reference, tasks, videos, abaw).items():
+        for task, res in compare_tracks(project, spec, reference, tasks, videos, abaw, au_threshold).items():
             for video, r in [(PROJECT_ROW, res["overall"])] + list(res["videos"].items()):
                 a, b = PARTS[task]
                 rows.append({"video": video, "task": task, "track": spec, "reference": reference,
@@ -85,6 +91,21 @@ def comparison_rows(project: Project, specs: Sequence[str], reference: str, task
 
 def all_track_specs(project: Project, videos: Sequence[str] | None = None) -> list[str]:
     """Every track name of the videos (annotators' tracks as '@NAME'), sorted, each once."""
+def au_rules(project: Project, specs: Sequence[str], au_threshold: float | None = None,
+             videos: Sequence[str] | None = None) -> dict[str, str]:
+    """spec -> how its AU labels are read, for the tool tracks among ``specs`` (the stated AU threshold)."""
+    from ..interchange.tooldata import au_rule
+
+    out: dict[str, str] = {}
+    for spec in specs:
+        for v in videos if videos is not None else list(project.videos):
+            name = find_track(project, v, spec)
+            if name is not None and project.track_source(v, name).tool is not None:
+                out[spec] = f"{project.track_source(v, name).tool}: {au_rule(project.track(v, name), au_threshold)}"
+                break
+    return out
+
+
     from ..tracks import TrackKind
 
     specs = set()

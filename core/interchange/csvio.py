@@ -2,7 +2,9 @@
 
 Columns: video, frame, time_s, track, valence, arousal, expression (class index 0-7; class names
 are read too), then one column per AU of the project's set. Empty cells are unlabelled. Tables with
-model tracks add their confidence columns (core.interchange.confcols: p_<class>, p_<AU>, *_std).
+model tracks add their confidence columns (core.interchange.confcols: p_<class>, p_<AU>, *_std); tool
+tracks add their tool data as ``tool_<name>`` (OpenFace pose, gaze, AU_r...; core.interchange.tooldata),
+which import-csv leaves out (the tool track keeps it).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from ..project.incomplete import marked_incomplete
 from ..safepaths import excerpt, name_problem, require_file
 from ..tracks import Track, TrackSource
 from .confcols import apply_confidence, confidence_columns, is_confidence_column, read_confidence, track_confidence
+from .tooldata import TOOL_COLUMN_PREFIX, export_columns
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -54,11 +57,13 @@ def export_csv(project: Project, out: str | Path, tracks: list[str] | None = Non
         fps = Fraction(project.videos[v].fps)
         for name in project.track_names(v):
             if tracks is None or name in tracks:
-                frames.append(track_frame(project.track(v, name), fps))
+                t = project.track(v, name)
+                frames.append(track_frame(t, fps).assign(**export_columns(project, t)))
     progress(len(videos), len(videos), "")
     cols = list(BASE_COLUMNS) + list(project.au_set.aus)
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
     cols += [c for c in confidence_columns(project.au_set.aus) if c in table.columns]
+    cols += [c for c in table.columns if c.startswith(TOOL_COLUMN_PREFIX)]
     atomic_write_with(Path(out), lambda tmp: _write_table(table, tmp, cols), error=AffectTraceError)
     return len(table)
 
@@ -136,7 +141,7 @@ def _label_columns(df: pd.DataFrame, au_names: tuple[str, ...], problems: list[s
     """The AU columns and the model-confidence columns of the header; other unknown names are problems."""
     aus, conf = [], []
     for c in df.columns:
-        if c in BASE_COLUMNS:
+        if c in BASE_COLUMNS or c.startswith(TOOL_COLUMN_PREFIX):  # tool data: read-only, kept by its tool track
             continue
         if is_confidence_column(c, au_names):
             conf.append(c)
@@ -223,6 +228,10 @@ def import_csv(project: Project, path: str | Path, progress: Progress = no_progr
     built = []
     for i, ((video, name), g) in enumerate(groups):
         progress(i, len(groups), f"{video}/{name}")
+        tool = project.track_source(video, name).tool if project.has_track(video, name) else None
+        if tool is not None:
+            raise LabelFileError(f"track {name!r} of video {video!r} is a read-only {tool} track: import its rows "
+                                 "under another track name", path)
         if project.has_track(video, name):
             t = project.track(video, name).copy()
         else:

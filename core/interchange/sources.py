@@ -68,8 +68,9 @@ def tracks_from_files(path: Path, task: str) -> dict[str, Track]:
     return out
 
 
-def load_source(spec: str, task: str) -> tuple[dict[str, Track], object | None]:
-    """(video -> Track, open read-only project or None) for a source spelling (see the module doc)."""
+def load_source(spec: str, task: str, au_threshold: float | None = None) -> tuple[dict[str, Track], object | None]:
+    """(video -> Track, open read-only project or None) for a source spelling (see the module doc).
+    ``au_threshold``: a project's tool tracks get their AU presence re-read at it (core.interchange.tooldata)."""
     proj = _project_part(spec)
     if proj is None:
         return tracks_from_files(Path(spec), task), None
@@ -78,9 +79,10 @@ def load_source(spec: str, task: str) -> tuple[dict[str, Track], object | None]:
     folder, track = proj
     p = Project.open(folder, readonly=True)
     try:
-        if track and track.startswith("@"):
-            return pick_tracks(p, annotator=track[1:]), p
-        return pick_tracks(p, track=track), p
+        from .tooldata import with_au_threshold
+
+        picked = pick_tracks(p, annotator=track[1:]) if track and track.startswith("@") else pick_tracks(p, track=track)
+        return {v: with_au_threshold(p, t, au_threshold) for v, t in picked.items()}, p
     except AffectTraceError:
         p.close()
         raise
