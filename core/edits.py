@@ -137,9 +137,9 @@ def clear_range(video: str, track: str, task: str, start: int, stop: int, *, col
                 author: str = "") -> Edit:
     """Mark frames [start, stop) unlabelled (for the given columns, or all)."""
     width = len(columns) if columns is not None else n_columns
-    shape = (stop - start,) if task == "expr" else (stop - start, 2 if task == "va" else width)
-    if None in shape:
+    if task == "au" and width is None:
         raise ValueError("clear_range on AU needs columns or n_columns")
+    shape = (stop - start,) if task == "expr" else (stop - start, 2 if task == "va" else int(width or 0))
     values = np.full(shape, missing_value(task), dtype=np.float32 if task == "va" else np.int8)
     return Edit(video, track, task, start, values, columns, False, author, "clear")
 

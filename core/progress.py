@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Callable, Protocol
+from typing import Any, Protocol, TextIO
 
 
 class Progress(Protocol):
@@ -23,14 +23,14 @@ class CancelToken:
         self.cancelled = True
 
 
-def bar(desc: str, file=None) -> Callable[[int, int | None, str], None]:
+def bar(desc: str, file: TextIO | None = None) -> Progress:
     """A Progress that draws a tqdm bar on stderr, or nothing when stderr is not a terminal (a log file, a
     pipe read by the app: redrawn bars would flood it; `--events` gives machine-readable progress there)."""
     if file is None and not _is_tty(sys.stderr):
         return no_progress
     from tqdm import tqdm
 
-    state: dict[str, object] = {}
+    state: dict[str, Any] = {}  # the tqdm bar (tqdm has no type information)
 
     def update(done: int, total: int | None, message: str = "") -> None:
         t = state.get("bar")

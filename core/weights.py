@@ -169,7 +169,7 @@ def install(path: str | Path, to: str = "system", name: str | None = None,
     return _entry(dest, to, digest), what
 
 
-def _write(dest: Path, to: str, source: Callable[[], BinaryIO]) -> None:
+def _write(dest: Path, to: str, source: Callable[[], BinaryIO | lzma.LZMAFile]) -> None:
     """Copy what ``source()`` reads into ``dest`` atomically (a hidden partial file, then a rename),
     readable by everyone."""
     try:

@@ -22,7 +22,7 @@ def make_background(size: tuple[int, int], rng: np.random.Generator) -> np.ndarr
     """A muted textured RGB background 80 % larger than the frame (the camera pans over it)."""
     w, h = size
     bw, bh = int(w * 1.8), int(h * 1.8)
-    img = np.zeros((bh, bw, 3), np.float32) + rng.uniform(90, 170) + rng.normal(0, 12, size=3)
+    img: np.ndarray = np.zeros((bh, bw, 3), np.float32) + rng.uniform(90, 170) + rng.normal(0, 12, size=3)
     for cells, amp, colour in ((3, 40.0, 0.5), (9, 28.0, 0.3), (40, 14.0, 0.15)):
         cols = int(cells * bw / bh) + 1
         grey = rng.normal(0, 1, size=(cells, cols, 1))

@@ -7,6 +7,7 @@ renderer only calls OpenCV.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .geometry import JAW_A, JAW_CENTRE_Y, SKULL_B, to_image
 
@@ -35,8 +36,8 @@ def skin_colour(va: np.ndarray) -> np.ndarray:
 
 
 def _mix(c1: np.ndarray, c2: np.ndarray, w: np.ndarray | float) -> np.ndarray:
-    w = np.clip(np.asarray(w, float), 0, 1)
-    return c1 + (c2 - c1) * (w[:, None] if w.ndim else w)
+    weight: np.ndarray = np.clip(np.asarray(w, float), 0, 1)
+    return c1 + (c2 - c1) * (weight[:, None] if weight.ndim else weight)
 
 
 def _ellipse(cx: float, cy: float, ax: float, ay: float, k: int = 16) -> np.ndarray:
@@ -53,13 +54,14 @@ HAIR = np.concatenate([
 ]).astype(np.float32)
 NECK = np.array([[-19, 40], [19, 40], [22, 110], [-22, 110]], np.float32)
 SHIRT = np.array([[-22, 88], [22, 88], [95, 120], [100, 200], [-100, 200], [-95, 120]], np.float32)
-_FIXED_LINES = {
+_FIXED_LINES: dict[str, list[list[list[float]]]] = {
     "au1": [[[-11, -21], [0, -23], [11, -21]], [[-11, -25], [0, -27], [11, -25]]],
     "au2": [[[s * 29, -18 - 4 * k], [s * 21, -21 - 4 * k], [s * 13, -20 - 4 * k]] for s in (-1, 1) for k in range(2)],
     "au4": [[[s * 2.6, -15.0], [s * 2.0, -5.5]] for s in (-1, 1)],
     "au9": [[[-3.2, y], [0, y - 0.8], [3.2, y]] for y in (4.0, 6.5, 9.0)],
 }
-_CROWS_FEET = [([28, -1.5], [33, -4]), ([28.5, 0.5], [34, 0.8]), ([28, 2.5], [32.5, 5.5])]
+_CROWS_FEET: list[tuple[list[float], list[float]]] = [
+    ([28, -1.5], [33, -4]), ([28.5, 0.5], [34, 0.8]), ([28, 2.5], [32.5, 5.5])]
 _CHEEK = np.array([[28, 9], [22, 11], [16, 11.5], [10.5, 9.5]], np.float32)
 _THICK = {"thin": 1.0, "fold": 1.2, "crease": 1.6, "lash": 1.4, "brow": 2.6}
 
@@ -74,7 +76,7 @@ class FrameShapes:
         f = face_pts
         shapes: dict[str, np.ndarray] = {}
 
-        def fixed(a: np.ndarray) -> np.ndarray:
+        def fixed(a: ArrayLike) -> np.ndarray:
             return np.broadcast_to(np.asarray(a, np.float32), (n,) + np.shape(a))
 
         shapes["landmarks"] = f
@@ -104,7 +106,7 @@ class FrameShapes:
             shapes[f"lower_lid_{side}"] = e[:, [3, 4, 5, 0]]
         au6 = weight["AU6"][:, None, None]
         cheeks = [fixed(_CHEEK * [s, 1]) - au6 * np.array([0, 2.0], np.float32) for s in (-1, 1)]
-        feet = [fixed([[s * a[0], a[1]], [s * b[0], b[1]]]) for s in (-1, 1) for a, b in _CROWS_FEET]
+        feet = [fixed([[s * p0[0], p0[1]], [s * p1[0], p1[1]]]) for s in (-1, 1) for p0, p1 in _CROWS_FEET]
         self.count["au6"] = len(cheeks) + len(feet)
         for k, pts in enumerate(cheeks + feet):
             shapes[f"au6_{k}"] = pts
@@ -112,8 +114,8 @@ class FrameShapes:
         shapes["bridge"] = fixed([[-2.6, 3.0], [-3.2, 16.0]])
         shapes["ala_l"] = np.concatenate([f[:, 31:32], fixed([[-8.0, 19.0], [-6.0, 16.5]])], 1)
         shapes["ala_r"] = np.concatenate([f[:, 35:36], fixed([[8.0, 19.0], [6.0, 16.5]])], 1)
-        for side, a, b in (("l", 32, 33), ("r", 34, 33)):
-            c = 0.5 * (f[:, a] + f[:, b]) - np.array([0, 0.6], np.float32)
+        for side, i0, i1 in (("l", 32, 33), ("r", 34, 33)):
+            c = 0.5 * (f[:, i0] + f[:, i1]) - np.array([0, 0.6], np.float32)
             shapes[f"nostril_{side}"] = c[:, None] + _ellipse(0, 0, 1.6, 0.9, 10)[None]
         shapes["nostrils"] = f[:, 31:36]
         for side, s, nose, corner in (("l", -1, 31, 48), ("r", 1, 35, 54)):
@@ -142,8 +144,8 @@ class FrameShapes:
         fixed_pt = np.round(img * ONE).astype(np.int32)
         self.pts: dict[str, np.ndarray] = {}
         start = 0
-        for k, p in zip(names, sizes):
-            self.pts[k] = np.ascontiguousarray(fixed_pt[:, start:start + p])
+        for name, p in zip(names, sizes):
+            self.pts[name] = np.ascontiguousarray(fixed_pt[:, start:start + p])
             start += p
 
         scale = np.hypot(m[:, 0, 0], m[:, 1, 0]).astype(float)

@@ -103,7 +103,7 @@ class FaceCache:
         idx = np.asarray(idx, dtype=np.int64).reshape(-1)
         if len(idx) == 0:
             return np.zeros((0, CROP_SIZE, CROP_SIZE, 3), np.uint8)
-        rows = np.array([self.position(i) for i in idx], dtype=np.int64)
+        rows = np.array([self.position(int(i)) for i in idx], dtype=np.int64)
         if self.is_folder:
             return np.stack([self._read_image(self._files[int(self.frames[r])]) for r in rows])
         uniq, inverse = np.unique(rows, return_inverse=True)  # h5py wants increasing indices

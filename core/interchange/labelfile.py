@@ -222,8 +222,9 @@ def parse_label_file(path: Path, task: str, text: str | None = None) -> tuple[La
     values[sent] = np.nan
     fmt = FileFormat(header, crlf, styles, sentinel, n, trailer)
     store = values.astype(np.float32) if task == "va" else values
-    for i in (i for i, (a, b) in enumerate(zip(render_lines(store, fmt), body)) if a != b):
-        fmt.raw[i] = (body[i], [None if np.isnan(x) else float(x) for x in store[i]])
+    for line, (rendered, text) in enumerate(zip(render_lines(store, fmt), body)):
+        if rendered != text:
+            fmt.raw[line] = (text, [None if np.isnan(x) else float(x) for x in store[line]])
     return LabelFile(path, task, tuple(cols), values, fmt), []
 
 

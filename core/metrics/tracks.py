@@ -24,7 +24,7 @@ def task_arrays(pred: Track, ref: Track, task: str) -> tuple[np.ndarray, np.ndar
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     n = min(pred.n_frames, ref.n_frames)
-    info = {"frames_pred": pred.n_frames, "frames_ref": ref.n_frames}
+    info: dict[str, object] = {"frames_pred": pred.n_frames, "frames_ref": ref.n_frames}
     if task == "va":
         return pred.va[:n], ref.va[:n], info
     if task == "expr":

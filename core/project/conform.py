@@ -20,7 +20,7 @@ def conform_track(track: Track, n_frames: int, au_names: tuple[str, ...] | list[
     cols = [(j, track.au_names.index(a)) for j, a in enumerate(au_names) if a in track.au_names]
     for j, src in cols:
         out.au[:m, j] = track.au[:m, src]
-        if track.au_intensity is not None:
+        if track.au_intensity is not None and out.au_intensity is not None:
             out.au_intensity[:m, j] = track.au_intensity[:m, src]
     if track.expr_prob is not None:
         out.expr_prob = np.full((n_frames, track.expr_prob.shape[1]), np.nan, np.float32)

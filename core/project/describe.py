@@ -18,7 +18,8 @@ def describe(path: str | Path) -> dict[str, Any]:
     p = open_project(path, readonly=True)
     try:
         total_frames = sum(v.frame_count for v in p.videos.values())
-        videos, by_name = [], {}
+        videos: list[dict[str, Any]] = []
+        by_name: dict[str, dict[str, Any]] = {}
         task_videos = {t: 0 for t in TASKS}
         for name, v in p.videos.items():
             tracks, labelled_any = [], {t: 0 for t in TASKS}
@@ -48,7 +49,7 @@ def describe(path: str | Path) -> dict[str, Any]:
                     for task in TASKS}
         return {"type": "project", "path": str(p.folder), "name": p.name, "au_set": p.au_set.to_dict(),
                 "annotators": list(p.annotators), "n_videos": len(p.videos), "n_frames": total_frames,
-                "n_missing": sum(v["state"] == "missing" for v in videos),
+                "n_missing": sum(1 for v in videos if v["state"] == "missing"),
                 "n_tracks": sum(len(v["tracks"]) for v in videos), "generation": p.generation,
                 "unsaved_changes": p.recovered, "lock_holder": p.lock_holder, "warnings": list(p.warnings),
                 "coverage": coverage, "videos": videos}
