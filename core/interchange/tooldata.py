@@ -49,8 +49,9 @@ def write_tooldata(folder: Path, video: str, track: str, sha256: str, data: Tool
     """Write (atomically) and return the path; the caller saves the track, then calls ``drop_stale``."""
     path = tooldata_path(folder, video, track, sha256)
     buf = io.BytesIO()
-    np.savez(buf, __meta__=np.array(json.dumps(data.meta)),
-             **{f"c_{k}": np.asarray(v, np.float32) for k, v in data.columns.items()})
+    arrays: dict[str, np.ndarray] = {f"c_{k}": np.asarray(v, np.float32) for k, v in data.columns.items()}
+    arrays["__meta__"] = np.array(json.dumps(data.meta))
+    np.savez(buf, **arrays)  # type: ignore[arg-type]  # numpy stubs type **kwds like allow_pickle
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, buf.getvalue(), ProjectError)
     return path
