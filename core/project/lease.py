@@ -31,8 +31,11 @@ from ..errors import ProjectError
 from ..fsio import open_regular, os_problem, remove_quietly, write_all
 from .lock import pid_alive
 
-BEAT_S = 2.0  # the holder renews its heartbeat this often
-EXPIRE_S = 12.0  # an observer that sees no beat for this long (its own monotonic clock) calls the lease dead
+# the holder renews its heartbeat every BEAT_S; an observer that sees no beat for EXPIRE_S (its own monotonic
+# clock) calls the lease dead. A share with long stalls (a slow VPN) wants a longer EXPIRE_S: set it for
+# every workstation alike.
+BEAT_S = float(os.environ.get("AFFECTTRACE_LEASE_BEAT_S") or 2.0)
+EXPIRE_S = float(os.environ.get("AFFECTTRACE_LEASE_EXPIRE_S") or 12.0)
 HOSTNAME_ENV = "AFFECTTRACE_HOSTNAME"  # tests and odd set-ups name the workstation here
 
 

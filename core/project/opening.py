@@ -176,7 +176,8 @@ class Opening(ProjectState):
             index = storage.read_index(root / INDEX_NAME)
         except ProjectError as e:
             if not (root / PREV_INDEX_NAME).exists():
-                if not (root / INDEX_NAME).exists() and not storage.pack_files(root):
+                # a lane's first save writes its pack before its first index: packs alone are no damage there
+                if not (root / INDEX_NAME).exists() and (lane is not None or not storage.pack_files(root)):
                     index = Index(0, {})  # a hand-written manifest or a new lane: no annotations yet
                     return cls._finish_load(folder, manifest, index, readonly, lock, holder, [], True, None,
                                             drop_unreadable, root, lane, lease)
