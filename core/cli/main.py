@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "core.cli.models_cmd",  # models
     "core.cli.interchange_cmds",  # import-affwild2, export-affwild2, import-csv, export-csv
     "core.cli.tool_cmds",  # import-openface, import-pyfeat
+    "core.cli.elan_nova_cmds",  # import-elan, export-elan, import-nova, export-nova
     "core.cli.evaluate_cmd",  # evaluate
     "core.cli.images_cmds",  # import-images, evaluate-images
     "core.cli.compare_cmd",  # compare

@@ -1,0 +1,142 @@
+"""ELAN's linked time series: a CSV of samples and its ``_tsconf.xml`` that tells ELAN which column is
+time and which columns are tracks, so ELAN draws the curves under the video.
+
+The CSV written here: a header line, then one row per video frame: ``time_s`` (the frame's display
+time in seconds, rounded down to the µs, core.interchange.framerule), then one column per track
+(``<track> valence``, ``<track> arousal``), each value the shortest text that reads back to the same
+float32; unlabelled frames are ``NaN``. The configuration names
+column 0 as time and each track's column (0-based, as ELAN counts them). Reading takes any such CSV
+(comma, semicolon or tab separated; non-numeric lines before the first sample are a header) and
+resamples it to frames by sample-and-hold (framerule.hold_samples).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import numpy as np
+
+from ..errors import LabelFileError
+from ..safepaths import excerpt
+from .framerule import exact_time, hold_samples, seconds_text
+from .xmlfile import parse_xml, read_input
+
+CSV_PROVIDER = "mpi.eudico.client.annotator.timeseries.csv.CSVServiceProvider"
+TSCONF_SUFFIX = "_tsconf.xml"
+
+
+@dataclass
+class SeriesTrack:
+    name: str
+    column: int
+    values: np.ndarray | None = None  # (n_frames,) float64 after reading, NaN where no sample holds
+
+
+def file_url(path: Path) -> str:
+    return path.absolute().as_uri()
+
+
+def local_path(url: str, base: Path) -> Path:
+    """A file:// URL or relative path from an ELAN file, as a local path (relative ones from ``base``)."""
+    u = urlparse(url)
+    p = unquote(u.path) if u.scheme in ("file", "") else url
+    if u.scheme == "file" and p.startswith("/./"):  # ELAN's old relative spelling file:/./x
+        p = p[1:]
+    q = Path(p)
+    return q if q.is_absolute() else base / q
+
+
+def write_series(csv_path: Path, frames: int, fps: Fraction, columns: dict[str, np.ndarray]) -> tuple[bytes, bytes]:
+    """The bytes of the CSV and of its configuration (one track per column, drawn over [-1, 1])."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["time_s", *columns])
+    cols = list(columns.values())
+    for f in range(frames):
+        w.writerow([seconds_text(f, fps)] + [str(np.float32(c[f])) if np.isfinite(c[f]) else "NaN" for c in cols])
+    root = ET.Element("timeseries", {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "version": "1.0"})
+    src = ET.SubElement(root, "tracksource", {"sample-type": "Continuous Rate", "source-url": file_url(csv_path),
+                                              "time-column": "0"})
+    ET.SubElement(src, "property", {"key": "provider", "value": CSV_PROVIDER})
+    for j, name in enumerate(columns, start=1):
+        t = ET.SubElement(src, "track", {"derivative": "0", "name": name})
+        ET.SubElement(t, "property", {"key": "detect-range", "value": "false"})
+        ET.SubElement(ET.SubElement(t, "sample-position"), "pos", {"col": str(j), "row": "0"})
+        ET.SubElement(t, "description")
+        ET.SubElement(t, "units")
+        ET.SubElement(t, "range", {"max": "1.0", "min": "-1.0"})
+        ET.SubElement(t, "color").text = "0,0,255" if name.endswith("arousal") else "255,0,0"
+    ET.indent(root, "    ")
+    conf = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n"
+    return buf.getvalue().encode("utf-8"), conf
+
+
+def read_series(conf_path: Path, fps: Fraction, n_frames: int) -> dict[Path, list[SeriesTrack]]:
+    """Every track of every CSV source a configuration names, resampled to ``n_frames`` frames."""
+    root = parse_xml(conf_path, read_input(conf_path), "the time-series configuration")
+    if root.tag != "timeseries":
+        raise LabelFileError(f"not an ELAN time-series configuration (root <{excerpt(root.tag, 40)[1:-1]}>)", conf_path)
+    out: dict[Path, list[SeriesTrack]] = {}
+    for src in root.findall("tracksource"):
+        url = src.get("source-url") or ""
+        csv_path = local_path(url, conf_path.parent)
+        if not csv_path.exists():  # moved with the .eaf: look beside the configuration
+            csv_path = conf_path.parent / Path(unquote(urlparse(url).path)).name
+        try:
+            tcol = int(src.get("time-column", "0"))
+        except ValueError:
+            raise LabelFileError(f"time-column {excerpt(src.get('time-column'))} is not a column number",
+                                 conf_path) from None
+        tracks = []
+        for t in src.findall("track"):
+            pos = t.find("sample-position/pos")
+            try:
+                col = int(pos.get("col", "")) if pos is not None else -1
+            except ValueError:
+                col = -1
+            if col < 0:
+                raise LabelFileError(f"track {excerpt(t.get('name'))} has no sample column", conf_path)
+            tracks.append(SeriesTrack(t.get("name") or f"column {col}", col))
+        _fill(csv_path, tcol, tracks, fps, n_frames)
+        out[csv_path] = tracks
+    return out
+
+
+def _fill(path: Path, tcol: int, tracks: list[SeriesTrack], fps: Fraction, n_frames: int) -> None:
+    try:
+        text = read_input(path).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise LabelFileError("time-series file is not UTF-8 text", path) from None
+    lines = text.splitlines()
+    delim = max((",", ";", "\t"), key=lambda d: sum(line.count(d) for line in lines[:5]))
+    times: list[Fraction] = []
+    rows: list[list[str]] = []
+    for i, row in enumerate(csv.reader(lines, delimiter=delim), start=1):
+        if not row or not "".join(row).strip():
+            continue
+        t = exact_time(row[tcol]) if tcol < len(row) else None
+        if t is None:
+            if times:
+                raise LabelFileError(f"time {excerpt(row[tcol] if tcol < len(row) else '')} is not a number", path, i)
+            continue  # header lines before the first sample
+        if times and t <= times[-1]:
+            raise LabelFileError(f"time {row[tcol]} s does not come after the previous sample "
+                                 f"({float(times[-1]):g} s): duplicate or out of order", path, i)
+        times.append(t)
+        rows.append(row)
+    idx = hold_samples(times, fps, n_frames)
+    for tr in tracks:
+        vals = np.full(len(rows), np.nan)
+        for k, row in enumerate(rows):
+            cell = row[tr.column].strip() if tr.column < len(row) else ""
+            try:
+                vals[k] = float(cell) if cell else np.nan
+            except ValueError:
+                raise LabelFileError(f"track {excerpt(tr.name)}: {excerpt(cell)} is not a number", path) from None
+        tr.values = np.where(idx >= 0, vals[np.maximum(idx, 0)] if len(vals) else np.nan, np.nan)

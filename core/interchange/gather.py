@@ -1,0 +1,109 @@
+"""Labels read from another tool's file, gathered per track before anything is written (all or nothing).
+
+Tracks are copies of the project's (or new human tracks of an annotator named like the track); frames
+the file does not give keep their labels, as with import-csv. Two annotations of one file that give
+one frame different values are a conflict (an error); the same value twice is an overlap (a note).
+``commit`` writes every track in one marked step (journaled puts, then a save).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from ..errors import ProjectError
+from ..labels import EXPRESSIONS
+from ..project.incomplete import marked_incomplete
+from ..safepaths import check_name
+from ..tracks import Track, TrackSource
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+
+@dataclass
+class Gathered:
+    project: Project
+    video: str
+    tracks: dict[str, Track] = field(default_factory=dict)
+    filled: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
+    overlaps: int = 0
+
+    @property
+    def n(self) -> int:
+        return self.project.videos[self.video].frame_count
+
+    def track(self, name: str) -> Track:
+        if name not in self.tracks:
+            check_name(name, "track name", self.project.folder, ProjectError)
+            if self.project.has_track(self.video, name):
+                self.tracks[name] = self.project.track(self.video, name).copy()
+            else:
+                self.tracks[name] = Track.empty(self.video, name, TrackSource.human(name), self.n, self.project.au_set)
+        return self.tracks[name]
+
+    def _claim(self, name: str, key: str, a: int, b: int, same: np.ndarray, where: str) -> bool:
+        """Mark frames a..b-1 of (track, key) as given; False (and a conflict) where they differ from before."""
+        mask = self.filled.setdefault((name, key), np.zeros(self.n, bool))
+        seen = mask[a:b]
+        if seen.any():
+            if (seen & ~same).any():
+                f = a + int(np.argmax(seen & ~same))
+                self.conflicts.append(f"{where}: frame {f} of track {name!r} ({key}) is given two different values")
+                return False
+            self.overlaps += 1
+        mask[a:b] = True
+        return True
+
+    def expr(self, name: str, a: int, b: int, code: int, where: str, conf: float | None = None) -> None:
+        t = self.track(name)
+        if a >= b or not self._claim(name, "expression", a, b, t.expr[a:b] == code, where):
+            return
+        t.expr[a:b] = code
+        if conf is not None:
+            if t.expr_prob is None:
+                t.expr_prob = np.full((self.n, len(EXPRESSIONS)), np.nan, np.float32)
+            t.expr_prob[a:b] = np.nan  # NOVA gives the chosen class's probability only
+            t.expr_prob[a:b, code] = conf
+
+    def au(self, name: str, au: str, a: int, b: int, presence: int, intensity: int, where: str,
+           conf: float | None = None) -> None:
+        t = self.track(name)
+        j = t.au_names.index(au)
+        if a >= b or not self._claim(name, au, a, b, t.au[a:b, j] == presence, where):
+            return
+        t.au[a:b, j] = presence
+        if intensity >= 0 or t.au_intensity is not None:
+            t.array("au_intensity")[a:b, j] = 0 if presence == 0 else intensity
+        if conf is not None:
+            if t.au_prob is None:
+                t.au_prob = np.full((self.n, len(t.au_names)), np.nan, np.float32)
+            t.au_prob[a:b, j] = conf if presence else 1.0 - conf
+
+    def va(self, name: str, dim: int, values: np.ndarray, std: np.ndarray | None = None) -> None:
+        """One VA dimension over the whole video: NaN frames are "no value here"."""
+        t = self.track(name)
+        given = np.isfinite(values)
+        key = ("valence", "arousal")[dim]
+        mask = self.filled.setdefault((name, key), np.zeros(self.n, bool))
+        if (mask & given).any():
+            self.conflicts.append(f"track {name!r}: {key} is given twice")
+            return
+        mask |= given
+        t.va[given, dim] = values[given]
+        if std is not None:
+            if t.va_std is None:
+                t.va_std = np.full((self.n, 2), np.nan, np.float32)
+            t.va_std[given, dim] = std[given]
+
+    def commit(self, what: str, also: Callable[[], None] | None = None) -> list[str]:
+        """Write every gathered track (and ``also``: sidecar files) in one marked step; the track names."""
+        with marked_incomplete(self.project.folder, what):
+            for t in self.tracks.values():
+                self.project.put_track(t)
+            if also is not None:
+                also()
+            self.project.save()
+        return list(self.tracks)

@@ -1,0 +1,302 @@
+"""ELAN .eaf import and export: the real turkish.eaf (EAF 2.6), generated files of 2.7 and 3.0, the frame
+rule, value maps, annotators, round trips through pympi-ling's reader, and bad input (nothing imported)."""
+from __future__ import annotations
+
+import hashlib
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.errors import AffectTraceError
+from core.interchange.elan import export_elan, import_elan
+from core.modeltracks import cell_confidence
+from core.project import Project, open_project
+from core.tracks import Track, TrackSource
+
+from .conftest import SHARED_DATA
+
+INTEROP = SHARED_DATA / "interop"
+TURKISH = INTEROP / "elan" / "turkish.eaf"
+
+
+def make_project(folder: Path, n: int = 300, fps: str = "25", video: str = "v1") -> Project:
+    p = Project.create(folder, au_set="affwild2-8")
+    p.add_video(folder.parent / "media" / f"{video}.mp4", name=video, frame_count=n, fps=fps)
+    p.save()
+    return p
+
+
+def eaf(tiers: list[tuple[str, dict[str, str], list[tuple[int, int, str]]]], version: str = "3.0",
+        types: str = "", cvs: str = "", slots: list[tuple[str, int | None]] | None = None,
+        header: str = "") -> str:
+    """A small EAF document: each tier (id, extra attributes, [(start ms, end ms, value)])."""
+    order, body, k = [], [], 0
+    for tid, attrs, anns in tiers:
+        attrs = {"LINGUISTIC_TYPE_REF": "default-lt", **attrs}
+        a = " ".join(f'{key}="{v}"' for key, v in attrs.items())
+        rows = []
+        for s, e, v in anns:
+            k += 1
+            order += [f'<TIME_SLOT TIME_SLOT_ID="ts{2 * k - 1}" TIME_VALUE="{s}"/>',
+                      f'<TIME_SLOT TIME_SLOT_ID="ts{2 * k}" TIME_VALUE="{e}"/>']
+            rows.append(f'<ANNOTATION><ALIGNABLE_ANNOTATION ANNOTATION_ID="a{k}" TIME_SLOT_REF1="ts{2 * k - 1}" '
+                        f'TIME_SLOT_REF2="ts{2 * k}"><ANNOTATION_VALUE>{v}</ANNOTATION_VALUE>'
+                        "</ALIGNABLE_ANNOTATION></ANNOTATION>")
+        body.append(f'<TIER TIER_ID="{tid}" {a}>{"".join(rows)}</TIER>')
+    if slots is not None:
+        order = [f'<TIME_SLOT TIME_SLOT_ID="{i}"' + ("" if v is None else f' TIME_VALUE="{v}"') + "/>"
+                 for i, v in slots]
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<ANNOTATION_DOCUMENT AUTHOR="" DATE="2024-01-01T00:00:00" '
+            f'FORMAT="{version}" VERSION="{version}"><HEADER MEDIA_FILE="" TIME_UNITS="milliseconds">{header}</HEADER>'
+            f'<TIME_ORDER>{"".join(order)}</TIME_ORDER>{"".join(body)}'
+            '<LINGUISTIC_TYPE GRAPHIC_REFERENCES="false" LINGUISTIC_TYPE_ID="default-lt" TIME_ALIGNABLE="true"/>'
+            f"{types}{cvs}</ANNOTATION_DOCUMENT>\n")
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    out = {}
+    for root, _, files in os.walk(folder):
+        for f in files:
+            p = Path(root) / f
+            out[str(p.relative_to(folder))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+# ------------------------------------------------------------------ the frame rule and mapping
+
+def test_frame_belongs_to_annotation_by_display_time_half_open(tmp_path: Path) -> None:
+    p = make_project(tmp_path / "proj", n=100, fps="25")
+    doc = write(tmp_path / "a.eaf", eaf([("ann1 expression", {}, [(40, 120, "Happiness"), (121, 159, "Sadness"),
+                                                                    (160, 200, "surprised")])]))
+    import_elan(p, doc, "v1")
+    e = p.track("v1", "ann1").expr
+    # frames at 0.04 and 0.08 s lie in [40, 120); 0.12 s lies in none (121-159 holds no display time)
+    assert e[:6].tolist() == [-1, 4, 4, -1, 6, -1]
+    p.close()
+
+
+def test_frame_rule_at_ntsc_rate(tmp_path: Path) -> None:
+    p = make_project(tmp_path / "proj", n=100, fps="30000/1001")
+    import_elan(p, write(tmp_path / "a.eaf", eaf([("x AU12", {}, [(0, 1001, "present")])])), "v1")
+    au = p.track("v1", "x").au[:, p.au_set.index("AU12")]
+    assert au[:30].tolist() == [1] * 30 and au[30] == -1  # frame 30 shows at exactly 1001 ms: outside [0, 1001)
+    p.close()
+
+
+def test_map_free_text_and_unmapped_values_are_listed_never_guessed(tmp_path: Path) -> None:
+    p = make_project(tmp_path / "proj")
+    doc = write(tmp_path / "a.eaf", eaf([("Emotion", {"ANNOTATOR": "rater7"},
+                                          [(0, 400, "joy"), (400, 800, "joy "), (800, 1200, "smirk")])]))
+    before = snapshot(p.folder)
+    with pytest.raises(AffectTraceError) as e:
+        import_elan(p, doc, "v1", tiers=["Emotion=expr"])
+    assert "'joy' x2" in str(e.value) and "'smirk' x1" in str(e.value) and "never guessed" in str(e.value)
+    assert snapshot(p.folder) == before and not p.has_track("v1", "rater7")
+    r = import_elan(p, doc, "v1", tiers=["Emotion=expr"], maps=["JOY=Happiness"], skip_unmapped=True)
+    e2 = p.track("v1", "rater7").expr
+    assert (e2[:20] == 4).all() and (e2[20:30] == -1).all()
+    assert any("smirk" in line for line in r.lines("v1"))
+    p.close()
+
+
+@pytest.mark.parametrize("attrs,track", [({"ANNOTATOR": "Ann", "PARTICIPANT": "P1"}, "Ann"),
+                                         ({"PARTICIPANT": "P1"}, "P1"), ({}, "coder")])
+def test_annotator_from_annotator_participant_or_tier_name(tmp_path: Path, attrs: dict, track: str) -> None:
+    p = make_project(tmp_path / "proj")
+    import_elan(p, write(tmp_path / "a.eaf", eaf([("coder AU6", attrs, [(0, 200, "C")])])), "v1")
+    t = p.track("v1", track)
+    j = p.au_set.index("AU6")
+    assert t.au[:5, j].tolist() == [1] * 5 and t.au_intensity[:5, j].tolist() == [3] * 5
+    assert t.source.annotator == track and track in p.annotators
+    p.close()
+
+
+def test_eaf_27_controlled_vocabulary_and_gaps_absent(tmp_path: Path) -> None:
+    types = ('<LINGUISTIC_TYPE CONTROLLED_VOCABULARY_REF="emo" GRAPHIC_REFERENCES="false" LINGUISTIC_TYPE_ID="emo-lt" '
+             'TIME_ALIGNABLE="true"/>')
+    cvs = ('<CONTROLLED_VOCABULARY CV_ID="emo" DESCRIPTION="emotions"><CV_ENTRY DESCRIPTION="">happy</CV_ENTRY>'
+           '<CV_ENTRY DESCRIPTION="">angry</CV_ENTRY></CONTROLLED_VOCABULARY>')
+    text = eaf([("face", {"LINGUISTIC_TYPE_REF": "emo-lt", "ANNOTATOR": "a"}, [(0, 200, "happy"), (200, 400, "angry")]),
+                ("smile", {"ANNOTATOR": "a"}, [(400, 800, "1")])], version="2.7", types=types, cvs=cvs)
+    p = make_project(tmp_path / "proj", n=40)
+    import_elan(p, write(tmp_path / "a.eaf", text), "v1", tiers=["face=expr", "smile=AU12"], gaps_absent=True)
+    t = p.track("v1", "a")
+    assert t.expr[:10].tolist() == [4] * 5 + [1] * 5
+    au = t.au[:, p.au_set.index("AU12")]
+    assert au[:10].tolist() == [0] * 10 and au[10:20].tolist() == [1] * 10 and (au[20:] == 0).all()
+    p.close()
+
+
+def test_overlap_is_reported_and_a_conflict_refused(tmp_path: Path) -> None:
+    p = make_project(tmp_path / "proj")
+    same = eaf([("a expression", {}, [(0, 400, "Fear")]), ("b expression", {"ANNOTATOR": "a"}, [(200, 600, "Fear")])])
+    r = import_elan(p, write(tmp_path / "same.eaf", same), "v1")
+    assert any("overlapping" in line for line in r.lines("v1"))
+    clash = eaf([("a expression", {}, [(0, 400, "Fear")]), ("b expression", {"ANNOTATOR": "a"}, [(200, 600, "Anger")])])
+    with pytest.raises(AffectTraceError, match="frame 5 of track 'a'.*two different values"):
+        import_elan(p, write(tmp_path / "clash.eaf", clash), "v1")
+    p.close()
+
+
+# ------------------------------------------------------------------ round trips
+
+def _labelled_project(folder: Path, fps: str = "30000/1001") -> Project:
+    p = make_project(folder, n=300, fps=fps)
+    rng = np.random.default_rng(3)
+    for name in ("ann1", "ann2"):
+        t = Track.empty("v1", name, TrackSource.human(name), 300, p.au_set, with_intensity=True)
+        t.expr[10:50], t.expr[50:51], t.expr[100:200], t.expr[299] = 4, 7, 0, 2
+        j = p.au_set.index("AU12")
+        t.au[20:80, j], t.au[80:120, j], t.au[0:5, 0] = 1, 0, 1
+        t.au_intensity[20:40, j], t.au_intensity[80:120, j] = 3, 0
+        t.va[5:250] = rng.uniform(-1, 1, (245, 2)).astype(np.float32)
+        t.va[30:40] = np.nan
+        p.put_track(t)
+    p.save()
+    return p
+
+
+def test_export_then_import_gives_the_same_labels(tmp_path: Path) -> None:
+    pympi = pytest.importorskip("pympi", reason="pympi-ling (dev extra) reads EAF as ELAN writes it")
+    p = _labelled_project(tmp_path / "proj")
+    out = tmp_path / "out"
+    report = export_elan(p, "v1", out)
+    eaf_path = out / "v1.eaf"
+    assert report.files == [eaf_path, out / "v1_va.csv", out / "v1_tsconf.xml"]
+    doc = pympi.Elan.Eaf(str(eaf_path))
+    assert set(doc.get_tier_names()) == {"ann1 expression", "ann1 AU12", "ann1 AU1", "ann2 expression", "ann2 AU12",
+                                         "ann2 AU1"}
+    assert doc.tiers["ann1 expression"][2]["ANNOTATOR"] == "ann1"
+    assert sorted(doc.get_annotation_data_for_tier("ann1 AU12"))[:2] == [(667, 1334, "C"), (1334, 2669, "present")]
+    assert "affecttrace-expression" in doc.controlled_vocabularies
+    media = doc.media_descriptors[0]
+    assert media["RELATIVE_MEDIA_URL"] == "../media/v1.mp4" and media["MIME_TYPE"] == "video/mp4"
+    root = ET.parse(eaf_path).getroot()
+    assert root.get("VERSION") == "3.0" and [e.tag for e in root][:3] == ["HEADER", "TIME_ORDER", "TIER"]
+    linked = [e.get("RELATIVE_LINK_URL") for e in root.iter("LINKED_FILE_DESCRIPTOR")]
+    assert linked == ["./v1_tsconf.xml", "./v1_va.csv"]
+    conf = ET.parse(out / "v1_tsconf.xml").getroot()
+    assert [t.get("name") for t in conf.iter("track")] == ["ann1 valence", "ann1 arousal", "ann2 valence",
+                                                          "ann2 arousal"]
+    q = make_project(tmp_path / "proj2", n=300, fps="30000/1001")
+    import_elan(q, eaf_path, "v1")
+    for name in ("ann1", "ann2"):
+        a, b = p.track("v1", name), q.track("v1", name)
+        assert np.array_equal(a.expr, b.expr) and np.array_equal(a.au, b.au)
+        assert np.array_equal(a.au_intensity, b.au_intensity) and np.array_equal(a.va, b.va, equal_nan=True)
+    p.close()
+    q.close()
+
+
+def test_real_turkish_eaf_import_reports_and_export_keeps_every_unmapped_tier(tmp_path: Path) -> None:
+    if not TURKISH.exists():
+        pytest.skip(f"real ELAN file {TURKISH} is absent")
+    pympi = pytest.importorskip("pympi", reason="pympi-ling (dev extra) compares the tiers")
+    p = make_project(tmp_path / "proj", n=1300, fps="25", video="turkish")
+    r = import_elan(p, TURKISH, "turkish", tiers=["P-Spch=expr"], skip_unmapped=True,
+                    maps=["dün akşam koşa koşa eve geldim=Happiness", "saat beş olmuştu=Other"])
+    text = "\n".join(r.lines("turkish"))
+    assert "reference (symbolic) tier(s), not time-aligned, not imported: P-Word, P-Morph, P-Gloss, P-Trans" in text
+    e = p.track("turkish", "P-Spch").expr
+    assert (e[1:90] == 4).all() and e[0] == -1 and e[90] == -1  # [40, 3590) ms at 25 fps: frames 1..89
+    assert (e[539:612] == 7).all() and (e != -1).sum() == 89 + 73  # [21540, 24470) ms: frames 539..611
+    out = tmp_path / "out"
+    export_elan(p, "turkish", out)
+    orig, back = pympi.Elan.Eaf(str(TURKISH), suppress_version_warning=True), pympi.Elan.Eaf(str(out / "turkish.eaf"))
+    assert set(back.get_tier_names()) == set(orig.get_tier_names()) | {"P-Spch expression"}
+    for tier in ("P-Word", "P-Morph", "P-Gloss", "P-Trans"):
+        assert back.get_ref_annotation_data_for_tier(tier) == orig.get_ref_annotation_data_for_tier(tier)
+        assert back.tiers[tier][2]["PARENT_REF"] == orig.tiers[tier][2]["PARENT_REF"]
+    assert sorted(back.get_annotation_data_for_tier("P-Spch")) == sorted(orig.get_annotation_data_for_tier("P-Spch"))
+    q = make_project(tmp_path / "proj2", n=1300, fps="25", video="turkish")
+    import_elan(q, out / "turkish.eaf", "turkish")  # only AffectTrace's own tier maps by itself
+    assert np.array_equal(q.track("turkish", "P-Spch").expr, e)
+    export_elan(q, "turkish", tmp_path / "out2")
+    again = pympi.Elan.Eaf(str(tmp_path / "out2" / "turkish.eaf"))
+    assert set(again.get_tier_names()) == set(back.get_tier_names())
+    assert again.get_ref_annotation_data_for_tier("P-Gloss") == orig.get_ref_annotation_data_for_tier("P-Gloss")
+    p.close()
+    q.close()
+
+
+def test_cli_import_export_and_compare(tmp_path: Path, cli) -> None:
+    p = _labelled_project(tmp_path / "proj", fps="25")
+    p.close()
+    code, out, err = cli("export-elan", tmp_path / "proj", tmp_path / "out")
+    assert code == 0 and "v1.eaf with 6 tier(s)" in out, err
+    code, _, err = cli("export-elan", tmp_path / "proj", tmp_path / "out")
+    assert code == 1 and "--overwrite" in err and len(err.strip().splitlines()) == 1
+    q = make_project(tmp_path / "proj2", n=300, fps="25")
+    q.close()
+    code, out, err = cli("import-elan", tmp_path / "proj2", tmp_path / "out" / "v1.eaf", "--video", "v1")
+    assert code == 0 and "into 2 track(s) of v1 (ann1, ann2)" in out, err
+    code, out, err = cli("compare", tmp_path / "proj2", "--ref", "ann1", "--track", "ann2", "--task", "expr")
+    assert code == 0, err
+    assert "ann2" in out
+    q = open_project(tmp_path / "proj2")
+    original = open_project(tmp_path / "proj", readonly=True)
+    assert np.array_equal(q.track("v1", "ann2").expr, original.track("v1", "ann2").expr)
+    original.close()
+    assert np.isnan(cell_confidence(q.track("v1", "ann1"), "expr")).all()  # ELAN carries no confidence
+    q.close()
+
+
+# ------------------------------------------------------------------ bad input
+
+_GOOD_TIER = [("a expression", {}, [(0, 400, "Fear")])]
+BAD = {
+    "malformed XML": (eaf(_GOOD_TIER)[:-60], "malformed XML"),
+    "unknown tier type": (eaf([("a expression", {"LINGUISTIC_TYPE_REF": "nope"}, [(0, 400, "Fear")])]),
+                          "unknown tier type 'nope'"),
+    "unknown constraint": (eaf(_GOOD_TIER, types='<LINGUISTIC_TYPE LINGUISTIC_TYPE_ID="x" CONSTRAINTS="Sideways"/>'),
+                           "unknown constraint 'Sideways'"),
+    "time slots out of order": (eaf(_GOOD_TIER, slots=[("ts1", 900), ("ts2", 300)]), "time slots out of order"),
+    "missing time slot": (eaf(_GOOD_TIER, slots=[("ts1", 0)]), "missing time slot 'ts2'"),
+    "entity": ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + eaf(_GOOD_TIER).split("\n", 1)[1],
+               "declares a DTD or entities"),
+    "not ELAN": ("<html><body/></html>", "not an ELAN document"),
+    "old version": (eaf(_GOOD_TIER, version="2.0"), "EAF version '2.0' is not supported"),
+    "duplicate frames": (eaf([("a expression", {}, [(0, 400, "Fear"), (200, 600, "Anger")])]),
+                         "given two different values"),
+    "missing time series": (eaf(_GOOD_TIER, header='<LINKED_FILE_DESCRIPTOR LINK_URL="file:///nowhere/x_tsconf.xml" '
+                                'MIME_TYPE="text/xml"/>'), "x_tsconf.xml is missing"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_is_one_line_and_imports_nothing(tmp_path: Path, cli, case: str) -> None:
+    text, message = BAD[case]
+    p = make_project(tmp_path / "proj")
+    p.close()
+    before = snapshot(tmp_path / "proj")
+    bad = write(tmp_path / "bad.eaf", text)
+    code, out, err = cli("import-elan", tmp_path / "proj", bad)
+    lines = err.strip().splitlines()
+    assert code == 1 and len(lines) == 1 and str(bad) in lines[0] and message in lines[0], err
+    after = snapshot(tmp_path / "proj")
+    assert {k: v for k, v in after.items() if not k.startswith("journal")} == \
+        {k: v for k, v in before.items() if not k.startswith("journal")}
+    assert not open_project(tmp_path / "proj", readonly=True).track_names("v1")
+
+
+def test_time_series_with_duplicate_times_is_refused(tmp_path: Path) -> None:
+    p = _labelled_project(tmp_path / "proj", fps="25")
+    export_elan(p, "v1", tmp_path / "out")
+    csv = tmp_path / "out" / "v1_va.csv"
+    lines = csv.read_text().splitlines()
+    csv.write_text("\n".join(lines[:10] + [lines[9]] + lines[10:]) + "\n")
+    q = make_project(tmp_path / "proj2", n=300, fps="25")
+    with pytest.raises(AffectTraceError, match="v1_va.csv: line 11: .*duplicate or out of order"):
+        import_elan(q, tmp_path / "out" / "v1.eaf", "v1")
+    assert not q.track_names("v1")
+    q.close()
+    p.close()
+
