@@ -409,26 +409,34 @@ class Lanes(ProjectState):
         return True
 
     def _replay_spool(self) -> None:
-        """Edits spooled by an earlier session of this annotator on this host that never reached the share."""
+        """Edits spooled by an earlier session of this annotator on this host that never reached the share:
+        applied now, and moved into the lane's journal (or kept in the spool while the share stays full)."""
         if self._spool is None:
             return
         records = [r for r in self._spool.records() if r.get("rid") not in self._rids]
         if not records:
             self._spool.clear()
             return
-        journal = self._ensure_journal()
         done = 0
         for rec in records:
             try:
                 self._replay_one(rec)
+                self._account(rec)
+                done += 1
             except (ProjectError, KeyError, IndexError, ValueError, TypeError) as e:
                 self.warnings.append(f"{self._spool.path}: skipped a spooled edit: {e}")
-                continue
-            journal.append(rec)
-            done += 1
-        journal.sync()
-        self._spool.clear()
         self._unsaved = True
+        try:
+            journal = self._ensure_journal()
+            for rec in records:
+                journal.append(rec)
+            journal.sync()
+        except (ProjectError, OSError) as e:
+            self._go_offline(e)  # the spool keeps them all until the share takes them
+            self.warnings.append(f"{done} edit(s) from {self._spool.path} are applied; the share cannot take "
+                                 f"them yet ({e})")
+            return
+        self._spool.clear()
         self.warnings.append(f"{done} edit(s) made while the share was away were replayed from {self._spool.path}")
 
     def _check_lease(self) -> None:
