@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import IO, Any, Callable
+
+from .fsio import open_append, read_regular
 
 EVENT_KINDS = ("start", "run", "progress", "step", "epoch", "message", "result", "error", "end")
 
@@ -83,7 +86,7 @@ class EventStream:
             if self._log is not None:
                 self._log.close()
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._log = open(path, "a", encoding="utf-8")
+            self._log = os.fdopen(open_append(path), "a", encoding="utf-8")  # never through a link
 
     def emit(self, kind: str, **fields: Any) -> None:
         line = encode(kind, **fields)
@@ -121,9 +124,8 @@ class EventStream:
 def read_log(path: Path) -> list[dict[str, Any]]:
     """Every event of a saved log (a run's events.jsonl); lines that do not parse are skipped."""
     out: list[dict[str, Any]] = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            ev = decode(line)
-            if ev is not None:
-                out.append(ev)
+    for line in read_regular(path).decode("utf-8", "replace").splitlines():  # a FIFO is refused, not waited on
+        ev = decode(line)
+        if ev is not None:
+            out.append(ev)
     return out

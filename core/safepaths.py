@@ -97,3 +97,80 @@ def require_file(path: str | Path, error: type[AffectTraceError] = AffectTraceEr
     if not stat.S_ISREG(st.st_mode):
         raise error(f"is {file_kind(st.st_mode)}, not a regular file", p)
     return p
+
+
+# ------------------------------------------------------------------ outputs
+
+PROJECT_MANIFEST = "project.json"  # what marks a project folder (core.project.manifest.MANIFEST_NAME)
+_MAGIC = ((b"\x89HDF\r\n\x1a\n", "HDF5"), (b"\x89PNG", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"PK\x03\x04", "zip"),
+          (b"\x1aE\xdf\xa3", "Matroska/WebM video"), (b"RIFF", "RIFF (AVI/WAV)"), (b"\x80\x02", "pickle"),
+          (b"\x93NUMPY", "NumPy"))
+
+
+def file_content_kind(path: Path) -> str:
+    """What an existing regular file holds, from its first bytes: 'HDF5', 'PNG', 'text', 'MP4/MOV video'..."""
+    with open(path, "rb") as f:  # the caller checked it is a regular file
+        head = f.read(4096)
+    if not head:
+        return "empty"
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if head[4:8] == b"ftyp":
+        return "MP4/MOV video"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 4:  # not just a character cut at the end of the sample
+            return "binary data"
+    return "text"
+
+
+def project_around(path: Path) -> Path | None:
+    """The project folder ``path`` lies in (a folder above it holding project.json), else None."""
+    for folder in Path(os.path.abspath(path)).parents:
+        if (folder / PROJECT_MANIFEST).is_file():
+            return folder
+    return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_output(out: str | Path, inputs: tuple[str | Path | None, ...] = (), kind: str = "text",
+                 force: bool = False, error: type[AffectTraceError] = AffectTraceError) -> Path:
+    """``out`` when a command may write its output there: not one of its ``inputs`` (nor an input folder
+    itself), not a file or folder of a project (a new file directly in a project folder is fine), not a
+    link, folder, FIFO or device, and not an existing file holding another ``kind`` of data ('text',
+    'HDF5', 'PNG') unless ``force``. The write itself then goes through core.fsio (atomic, no links)."""
+    p = Path(out)
+    for given in inputs:
+        if given is not None and os.path.lexists(given) and _same_file(p, Path(given)):
+            raise error("is an input of this command: give another output path", p)
+    try:
+        st = os.lstat(p)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise error(f"cannot write: {e.strerror or e}", p) from None
+    proj = project_around(p)
+    if proj is not None and (st is not None or Path(os.path.abspath(p)).parent != proj):
+        raise error(f"is a file of the project {proj}: write outputs outside the project's own files", p)
+    if st is None:
+        return p
+    if stat.S_ISLNK(st.st_mode):
+        raise error("is a symbolic link: AffectTrace does not write through links (remove the link)", p)
+    if kind == "folder":
+        if not stat.S_ISDIR(st.st_mode):
+            raise error(f"is {file_kind(st.st_mode) if not stat.S_ISREG(st.st_mode) else 'a file'}, not a folder", p)
+        return p
+    if not stat.S_ISREG(st.st_mode):
+        raise error(f"is {file_kind(st.st_mode)}: give a file path for the output", p)
+    have = file_content_kind(p)
+    if have not in (kind, "empty") and not force:
+        raise error(f"exists and holds {have}, not {kind}: give --force to replace it", p)
+    return p

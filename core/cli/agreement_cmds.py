@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..agreement.defaults import DEFAULT_MAX_LAG_S
 from ..errors import AffectTraceError
+from . import options as opt
 from .reporting import add_events_flag, progress, report
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def register(sub: Any) -> None:
     p.add_argument("project", metavar="PROJECT")
     p.add_argument("--video", action="append", metavar="V", help="only this video (repeatable)")
     p.add_argument("--task", action="append", choices=("va", "expr", "au"), help="only this task (repeatable)")
-    p.add_argument("--max-lag", type=float, default=DEFAULT_MAX_LAG_S, metavar="S",
+    p.add_argument("--max-lag", type=opt.nonneg, default=DEFAULT_MAX_LAG_S, metavar="S",
                    help=f"largest lag searched (default {DEFAULT_MAX_LAG_S:g} s)")
     p.add_argument("--lag-reference", default="labels", metavar="labels|none|TRACK", help=LAG_HELP)
     p.add_argument("--json", action="store_true", help="print everything as JSON")
@@ -40,7 +41,7 @@ def register(sub: Any) -> None:
     p.add_argument("--method", choices=("mean", "ewe", "vote"), default="ewe")
     p.add_argument("--task", action="append", choices=("va", "expr", "au"), help="only this task (repeatable)")
     p.add_argument("--lag-compensate", action="store_true", help="shift each VA trace by its estimated lag first")
-    p.add_argument("--max-lag", type=float, default=DEFAULT_MAX_LAG_S, metavar="S",
+    p.add_argument("--max-lag", type=opt.nonneg, default=DEFAULT_MAX_LAG_S, metavar="S",
                    help=f"largest lag searched (default {DEFAULT_MAX_LAG_S:g} s)")
     p.add_argument("--lag-reference", default="labels", metavar="labels|none|TRACK", help=LAG_HELP)
     p.add_argument("--video", action="append", metavar="V", help="only this video (repeatable)")
@@ -73,7 +74,8 @@ def _print_task(task: str, t: dict) -> None:
             d = t[dim]
             icc = d["icc"]
             print(f"  {dim}: ICC(2,1) {_f(icc['ICC(2,1)'])}  ICC(3,1) {_f(icc['ICC(3,1)'])}  ICC(2,k) "
-                  f"{_f(icc['ICC(2,k)'])}  Cronbach {_f(d['cronbach_alpha'])}  Krippendorff {_f(d['krippendorff_alpha'])}")
+                  f"{_f(icc['ICC(2,k)'])}  Cronbach {_f(d['cronbach_alpha'])}  "
+                  f"Krippendorff {_f(d['krippendorff_alpha'])}")
             print("    " + " " * 12 + "".join(f"{'CCC ' + b:>14s}" for b in names) + "   mean CCC  mean r")
             for a in names:
                 row = "".join(f"{_f(d['ccc'][a].get(b)) if a != b else '    -':>14s}" for b in names)
@@ -140,6 +142,7 @@ def run_fuse(args: argparse.Namespace) -> int:
     for v, r in out.items():
         lags = r.get("lags_s")
         extra = "; lags " + ", ".join(f"{a} {s:.2f} s" for a, s in lags.items()) if lags else ""
-        lines.append(f"{v}: track {args.name!r} <- " + ", ".join(f"{t} by {m}" for t, m in r["methods"].items()) + extra)
+        sources = ", ".join(f"{t} by {m}" for t, m in r["methods"].items())
+        lines.append(f"{v}: track {args.name!r} <- {sources}{extra}")
     report(args, {"track": args.name, "videos": out}, lines)
     return 0

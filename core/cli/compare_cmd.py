@@ -10,6 +10,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ..labels import TASKS
+from . import options as opt
 from .reporting import add_events_flag, message, progress, report
 from .tool_cmds import AU_THRESHOLD_HELP
 
@@ -30,11 +31,13 @@ def register(sub: Any) -> None:
     p.add_argument("--task", action="append", choices=TASKS, help="only this task (repeatable)")
     p.add_argument("--video", action="append", metavar="V", help="only this video (repeatable)")
     p.add_argument("--abaw", type=int, choices=(2020, 2022), default=2022)
-    p.add_argument("--worst", type=int, default=0, metavar="N",
+    p.add_argument("--worst", type=opt.count, default=0, metavar="N",
                    help="also list the N worst segments of the sliding-window agreement per video and task")
-    p.add_argument("--window", type=float, default=2.0, metavar="S", help="agreement window in seconds (default 2)")
+    p.add_argument("--window", type=opt.seconds, default=2.0, metavar="S",
+                   help="agreement window in seconds (default 2)")
     p.add_argument("--au-threshold", type=float, default=None, metavar="T", help=AU_THRESHOLD_HELP)
     p.add_argument("--csv", default=None, metavar="OUT.csv", help="also write the table as CSV")
+    opt.add_force(p, "replace an existing --csv file that is not a text table")
     p.add_argument("--json", action="store_true", help="print the table (and segments) as JSON")
     add_events_flag(p)
     p.set_defaults(func=run)
@@ -64,8 +67,11 @@ def run(args: argparse.Namespace) -> int:
     from ..compare import all_track_specs, au_rules, comparison_rows, track_pairs, write_table_csv
     from ..errors import AffectTraceError
     from ..project import open_project
+    from ..safepaths import check_output
 
     tasks = list(args.task or TASKS)
+    if args.csv:
+        check_output(args.csv, (args.project,), "text", args.force)
     project = open_project(args.project, readonly=True)
     try:
         unknown = [v for v in args.video or [] if v not in project.videos]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..errors import AffectTraceError
 from ..progress import bar
+from . import options as opt
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,8 +16,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "whose valence-arousal, expressions and action units are known, three simulated annotators "
                     "(ann1, ann2, ann3) with reaction lags and noise, and the ground truth in ground_truth.h5.")
     p.add_argument("dir", type=Path, help="folder to create the project in")
-    p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same project (default 0)")
-    p.add_argument("--duration", type=float, default=180.0, metavar="S", help="video length in seconds (default 180)")
+    p.add_argument("--seed", type=opt.seed, default=0,
+                   help="random seed; the same seed gives the same project (default 0)")
+    p.add_argument("--duration", type=opt.seconds, default=180.0, metavar="S",
+                   help="video length in seconds (default 180)")
     p.add_argument("--fps", default="25", metavar="F", help="frame rate, e.g. 25 or 30000/1001 (default 25)")
     p.add_argument("--size", default="320x240", metavar="WxH", help="frame size, even numbers (default 320x240)")
     p.set_defaults(func=run)

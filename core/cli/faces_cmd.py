@@ -7,6 +7,7 @@ from typing import Any
 
 from ..errors import AffectTraceError
 from ..faces.backends import BACKENDS
+from . import options as opt
 from .reporting import add_events_flag, progress, report, stream_of
 
 
@@ -18,7 +19,7 @@ def register(sub: Any) -> None:
     p.add_argument("--backend", choices=BACKENDS, default="auto",
                    help="auto: fan when face-alignment's weights are present, else dlib (default auto)")
     p.add_argument("--video", action="append", metavar="V", help="only this project video (repeatable)")
-    p.add_argument("--every", type=int, default=None, metavar="N",
+    p.add_argument("--every", type=opt.positive, default=None, metavar="N",
                    help="full detection at least every N frames, tracking in between (default 10)")
     p.add_argument("--landmarks", metavar="FILE",
                    help="reference backend: landmarks file (.h5 with landmarks68, or .npy (n, 68, 2)); "

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AffectTraceError
+from . import options as opt
 from .reporting import add_events_flag, progress, report
 
 LAYOUTS = """databases (DATABASE ROOT):
@@ -40,10 +41,11 @@ def register(sub: Any) -> None:
                    "backend (dlib, fan, auto) that finds and aligns each face")
     p.add_argument("--crops", choices=("auto", "aligned", "original"), default="auto",
                    help="rafdb: the database's aligned crops, or the original images aligned by their manual points")
-    p.add_argument("--val", type=float, default=0.1, help="folders/csv without splits: share drawn for 'val'")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val", type=opt.share, default=0.1, help="folders/csv without splits: share drawn for 'val'")
+    p.add_argument("--seed", type=opt.seed, default=0)
     p.add_argument("--skip-invalid", action="store_true", help="leave invalid rows out and import the rest")
-    p.add_argument("--workers", type=int, default=0, help="processes making crops (default 0: this one)")
+    opt.add_force(p, "replace an existing OUT that is not an image dataset (HDF5)")
+    p.add_argument("--workers", type=opt.count, default=0, help="processes making crops (default 0: this one)")
     p.add_argument("--json", action="store_true", help="print the dataset summary as JSON")
     add_events_flag(p)
     p.set_defaults(func=run_import)
@@ -57,7 +59,7 @@ def register(sub: Any) -> None:
     e.add_argument("--checkpoint", required=True, metavar="C", help="checkpoint file or run folder (its best.pt)")
     e.add_argument("--split", default=None, help="split to score (default val, else test)")
     e.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    e.add_argument("--batch-size", type=int, default=128)
+    e.add_argument("--batch-size", type=opt.positive, default=128)
     e.add_argument("--json", action="store_true", help="print the full result as JSON")
     add_events_flag(e)
     e.set_defaults(func=run_evaluate)
@@ -65,11 +67,13 @@ def register(sub: Any) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     from ..imagedata import ImportOptions, InvalidRowsError, import_images
+    from ..safepaths import check_output
 
-    opt = ImportOptions(args.expr_space, args.label_map, args.faces, args.crops, args.val, args.seed,
-                        args.skip_invalid, args.workers)
+    check_output(args.out, (args.root,), "HDF5", args.force)
+    options = ImportOptions(args.expr_space, args.label_map, args.faces, args.crops, args.val, args.seed,
+                            args.skip_invalid, args.workers)
     try:
-        rep = import_images(args.database, args.root, args.out, opt, progress(args, "import-images"))
+        rep = import_images(args.database, args.root, args.out, options, progress(args, "import-images"))
     except InvalidRowsError as e:
         for prob in e.problems[:50]:
             print(str(prob), file=sys.stderr)
@@ -141,11 +145,14 @@ def is_image_folder(path: Path) -> bool:
 
 def predict_images(args: argparse.Namespace, folder: Path) -> int:
     """`predict FOLDER --checkpoint C`: one CSV row per image with the class probabilities."""
+    from ..fsio import atomic_write_bytes
     from ..nn.imageeval import predict_folder
+    from .predict_cmd import output_path
 
-    table = predict_folder(_checkpoint(args.checkpoint), folder, args.backend, args.device, args.batch_size)
-    out = Path(args.output) if args.output else folder.with_name(folder.name + ".csv")
-    table.to_csv(out, index=False)
+    ckpt = _checkpoint(args.checkpoint)
+    out = output_path(args, folder.with_name(folder.name + ".csv"), folder, ckpt)
+    table = predict_folder(ckpt, folder, args.backend, args.device, args.batch_size)
+    atomic_write_bytes(out, table.to_csv(index=False).encode("utf-8"), error=AffectTraceError)
     faces_found = int(table["face"].sum())
     report(args, {"folder": str(folder), "csv": str(out), "images": len(table), "faces": faces_found},
            f"{folder}: {faces_found}/{len(table)} images with a face predicted -> {out}")

@@ -6,6 +6,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
+from ..safepaths import check_output
+from . import options as opt
+
 if TYPE_CHECKING:
     from ..project import Project
 
@@ -47,6 +50,7 @@ def register(sub: Any) -> None:
     p.add_argument("project", metavar="PROJECT")
     p.add_argument("out", metavar="OUT.csv")
     p.add_argument("--track", action="append", metavar="NAME", help="only this track (repeatable)")
+    opt.add_force(p, "replace an existing OUT.csv that is not a text table")
     p.set_defaults(func=run_export_csv)
 
     p = sub.add_parser("import-csv", help="read a tidy CSV table into project tracks",
@@ -86,6 +90,7 @@ def run_export(args: argparse.Namespace) -> int:
     from ..progress import bar
     from ..project import open_project
 
+    check_output(args.out, (args.project,), "folder")
     p = open_project(args.project, readonly=True)
     try:
         report = export_affwild2(p, args.out, args.layout, args.track, args.annotator, args.fused,
@@ -101,6 +106,7 @@ def run_export_csv(args: argparse.Namespace) -> int:
     from ..progress import bar
     from ..project import open_project
 
+    check_output(args.out, (args.project,), "text", args.force)
     p = open_project(args.project, readonly=True)
     try:
         rows = export_csv(p, args.out, args.track, bar("export-csv"))

@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AffectTraceError, MediaError
+from ..fsio import atomic_write_bytes
+from ..safepaths import check_output
+from . import options as opt
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,8 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Write frame INDEX (0-based, presentation order) of MEDIA as a "
                               "lossless PNG.")
     p.add_argument("media", type=Path, help="video file")
-    p.add_argument("index", type=int, help="frame index, 0-based")
+    p.add_argument("index", type=opt.count, help="frame index, 0-based")
     p.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
+    opt.add_force(p, "replace an existing file that is not a PNG")
     p.set_defaults(func=run_frame)
 
 
@@ -83,10 +87,12 @@ def run_frame(args: argparse.Namespace) -> int:
         raise AffectTraceError("output must be a .png file (lossless)", out)
     if not out.parent.is_dir():
         raise AffectTraceError("output folder does not exist", out.parent)
+    check_output(out, (args.media,), "PNG", args.force)
     with MediaReader(args.media, cache_frames=1, readahead=False) as reader:
         rgb = reader.frame(args.index)
-    ok = cv2.imwrite(str(out), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    ok, png = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3])
     if not ok:
-        raise AffectTraceError("could not write the PNG", out)
+        raise AffectTraceError("could not encode the PNG", out)
+    atomic_write_bytes(out, png.tobytes(), error=AffectTraceError)
     print(f"{out}: frame {args.index} of {args.media.name} ({rgb.shape[1]}x{rgb.shape[0]})")
     return 0

@@ -11,9 +11,16 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..errors import AffectTraceError
+from ..fsio import atomic_write_bytes
+from ..safepaths import check_output
+from . import options as opt
 from .reporting import add_events_flag, message, progress, report
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 
 def register(sub: Any) -> None:
@@ -32,10 +39,11 @@ def register(sub: Any) -> None:
                    help="project: write the model tracks to this track file instead of the project (opened "
                    "read-only, so this runs while the app holds it)")
     p.add_argument("--track-name", default=None, metavar="N", help="name of the model track (default model-<run>)")
-    p.add_argument("--smooth", type=int, default=0, metavar="S", help="centred moving average over S frames")
-    p.add_argument("--threshold", type=float, default=None, help="AU probability threshold (default: the run's)")
+    p.add_argument("--smooth", type=opt.count, default=0, metavar="S", help="centred moving average over S frames")
+    p.add_argument("--threshold", type=opt.probability, default=None,
+                   help="AU probability threshold (default: the run's)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=opt.positive, default=64)
     p.add_argument("--evaluate", default=None, metavar="REF",
                    help="project: score the model track against this human or fused track (ABAW)")
     p.add_argument("--abaw", type=int, choices=(2020, 2022), default=2022)
@@ -43,9 +51,15 @@ def register(sub: Any) -> None:
                    "'crops' when the images are face crops already")
     p.add_argument("-o", "--output", default=None, metavar="CSV",
                    help="MEDIA, FOLDER: CSV to write (default MEDIA.csv, FOLDER.csv)")
+    opt.add_force(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     add_events_flag(p)
     p.set_defaults(func=run)
+
+
+def output_path(args: argparse.Namespace, default: Path, *inputs: Path) -> Path:
+    """-o (else ``default``), refused when it is an input, a project file or another kind of file."""
+    return check_output(Path(args.output) if args.output else default, inputs, "text", args.force)
 
 
 def resolve_checkpoint(spec: str, project_folder: Path | None) -> Path:
@@ -131,7 +145,8 @@ def _project(args: argparse.Namespace, target: Path) -> int:
             raise AffectTraceError("cancelled before any video was predicted", project.folder)
         name = next(iter(tracks.values())).name
         if elsewhere:
-            write_prediction_file(Path(args.tracks_out), list(tracks.values()))
+            write_prediction_file(check_output(args.tracks_out, (target, ckpt), "HDF5", args.force),
+                                  list(tracks.values()))
         out: dict[str, Any] = {"checkpoint": str(ckpt), "track": name,
                                "videos": {v: {"frames": t.n_frames, "frames_predicted": int(predicted(t).sum())}
                                           for v, t in tracks.items()},
@@ -165,6 +180,7 @@ def _media(args: argparse.Namespace, media: Path) -> int:
     from ..project import Project
 
     ckpt = resolve_checkpoint(args.checkpoint, None)
+    out = output_path(args, media.with_suffix(".csv"), media, ckpt)
     pred = Predictor(ckpt, args.device, args.batch_size)
     cache = default_media_cache(media)
     process_video(media, cache, make_backend(args.backend), progress=progress(args, "faces"))
@@ -183,8 +199,7 @@ def _media(args: argparse.Namespace, media: Path) -> int:
             table = track_frame(track, Fraction(entry.fps))
         finally:
             project.close()
-    out = Path(args.output) if args.output else media.with_suffix(".csv")
-    table.to_csv(out, index=False)
+    atomic_write_bytes(out, table.to_csv(index=False).encode("utf-8"), error=AffectTraceError)
     done = int(predicted(track).sum())
     report(args, {"media": str(media), "csv": str(out), "frames": track.n_frames, "frames_predicted": done,
                   "source": track.source.to_dict()}, f"{media}: {done}/{track.n_frames} frames predicted -> {out}")

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from ..errors import ProjectError, ProjectLockedError
+from . import options as opt
 
 
 def register(sub: Any) -> None:
@@ -27,7 +28,7 @@ def register(sub: Any) -> None:
     add.add_argument("--name", help="video name (one MEDIA only; default: the file name without extension)")
     add.add_argument("--split", default="train", help="train, val, test... (default train)")
     add.add_argument("--subject", help="subject id")
-    add.add_argument("--frames", type=int, help="frame count (required when the media is absent)")
+    add.add_argument("--frames", type=opt.positive, help="frame count (required when the media is absent)")
     add.add_argument("--fps", help="frame rate such as 25 or 30000/1001 (required when the media is absent)")
     add.set_defaults(func=_add_video)
 

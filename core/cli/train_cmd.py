@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import AffectTraceError
 from ..faces.backends import BACKENDS
+from ..fsio import read_text
 from ..jobevents import EventStream
 from ..labels import TASKS
+from . import options as opt
 from .reporting import add_events_flag, message, progress, report, stream_of
 
 if TYPE_CHECKING:
@@ -48,25 +50,26 @@ def register(sub: Any) -> None:
     p.add_argument("--label-track", default=None, metavar="T",
                    help="track with the labels (default: the fused track, or the only annotator); @each: every "
                    "annotator's labels, each frame once per annotator who labelled it (validation likewise)")
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--batch-size", type=_batch_size, default=None, metavar="B",
+    p.add_argument("--epochs", type=opt.positive, default=None)
+    p.add_argument("--batch-size", type=opt.batch_size, default=None, metavar="B",
                    help="samples per step, or 'auto' (the preset and device decide: 512 frames on a large GPU)")
-    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--lr", type=opt.learning_rate, default=None)
     p.add_argument("--optimizer", choices=("adamw", "sgd"), default=None)
     p.add_argument("--schedule", choices=("cosine", "step", "constant"), default=None)
-    p.add_argument("--warmup-steps", type=int, default=None)
-    p.add_argument("--weight-decay", type=float, default=None)
-    p.add_argument("--grad-clip", type=float, default=None, help="max gradient norm (0: off)")
-    p.add_argument("--task-weights", default=None, metavar="W", help="e.g. va=1,expr=0.5,au=1")
+    p.add_argument("--warmup-steps", type=opt.count, default=None)
+    p.add_argument("--weight-decay", type=opt.nonneg, default=None)
+    p.add_argument("--grad-clip", type=opt.nonneg, default=None, help="max gradient norm (0: off)")
+    p.add_argument("--task-weights", type=opt.task_weights, default=None, metavar="W", help="e.g. va=1,expr=0.5,au=1")
     p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto)")
     p.add_argument("--amp", choices=("auto", "bf16", "fp16", "none"), default=None,
                    help="mixed precision (default auto: bf16 on CUDA, none on CPU)")
     p.add_argument("--no-channels-last", action="store_true", help="CUDA: keep NCHW memory layout")
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--workers", type=int, default=None, help="data loader processes (default: one per spare core on CUDA, 0 on the CPU)")
-    p.add_argument("--early-stopping", type=int, default=None, metavar="N",
+    p.add_argument("--seed", type=opt.seed, default=None)
+    p.add_argument("--workers", type=opt.count, default=None,
+                   help="data loader processes (default: one per spare core on CUDA, 0 on the CPU)")
+    p.add_argument("--early-stopping", type=opt.count, default=None, metavar="N",
                    help="stop after N epochs without a better validation score")
-    p.add_argument("--max-steps", type=int, default=None, metavar="N", help="at most N steps per epoch")
+    p.add_argument("--max-steps", type=opt.count, default=None, metavar="N", help="at most N steps per epoch")
     p.add_argument("--pretrained", default=None, metavar="FILE",
                    help="local backbone weights (torchvision ResNet/VGG or VGG-FACE state dict)")
     p.add_argument("--no-augment", action="store_true", help="no flip/crop/colour augmentation")
@@ -75,17 +78,19 @@ def register(sub: Any) -> None:
     p.add_argument("--train-video", action="append", metavar="V", help="train on this video (repeatable; "
                    "instead of --train-split)")
     p.add_argument("--val-video", action="append", metavar="V", help="validate on this video (repeatable)")
-    p.add_argument("--val-blocks", type=float, default=None, metavar="SHARE",
+    p.add_argument("--val-blocks", type=opt.share, default=None, metavar="SHARE",
                    help="validate on this share of the training videos, held out in time blocks of 10 s with "
                    "2 s guards (for projects with one or few videos), e.g. 0.2")
     p.add_argument("--faces-backend", default=None, choices=BACKENDS,
                    help="first make the missing or unfinished face caches of the run's videos with this "
                    "backend (as `affecttrace faces --backend B`)")
-    p.add_argument("--arc-s", type=float, default=None, help="ArcFace scale s (default 64)")
-    p.add_argument("--arc-m", type=float, default=None, help="ArcFace margin m in radians (default 0.5)")
+    p.add_argument("--arc-s", type=opt.number(0.0, above=True), default=None, help="ArcFace scale s (default 64)")
+    p.add_argument("--arc-m", type=opt.nonneg, default=None, help="ArcFace margin m in radians (default 0.5)")
     p.add_argument("--abaw", type=int, choices=(2020, 2022), default=None, help="validation score protocol")
     p.add_argument("--config", default=None, metavar="TOML", help="start from a saved config.toml")
-    p.add_argument("--run-id", default=None, help="name of the run folder (default preset-date-time)")
+    p.add_argument("--run-id", type=opt.run_id, default=None, help="name of the run folder (default preset-date-time); "
+                   "an existing run of that id is refused unless --force")
+    p.add_argument("--force", action="store_true", help="replace an existing run of the same --run-id")
     p.add_argument("--resume", default=None, metavar="RUN", help="continue a run (id under models/ or folder)")
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
     add_events_flag(p)
@@ -99,19 +104,7 @@ _MAP = {"preset": "preset", "tasks": "tasks", "label_track": "label_track", "epo
         "early_stopping": "early_stopping", "max_steps": "max_steps_per_epoch", "pretrained": "pretrained",
         "train_split": "train_split", "val_split": "val_split", "train_video": "train_split",
         "val_video": "val_split", "val_blocks": "val_blocks", "arc_s": "arc_s", "arc_m": "arc_m",
-        "abaw": "abaw", "run_id": "run_id", "expr_space": "expr_space"}
-
-
-def _batch_size(text: str) -> int:
-    if text == "auto":
-        return 0
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a number or 'auto', not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("at least 1 (or 'auto')")
-    return value
+        "abaw": "abaw", "run_id": "run_id", "expr_space": "expr_space", "task_weights": "task_weights"}
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -131,12 +124,6 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         out["finetune"] = str(resolve_checkpoint(args.finetune, args.project))
     if args.images:
         out["images"] = [str(Path(p).resolve()) for p in args.images]
-    if args.task_weights:
-        try:
-            out["task_weights"] = {k.strip(): float(v) for k, v in
-                                   (part.split("=") for part in args.task_weights.split(","))}
-        except ValueError:
-            raise AffectTraceError(f"--task-weights wants task=weight pairs, got {args.task_weights!r}") from None
     return out
 
 
@@ -187,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
         if args.faces_backend and main_rank and project is not None:
             _make_faces(args, project, cfg)
         result = _train(project, cfg if cfg is not None else TrainConfig(), on_event, cancel, args.resume,
-                        overrides, notes, args.models)
+                        overrides, notes, args.models, args.force)
         if result.status == "diverged" and main_rank:
             args.end_status = "diverged"
             raise AffectTraceError(result.message, result.run_dir)
@@ -209,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         for n in notes:
             print(f"note: {n}", file=sys.stderr)
     args.end_status = result.status
-    summary = json.loads((result.run_dir / "summary.json").read_text())
+    summary = json.loads(read_text(result.run_dir / "summary.json"))
     best = summary.get("best_metrics") or {}
     scores = ", ".join(f"{k} {v:.4f}" for k, v in best.items() if k.startswith("val_") and v == v)
     report(args, summary, f"{result.status}: {result.message}; run {result.run_dir}"
@@ -222,22 +209,21 @@ def run(args: argparse.Namespace) -> int:
 
 def _append(run_dir: Any, events: list[tuple[str, dict[str, Any]]]) -> None:
     """The last events of a run trained without --events, into its events.jsonl."""
+    from ..fsio import append_text
     from ..jobevents import encode
 
-    with open(run_dir / "events.jsonl", "a", encoding="utf-8") as f:
-        for kind, fields in events:
-            f.write(encode(kind, **fields) + "\n")
+    append_text(run_dir / "events.jsonl", "".join(encode(kind, **fields) + "\n" for kind, fields in events))
 
 
 def _train(project: Project, cfg: Any, on_event: Any, cancel: Any, resume: str | None, overrides: Any,
-           notes: list[str], models_dir: str | None = None) -> Any:
+           notes: list[str], models_dir: str | None = None, replace: bool = False) -> Any:
     """train_project, with CUDA running out of memory said in one line."""
     import torch
 
     from ..nn.run import train_project
 
     try:
-        return train_project(project, cfg, on_event, cancel, resume, overrides, notes, models_dir)
+        return train_project(project, cfg, on_event, cancel, resume, overrides, notes, models_dir, replace)
     except torch.cuda.OutOfMemoryError as e:
         raise AffectTraceError(f"out of GPU memory ({str(e).splitlines()[0][:160]}): try a smaller --batch-size, "
                                "--amp bf16, or a lighter --preset; the last checkpoint of the run is kept") from None

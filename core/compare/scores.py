@@ -7,10 +7,12 @@ A track is named as in `evaluate`: a track name ('fused', 'model-r1') or '@ANNOT
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import AffectTraceError
+from ..fsio import atomic_write_with
 from ..interchange.tracksel import find_track_name
 from ..jobevents import json_safe
 from ..labels import TASKS
@@ -89,8 +91,6 @@ def comparison_rows(project: Project, specs: Sequence[str], reference: str, task
     return rows
 
 
-def all_track_specs(project: Project, videos: Sequence[str] | None = None) -> list[str]:
-    """Every track name of the videos (annotators' tracks as '@NAME'), sorted, each once."""
 def au_rules(project: Project, specs: Sequence[str], au_threshold: float | None = None,
              videos: Sequence[str] | None = None) -> dict[str, str]:
     """spec -> how its AU labels are read, for the tool tracks among ``specs`` (the stated AU threshold)."""
@@ -106,6 +106,8 @@ def au_rules(project: Project, specs: Sequence[str], au_threshold: float | None 
     return out
 
 
+def all_track_specs(project: Project, videos: Sequence[str] | None = None) -> list[str]:
+    """Every track name of the videos (annotators' tracks as '@NAME'), sorted, each once."""
     from ..tracks import TrackKind
 
     specs = set()
@@ -117,9 +119,14 @@ def au_rules(project: Project, specs: Sequence[str], au_threshold: float | None 
 
 
 def write_table_csv(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
-    """The comparison table as CSV (empty cells: no score)."""
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(TABLE_COLUMNS))
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in TABLE_COLUMNS})
+    """The comparison table as CSV (empty cells: no score), written atomically, never through a link."""
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=list(TABLE_COLUMNS))
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in TABLE_COLUMNS})
+            f.flush()
+            os.fsync(f.fileno())
+
+    atomic_write_with(Path(path), write, error=AffectTraceError)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..fsio import not_a_link, real_folder
 from .align import CROP_SIZE, TEMPLATE_112
 from .backends.base import Face
 
@@ -40,7 +41,8 @@ class FaceCacheWriter:
         import h5py
 
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        real_folder(self.path.parent)  # no linked folder inside a project, no cache written through a link
+        not_a_link(self.path)
         self.block = max(1, int(block))
         self.start = 0
         self.complete = False

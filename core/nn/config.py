@@ -1,6 +1,7 @@
 """Training configuration: one dataclass, saved as ``config.toml`` beside each run."""
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -9,9 +10,9 @@ from typing import Any
 import tomli_w
 
 from ..errors import AffectTraceError
-from ..fsio import atomic_write_bytes
+from ..fsio import atomic_write_bytes, read_text
 from ..labels import TASKS
-from ..safepaths import require_file
+from ..safepaths import name_problem
 
 EACH_ANNOTATOR = "@each"  # label_track: every annotator's labels as samples of their own
 
@@ -73,6 +74,28 @@ class TrainConfig:
                                    f"got {self.val_blocks}")
         if self.epochs < 1 or self.batch_size < 0:
             raise AffectTraceError("epochs must be at least 1 and the batch size at least 1 (0: automatic)")
+        self._check_numbers()
+
+    def _check_numbers(self) -> None:
+        """The rules of the command-line options (core.cli.options) for values from a config.toml."""
+        for name in ("lr", "weight_decay", "grad_clip", "arc_s", "arc_m", "momentum", "gamma", "label_smoothing",
+                     "au_threshold"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise AffectTraceError(f"{name} must be a finite number of 0 or more, got {v!r}")
+        if self.lr <= 0:
+            raise AffectTraceError(f"lr must be above 0, got {self.lr!r}")
+        for name in ("seed", "warmup_steps", "max_steps_per_epoch", "early_stopping", "step_epochs"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**32:
+                raise AffectTraceError(f"{name} must be a whole number from 0 to 2^32-1, got {v!r}")
+        tw = self.task_weights
+        if not isinstance(tw, dict) or any(k not in TASKS or isinstance(w, bool) or not isinstance(w, (int, float))
+                                           or not math.isfinite(w) or w < 0 for k, w in tw.items()):
+            raise AffectTraceError(f"task_weights must map tasks among {','.join(TASKS)} to finite weights of 0 "
+                                   f"or more, got {tw!r}")
+        if self.run_id and name_problem(self.run_id) is not None:
+            raise AffectTraceError(f"run_id {name_problem(self.run_id)}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,7 +115,7 @@ class TrainConfig:
     def load(cls, path: str | Path) -> "TrainConfig":
         path = Path(path)
         try:
-            d = tomllib.loads(require_file(path).read_text())
+            d = tomllib.loads(read_text(path, limit=1 << 20))  # a FIFO or a huge file is refused
         except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise AffectTraceError(f"cannot read training config: {str(e)[:200]}", path) from None
         try:

@@ -10,6 +10,8 @@ from ..data.batches import ConcatFrames
 from ..errors import AffectTraceError
 from ..labels import EXPRESSIONS, expression_mapping, expression_space
 from ..progress import CancelToken
+from ..runs import RunClaim, claim_run, hold_run
+from ..safepaths import check_name
 from ..tracks import TrackKind
 from . import ddp
 from .checkpoint import LabelSpaces
@@ -218,7 +220,10 @@ def models_folder(project: Project, cfg: TrainConfig, models_dir: str | Path | N
 
 def resume_dir(project: Project, resume: str, models_dir: str | Path | None = None) -> Path:
     """The folder of a run to continue: a folder, or a run id under the models folder."""
-    run_dir = Path(resume) if Path(resume).is_dir() else models_folder(project, TrainConfig(), models_dir) / resume
+    if Path(resume).is_dir():
+        run_dir = Path(resume)
+    else:
+        run_dir = models_folder(project, TrainConfig(), models_dir) / check_name(resume, "--resume run id")
     if not (run_dir / LAST).is_file():
         raise AffectTraceError("no run to resume there (no last.pt)", run_dir)
     return run_dir
@@ -227,35 +232,49 @@ def resume_dir(project: Project, resume: str, models_dir: str | Path | None = No
 def train_project(project: Project, cfg: TrainConfig, on_event: Callable[[TrainEvent], None] | None = None,
                   cancel: CancelToken | None = None, resume: str | None = None,
                   resume_overrides: dict[str, Any] | None = None, notes: list[str] | None = None,
-                  models_dir: str | Path | None = None) -> TrainResult:
+                  models_dir: str | Path | None = None, replace: bool = False) -> TrainResult:
     """Train on a project, on the image datasets of ``cfg.images``, or on both (``project`` None: images
     only). Under torchrun: one rank of a DDP run.
 
     ``resume``: a run id or folder to continue; its saved config is used, with ``resume_overrides``
-    (e.g. more ``epochs``, another ``device``) applied on top; ``cfg`` is then ignored."""
+    (e.g. more ``epochs``, another ``device``) applied on top; ``cfg`` is then ignored.
+    ``replace``: a new run may replace a finished one of the same id (--force); otherwise it is refused.
+
+    The run folder is claimed before any data is read (exclusive mkdir, then a lock held while it trains),
+    so two trainings given one id never share a folder; a run that ends without a checkpoint is removed."""
     from ..imagedata import ImageDataset
 
+    main = ddp.env_info().main
+    claim: RunClaim | None = None
     if resume:
         run_dir = resume_dir(project, resume, models_dir)
         cfg = TrainConfig.load(run_dir / CONFIG)
         for name, value in (resume_overrides or {}).items():
             setattr(cfg, name, value)
+        if main:
+            claim = hold_run(run_dir)
     else:
         models = models_folder(project, cfg, models_dir)
         info = ddp.init(resolve_device(cfg.device, ddp.env_info().local_rank))
         run_id = cfg.run_id or new_run_id(cfg.preset, models)
         cfg.run_id = ddp.gather_objects(run_id, info)[0]  # every rank writes under rank 0's name
         run_dir = models / cfg.run_id
-    images = [ImageDataset(p) for p in cfg.images]
-    if project is None and not images:
-        raise AffectTraceError("nothing to train on: give a project and/or image datasets (--images)")
-    labels = run_labels(project, cfg, images) if images or project is None else project_labels(project)
-    train, val, found = build_datasets(project, cfg, labels, images)
-    if notes is not None:
-        notes.extend(found)
+        if main:
+            root = Path(project.folder) if project is not None and models_dir is None else models
+            claim = claim_run(models, cfg.run_id, replace, root)
+    train = val = None
     try:
+        images = [ImageDataset(p) for p in cfg.images]
+        if project is None and not images:
+            raise AffectTraceError("nothing to train on: give a project and/or image datasets (--images)")
+        labels = run_labels(project, cfg, images) if images or project is None else project_labels(project)
+        train, val, found = build_datasets(project, cfg, labels, images)
+        if notes is not None:
+            notes.extend(found)
         return Trainer(cfg, train, val, labels, run_dir, cancel, on_event, resume=bool(resume)).fit()
     finally:
+        if claim is not None:
+            claim.abandon(LAST)
         for ds in (train, val):
             if ds is not None:
                 ds.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProjectError
-from ..fsio import fsync_dir, os_problem, write_all
+from ..fsio import fsync_dir, open_append, open_regular, os_problem, read_regular, real_folder, write_all
 
 JOURNAL_DIR = "journal"
 SYNC_INTERVAL = 0.25
@@ -37,12 +37,9 @@ def journal_generations(folder: Path) -> list[int]:
 
 def read_journal(path: Path) -> tuple[list[dict[str, Any]], int]:
     """(records, number of unreadable lines). A torn last line (crash mid-write) is simply skipped."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return [], 0
-    except OSError as e:
-        raise ProjectError(f"cannot read journal: {os_problem(e)}", path) from e
+    raw = read_regular(path, ProjectError)  # a FIFO or a link-to-FIFO is refused, never waited on
     records, bad = [], 0
     for line in raw.split(b"\n"):
         if not line.strip():
@@ -76,17 +73,19 @@ class Journal:
         self._open()
 
     def _open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        existed = self.path.exists()
-        try:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        except OSError as e:
-            raise ProjectError(f"cannot open journal: {os_problem(e)}", self.path) from e
+        real_folder(self.path.parent, self.folder, ProjectError)
+        existed = os.path.lexists(self.path)
+        self._fd = open_append(self.path, ProjectError)  # never through a link, never a FIFO
         if not existed:
             fsync_dir(self.path.parent)
         else:
-            with open(self.path, "rb") as f:
-                self._torn = f.seek(0, os.SEEK_END) > 0 and f.seek(-1, os.SEEK_END) >= 0 and f.read(1) != b"\n"
+            size = os.fstat(self._fd).st_size
+            if size > 0:
+                fd = open_regular(self.path, os.O_RDONLY, error=ProjectError, verb="cannot read")
+                try:
+                    self._torn = os.pread(fd, 1, size - 1) != b"\n"
+                finally:
+                    os.close(fd)
 
     def append(self, record: dict[str, Any]) -> None:
         """Write one record; it is in the OS when this returns. Raises ProjectError (e.g. disk full)."""

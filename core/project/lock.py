@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..fsio import atomic_write_bytes, remove_quietly
+from ..errors import AffectTraceError, ProjectError
+from ..fsio import atomic_write_bytes, open_regular, read_regular, remove_quietly
 
 LOCK_NAME = ".lock"
 INFO_NAME = "lock.json"
@@ -49,9 +50,9 @@ class LockInfo:
 
 def read_info(folder: Path) -> LockInfo | None:
     try:
-        d = json.loads((folder / INFO_NAME).read_bytes())
+        d = json.loads(read_regular(folder / INFO_NAME, limit=1 << 16))
         return LockInfo(str(d["user"]), str(d["host"]), int(d["pid"]), float(d["started"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, AffectTraceError, ValueError, KeyError, TypeError):
         return None
 
 
@@ -86,7 +87,7 @@ class ProjectLock:
 
     @classmethod
     def acquire(cls, folder: Path) -> tuple["ProjectLock | None", str | None]:
-        fd: int | None = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        fd: int | None = open_regular(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, error=ProjectError)
         kernel, deadline = True, time.monotonic() + STALE_GRACE_S
         while True:
             try:
