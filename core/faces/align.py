@@ -58,3 +58,37 @@ def transform_points(points: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Apply a 2x3 affine matrix to (n, 2) points."""
     p = np.asarray(points, dtype=np.float64)
     return p @ m[:, :2].T + m[:, 2]
+
+
+def geometry_problem(points: np.ndarray | None = None, box: tuple[float, float, float, float] | None = None,
+                     shape: tuple[int, ...] | None = None) -> str | None:
+    """Why face points (68 or 5, image pixels) or a face box (x, y, w, h) cannot place a face, or None:
+    not finite, all (nearly) at one spot, or (given the image ``shape``) lying outside the image. Such
+    geometry would give a black, blurred or meaningless crop."""
+    if points is not None:
+        pts = np.asarray(points, np.float64)
+        if not np.isfinite(pts).all():
+            return "landmarks are not finite numbers (NaN or infinite)"
+        five = five_points(pts) if pts.shape == (68, 2) else pts
+        spread = float(np.ptp(five, axis=0).max())
+        if spread < 2.0:
+            return "landmarks coincide (they span less than 2 pixels)"
+        if shape is not None and not _inside(pts.min(0), pts.max(0), shape):
+            return f"landmarks lie outside the {shape[1]}x{shape[0]} image"
+    if box is not None:
+        b = np.asarray(box, np.float64)
+        if not np.isfinite(b).all():
+            return "face box is not finite numbers (NaN or infinite)"
+        if b[2] < 2 or b[3] < 2:
+            return f"face box {b[2]:g}x{b[3]:g} is empty (under 2 pixels)"
+        if shape is not None and not _inside(b[:2], b[:2] + b[2:], shape):
+            return f"face box lies outside the {shape[1]}x{shape[0]} image"
+    return None
+
+
+def _inside(lo: np.ndarray, hi: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """The span lo..hi (x, y) overlaps the image and reaches at most one image size beyond its edges
+    (a face partly out of frame is fine; coordinates of another scale are not)."""
+    h, w = shape[0], shape[1]
+    return bool(hi[0] > 0 and hi[1] > 0 and lo[0] < w and lo[1] < h
+                and lo[0] > -w and lo[1] > -h and hi[0] < 2 * w and hi[1] < 2 * h)

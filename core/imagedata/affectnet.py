@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
 from ..errors import LabelFileError
+from ..faces.align import geometry_problem
 from ..labels import EXPRESSION_SPACES, expression_mapping
-from .records import ImageRow, RowSet, parse_va, relative_image
+from .records import MISSING, ImageRow, RowSet, file_problem, parse_va, relative_image
 
 LABELS = EXPRESSION_SPACES["affectnet-8"] + ("None", "Uncertain", "No-Face")
 NO_FACE = 10
@@ -75,9 +77,12 @@ def _original(rs: RowSet, classes: tuple[int, ...]) -> None:
     for split, name in ORIGINAL.items():
         path = rs.root / LISTS / name
         rel = f"{LISTS}/{name}"
-        if not path.is_file():
+        bad = file_problem(path)
+        if bad == MISSING:
             rs.notes.append(f"no {rel}: no {split} split")
             continue
+        if bad is not None:
+            raise LabelFileError(bad, path)
         try:
             with open(path, newline="", encoding="utf-8-sig") as f:
                 reader = csv.reader(f)
@@ -122,11 +127,11 @@ def _original_row(rs: RowSet, split: str, rel: str, line: int, cells: list[str],
             rs.problem(rel, line, f"facial_landmarks has {pts.size} numbers, expected 136 (68 points)")
             return
         points = pts.reshape(68, 2)
-    elif box[2] <= 0 or box[3] <= 0:
-        rs.problem(rel, line, "no landmarks and an empty face box")
+    bad_geometry = geometry_problem(points) if points is not None else geometry_problem(None, box)  # type: ignore[arg-type]
+    if bad_geometry:
+        rs.problem(rel, line, bad_geometry if points is not None else f"no landmarks, and the {bad_geometry}")
         return
-    if not (rs.root / image).is_file():
-        rs.problem(rel, line, f"image not found: {image}")
+    if not rs.image_ok(rel, line, image):
         return
     expr = _labels(rs, expression, va, classes)
     if expr is None:
@@ -141,6 +146,42 @@ def _scalar(path: Path) -> float:
     return float(a[0]) if a.size == 1 else float("nan")
 
 
+def _landmarks(path: Path) -> np.ndarray:
+    return np.asarray(np.load(path, allow_pickle=False)).astype(np.float32).reshape(-1)
+
+
+class _Unreadable(Exception):
+    """An annotation file that cannot be used; ``file`` is the one at fault (relative to the root)."""
+
+    def __init__(self, file: str, why: str) -> None:
+        super().__init__(why)
+        self.file = file
+
+
+def _annotation(rs: RowSet, folder: str, stem: str, kind: str) -> Path | None:
+    """The path of ``<stem>_<kind>.npy`` when it is a regular file, None when it does not exist;
+    _Unreadable when it is something else (a FIFO would block the read)."""
+    rel = f"{folder}/annotations/{stem}_{kind}.npy"
+    bad = file_problem(rs.root / rel)
+    if bad == MISSING:
+        return None
+    if bad is not None:
+        raise _Unreadable(rel, bad)
+    return rs.root / rel
+
+
+def _load(rs: RowSet, folder: str, stem: str, kind: str, reader: Callable[[Path], Any]) -> Any:
+    """``reader`` of ``<stem>_<kind>.npy``, None when the file does not exist."""
+    path = _annotation(rs, folder, stem, kind)
+    if path is None:
+        return None
+    try:
+        return reader(path)
+    except (ValueError, OSError, IndexError, EOFError) as exc:
+        raise _Unreadable(f"{folder}/annotations/{stem}_{kind}.npy",
+                          f"unreadable annotation ({type(exc).__name__}: {exc})") from None
+
+
 def _repackaged(rs: RowSet, classes: tuple[int, ...]) -> None:
     rs.alignment = "5-point template from N_lnd.npy (the whole crop where a row has none)"
     for split, folder in REPACKAGED.items():
@@ -152,38 +193,46 @@ def _repackaged(rs: RowSet, classes: tuple[int, ...]) -> None:
         ann = base / "annotations"
         stems = sorted({p.name.split("_")[0] for p in ann.glob("*_exp.npy")} | set(images), key=int)
         for stem in stems:
-            rel = f"{folder}/annotations/{stem}_exp.npy"
-            if stem not in images:
-                rs.problem(rel, None, f"no image {folder}/images/{stem}.jpg")
-                continue
-            try:
-                e = _scalar(ann / f"{stem}_exp.npy")
-                has_va = (ann / f"{stem}_val.npy").is_file() and (ann / f"{stem}_aro.npy").is_file()
-                v, a = (_scalar(ann / f"{stem}_val.npy"), _scalar(ann / f"{stem}_aro.npy")) if has_va else (-2, -2)
-                lnd = ann / f"{stem}_lnd.npy"
-                pts = np.asarray(np.load(lnd, allow_pickle=False)).astype(np.float32).reshape(-1) \
-                    if lnd.is_file() else None
-            except FileNotFoundError:
-                rs.problem(rel, None, f"missing annotation: {rel}")
-                continue
-            except (ValueError, OSError, IndexError) as exc:
-                rs.problem(rel, None, f"unreadable annotation ({type(exc).__name__}: {exc})")
-                continue
-            if not np.isfinite(e) or e != int(e) or not 0 <= e < len(LABELS):
-                rs.problem(rel, None, f"expression {e:g} is not a label 0..{len(LABELS) - 1}")
-                continue
-            va, bad = parse_va(str(v), str(a), VA_MISSING)
-            if bad:
-                rs.problem(rel, None, bad)
-                continue
-            if pts is not None and pts.size != 136:
-                rs.problem(f"{folder}/annotations/{stem}_lnd.npy", None,
-                           f"{pts.size} landmark numbers, expected 136 (68 points)")
-                continue
-            expr = _labels(rs, int(e), va, classes)
-            if expr is None:
-                continue
-            rs.rows.append(ImageRow(f"{folder}/images/{stem}.jpg", split,
-                                    "landmarks68" if pts is not None else "crop", expr, va,
-                                    points=None if pts is None else pts.reshape(68, 2), source_label=int(e),
-                                    file=rel))
+            _repackaged_row(rs, classes, split, folder, stem, stem in images)
+
+
+def _repackaged_row(rs: RowSet, classes: tuple[int, ...], split: str, folder: str, stem: str, has_image: bool
+                    ) -> None:
+    rel = f"{folder}/annotations/{stem}_exp.npy"
+    if not has_image:
+        rs.problem(rel, None, f"no image {rs.root / folder / 'images' / stem}.jpg")
+        return
+    try:
+        e = _load(rs, folder, stem, "exp", _scalar)
+        if e is None:
+            raise _Unreadable(rel, "missing annotation (the expression of this image)")
+        v = _load(rs, folder, stem, "val", _scalar)
+        a = _load(rs, folder, stem, "aro", _scalar)
+        if (v is None) != (a is None):
+            missing = "val" if v is None else "aro"
+            raise _Unreadable(f"{folder}/annotations/{stem}_{missing}.npy", "missing (its VA partner exists)")
+        pts = _load(rs, folder, stem, "lnd", _landmarks)
+    except _Unreadable as err:
+        rs.problem(err.file, None, str(err))
+        return
+    if not np.isfinite(e) or e != int(e) or not 0 <= e < len(LABELS):
+        rs.problem(rel, None, f"expression {e:g} is not a label 0..{len(LABELS) - 1}")
+        return
+    va, bad_va = parse_va(str(v if v is not None else VA_MISSING), str(a if a is not None else VA_MISSING),
+                          VA_MISSING)
+    if bad_va:
+        rs.problem(f"{folder}/annotations/{stem}_val.npy", None, bad_va)
+        return
+    lnd = f"{folder}/annotations/{stem}_lnd.npy"
+    if pts is not None and pts.size != 136:
+        rs.problem(lnd, None, f"{pts.size} landmark numbers, expected 136 (68 points)")
+        return
+    if pts is not None and (bad_geometry := geometry_problem(pts.reshape(68, 2))):
+        rs.problem(lnd, None, bad_geometry)
+        return
+    expr = _labels(rs, int(e), va, classes)
+    if expr is None:
+        return
+    rs.rows.append(ImageRow(f"{folder}/images/{stem}.jpg", split, "landmarks68" if pts is not None else "crop",
+                            expr, va, points=None if pts is None else pts.reshape(68, 2), source_label=int(e),
+                            file=rel))

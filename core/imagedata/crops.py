@@ -1,24 +1,32 @@
 """One image row -> its 112x112 RGB face crop: aligned with the same 5-point template as videos
 (core.faces.align) from 68 landmarks, 5 points or a detected face; or the database's own aligned crop
-(or a given face crop, or a face box) resized."""
+(or a given face crop, or a face box) resized. Images are read strictly (core.imagedata.decode); rows
+placed by the database's geometry use the pixels as stored (EXIF orientation ignored: the coordinates
+refer to them), the others are turned upright by their EXIF orientation."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
 
-from ..faces.align import CROP_SIZE, TEMPLATE_112, five_points, similarity_transform
+from ..faces.align import CROP_SIZE, TEMPLATE_112, five_points, geometry_problem, similarity_transform
+from .decode import ImageError, decode_rgb, exif_orientation, read_bytes
 from .records import ImageRow
 
 _BACKENDS: dict[str, Any] = {}  # one face backend per process, built on first use
+GEOMETRY_METHODS = ("landmarks68", "points5", "box")  # placed by the database's coordinates
+NO_FACE = "no face found"
 
 
-def read_rgb(path: Path) -> np.ndarray | None:
-    """An image file as RGB uint8, or None when it is missing or not a readable image."""
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    return None if img is None else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+class Crop(NamedTuple):
+    """What making one row's crop gave: the crop, or None and why; ``oriented``: the image has an EXIF
+    orientation other than 'as stored' (applied or not, by the row's method)."""
+
+    crop: np.ndarray | None
+    problem: str = ""
+    oriented: bool = False
 
 
 def align_points(image: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -59,16 +67,22 @@ def detect_crop(image: np.ndarray, backend: str) -> np.ndarray | None:
     return align_points(image, max(faces, key=lambda f: f.area).landmarks)
 
 
-def make_crop(root: Path, row: ImageRow, backend: str = "dlib") -> tuple[np.ndarray | None, str]:
-    """(crop, '') or (None, why): a missing or unreadable image, or no face found."""
-    image = read_rgb(root / row.path)
-    if image is None:
-        return None, f"unreadable image: {row.path}"
+def make_crop(root: Path, row: ImageRow, backend: str = "dlib") -> Crop:
+    """The row's crop, or why not: a missing, unreadable, truncated or oversized image, face geometry
+    that cannot place a face, or no face found (``problem`` starts with NO_FACE)."""
+    try:
+        data = read_bytes(root / row.path)
+        oriented = exif_orientation(data) != 1
+        image = decode_rgb(data, upright=row.method not in GEOMETRY_METHODS)
+    except ImageError as e:
+        return Crop(None, str(e))
     if row.method in ("landmarks68", "points5") and row.points is not None:
-        return align_points(image, row.points), ""
+        bad = geometry_problem(row.points, None, image.shape)
+        return Crop(None, bad, oriented) if bad else Crop(align_points(image, row.points), "", oriented)
     if row.method == "box" and row.box is not None:
-        return box_crop(image, row.box), ""
+        bad = geometry_problem(None, row.box, image.shape)
+        return Crop(None, bad, oriented) if bad else Crop(box_crop(image, row.box), "", oriented)
     if row.method == "detect":
         crop = detect_crop(image, backend)
-        return (crop, "") if crop is not None else (None, f"no face found: {row.path}")
-    return resize_crop(image), ""
+        return Crop(crop, "" if crop is not None else NO_FACE, oriented)
+    return Crop(resize_crop(image), "", oriented)

@@ -17,7 +17,7 @@ from ..progress import CancelToken, Progress, no_progress
 from .affectnet import read_affectnet
 from .cache import ImageDataset, create_part, finish_part
 from .classfolders import read_class_folders
-from .crops import make_crop
+from .crops import GEOMETRY_METHODS, NO_FACE, Crop, make_crop
 from .csvtable import read_csv_table
 from .labelmap import parse_label_map
 from .rafdb import read_rafdb
@@ -83,11 +83,11 @@ def read_database(database: str, root: str | Path, opt: ImportOptions) -> RowSet
     raise AffectTraceError(f"unknown database {database!r}; choose one of {', '.join(DATABASES)}")
 
 
-def _crop_task(args: tuple[Path, ImageRow, str]) -> tuple[np.ndarray | None, str]:
+def _crop_task(args: tuple[Path, ImageRow, str]) -> Crop:
     return make_crop(*args)
 
 
-def _crops(rs: RowSet, start: int, backend: str, workers: int) -> Iterator[tuple[np.ndarray | None, str]]:
+def _crops(rs: RowSet, start: int, backend: str, workers: int) -> Iterator[Crop]:
     tasks = ((rs.root, r, backend) for r in rs.rows[start:])
     if workers <= 0:
         yield from map(_crop_task, tasks)
@@ -120,9 +120,12 @@ def import_images(database: str, root: str | Path, out: str | Path, opt: ImportO
         start = i = resumed_at
         block: list[np.ndarray] = []
         rows: list[int] = []
-        for crop, why in _crops(rs, start, opt.faces if opt.faces != "crops" else "dlib", opt.workers):
+        oriented = {"stored": 0, "upright": 0}
+        for crop, why, turned in _crops(rs, start, opt.faces if opt.faces != "crops" else "dlib", opt.workers):
             if cancel is not None and cancel.cancelled:
                 raise AffectTraceError(f"import cancelled at row {i}; run it again to resume", part)
+            if turned:
+                oriented["stored" if rs.rows[i].method in GEOMETRY_METHODS else "upright"] += 1
             if crop is None:
                 failures[i] = why
             else:
@@ -137,15 +140,16 @@ def import_images(database: str, root: str | Path, out: str | Path, opt: ImportO
         for k in np.flatnonzero(f["method"][()] == 0):  # rows of an earlier, interrupted run too
             why = failures.get(int(k), "no crop (failed in an earlier run)")
             r = rs.rows[int(k)]
-            if why.startswith("no face found"):
-                rs.drop("no face found")
+            if why == NO_FACE:
+                rs.drop(NO_FACE)
             else:
-                problems.append(Problem(Path(r.file or r.path), r.line or None, why))
+                problems.append(image_problem(rs, r, why))
         bad = problems[len(rs.problems):]
         if bad and not opt.skip_invalid:
             f.close()
             part.unlink()
             raise InvalidRowsError(bad, rs.root)
+        rs.notes += orientation_notes(oriented)
         finish_part(f, part, out, rs.notes, rs.dropped, len(problems))
     finally:
         if f.id.valid:
@@ -156,6 +160,25 @@ def import_images(database: str, root: str | Path, out: str | Path, opt: ImportO
     finally:
         ds.close()
     return ImportReport(out, summary, problems, resumed_at)
+
+
+def image_problem(rs: RowSet, row: ImageRow, why: str) -> Problem:
+    """A row's image problem: at its label file's line where it has one, else at the image itself
+    (full paths, as every problem of a database)."""
+    if row.line:
+        return Problem(rs.root / row.file, row.line, f"image {rs.root / row.path}: {why}")
+    return Problem(rs.root / row.path, None, why)
+
+
+def orientation_notes(oriented: dict[str, int]) -> list[str]:
+    """What was done with EXIF orientations (counts of images: 'stored', 'upright')."""
+    out = []
+    if oriented["stored"]:
+        out.append(f"{oriented['stored']} image(s) have an EXIF orientation: used as stored, since the "
+                   "database's landmarks and face boxes refer to the stored pixels")
+    if oriented["upright"]:
+        out.append(f"{oriented['upright']} image(s) have an EXIF orientation: turned upright by it")
+    return out
 
 
 def _write(f: Any, rows: list[int], block: list[np.ndarray], method: np.ndarray, start: int) -> None:

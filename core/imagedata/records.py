@@ -2,6 +2,8 @@
 how the database's own labels were mapped."""
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -10,6 +12,7 @@ import numpy as np
 from ..errors import LabelFileError
 from ..interchange.labelfile import Problem
 from ..labels import EXPR_MISSING
+from ..safepaths import file_kind
 
 # How a row's 112x112 crop is made (recorded per row in the cache as the index in this tuple):
 CROP_METHODS = ("none", "landmarks68", "points5", "aligned", "box", "crop", "detect")
@@ -58,8 +61,34 @@ class RowSet:
     def problem(self, file: str | Path, line: int | None, message: str) -> None:
         self.problems.append(Problem(self.root / file, line, message))
 
+    def image_ok(self, file: str | Path, line: int | None, image: str) -> bool:
+        """True when ``image`` (relative to the root) is a regular file; else the problem is recorded
+        against the row's label ``file`` and ``line``, naming the image by its full path."""
+        bad = file_problem(self.root / image)
+        if bad is not None:
+            self.problem(file, line, f"image not found: {self.root / image}" if bad == MISSING
+                         else f"image {self.root / image} {bad}")
+        return bad is None
+
     def drop(self, reason: str) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
+
+
+MISSING = "does not exist"
+
+
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a file (MISSING, a FIFO, a folder, a device...), or None. Only
+    ``stat``: it never opens the file, so a FIFO cannot block."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return MISSING
+    except OSError as e:
+        return f"cannot be read ({e.strerror or e})"
+    if not stat.S_ISREG(st.st_mode):
+        return f"is {file_kind(st.st_mode)}, not a regular file"
+    return None
 
 
 class InvalidRowsError(LabelFileError):

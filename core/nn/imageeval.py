@@ -113,7 +113,8 @@ def predict_folder(checkpoint: str | Path, folder: str | Path, faces: str = "cro
     import pandas as pd
 
     from ..imagedata.classfolders import IMAGE_SUFFIXES
-    from ..imagedata.crops import detect_crop, read_rgb, resize_crop
+    from ..imagedata.crops import detect_crop, resize_crop
+    from ..imagedata.decode import ImageError, read_image
 
     folder = Path(folder)
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
@@ -122,9 +123,10 @@ def predict_folder(checkpoint: str | Path, folder: str | Path, faces: str = "cro
     model = ImageModel(checkpoint, device, batch_size)
     crops, found = [], []
     for p in files:
-        img = read_rgb(p)
-        if img is None:
-            raise AffectTraceError("unreadable image", p)
+        try:
+            img = read_image(p, upright=True)
+        except ImageError as e:
+            raise AffectTraceError(str(e), p) from None
         crop = resize_crop(img) if faces == "crops" else detect_crop(img, faces)
         found.append(crop is not None)
         if crop is not None:
