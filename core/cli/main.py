@@ -34,7 +34,9 @@ COMMANDS: tuple[str, ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from .options import OneLineParser
+
+    parser = OneLineParser(
         prog="affecttrace",
         description="AffectTrace: annotate valence-arousal, expressions and action units; "
         "train and run multi-task affect models.",
