@@ -200,8 +200,8 @@ def _segments(path: Path, raw: bytes, ftype: str, size: int, scheme: NovaScheme)
         raise _short(path, len(rows), size)
     out = []
     for a, b, label, c, line in rows:
-        ta = exact_time(a) if isinstance(a, str) else (Fraction(a) if math.isfinite(a) else None)
-        tb = exact_time(b) if isinstance(b, str) else (Fraction(b) if math.isfinite(b) else None)
+        # a binary float64 time is read as its shortest decimal text: 2.16 stays 2.16, not 2.16000000000000014
+        ta, tb = exact_time(a if isinstance(a, str) else repr(a)), exact_time(b if isinstance(b, str) else repr(b))
         if ta is None or tb is None or ta < 0:
             raise _fail(path, f"segment times {a!r}..{b!r} are not times in seconds", line)
         if tb < ta:
