@@ -78,6 +78,9 @@ class AnnotationController(QObject):
                                     text=f"record {self.joystick.mode} pass")
         self.joystick.recording = True
         self.joystick.clear_trail()
+        p = self.player
+        if p.current >= 0 and p.position == p.current:  # playing on from the frame on screen: that frame is
+            self.va_pass.on_frame(p.current, True)  # the pass's first (a pass from a pause at P writes P)
         self.recordingChanged.emit(True)
 
     def _stop_va(self) -> None:

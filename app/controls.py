@@ -37,6 +37,7 @@ class Controls:
         self.jump_task = "va"  # what N / Shift+N look at
         # the agreement strip on the timeline (app/engine/overlays.py), when it shows one
         self.agreement: Callable[[], AgreementSeries | None] = lambda: None
+        annot.marksChanged.connect(self._follow_marks)
 
     def set_joystick_mode(self, mode: str) -> None:
         if self.annot.va_pass is not None:
@@ -62,8 +63,20 @@ class Controls:
             self.say("Mark in (I) and out (O) to loop a range")
             on = False
         self.player.set_loop(*(r[0], r[1] - 1) if on else (None, None))
+        on = self.player.loop is not None  # a one-frame range does not loop
         for w in (self.v.transport.loop, self.registry["loop"]):
             quietly(w.setChecked, w, on)
+
+    def _follow_marks(self, _in: int | None, _out: int | None) -> None:
+        """A running loop follows the marks; clearing them (Esc) or leaving one unset ends it."""
+        if self.player.loop is None:
+            return
+        r = self.annot.marked_range()
+        if r is None:
+            self.toggle_loop(False)
+            self.say("Loop off: the in/out marks were cleared")
+        else:
+            self.toggle_loop(True)
 
     def set_audio_enabled(self, on: bool) -> None:
         self.player.set_use_audio(bool(on))

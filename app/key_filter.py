@@ -2,6 +2,10 @@
 
 Shortcuts cannot see key releases, so an application event filter does this; it stays out of the
 way of text fields and dialogs. Shift+key fills the in/out range instead.
+
+The same filter makes every text and number field own its keys while it has focus: a plain or Shift key
+typed there (a digit, Return, Home, End, BackSpace, Escape ...) never reaches a window shortcut, so typing
+a value never labels, steps or seeks the video. Ctrl/Alt shortcuts (save, quit, undo) still work.
 """
 from __future__ import annotations
 
@@ -17,6 +21,16 @@ from .keys import AU_KEYS, EXPR_CLEAR_KEY, EXPR_KEYS, key_text
 _KEY_EVENTS = frozenset((QEvent.KeyPress, QEvent.KeyRelease, QEvent.ShortcutOverride))
 
 
+_SHORTCUT_MODIFIERS = Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier
+
+
+def is_text_field(w: QWidget | None) -> bool:
+    """A widget that takes typed text or numbers (it owns the plain keys while it has focus)."""
+    if isinstance(w, (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)):
+        return not (isinstance(w, (QTextEdit, QPlainTextEdit)) and w.isReadOnly())
+    return isinstance(w, QComboBox) and w.isEditable()
+
+
 class HoldKeyFilter(QObject):
     def __init__(self, window: QWidget, controller: AnnotationController, n_aus) -> None:
         super().__init__(window)
@@ -28,16 +42,21 @@ class HoldKeyFilter(QObject):
     def _applies(self) -> bool:
         if QApplication.activeModalWidget() is not None:
             return False
-        w = QApplication.focusWidget()
-        if isinstance(w, (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)):
-            return False
-        if isinstance(w, QComboBox) and w.isEditable():
+        if is_text_field(QApplication.focusWidget()):
             return False
         top = QApplication.activeWindow()
         return top is None or top is self.window
 
+    @staticmethod
+    def _field_owns(obj: QWidget, e: QKeyEvent) -> bool:
+        """A plain or Shift key sent to a focused text or number field (or to its inner line edit)."""
+        if e.modifiers() & _SHORTCUT_MODIFIERS or e.key() in (Qt.Key_unknown, 0):
+            return False
+        w = QApplication.focusWidget()
+        return is_text_field(w) and (obj is w or w.isAncestorOf(obj) or obj.isAncestorOf(w))
+
     def _action(self, e: QKeyEvent) -> tuple[str, int] | None:
-        if e.modifiers() & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier):
+        if e.modifiers() & _SHORTCUT_MODIFIERS:
             return None
         ch = key_text(e.key())
         if ch in EXPR_KEYS:
@@ -52,9 +71,13 @@ class HoldKeyFilter(QObject):
         if not isinstance(e, QKeyEvent):  # cheap first: this filter sees every event of the application
             return False
         t = e.type()
-        if t not in _KEY_EVENTS:
+        if t not in _KEY_EVENTS or not isinstance(obj, QWidget):
             return False
-        if not isinstance(obj, QWidget) or obj.window() is not self.window or not self._applies():
+        if t == QEvent.ShortcutOverride and self._field_owns(obj, e):
+            e.accept()  # the key goes to the field as a key press; no shortcut sees it
+            return True
+        # QWidget.window: some views have an attribute of that name that shadows the method
+        if QWidget.window(obj) is not self.window or not self._applies():
             return False
         act = self._action(e)
         if act is None:

@@ -33,8 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("path", nargs="?", help="a project folder (or its project.json) or a video; "
                     "default: the demo project (made on first use)")
     ap.add_argument("--screenshot", metavar="OUT.png", help="render the window to a PNG and exit")
-    ap.add_argument("--theme", choices=("light", "dark"), help="colour theme (remembered)")
-    ap.add_argument("--annotator", help="annotate as this name (remembered)")
+    ap.add_argument("--theme", choices=("light", "dark"), help="colour theme for this start (not saved: "
+                    "View > theme saves a choice)")
+    ap.add_argument("--annotator", help="annotate as this name for this start (not saved: a later start asks, "
+                    "or uses the last name chosen in the app)")
     ap.add_argument("--size", default=None, metavar="WxH", help="window size for --screenshot (default 1440x900)")
     ap.add_argument("--timing", action="store_true", help="print start-up timings as JSON on stdout")
     return ap
@@ -68,15 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("AffectTrace")
     settings = Settings()
-    if args.theme:
-        settings.theme = args.theme
-    if args.annotator:
-        settings.annotator = args.annotator
+    settings.use_for_this_start(annotator=args.annotator, theme=args.theme)
     from . import resources
     from .main_window import MainWindow
 
     app.setWindowIcon(resources.app_icon())
     win = MainWindow(settings, interactive=not args.screenshot, lazy=True)
+    from .testprobe import install as install_probe
+
+    install_probe(win)  # the real-window tests' view of the window (only where they ask for it)
     rc = {"code": 0}
     undo_signals = quit_on_signals(app, win)
     timings: dict[str, float] = {}

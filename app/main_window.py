@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QMargins, QObject, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 
 from core.errors import AffectTraceError
@@ -40,12 +40,24 @@ if TYPE_CHECKING:
 COVERAGE_DELAY_MS = 700  # the project table's coverage follows edits this long after the last one
 
 
-def first_size() -> QSize:
-    """The default window size, cut to the screen's free area (a 1280x800 laptop gets all of it, not a
-    window that runs off its edge). A saved geometry replaces it."""
+# Room left for a window manager's frame (title bar, borders): Qt learns the real frame only once the
+# window is shown, and a 1280x800 screen with a 20 px title and 5 px border cut the status bar off.
+FRAME_ROOM = QMargins(6, 32, 6, 10)
+
+
+def first_geometry() -> QRect:
+    """A first start's window: the default size cut to the screen's free area less room for the frame,
+    the frame centred in that area (the whole window, frame included, on the screen). Its top left is
+    where the frame goes (``QWidget.move``), its size the window's. A saved geometry replaces it."""
     size = QSize(*resources.defaults()["window_size"])
     screen = QApplication.primaryScreen()
-    return size if screen is None else size.boundedTo(screen.availableGeometry().size())
+    if screen is None:
+        return QRect(QPoint(0, 0), size)
+    area = screen.availableGeometry()
+    size = size.boundedTo(area.marginsRemoved(FRAME_ROOM).size())
+    framed = QRect(QPoint(0, 0), size).marginsAdded(FRAME_ROOM)
+    framed.moveCenter(area.center())
+    return QRect(framed.topLeft(), size)
 
 
 class MainWindow(QMainWindow):
@@ -113,11 +125,12 @@ class MainWindow(QMainWindow):
         self._wire()
         if not lazy:
             self.attach_timeline()
-        self.set_theme(self.settings.theme)
-        self.resize(first_size())
+        self.set_theme(self.settings.theme, remember=False)
+        first = first_geometry()
+        self.resize(first.size())
         geo, state = self.settings.window_geometry(), self.settings.window_state()
-        if geo is not None:
-            self.restoreGeometry(geo)
+        if geo is None or not self.restoreGeometry(geo):
+            self.move(first.topLeft())
         self._fresh_layout = state is None or not self.restoreState(state)
         self.saved_docks = set() if self._fresh_layout else self.settings.window_docks()
         if self._fresh_layout:
@@ -349,9 +362,11 @@ class MainWindow(QMainWindow):
         if dialogs.GamepadDialog(self.pad, self).exec():
             self.settings.set("gamepad", self.pad.config.to_dict())
 
-    def set_theme(self, name: str) -> None:
+    def set_theme(self, name: str, remember: bool = True) -> None:
+        """Apply a theme; ``remember``: the person chose it (saved for later starts)."""
         self.theme = apply_theme(QApplication.instance(), name)
-        self.settings.theme = self.theme.name
+        if remember:
+            self.settings.theme = self.theme.name
         v = self.views
         if v.timeline is not None:
             v.timeline.apply_theme(self.theme)

@@ -210,11 +210,14 @@ class ProjectControl:
     def choose_annotator_at_start(self) -> None:
         w = self.win
         p = w.session.project
-        remembered = w.settings.annotator
-        name = remembered or default_annotator()
-        if w.interactive and not remembered:
-            name = dialogs.choose_annotator(w, list(p.annotators) if p else [], default_annotator()) or name
-        self.set_annotator(name)
+        given = w.settings.this_start("annotator")
+        if given:  # --annotator: this start only, not saved
+            return self.set_annotator(given, remember=False)
+        remembered = w.settings.remembered_annotator()
+        if remembered or not w.interactive:  # scripts (--screenshot) never choose for the person
+            return self.set_annotator(remembered or default_annotator(), remember=False)
+        name = dialogs.choose_annotator(w, list(p.annotators) if p else [], default_annotator())
+        self.set_annotator(name or default_annotator(), remember=bool(name))
 
     def ask_annotator(self) -> None:
         w = self.win
@@ -223,10 +226,12 @@ class ProjectControl:
         if name:
             self.set_annotator(name)
 
-    def set_annotator(self, name: str) -> None:
+    def set_annotator(self, name: str, remember: bool = True) -> None:
+        """Annotate as ``name``; ``remember``: the person chose it in the app (a later start uses it)."""
         w = self.win
         w.annot.set_armed(False)
         w.session.set_annotator(name)
-        w.settings.annotator = name
+        if remember:
+            w.settings.annotator = name
         w.refresh_tracks()
         w.refresh_browser()

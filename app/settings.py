@@ -33,23 +33,42 @@ class Settings:
 
     def __init__(self, qsettings: QSettings | None = None) -> None:
         self.q = qsettings or QSettings(ORG, APP)
+        self._this_start: dict[str, str] = {}
 
-    # --- identity and appearance ---
+    def use_for_this_start(self, annotator: str | None = None, theme: str | None = None) -> None:
+        """Command-line choices: they hold for this start only and are never saved, so a later plain start
+        asks who is annotating (or uses the last name chosen in the app) and keeps the chosen theme."""
+        for key, value in (("annotator", annotator), ("theme", theme)):
+            if value:
+                self._this_start[key] = value
+
+    def this_start(self, key: str) -> str | None:
+        """The command line's value of ``key`` ('annotator', 'theme'), None when it gave none."""
+        return self._this_start.get(key)
+
+    # --- identity and appearance (setting one is a choice made in the app: saved, and it replaces the
+    # command line's value for the rest of this start) ---
     @property
     def annotator(self) -> str:
-        return str(self.q.value("annotator", "") or "")
+        return self._this_start.get("annotator") or self.remembered_annotator()
 
     @annotator.setter
     def annotator(self, name: str) -> None:
+        self._this_start.pop("annotator", None)
         self.q.setValue("annotator", name)
+
+    def remembered_annotator(self) -> str:
+        """The last annotator chosen in the app ('' when none)."""
+        return str(self.q.value("annotator", "") or "")
 
     @property
     def theme(self) -> str:
         default = resources.defaults()["theme"]
-        return str(self.q.value("theme", default) or default)
+        return self._this_start.get("theme") or str(self.q.value("theme", default) or default)
 
     @theme.setter
     def theme(self, name: str) -> None:
+        self._this_start.pop("theme", None)
         self.q.setValue("theme", name)
 
     # --- recent projects ---

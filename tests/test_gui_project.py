@@ -30,13 +30,13 @@ def _child(code: str) -> subprocess.Popen:
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_opens_demo_with_default_annotator_stamped_and_remembered(qtbot, tmp_path, demo):
+def test_opens_demo_with_default_annotator_stamped_not_remembered(qtbot, tmp_path, demo):
     from app.settings import default_annotator
 
     win = make_window(qtbot, tmp_path, demo, annotator="")
     me = default_annotator()
     assert win.session.annotator == me and me in win.session.project.annotators
-    assert win.settings.annotator == me
+    assert win.settings.remembered_annotator() == "", "nobody chose it: a later plain start still asks"
     assert win.views.browser.tree.topLevelItemCount() == len(win.session.project.videos)
     assert win.views.video.frame_size() == (320, 240)
     assert {t.name for t in win.session.human_tracks()} >= {"ann1", "ann2", "ann3", me}

@@ -164,20 +164,22 @@ def test_settings_file_keeps_the_layout_saved_with_a_project(qtbot, tmp_path, de
 
 
 def test_a_first_start_fits_the_screen(qtbot, tmp_path, monkeypatch):
-    """No saved geometry: the default size, cut to the screen's free area (a 1280x800 laptop must not
-    get a 1440-px window running off its edge)."""
+    """No saved geometry: the default size, cut to the screen's free area less room for the window
+    manager's frame (a 1280x800 laptop must not get a window running off its edge); the real frame on a
+    real screen is checked by tests/realwindow/test_first_start.py."""
     from PySide6.QtCore import QRect
     from PySide6.QtGui import QScreen
 
     from app import resources
-    from app.main_window import MainWindow
+    from app.main_window import FRAME_ROOM, MainWindow
     from app.settings import Settings
 
     w, h = resources.defaults()["window_size"]
+    room_w, room_h = FRAME_ROOM.left() + FRAME_ROOM.right(), FRAME_ROOM.top() + FRAME_ROOM.bottom()
     monkeypatch.setattr(QScreen, "availableGeometry", lambda self: QRect(0, 0, w - 160, h - 100))
     win = MainWindow(Settings(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)), interactive=False)
     qtbot.addWidget(win)
-    assert (win.width(), win.height()) == (w - 160, h - 100)
+    assert (win.width(), win.height()) == (w - 160 - room_w, h - 100 - room_h)
     monkeypatch.setattr(QScreen, "availableGeometry", lambda self: QRect(0, 0, w + 500, h + 300))
     roomy = MainWindow(Settings(QSettings(str(tmp_path / "t.ini"), QSettings.IniFormat)), interactive=False)
     qtbot.addWidget(roomy)

@@ -215,6 +215,7 @@ class Player(QObject):
         self.set_speed(next((s for s in reversed(SPEEDS) if s < self.speed - 1e-9), SPEEDS[0]))
 
     def set_loop(self, a: int | None, b: int | None = None) -> None:
+        """Loop frames a..b (both shown) while playback runs inside them; None ends the loop."""
         self.loop = None if a is None or b is None or b <= a else (int(a), int(b))
 
     def _request_still(self, i: int) -> None:
@@ -312,8 +313,10 @@ class Player(QObject):
             self.clock = WallClock()
             self.clock.start(t, self.speed)
         target = self.index_at(t)
-        if self.loop and target > self.loop[1]:
-            if self.current >= self.loop[1] or self.current < self.loop[0] - 1:
+        # The loop holds playback that runs inside its range; playback outside the range plays on (never
+        # pulled into the range: an armed pass writes only frames the annotator watches play)
+        if self.loop and target > self.loop[1] and self.loop[0] <= self.current <= self.loop[1]:
+            if self.current == self.loop[1]:
                 self._wrap_loop()
                 return
             target = self.loop[1]  # show the range's last frame before wrapping
@@ -345,7 +348,7 @@ class Player(QObject):
         if self.after_frame is not None:
             self.after_frame(i)
         self.stats.add(lateness, skipped, time.perf_counter() - t_ui)
-        if i >= last and not self.loop:
+        if i >= last and not (self.loop and self.loop[0] <= i <= self.loop[1]):
             self.pause()
             return
         self._schedule(self._ms_until(i + 1))

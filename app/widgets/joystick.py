@@ -231,10 +231,11 @@ class JoystickField(QWidget):
     _ARROWS = {Qt.Key_Left: (-1, 0), Qt.Key_Right: (1, 0), Qt.Key_Up: (0, 1), Qt.Key_Down: (0, -1)}
 
     def event(self, e: QEvent) -> bool:
-        if e.type() == QEvent.ShortcutOverride and isinstance(e, QKeyEvent) and e.key() in self._ARROWS \
+        if e.type() == QEvent.ShortcutOverride and isinstance(e, QKeyEvent) \
+                and (e.key() in self._ARROWS or e.key() == Qt.Key_Home) \
                 and not e.modifiers() & ~(Qt.ShiftModifier | Qt.KeypadModifier):
-            e.accept()  # take the arrows (and Shift+arrows) from the window's frame steps while focused;
-            # Ctrl+arrows still jump 5 s
+            e.accept()  # take the arrows (and Shift+arrows) from the window's frame steps and Home from
+            # "First frame" while focused; Ctrl+arrows still jump 5 s
             return True
         return super().event(e)
 
