@@ -11,6 +11,7 @@ by putting the whole project there.
 """
 from __future__ import annotations
 
+import csv
 import errno
 import fcntl
 import hashlib
@@ -18,7 +19,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable, Iterator
 
 from .errors import AffectTraceError, ProjectError
 from .safepaths import file_kind, project_around
@@ -106,6 +107,68 @@ def read_text(path: str | Path, error: type[AffectTraceError] = AffectTraceError
         return read_regular(path, error, limit).decode("utf-8")
     except UnicodeDecodeError as e:
         raise error(f"is not UTF-8 text (byte {e.start})", path) from None
+
+
+MAX_LINE_BYTES = 1 << 20  # a line of a label table, a cell included: longer ones are refused, never read whole
+MAX_COLUMNS = 10_000
+
+
+def scan_table(path: str | Path, error: type[AffectTraceError] = AffectTraceError, sep: str = ",",
+               max_line: int = MAX_LINE_BYTES, max_columns: int = MAX_COLUMNS) -> None:
+    """Check a text table before a parser (pandas, csv) reads it: a regular file, no line longer than
+    ``max_line`` bytes, at most ``max_columns`` columns in its header. Streams in 1 MiB blocks, so a 1 GB
+    line costs 1 MiB of memory and is refused in about a second."""
+    fd = open_regular(path, os.O_RDONLY, error=error, verb="cannot read", follow=True)
+    line, length, header, separators = 1, 0, True, max_columns - 1
+    with os.fdopen(fd, "rb") as f:
+        while block := f.read(1 << 20):
+            start = 0
+            while True:
+                end = block.find(b"\n", start)
+                piece = len(block) - start if end < 0 else end - start
+                length += piece
+                if header:
+                    separators -= block.count(sep.encode(), start, start + piece)
+                    if separators < 0:
+                        raise error(f"line 1 has more than {max_columns:,} columns: not a label table", path)
+                if length > max_line:
+                    raise error(f"line {line:,} is longer than {max_line:,} bytes: not a label table", path)
+                if end < 0:
+                    break
+                line, length, header, start = line + 1, 0, False, end + 1
+
+
+def csv_rows(path: str | Path, error: type[AffectTraceError] = AffectTraceError, delimiter: str = ",",
+             max_line: int = MAX_LINE_BYTES, max_columns: int = MAX_COLUMNS) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of a CSV file, with bounded memory: a regular file only, lines and cells up to
+    ``max_line`` bytes, rows up to ``max_columns`` cells, UTF-8 (a BOM is dropped); each breach is
+    ``error`` naming the file and line."""
+    csv.field_size_limit(max(max_line, csv.field_size_limit()))
+    fd = open_regular(path, os.O_RDONLY, error=error, verb="cannot read", follow=True)
+
+    def lines(f: BinaryIO) -> Iterator[str]:
+        n = 0
+        while raw := f.readline(max_line + 1):
+            n += 1
+            if len(raw) > max_line:
+                raise error(f"line {n:,} is longer than {max_line:,} bytes", path)
+            try:
+                yield raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise error(f"line {n:,} is not UTF-8 text", path) from None
+
+    with os.fdopen(fd, "rb") as f:
+        reader = csv.reader(lines(f), delimiter=delimiter)
+        try:
+            for row in reader:
+                if len(row) > max_columns:
+                    raise error(f"line {reader.line_num:,} has {len(row):,} cells, more than {max_columns:,}",
+                                path)
+                yield reader.line_num, row
+        except csv.Error as e:
+            raise error(f"line {reader.line_num:,}: {e}", path) from None
+        except OSError as e:
+            raise error(f"cannot read: {os_problem(e)}", path) from None
 
 
 def open_append(path: str | Path, error: type[AffectTraceError] = AffectTraceError) -> int:

@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AffectTraceError, LabelFileError
-from ..fsio import atomic_write_with
+from ..fsio import atomic_write_with, scan_table
 from ..labels import AU_MISSING, EXPR_MISSING, EXPRESSIONS, VA_RANGE, au_number
 from ..progress import Progress, no_progress
 from ..project.incomplete import marked_incomplete
-from ..safepaths import excerpt, name_problem, require_file
+from ..project.manifest import MAX_FRAMES
+from ..safepaths import excerpt, name_problem
 from ..tracks import Track, TrackSource
 from .confcols import apply_confidence, confidence_columns, is_confidence_column, read_confidence, track_confidence
 from .tooldata import TOOL_COLUMN_PREFIX, export_columns
@@ -111,8 +112,9 @@ def _expr_codes(col: pd.Series, path: Path, problems: list[str]) -> np.ndarray:
 def read_csv_table(path: str | Path, au_names: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
     """Read and validate the table; every problem names its line. Returns (table, AU columns present)."""
     path = Path(path)
+    scan_table(path, LabelFileError)  # a FIFO, a 1 GB line or 10^6 columns: refused before pandas reads
     try:
-        df = pd.read_csv(require_file(path, LabelFileError), dtype=str, keep_default_na=False)
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
         raise LabelFileError(f"not a readable CSV table: {(str(e).splitlines() or [''])[0][:200]}", path) from e
     missing = [c for c in ("video", "frame", "track") if c not in df.columns]
@@ -161,7 +163,7 @@ def _row_keys(df: pd.DataFrame, problems: list[str]) -> pd.DataFrame:
     """video, track and frame of every row, checked: no empty names, a frame index, a valid track name."""
     out = pd.DataFrame({"video": df["video"].str.strip(), "track": df["track"].str.strip()})
     frame = pd.to_numeric(df["frame"], errors="coerce")
-    for i in np.flatnonzero(frame.isna() | (frame < 0) | (frame != frame.round())):
+    for i in np.flatnonzero(frame.isna() | (frame < 0) | (frame >= MAX_FRAMES) | (frame != frame.round())):
         problems.append(f"line {i + 2}: frame {excerpt(df['frame'].iat[i])} is not a frame index")
     out["frame"] = frame.fillna(-1).astype(np.int64)
     for c in ("video", "track"):
