@@ -243,6 +243,12 @@ def bad_checkpoints(folder: Path) -> tuple[dict[str, Path], Path]:
     with open(out["malicious-raw-pickle"], "wb") as f:
         pickle.dump({"format": "affecttrace-checkpoint", "model": _Evil(marker)}, f)
     torch.save({"weights": torch.zeros(3)}, out["plain-dict"])
+    out["no-labels"] = folder / "nolabels.pt"  # our format, a field missing: KeyError before issue 19
+    torch.save({"format": "affecttrace-checkpoint", "version": 1, "preset": "mt-tiny", "config": {},
+                "epoch": 1, "step": 1, "model": {}}, out["no-labels"])
+    out["wrong-types"] = folder / "types.pt"
+    torch.save({"format": "affecttrace-checkpoint", "version": 1, "preset": 5, "config": [], "labels": "x",
+                "epoch": "one", "step": 1, "model": {"w": 3}}, out["wrong-types"])
     torch.save({"format": "affecttrace-checkpoint", "model": {"w": torch.zeros(1000)}}, folder / "full.pt")
     out["truncated"].write_bytes((folder / "full.pt").read_bytes()[:300])
     out["fifo"] = _fifo(folder / "pipe.pt")

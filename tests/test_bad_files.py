@@ -23,7 +23,7 @@ def proj(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("kind", ["zero-bytes", "text", "malicious-pickle", "malicious-raw-pickle", "plain-dict",
-                                  "truncated", "fifo", "missing"])
+                                  "truncated", "fifo", "missing", "no-labels", "wrong-types"])
 def test_bad_checkpoint_is_one_line_without_torch_advice(cli, proj: Path, tmp_path: Path, kind: str) -> None:
     files, marker = bad_checkpoints(tmp_path / "ck")
     code, _, err = cli("predict", proj, "--checkpoint", files[kind])

@@ -75,9 +75,37 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     obj = load_tensors(path)
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise CheckpointError("not an AffectTrace checkpoint (for backbone weights use --pretrained)", path)
-    if int(obj.get("version", 0)) > VERSION:
+    version = obj.get("version", 0)
+    if not isinstance(version, int):
+        raise CheckpointError(f"damaged checkpoint: version {version!r} is not a number", path)
+    if version > VERSION:
         raise CheckpointError(f"checkpoint format {obj['version']} is newer than this AffectTrace ({VERSION})", path)
+    problem = _field_problem(obj)
+    if problem:
+        raise CheckpointError(f"damaged checkpoint: {problem}", path)
     return obj
+
+
+def _field_problem(obj: dict[str, Any]) -> str | None:
+    """What is missing or of the wrong type among the fields every reader of a checkpoint uses."""
+    for key, kind in (("preset", str), ("config", dict), ("labels", dict), ("model", dict), ("epoch", int),
+                      ("step", int)):
+        if key not in obj:
+            return f"no {key!r}"
+        if not isinstance(obj[key], kind) or isinstance(obj[key], bool):
+            return f"{key!r} is {type(obj[key]).__name__}, not {kind.__name__}"
+    labels = obj["labels"]
+    for key in ("expressions", "aus"):
+        names = labels.get(key)
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+            return f"labels.{key} is not a list of names"
+    if not labels["expressions"]:
+        return "labels.expressions is empty"
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj["model"].items()):
+        return "'model' is not a state dict of tensors"
+    if not isinstance(obj.get("metrics", {}), dict):
+        return "'metrics' is not a table"
+    return None
 
 
 def check_compatible(ckpt: dict[str, Any], path: str | Path, preset: str | None = None,
