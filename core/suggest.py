@@ -20,11 +20,11 @@ from .compare.window import Segment, agreement_series
 from .labels import TASKS
 from .modeltracks import VA_STD_SCALE, model_track_names
 from .tracks import Track, TrackKind
+from .words import SEGMENT_SECONDS, SUGGESTION_COUNT
 
 if TYPE_CHECKING:
     from .project import Project
 
-SEGMENT_SECONDS = 2.0
 AGREEMENT_WINDOW_SECONDS = 2.0
 PARTS = ("uncertainty", "disagreement", "unlabelled")
 
@@ -193,7 +193,7 @@ def suggestion_inputs(project: Project, video: str, model: str | None = None, re
                             project.track(video, reference) if reference else None, people)
 
 
-def suggest_from(inputs: SuggestionInputs, count: int | None = 20, tasks: Sequence[str] = TASKS,
+def suggest_from(inputs: SuggestionInputs, count: int | None = SUGGESTION_COUNT, tasks: Sequence[str] = TASKS,
                  weights: Weights | None = None, segment_s: float = SEGMENT_SECONDS) -> Suggestions:
     """Suggestions from ``suggestion_inputs`` (or a copy of them)."""
     i = inputs
@@ -204,7 +204,7 @@ def suggest_from(inputs: SuggestionInputs, count: int | None = 20, tasks: Sequen
 
 
 def video_suggestions(project: Project, video: str, model: str | None = None, reference: str | None = None,
-                      annotator: str | None = None, count: int | None = 20, tasks: Sequence[str] = TASKS,
+                      annotator: str | None = None, count: int | None = SUGGESTION_COUNT, tasks: Sequence[str] = TASKS,
                       weights: Weights | None = None, segment_s: float = SEGMENT_SECONDS) -> Suggestions:
     """Suggestions for one video of a project (``suggestion_inputs`` says which tracks)."""
     return suggest_from(suggestion_inputs(project, video, model, reference, annotator), count, tasks, weights,

@@ -37,7 +37,8 @@ from core.compare import (
     worst_segments,
     write_table_csv,
 )
-from core.interchange.tracksel import FUSED_TRACK, find_track_name
+from core.interchange.tracksel import find_track_name
+from core.words import FUSED_TRACK
 
 from ..themes import Theme
 from .compare_plots import TASK_NAMES, AgreementPlot, ScoreBars

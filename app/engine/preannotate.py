@@ -35,14 +35,13 @@ from PySide6.QtWidgets import (
 
 from core.modeltracks import read_prediction_file, unlabelled_videos
 from core.runs import list_runs
+from core.words import DEVICE_CHOICES, FACE_BACKENDS
 
 if TYPE_CHECKING:
     from core.project import Project
 
 SCOPES = ("current", "selected", "unlabelled")
 SCOPE_TEXT = {"current": "Current video", "selected": "Selected videos", "unlabelled": "Every video without labels"}
-DEVICES = ("auto", "cpu", "cuda")
-FACE_BACKENDS = ("auto", "dlib", "fan", "reference")
 PREDICTIONS_CACHE = "predictions"
 
 
@@ -182,7 +181,7 @@ class PreannotateDialog(QDialog):
         self.smooth.setSpecialValueText("none")
         form.addRow("Smoothing", self.smooth)
         self.device = QComboBox()
-        self.device.addItems(DEVICES)
+        self.device.addItems(DEVICE_CHOICES)
         form.addRow("Device", self.device)
         self.backend = QComboBox()
         self.backend.addItems(FACE_BACKENDS)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from core.agreement.report import video_fps
 from core.compare import Segment
 from core.suggest import Suggestions, next_suggested, video_suggestions
+from core.words import SEGMENT_SECONDS, SUGGESTION_COUNT
 
 from .model_choice import refill_model_combo
 
@@ -44,10 +45,10 @@ class SuggestionsView(QWidget):
         self.model = QComboBox()
         self.count = QSpinBox()
         self.count.setRange(1, 200)
-        self.count.setValue(20)
+        self.count.setValue(SUGGESTION_COUNT)
         self.seconds = QSpinBox()
         self.seconds.setRange(1, 60)
-        self.seconds.setValue(2)
+        self.seconds.setValue(round(SEGMENT_SECONDS))
         self.seconds.setSuffix(" s")
         form.addRow("Model track", self.model)
         form.addRow("Segments", self.count)

@@ -10,9 +10,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from core.words import END_STATES as DONE_STATES
+from core.words import FAILED_STATES, EndState
+
 QUEUED, RUNNING, CANCELLING = "queued", "running", "cancelling"
-DONE_STATES = ("finished", "cancelled", "failed", "diverged", "early-stopped")
-FAILED_STATES = ("failed", "diverged")
 
 
 class Job(QObject):
@@ -104,21 +105,22 @@ class Job(QObject):
     def _outcome(self, code: int, stderr: list[str]) -> tuple[str, str]:
         name = self.title
         if self._end is not None and code >= 0:
-            state = str(self._end.get("status", "failed"))
-            state = state if state in DONE_STATES else "failed"
+            state = str(self._end.get("status", EndState.FAILED.value))
+            state = state if state in DONE_STATES else EndState.FAILED.value
             if state in FAILED_STATES:
                 return state, self.error or _last(stderr) or f"{name} failed (exit code {code})"
             return state, ""
         if self.cancel_requested:
-            return "cancelled", ""
+            return EndState.CANCELLED.value, ""
         if code < 0:
             sig = _signal_name(-code)
             hint = " (the system may have run out of memory)" if -code == signal.SIGKILL else ""
-            return "failed", f"{name}: its process was killed by {sig}{hint}; nothing else was changed"
+            return EndState.FAILED.value, f"{name}: its process was killed by {sig}{hint}; nothing else was changed"
         if code == 0:
-            return "finished", ""
+            return EndState.FINISHED.value, ""
         detail = self.error or _last(stderr)
-        return "failed", f"{name} stopped unexpectedly (exit code {code})" + (f": {detail}" if detail else "")
+        why = f"{name} stopped unexpectedly (exit code {code})" + (f": {detail}" if detail else "")
+        return EndState.FAILED.value, why
 
 
 def _last(lines: list[str]) -> str:

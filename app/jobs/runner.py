@@ -14,6 +14,7 @@ from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from core.jobevents import decode
+from core.words import EndState
 
 from .child import Child
 from .job import CANCELLING, DONE_STATES, QUEUED, RUNNING, Job
@@ -86,8 +87,8 @@ class JobRunner(QObject):
     def cancel(self, job: Job) -> None:
         if job.state == QUEUED:
             job.cancel_requested = True
-            job._set_state("cancelled")
-            job.finished.emit("cancelled")
+            job._set_state(EndState.CANCELLED.value)
+            job.finished.emit(EndState.CANCELLED.value)
             return
         if job is not self.current or self._child is None or job.done:
             return

@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.agreement.defaults import DEFAULT_MAX_LAG_S
-from core.agreement.fuse import FUSED_TRACK, METHODS
+from core.agreement.fuse import METHODS
 from core.labels import VA_NAMES
+from core.words import FUSED_TRACK
 
 from .. import resources
 from ..themes import Theme

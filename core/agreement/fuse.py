@@ -11,6 +11,7 @@ import numpy as np
 from ..errors import ProjectError
 from ..progress import Progress, no_progress
 from ..tracks import Track, TrackKind, TrackSource
+from ..words import FUSED_TRACK
 from .defaults import DEFAULT_MAX_LAG_S
 from .fusion import ewe_fusion, majority_vote, mean_fusion
 from .lag import shift
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from ..project import Project
 
 METHODS = ("mean", "ewe", "vote")
-FUSED_TRACK = "fused"
 
 
 def method_tasks(method: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 from ..jobevents import EventStream
 from ..progress import Progress, bar, no_progress
+from ..words import EndState
 
 EVENTS_HELP = ("print machine-readable events (JSON lines: progress, messages, result, end) on stdout "
                "instead of a progress bar; used by the app's job runner")
@@ -76,4 +77,5 @@ def end_status(args: argparse.Namespace, code: int) -> str:
     status = getattr(args, "end_status", None)
     if status:
         return str(status)
-    return "finished" if code == 0 else "cancelled" if code == 130 else "failed"
+    state = EndState.FINISHED if code == 0 else EndState.CANCELLED if code == 130 else EndState.FAILED
+    return state.value

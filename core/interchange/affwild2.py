@@ -23,6 +23,7 @@ from ..project import Project
 from ..project.incomplete import marked_incomplete
 from ..project.manifest import VideoEntry, relative_media
 from ..tracks import Track, TrackSource
+from ..words import AFFWILD2_EXTRA_KEY
 from .dataset import DatasetRead, read_dataset
 from .labelfile import FileFormat, Problem, render_row
 from .layout import index_media, media_stem
@@ -32,7 +33,6 @@ from .tracksel import IMPORTED_TRACK
 if TYPE_CHECKING:
     from ..media.info import MediaInfo
 
-EXTRA_KEY = "affwild2"
 
 
 class InvalidLabelsError(LabelFileError):
@@ -174,7 +174,7 @@ def import_affwild2(root: str | Path, project: str | Path, media: str | Path | N
                 info_x = {"layout": ds.layout, "splits": dict(ds.splits[video]), "label_lines": lines,
                           "task_dirs": {t: lf.path.parent.parent.name for t, lf in labels.items()}}
                 crops_rel = _note_crops(p, entry, crops_root / video, report, info_x)
-                extra[EXTRA_KEY] = info_x
+                extra[AFFWILD2_EXTRA_KEY] = info_x
                 p.update_video(dataclasses.replace(entry, crops=crops_rel, extra=extra))
                 report.videos.append(video)
             progress(len(ds.videos), len(ds.videos), "")

@@ -12,6 +12,7 @@ from ..errors import LabelFileError
 from ..labels import EXPR_MISSING
 from ..progress import Progress, no_progress
 from ..tracks import Track
+from ..words import AFFWILD2_EXTRA_KEY
 from .dataset import OutFile, write_dataset
 from .labelfile import FileFormat, default_format, header_columns
 from .layout import LAYOUTS, header_for
@@ -21,7 +22,6 @@ from .tracksel import pick_tracks
 if TYPE_CHECKING:
     from ..project import Project
 
-EXTRA_KEY = "affwild2"
 
 
 @dataclass
@@ -55,7 +55,7 @@ def task_values(track: Track, task: str, columns: tuple[str, ...] | None = None)
 
 
 def _layout_of(project: Project, videos: Iterable[str]) -> str:
-    seen = [project.videos[v].extra.get(EXTRA_KEY, {}).get("layout") for v in videos]
+    seen = [project.videos[v].extra.get(AFFWILD2_EXTRA_KEY, {}).get("layout") for v in videos]
     seen = [s for s in seen if s in LAYOUTS]
     return max(set(seen), key=seen.count) if seen else "2022"
 
@@ -74,7 +74,7 @@ def export_affwild2(project: Project, out: str | Path, layout: str | None = None
     others_dropped = 0
     for video, t in tracks.items():
         entry = project.videos[video]
-        meta = entry.extra.get(EXTRA_KEY, {})
+        meta = entry.extra.get(AFFWILD2_EXTRA_KEY, {})
         recorded = formats.get(t.name, {}).get(video, {})
         for task in ("va", "expr", "au"):
             fmt: FileFormat | None = recorded.get(task)

@@ -5,12 +5,12 @@ from typing import TYPE_CHECKING
 
 from ..errors import ProjectError
 from ..tracks import Track, TrackKind
+from ..words import FUSED_TRACK
 
 if TYPE_CHECKING:
     from ..project import Project
 
 IMPORTED_TRACK = "affwild2"  # the name Aff-Wild2 labels get on import
-FUSED_TRACK = "fused"  # the name `affecttrace fuse` writes
 
 
 def find_track_name(project: Project, video: str, track: str | None = None, annotator: str | None = None,

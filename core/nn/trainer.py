@@ -10,7 +10,6 @@ import shutil
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,6 +22,7 @@ from ..errors import AffectTraceError
 from ..events import Signal
 from ..fsio import atomic_write_bytes
 from ..progress import CancelToken
+from ..words import EndState
 from . import ddp
 from .checkpoint import LabelSpaces, finetune_from, load_weights, read_checkpoint, save_checkpoint
 from .config import TrainConfig
@@ -38,16 +38,7 @@ from .validate import collect, detail_metrics, flat_metrics, forward, merge, sco
 BEST, LAST, CONFIG, HISTORY, SUMMARY = "best.pt", "last.pt", "config.toml", "history.csv", "summary.json"
 
 
-class TrainStatus(str, Enum):
-    """How a run ended (compares equal to its value, e.g. ``status == "cancelled"``)."""
-
-    FINISHED = "finished"
-    CANCELLED = "cancelled"
-    EARLY_STOPPED = "early-stopped"
-    DIVERGED = "diverged"
-
-    def __str__(self) -> str:
-        return self.value
+TrainStatus = EndState  # how a run ended: one of the job end states (core.words), never FAILED
 
 
 @dataclass

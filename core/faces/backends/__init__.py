@@ -4,10 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...errors import AffectTraceError
+from ...words import FACE_BACKENDS as BACKENDS
 from .base import Face, FaceBackend, box_of_landmarks, follow_box, iou
 from .reference_backend import REFERENCE_FILE, ReferenceBackend, load_reference
-
-BACKENDS = ("auto", "fan", "dlib", "reference")
 
 
 def resolve_backend_name(name: str) -> str:
