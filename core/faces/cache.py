@@ -141,12 +141,15 @@ class FaceCache:
         return f["other_frames"][()], f["other_boxes"][()]
 
     def _read_image(self, path: Path) -> np.ndarray:
-        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if img is None:
-            raise AffectTraceError("unreadable face crop", path)
+        from ..imagedata.decode import ImageError, read_image  # strict: regular files, any file name's bytes
+
+        try:
+            img = read_image(path)
+        except ImageError as e:
+            raise AffectTraceError(f"unreadable face crop: {e}", path) from None
         if img.shape[:2] != (CROP_SIZE, CROP_SIZE):
             img = cv2.resize(img, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
-        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        return img
 
     # --- lifetime -------------------------------------------------------------------------------
     def close(self) -> None:
