@@ -5,8 +5,9 @@
 #                                         (or with AFFECTTRACE_PACKAGE=1) then build, install and
 #                                         smoke-test the package (packaging/build.sh --smoke)
 #   bash packaging/dev.sh install         install only
-# Installs Debian packages (when run as root with apt), a virtual environment in .venv,
-# the CPU build of torch 2.13.0 and the project with its test extras.
+# Installs Debian packages (when run as root with apt), a virtual environment in .venv with the
+# locked dependencies (requirements/dev.lock: the CPU build of torch 2.13.0, the test extras) and the
+# project.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -34,15 +35,25 @@ install_debian() {
 }
 
 install_python() {
-  local stamp="$venv/.affecttrace-installed"
-  local want
-  want="$(sha256sum pyproject.toml | cut -c1-16)"
+  # Every distribution at the version and file hashes of requirements/dev.lock (bash packaging/lock.sh
+  # refreshes it), the CPU torch among them (a bare "torch" would pull a multi-GB CUDA build), then
+  # the project itself, editable, without dependencies.
+  local stamp="$venv/.affecttrace-installed" want lock=requirements/dev.lock
+  want="$(cat pyproject.toml "$lock" | sha256sum | cut -c1-16)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --upgrade pip
-  # The CPU build: a bare "torch" would pull a multi-GB CUDA build (see ../shared/SPEC.md).
-  "$venv/bin/python" -m pip install -q "torch==2.13.0"
-  "$venv/bin/python" -m pip install -q -e ".[dev]"
+  if "$venv/bin/python" -c "import sys, torch; sys.exit(torch.version.cuda is None)" 2>/dev/null; then
+    lock="$(mktemp)"  # a CUDA torch installed by hand (GPU workstation) stays: the rest of the lock
+    "$venv/bin/python" packaging/lock_without.py requirements/dev.lock torch > "$lock"
+    echo "dev.sh: keeping the CUDA torch of $venv"
+  fi
+  "$venv/bin/python" -m pip install -q --require-hashes -r "$lock"
+  "$venv/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
+  if ! "$venv/bin/python" -m pip check >/dev/null; then
+    "$venv/bin/python" -m pip check >&2
+    echo "dev.sh: pyproject.toml asks for what requirements/dev.lock lacks: run bash packaging/lock.sh" >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 }
 

@@ -1,7 +1,9 @@
 """Libraries that several wheels each bring their own copy of, made one (finish.py steps 1, 2, 7).
 
-- OpenCV's module links the same FFmpeg release as PyAV, and the same libavif as Pillow, under other
-  file names: where the versions match exactly it is pointed at those copies (patchelf).
+- OpenCV's module links FFmpeg, like PyAV, and libavif, like Pillow, under other file names: where
+  PyAV's (Pillow's) copy has the same ABI (soname major version), is the same release or a newer one
+  of it, and exports every symbol OpenCV takes from its own, cv2 is pointed at that copy (patchelf).
+  FFmpeg keeps its ABI within a major version, so the next PyAV's patch release still qualifies.
 - OpenCV's module takes BLAS and LAPACK from SciPy's OpenBLAS (the same routines under a ``scipy_``
   prefix: its imports are renamed) instead of its own 39 MB copy.
 - SciPy's modules share one build of GCC's Fortran runtime.
@@ -27,13 +29,36 @@ _VENDORED = re.compile(r"^lib(?P<name>[A-Za-z0-9_]+)(?:-[0-9a-f]{8})+\.so\.(?P<v
 BLAS = ("opencv_python.libs/libopenblas*.so", "scipy.libs/libscipy_openblas-*.so", "scipy_")
 
 
-def _by_name_version(folder: Path) -> dict[tuple[str, str], str]:
-    found = {}
-    for lib in folder.iterdir() if folder.is_dir() else ():
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split(".") if x.isdigit())
+
+
+def _by_name_major(folder: Path) -> dict[tuple[str, int], tuple[tuple[int, ...], Path]]:
+    """Vendored libraries of ``folder`` by (name, soname major version): (release, file), the newest."""
+    found: dict[tuple[str, int], tuple[tuple[int, ...], Path]] = {}
+    for lib in sorted(folder.iterdir()) if folder.is_dir() else ():
         m = _VENDORED.match(lib.name)
         if m:
-            found[(m["name"], m["version"])] = lib.name
+            release = _release(m["version"])
+            if found.get((m["name"], release[0]), ((-1,), lib))[0] < release:
+                found[(m["name"], release[0])] = (release, lib)
     return found
+
+
+def _twin(module: Path, own: Path, name: str, release: tuple[int, ...],
+          have: dict[tuple[str, int], tuple[tuple[int, ...], Path]]) -> tuple[Path | None, str]:
+    """The donor's copy that ``module`` may link instead of ``own`` (lib``name`` ``release``), or
+    None and why not."""
+    twin_release, twin = have.get((name, release[0]), ((), None))
+    if twin is None:
+        return None, f"no lib{name}.so.{release[0]} there (another ABI)"
+    if twin_release < release:
+        return None, f"{twin.name} is older than {own.name}"
+    exported = {(s.name, s.version) for s in dynamic_symbols(twin) if s.defined}
+    missing = [s.name for s in imports_from(own, [module]) if (s.name, s.version) not in exported]
+    if missing:
+        return None, f"{twin.name} lacks {', '.join(missing[:3])}"
+    return twin, ""
 
 
 def _cv2(internal: Path) -> Path | None:
@@ -49,23 +74,28 @@ def _add_rpath(patchelf: str, binary: Path, entries: list[str]) -> None:
 
 
 def dedupe_opencv(internal: Path, patchelf: str) -> list[str]:
-    """Point cv2 at PyAV's FFmpeg and Pillow's libavif where the versions match exactly (a whole
-    group or nothing); OpenCV's own copies then go with the pruning. Returns what changed."""
+    """Point cv2 at PyAV's FFmpeg and Pillow's libavif where they can stand in for its own (same ABI,
+    same or newer release, every symbol it takes): a whole group or nothing; OpenCV's own copies then
+    go with the pruning. Returns what changed, or why a group stays."""
     module = _cv2(internal)
     if module is None:
         return []
     swaps: list[tuple[str, str, str]] = []
+    kept: list[str] = []
     for donor, names in DONORS.items():
-        have = _by_name_version(internal / donor)
+        have = _by_name_major(internal / donor)
         group = []
         for name in needed(module):
             m = _VENDORED.match(name)
-            if m and m["name"] in names:
-                twin = have.get((m["name"], m["version"]))
-                if twin is None:  # another release: OpenCV keeps its own copy of the group
-                    group = []
-                    break
-                group.append((name, twin, donor))
+            own = next(iter(internal.glob(f"*/{name}")), None)
+            if not m or m["name"] not in names or own is None:
+                continue
+            twin, why = _twin(module, own, m["name"], _release(m["version"]), have)
+            if twin is None:  # another ABI or an older release: OpenCV keeps its own copy of the group
+                kept.append(f"cv2 keeps its own {'/'.join(names)} from {own.parent.name}: {why}")
+                group = []
+                break
+            group.append((name, twin.name, donor))
         swaps += group
     swaps = [(old, new, donor) for old, new, donor in swaps if old != new]
     for old, new, _ in swaps:
@@ -73,7 +103,7 @@ def dedupe_opencv(internal: Path, patchelf: str) -> list[str]:
     if swaps:
         _add_rpath(patchelf, module, [f"$ORIGIN/../{d}" for d in DONORS])
     forget(module)
-    return [f"{old} -> {donor}/{new}" for old, new, donor in swaps]
+    return [f"{old} -> {donor}/{new}" for old, new, donor in swaps] + kept
 
 
 def share_blas(internal: Path, patchelf: str) -> list[str]:

@@ -1,9 +1,9 @@
 """Size report of a one-folder build: total, file count, biggest folders and files, the newest glibc
 symbol version any binary needs (the minimum OS) and the libraries it expects from the host.
 
-    python packaging/size_report.py dist/AffectTrace [--top 15]
+    python packaging/size_report.py dist/AffectTrace [--top 15] [--max-mb 850]
 
-Prints JSON, then a one-line summary.
+Prints JSON, then a one-line summary; with --max-mb, exits with status 1 when the build is bigger.
 """
 from __future__ import annotations
 
@@ -62,11 +62,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", type=Path)
     ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--max-mb", type=float, default=0, help="fail above this size in MB (0: no limit)")
     args = ap.parse_args()
     r = report(args.folder, args.top)
     print(json.dumps(r, indent=2))
     print(f"build {r['folder']}: {r['size_mb']} MB ({r['size_mib']} MiB) in {r['files']} files; needs glibc >= {r['glibc']}, "
           f"GLIBCXX {r['glibcxx']}; {len(r['host_libraries'])} host libraries")
+    size = r["size_mb"]
+    if args.max_mb and isinstance(size, float) and size > args.max_mb:
+        print(f"build {r['folder']}: {r['size_mb']} MB is over the {args.max_mb:g} MB budget", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -33,7 +33,35 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The commands each module above registers, so that starting one command imports only its module
+# (`affecttrace info` must not pay for torch's or OpenCV's imports). A command missing here still
+# works, through the full parser; tests/test_cli_startup.py checks this table against the modules.
+COMMAND_MODULES: dict[str, str] = {
+    "project": "core.cli.store_cmds", "info": "core.cli.media_cmds", "frame": "core.cli.media_cmds",
+    "demo": "core.cli.demo_cmd", "faces": "core.cli.faces_cmd", "train": "core.cli.train_cmd",
+    "predict": "core.cli.predict_cmd", "models": "core.cli.models_cmd",
+    "import-affwild2": "core.cli.interchange_cmds", "export-affwild2": "core.cli.interchange_cmds",
+    "import-csv": "core.cli.interchange_cmds", "export-csv": "core.cli.interchange_cmds",
+    "import-openface": "core.cli.tool_cmds", "import-pyfeat": "core.cli.tool_cmds",
+    "import-elan": "core.cli.elan_nova_cmds", "export-elan": "core.cli.elan_nova_cmds",
+    "import-nova": "core.cli.elan_nova_cmds", "export-nova": "core.cli.elan_nova_cmds",
+    "evaluate": "core.cli.evaluate_cmd", "import-images": "core.cli.images_cmds",
+    "evaluate-images": "core.cli.images_cmds", "compare": "core.cli.compare_cmd",
+    "suggest": "core.cli.suggest_cmd", "agreement": "core.cli.agreement_cmds", "fuse": "core.cli.agreement_cmds",
+    "weights": "core.cli.weights_cmd",
+}
+
+
+def _modules_for(argv: list[str]) -> tuple[str, ...]:
+    """The command modules a parse of ``argv`` needs: the command's own, or all of them (help,
+    an unknown command, an option before the command)."""
+    first = argv[0] if argv else ""
+    module = COMMAND_MODULES.get(first)
+    return (module,) if module in COMMANDS else COMMANDS
+
+
+def build_parser(modules: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
+    """The parser with the commands of ``modules`` (default: every command)."""
     from .options import OneLineParser
 
     parser = OneLineParser(
@@ -43,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"affecttrace {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in COMMANDS if modules is None else modules:
         importlib.import_module(name).register(sub)
     return parser
 
@@ -58,9 +86,15 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--version"]:  # answered before any command module loads
+        print(f"affecttrace {_version()}")
+        return 0
+    from ..userdirs import keep_library_caches_home
     from .reporting import end_status, open_stream
 
-    parser = build_parser()
+    keep_library_caches_home()
+    parser = build_parser(_modules_for(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import AffectTraceError
 from ..progress import CancelToken, Progress, no_progress
+from ..userdirs import user_cache_dir
 from .align import warp_face
 from .backends import REFERENCE_FILE, FaceBackend, ReferenceBackend, load_reference, make_backend
 from .cache import FaceCache
@@ -66,7 +66,7 @@ def prefer_for(video: str) -> str:
 def default_media_cache(media: str | Path) -> Path:
     """Where `affecttrace faces MEDIA` keeps its cache when no project holds it (user cache folder)."""
     media = Path(media).resolve()
-    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "affecttrace" / "faces"
+    root = user_cache_dir() / "faces"
     tag = hashlib.sha1(str(media).encode()).hexdigest()[:8]
     return root / f"{media.stem}-{tag}.h5"
 

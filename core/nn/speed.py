@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from ..labels import EXPRESSIONS
+from ..userdirs import user_cache_dir
 from .config import TrainConfig
 from .losses import MultiTaskLoss
 from .presets import build_model, get_preset
@@ -129,8 +130,7 @@ def device_key(device: torch.device) -> str:
 
 
 def cache_path() -> Path:
-    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "affecttrace"
-    return root / "speed.json"
+    return user_cache_dir() / "speed.json"
 
 
 def cached_rates(device: torch.device) -> dict[str, float]:
