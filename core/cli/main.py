@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     from .reporting import end_status, open_stream
 
     keep_library_caches_home()
+    _names_as_bytes()
     parser = build_parser(_modules_for(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -105,6 +106,17 @@ def main(argv: list[str] | None = None) -> int:
         stream.emit("end", status=end_status(args, code), code=code)
         stream.close()
     return code
+
+
+def _names_as_bytes() -> None:
+    """File names that are not UTF-8 reach Python as surrogates: print them as their own bytes (UTF-8
+    output) or escaped, never fail on them (a UnicodeEncodeError after the work is done)."""
+    for stream, fallback in ((sys.stdout, "backslashreplace"), (sys.stderr, "backslashreplace")):
+        utf8 = (getattr(stream, "encoding", "") or "").lower().replace("-", "") == "utf8"
+        try:
+            stream.reconfigure(errors="surrogateescape" if utf8 else fallback)  # type: ignore[union-attr]
+        except (AttributeError, ValueError):  # a replaced stream (tests, the app's capture)
+            pass
 
 
 def _dispatch(args: argparse.Namespace) -> int:
