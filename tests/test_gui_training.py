@@ -7,10 +7,12 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from core.nn.config import TrainConfig
 from tests.engine_support import annotations_digest, engine_demo, engine_window
 
 SHORT = ["--preset", "mt-tiny", "--label-track", "truth", "--batch-size", "8", "--max-steps", "3"]
@@ -45,14 +47,18 @@ def test_train_from_the_dialog_updates_the_dashboard(qtbot, window, demo) -> Non
     dlg.epochs.setValue(2)
     dlg.batch.setValue(8)
     dlg.max_steps.setValue(3)
-    argv = dlg.argv()
-    assert argv[:2] == ["train", str(demo)] and "--val-blocks" in argv and "--faces-backend" not in argv
+    cfg = dlg.config()  # the form over TrainConfig's defaults: one video validates on time blocks of it
+    assert cfg.val_blocks == 0.2 and cfg.train_split == ["demo"] and (cfg.epochs, cfg.batch_size) == (2, 8)
+    assert dlg.argv("run.toml") == ["train", str(demo), "--config", "run.toml"]
     job = dlg.start()
     assert job is not None and not dlg.isVisible()
+    config_file = Path(job.argv[job.argv.index("--config") + 1])
+    assert TrainConfig.load(config_file).max_steps_per_epoch == 3
     dash = training.panel.dashboard
     assert dash.job is job and training.dock.isVisible()
     _finished(qtbot, job)
     assert job.state == "finished", job.error
+    assert not config_file.exists()  # removed when the job ended
     run = dash.run
     assert run.run_id and run.status == "finished" and run.epochs == [1, 2]
     total = run.last_step["total_steps"]

@@ -1,9 +1,10 @@
 """The train dialog: a model preset (with its size and speed here), tasks, the labels to learn from, the
 training and validation videos, epochs, batch, device, AMP, start weights and seed — run as one
-`affecttrace train ... --events` job (which first makes the missing face caches with the backend chosen
-here)."""
+`affecttrace train PROJECT --config FILE --events` job (which first makes the missing face caches with the
+backend chosen here). The form starts from TrainConfig()'s defaults and hands the child a TrainConfig file."""
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,13 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.faces.backends import BACKENDS
+from core.errors import AffectTraceError
 from core.faces.pipeline import videos_without_faces
 from core.labels import TASKS
 from core.nn.config import EACH_ANNOTATOR, TrainConfig
 from core.nn.presets import PRESETS
 from core.runs import list_runs
 from core.tracks import TrackKind
+from core.words import AMP_CHOICES, DEFAULT_VAL_BLOCKS, DEVICE_CHOICES, FACE_BACKENDS
 
 from ..jobs import Job, JobRunner
 from .train_inputs import PresetProbe, VideoSplitTable
@@ -76,7 +78,8 @@ class TrainDialog(QDialog):
         form = QFormLayout()
         self.preset = QComboBox()
         self.preset.addItems(sorted(PRESETS, key=lambda n: not PRESETS[n].cpu))  # CPU-sized ones first
-        self.preset.setCurrentText(TrainConfig().preset)
+        defaults = TrainConfig()
+        self.preset.setCurrentText(defaults.preset)
         self.preset.currentTextChanged.connect(lambda _t: self._show_preset())
         self.preset_info = QLabel("…")
         self.measure_btn = QPushButton("Measure speed")
@@ -104,7 +107,7 @@ class TrainDialog(QDialog):
         self.by_blocks = QRadioButton("time blocks of the training videos:")
         self.block_share = QSpinBox()
         self.block_share.setRange(5, 50)
-        self.block_share.setValue(20)
+        self.block_share.setValue(round(DEFAULT_VAL_BLOCKS * 100))
         self.block_share.setSuffix(" %")
         (self.by_blocks if len(self.project.videos) == 1 or not self.videos.chosen("Validation")
          else self.by_videos).setChecked(True)
@@ -114,8 +117,9 @@ class TrainDialog(QDialog):
         row.addStretch(1)
         form.addRow("Validate on", row)
         self.epochs, self.batch, self.max_steps, self.seed = QSpinBox(), QSpinBox(), QSpinBox(), QSpinBox()
-        for box, lo, hi, value in ((self.epochs, 1, 1000, 6), (self.batch, 0, 4096, 32), (self.max_steps, 0, 10**6, 0),
-                                   (self.seed, 0, 2**31 - 1, 0)):
+        for box, lo, hi, value in ((self.epochs, 1, 1000, defaults.epochs), (self.batch, 0, 4096, defaults.batch_size),
+                                   (self.max_steps, 0, 10**6, defaults.max_steps_per_epoch),
+                                   (self.seed, 0, 2**31 - 1, defaults.seed)):
             box.setRange(lo, hi)
             box.setValue(value)
         self.max_steps.setSpecialValueText("all")
@@ -125,7 +129,7 @@ class TrainDialog(QDialog):
         self.lr.setDecimals(6)
         self.lr.setRange(1e-6, 10.0)
         self.lr.setSingleStep(1e-4)
-        self.lr.setValue(1e-3)
+        self.lr.setValue(defaults.lr)
         row = QHBoxLayout()
         for text, w in (("Epochs", self.epochs), ("Batch", self.batch), ("Steps/epoch", self.max_steps),
                         ("Learning rate", self.lr), ("Seed", self.seed)):
@@ -134,10 +138,12 @@ class TrainDialog(QDialog):
         form.addRow("Schedule", row)
         self.device, self.amp = QComboBox(), QComboBox()
         self.device.setSizeAdjustPolicy(QComboBox.AdjustToContents)
-        for d in ("auto", "cpu", "cuda"):
+        for d in DEVICE_CHOICES:
             self.device.addItem(d, d)
+        self.device.setCurrentIndex(max(0, self.device.findData(defaults.device)))
         self.device.currentIndexChanged.connect(lambda _i: self.probe.load(self.device.currentData()))
-        self.amp.addItems(["auto", "bf16", "fp16", "none"])
+        self.amp.addItems(list(AMP_CHOICES))
+        self.amp.setCurrentText(defaults.amp)
         self.amp.setToolTip("auto: bf16 on CUDA, none on the CPU")
         row = QHBoxLayout()
         for text, w in (("Device", self.device), ("Mixed precision", self.amp)):
@@ -160,7 +166,7 @@ class TrainDialog(QDialog):
         row.addWidget(self.weights, 1)
         form.addRow("Start from", row)
         self.backend = QComboBox()
-        self.backend.addItems([b for b in BACKENDS])
+        self.backend.addItems(list(FACE_BACKENDS))
         if (self.folder / "ground_truth.h5").is_file():
             self.backend.setCurrentText("reference")  # the demo's drawn landmarks
         self.backend.setToolTip("Face caches are made first for the videos marked 'to make first'")
@@ -213,8 +219,9 @@ class TrainDialog(QDialog):
             probe.measure(name)
 
     # ------------------------------------------------------------------ the command
-    def argv(self) -> list[str]:
-        """`affecttrace train` arguments for the form; ValueError with a sentence when it cannot train."""
+    def config(self) -> TrainConfig:
+        """The run's settings: the form over TrainConfig()'s defaults; ValueError with a sentence when it
+        cannot train."""
         tasks = [t for t, box in self.tasks.items() if box.isChecked()]
         if not tasks:
             raise ValueError("Choose at least one task.")
@@ -223,40 +230,48 @@ class TrainDialog(QDialog):
         train = self.videos.chosen("Train")
         if not train:
             raise ValueError("Mark at least one video as Train.")
-        device = str(self.device.currentData())
-        argv = ["train", str(self.folder), "--preset", self.preset.currentText(), "--tasks", ",".join(tasks),
-                "--label-track", str(self.labels.currentData()), "--epochs", str(self.epochs.value()),
-                "--batch-size", str(self.batch.value() or "auto"), "--lr", f"{self.lr.value():g}", "--device", device,
-                "--amp", self.amp.currentText(), "--seed", str(self.seed.value())]
-        for v in train:
-            argv += ["--train-video", v]
+        settings = {"preset": self.preset.currentText(), "tasks": tasks, "label_track": str(self.labels.currentData()),
+                    "train_split": list(train), "epochs": self.epochs.value(), "batch_size": self.batch.value(),
+                    "max_steps_per_epoch": self.max_steps.value(), "lr": self.lr.value(),
+                    "device": str(self.device.currentData()), "amp": self.amp.currentText(), "seed": self.seed.value()}
         if self.by_blocks.isChecked():
-            argv += ["--val-blocks", f"{self.block_share.value() / 100:g}"]
-        else:
-            for v in self.videos.chosen("Validation"):
-                argv += ["--val-video", v]
-        if self.max_steps.value():
-            argv += ["--max-steps", str(self.max_steps.value())]
-        start = str(self.start_from.currentData())
-        if start == "file":
+            settings["val_blocks"] = self.block_share.value() / 100
+        else:  # no video marked Validation: the engine holds out time blocks (core.words.DEFAULT_VAL_BLOCKS)
+            settings["val_split"] = list(self.videos.chosen("Validation"))
+        if self.start_from.currentData() == "file":
             if not self.weights.text().strip():
                 raise ValueError("Choose the pretrained weights file, or start from scratch.")
-            argv += ["--pretrained", self.weights.text().strip()]
-        elif start.startswith("run:"):
+            settings["pretrained"] = self.weights.text().strip()
+        try:
+            return TrainConfig.from_dict(settings)
+        except AffectTraceError as e:
+            raise ValueError(str(e)) from None
+
+    def argv(self, config_file: str | Path) -> list[str]:
+        """`affecttrace train` arguments: the project, the settings file, and what is not a setting (the run
+        to fine-tune, resolved by the command; the face backend for the missing caches)."""
+        argv = ["train", str(self.folder), "--config", str(config_file)]
+        start = str(self.start_from.currentData())
+        if start.startswith("run:"):
             argv += ["--finetune", start[4:]]
-        used = set(train) | (set() if self.by_blocks.isChecked() else set(self.videos.chosen("Validation")))
-        if used & set(self.missing_faces):
+        validation = set() if self.by_blocks.isChecked() else set(self.videos.chosen("Validation"))
+        if (set(self.videos.chosen("Train")) | validation) & set(self.missing_faces):
             argv += ["--faces-backend", self.backend.currentText()]
         return argv
 
     def start(self) -> Job | None:
         """Queue the training job and close; the dashboard follows it (``started``)."""
         try:
-            argv = self.argv()
+            cfg = self.config()
         except ValueError as e:
             self.error.setText(str(e))
             return None
-        job = self.runner.submit(argv, f"Train {self.preset.currentText()} on {self.project.name}")
+        # the settings file lives until the job ends (it may wait in the queue behind another job)
+        with tempfile.NamedTemporaryFile("w", prefix="affecttrace-train-", suffix=".toml", delete=False) as f:
+            config_file = Path(f.name)
+        cfg.save(config_file)
+        job = self.runner.submit(self.argv(config_file), f"Train {self.preset.currentText()} on {self.project.name}")
+        job.finished.connect(lambda _state: config_file.unlink(missing_ok=True))
         self.started.emit(job)
         self.probe.shutdown()
         self.accept()
