@@ -262,7 +262,8 @@ def test_cli_import_export_and_compare(tmp_path: Path, cli) -> None:
     assert code == 0 and "into 2 track(s) of v1 (ann1, ann2)" in out, err
     code, out, err = cli("compare", tmp_path / "proj2", "--ref", "ann1", "--track", "ann2", "--task", "expr")
     assert code == 0, err
-    assert "ann2" in out
+    row = next(line.split() for line in out.splitlines() if line.split()[:3] == ["ann2", "expr", "v1"])
+    assert row[3:5] == ["142", "1.0000"]  # both annotators' imported expression frames, scored like any track
     q = open_project(tmp_path / "proj2")
     original = open_project(tmp_path / "proj", readonly=True)
     assert np.array_equal(q.track("v1", "ann2").expr, original.track("v1", "ann2").expr)

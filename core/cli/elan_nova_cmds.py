@@ -18,6 +18,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--video", metavar="NAME", help="the project video the file annotates (default: the only video)")
 
 
+def _export_options(p: argparse.ArgumentParser, replaced: str) -> None:
+    _common(p)
+    p.add_argument("out", metavar="OUT_DIR")
+    p.add_argument("--track", action="append", metavar="NAME", help="only this track (repeatable; default: every "
+                   "human and fused track)")
+    p.add_argument("--overwrite", action="store_true", help=f"replace {replaced}")
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "import-elan", help="import expression and AU tiers (and VA time series) of an ELAN .eaf file",
@@ -45,11 +53,7 @@ def register(sub: Any) -> None:
         "classes, one '<track> AU<n>' tier per AU (absent, present, A-E); VA as a linked time series "
         "(<video>_va.csv + <video>_tsconf.xml) that ELAN draws under the video; the video by a relative path. "
         "Tiers kept from imported ELAN files are written back.")
-    _common(p)
-    p.add_argument("out", metavar="OUT_DIR")
-    p.add_argument("--track", action="append", metavar="NAME", help="only this track (repeatable; default: every "
-                   "human and fused track)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing <video>.eaf")
+    _export_options(p, "an existing <video>.eaf")
     p.set_defaults(func=run_export_elan)
 
     p = sub.add_parser(
@@ -71,12 +75,8 @@ def register(sub: Any) -> None:
         "export-nova", help="write a video's tracks as NOVA annotation pairs",
         description="Per track <video>.<scheme>.<track>.annotation (+ ~): expression (DISCRETE), one DISCRETE scheme "
         "per AU, valence and arousal (CONTINUOUS at the video's frame rate), with the track's confidence.")
-    _common(p)
-    p.add_argument("out", metavar="OUT_DIR")
-    p.add_argument("--track", action="append", metavar="NAME", help="only this track (repeatable; default: every "
-                   "human and fused track)")
+    _export_options(p, "existing annotation files")
     p.add_argument("--binary", action="store_true", help="binary data files (default ASCII)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing annotation files")
     p.set_defaults(func=run_export_nova)
 
 
