@@ -53,6 +53,10 @@ def register(sub: Any) -> None:
     sav.add_argument("project", metavar="PROJECT")
     sav.set_defaults(func=_save)
 
+    from .team_cmds import register_actions  # assign, status, team, take-over, merge
+
+    register_actions(ps)
+
 
 def _writable(path: str):
     from ..project import Project

@@ -356,13 +356,13 @@ class Lanes(ProjectState):
                     if why is not None:
                         raise ProjectError(f"cannot journal the edit: {why}", self.root)
                 self._ensure_journal().append(rec)
-                self._account(rec)
+                self._noted(rec)
                 return
             except (ProjectError, OSError) as e:
                 self._go_offline(e)
         assert self._spool is not None
         self._spool.append(rec)
-        self._account(rec)
+        self._noted(rec)
 
     def _go_offline(self, why: BaseException) -> None:
         self.offline_since = time.time()
@@ -421,7 +421,7 @@ class Lanes(ProjectState):
         for rec in records:
             try:
                 self._replay_one(rec)
-                self._account(rec)
+                self._noted(rec)
                 done += 1
             except (ProjectError, KeyError, IndexError, ValueError, TypeError) as e:
                 self.warnings.append(f"{self._spool.path}: skipped a spooled edit: {e}")
@@ -453,6 +453,12 @@ class Lanes(ProjectState):
             raise ProjectLockedError(f"project is open read-only: {self.readonly_reason}", self.folder)
 
     # ------------------------------------------------------------------ activity and the head pointer
+
+    def _noted(self, rec: dict[str, Any]) -> None:
+        """A lane record is in: count its time, stamp its frames."""
+        if self.lane is not None:
+            self._account(rec)
+            self._note_stamp(rec)
 
     def _account(self, rec: dict[str, Any]) -> None:
         """Time spent per video: the gaps between one's edits, where shorter than IDLE_GAP_S."""

@@ -82,6 +82,7 @@ class Persistence(ProjectState):
                     self._rids.add(rid)
                 try:
                     self._replay_one(rec)
+                    self._noted(rec)
                     self.recovered += 1
                 except (ProjectError, KeyError, IndexError, ValueError, TypeError, RuntimeError) as e:
                     skipped += 1
@@ -157,7 +158,7 @@ class Persistence(ProjectState):
                     rel = f"{TRACKS_DIR}/g{new_gen:06d}-{secrets.token_hex(4)}.h5"
                     (self.root / TRACKS_DIR).mkdir(exist_ok=True)
                     written.append(self.root / rel)
-                    groups = storage.write_pack(self.root / rel, tracks)
+                    groups = storage.write_pack(self.root / rel, tracks, extras=self._stamp_extras(keys))
                     for key, track, group in zip(keys, tracks, groups):
                         entries[key] = TrackEntry.of(track, rel, group)
                     packs[rel] = sum(max(t.n_frames, 1) for t in tracks)
@@ -168,7 +169,7 @@ class Persistence(ProjectState):
                 journal.sync()
                 if self._manifest_dirty and self.lane is None:  # a lane never writes project.json
                     self.manifest.save(self.folder)
-                index = Index(new_gen, entries, packs=packs)
+                index = Index(new_gen, entries, packs=packs, meta=self._stamp_meta())
                 storage.write_index(self.root / INDEX_NAME, index, keep_prev=self._index_ok)
             except ProjectError as e:
                 for f in written:

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..edits import Edit, EditHistory, encode_values
 from ..errors import ProjectError, ProjectLockedError
 from ..events import Signal
@@ -23,6 +25,7 @@ from . import storage
 from .conform import conform_track
 from .journal import JOURNAL_DIR, Journal
 from .lanes import MAIN, Foreign, Lanes, LaneState, is_human_of
+from .stamps import Stamps
 from .lease import Lease, LeaseInfo, new_session_id
 from .lock import ProjectLock
 from .manifest import MANIFEST_NAME, Manifest, VideoEntry
@@ -33,8 +36,10 @@ from .storage import INDEX_NAME, TRACKS_DIR, Index, TrackEntry
 from .videos import VideoOps
 
 
-class Project(Opening, VideoOps, Lanes, Persistence):
+class Project(Opening, VideoOps, Stamps, Lanes, Persistence):
     """Open with ``Project.open(folder)`` / ``open_project(path)``; make with ``Project.create(folder)``."""
+
+    _adopting = False  # put_track is moving this annotator's track from the project store into their lane
 
     def __init__(self, folder: Path, manifest: Manifest, index: Index, readonly: bool,
                  lock: ProjectLock | None, lock_holder: str | None, root: Path | None = None,
@@ -55,6 +60,9 @@ class Project(Opening, VideoOps, Lanes, Persistence):
         self._activity: dict[str, dict[str, float]] = {}
         self._last_lease_check = 0.0
         self._rids: set[str] = set()
+        self._vector: dict[str, int] = {}
+        self._session_ids: list[str] = []
+        self._stamps: dict[Key, dict[str, np.ndarray]] = {}
         self.manifest = manifest
         self.readonly = readonly
         self.lock_holder = lock_holder
@@ -80,6 +88,7 @@ class Project(Opening, VideoOps, Lanes, Persistence):
         self._index_ok = True
         self._journal: Journal | None = None
         self._closed = False
+        self._load_stamp_meta()
 
     # ------------------------------------------------------------------ opening
 
@@ -172,6 +181,15 @@ class Project(Opening, VideoOps, Lanes, Persistence):
         except KeyError:
             self._video(video)
             raise ProjectError(f"video {video!r} has no track {name!r}", self.folder) from None
+
+    def track_path(self, video: str, name: str) -> Path:
+        """The pack file holding a saved track, whichever store it is in."""
+        key = (video, name)
+        f = self._shadowing(key)
+        e = self._entry(video, name)
+        if e.file is None:
+            raise ProjectError(f"track {video}/{name} has no saved data", self.folder)
+        return (f.root if f is not None else self.root) / e.file
 
     def track(self, video: str, name: str) -> Track:
         """The track's arrays, read from HDF5 on first use and cached (the same object every call)."""
@@ -277,7 +295,10 @@ class Project(Opening, VideoOps, Lanes, Persistence):
             group = storage.write_pack(self.root / rel, [track], sync=False)[0]
             self._unsynced_files.append(self.root / rel)
             try:
-                self._record({"op": "put", "video": track.video, "name": track.name, "file": rel, "group": group})
+                rec = {"op": "put", "video": track.video, "name": track.name, "file": rel, "group": group}
+                if self._adopting:
+                    rec["adopt"] = True
+                self._record(rec)
             except ProjectError:
                 remove_quietly(self.root / rel)
                 raise
@@ -372,7 +393,11 @@ class Project(Opening, VideoOps, Lanes, Persistence):
         key = (video, name)
         f = self._shadowing(key)
         if f is not None and self.lane is not None and f.owner == MAIN and is_human_of(f.entry, self.lane):
-            self.put_track(self._foreign_track(key, f).copy())
+            self._adopting = True
+            try:
+                self.put_track(self._foreign_track(key, f).copy())
+            finally:
+                self._adopting = False
             f = None
         if f is not None:
             self._refuse_foreign(key, "change")

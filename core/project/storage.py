@@ -102,7 +102,8 @@ def h5_problem(e: BaseException) -> str:
 
 # ------------------------------------------------------------------ packs
 
-def write_pack(path: Path, tracks: list[Track], sync: bool = True) -> list[str]:
+def write_pack(path: Path, tracks: list[Track], sync: bool = True,
+               extras: list[dict[str, np.ndarray]] | None = None) -> list[str]:
     """Write tracks into a new pack file (groups t0, t1, ...); returns their group paths.
 
     Raises ProjectError naming the file on failure (disk full, permissions) and removes the partial file.
@@ -115,7 +116,10 @@ def write_pack(path: Path, tracks: list[Track], sync: bool = True) -> list[str]:
             f.attrs["version"] = VERSION
             for i, track in enumerate(tracks):
                 gname = f"/t{i}"
-                _write_track(f.create_group(gname), track)
+                g = f.create_group(gname)
+                _write_track(g, track)
+                for name, arr in (extras[i] if extras else {}).items():  # edit stamps of lanes (core.project.stamps)
+                    g.create_dataset(name, data=arr, chunks=True, **COMPRESSION)
                 groups.append(gname)
         if sync:
             fsync_file(path)
@@ -189,6 +193,31 @@ def _read_group(f: Any, path: Path, group: str, video: str, name: str) -> Track:
                  arrays.get("au_intensity"), arrays.get("expr_prob"), arrays.get("au_prob"), arrays.get("va_std"))
 
 
+def read_arrays(path: Path, groups: list[str], names: tuple[str, ...],
+                missing_ok: bool = False) -> list[dict[str, np.ndarray]]:
+    """Some datasets of many tracks of one pack, the file opened once (status tables over thousands of tracks);
+    ``missing_ok``: a dataset a track lacks is left out rather than an error."""
+    h5py = _h5py()
+    out = []
+    try:
+        with h5py.File(path, "r", locking=False) as f:
+            for group in groups:
+                g = f[group]
+                arrays = {}
+                for k in names:
+                    if missing_ok and not g.id.links.exists(k.encode()):
+                        continue
+                    d = h5py.h5d.open(g.id, k.encode())
+                    arr = np.empty(d.shape, d.dtype)
+                    if arr.size:
+                        d.read(h5py.h5s.ALL, h5py.h5s.ALL, arr)
+                    arrays[k] = arr
+                out.append(arrays)
+    except (OSError, KeyError, ValueError, RuntimeError) as e:
+        raise ProjectError(f"unreadable track file ({h5_problem(e)})", path) from e
+    return out
+
+
 def pack_problem(path: Path) -> str | None:
     """'is missing' / 'is damaged (...)' when a pack file cannot be read as one; None when it opens."""
     if not os.path.lexists(path):
@@ -237,6 +266,7 @@ class Index:
     entries: dict[tuple[str, str], TrackEntry]
     saved_at: float = 0.0
     packs: dict[str, int] = field(default_factory=dict)  # pack written by a save -> frames it holds
+    meta: dict[str, Any] = field(default_factory=dict)  # lanes: the edit sessions seen (core.project.stamps)
     path: Path | None = None
 
 
@@ -253,7 +283,7 @@ def write_index(path: Path, index: Index, keep_prev: bool) -> None:
                 f.attrs["generation"] = index.generation
                 f.attrs["saved_at"] = saved_at
                 table = [e.to_dict() for e in index.entries.values() if e.file]
-                text = json.dumps({"tracks": table, "packs": index.packs}, separators=(",", ":"))
+                text = json.dumps({"tracks": table, "packs": index.packs, "meta": index.meta}, separators=(",", ":"))
                 f.create_dataset("index", data=text)
                 videos = f.create_group("videos")
                 groups: dict[str, Any] = {}
@@ -316,6 +346,7 @@ def read_index(path: Path) -> Index:
             raw = f["index"][()]
         table = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
         packs = {str(k): int(v) for k, v in table.get("packs", {}).items()}
+        meta = table.get("meta") if isinstance(table.get("meta"), dict) else {}
         entries = {}
         for d in table["tracks"]:
             e = TrackEntry.from_dict(d)
@@ -326,7 +357,7 @@ def read_index(path: Path) -> Index:
         raise ProjectError("annotations file is missing", path) from e
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as e:
         raise ProjectError(f"damaged annotations file ({h5_problem(e)})", path) from e
-    return Index(generation, entries, saved_at, packs=packs, path=path)
+    return Index(generation, entries, saved_at, packs=packs, meta=meta, path=path)
 
 
 def pack_files(folder: Path) -> list[Path]:

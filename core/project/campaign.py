@@ -1,0 +1,242 @@
+"""The campaign: who labels which video for which task, and how far each annotator has come.
+
+    folder/assignments.json   {"format": ..., "assignments": {annotator: {video: [task, ...]}}}
+
+Assignments are a project-wide file, changed only under the short project lease (``assign``).
+``status`` reads the indexes (coverage as of each lane's last save), the lanes' activity.json (time
+spent) and the human tracks' VA and EXPR arrays (agreement so far), pack by pack.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ProjectError
+from ..fsio import atomic_write_bytes
+from ..labels import TASKS
+from ..safepaths import check_name
+from ..tracks import TrackKind
+from . import storage
+from .lanes import ACTIVITY_NAME, lane_names, lane_root, read_json
+
+if TYPE_CHECKING:
+    from .project import Project
+
+ASSIGNMENTS_NAME = "assignments.json"
+ASSIGNMENTS_FORMAT = "affecttrace-assignments"
+DONE_COVERAGE = 0.95  # a task counts as done on a video once this share of its frames is labelled
+TASK_WORDS = {"va": "va", "valence-arousal": "va", "expr": "expr", "expression": "expr", "au": "au"}
+
+Assignments = dict[str, dict[str, list[str]]]  # annotator -> video -> tasks
+
+
+def parse_tasks(text: str) -> list[str]:
+    """'VA,EXPR' -> ['va', 'expr'] (any case, in TASKS order); ValueError naming an unknown task."""
+    out = set()
+    for word in (w.strip().lower() for w in text.split(",") if w.strip()):
+        if word not in TASK_WORDS:
+            raise ValueError(f"unknown task {word!r}; expected VA, EXPR or AU")
+        out.add(TASK_WORDS[word])
+    if not out:
+        raise ValueError("no task given; expected VA, EXPR or AU")
+    return [t for t in TASKS if t in out]
+
+
+def read_assignments(folder: Path) -> Assignments:
+    d = read_json(folder / ASSIGNMENTS_NAME) or {}
+    raw = d.get("assignments", {})
+    out: Assignments = {}
+    if not isinstance(raw, dict):
+        return out
+    for ann, videos in raw.items():
+        if isinstance(videos, dict):
+            out[str(ann)] = {str(v): [t for t in TASKS if t in tasks] for v, tasks in videos.items()
+                             if isinstance(tasks, list)}
+    return out
+
+
+def assign(project: Project, annotators: list[str], videos: list[str], tasks: list[str],
+           remove: bool = False) -> Assignments:
+    """Assign (or with ``remove`` take back) ``tasks`` of ``videos`` to ``annotators``; written at once under
+    the project lease (``project`` writes the project's store: opened with ``Project.open_writable``)."""
+    if project.lane is not None or project.readonly:
+        raise ProjectError("assignments are changed by the project's lead, under the project lease", project.folder)
+    for v in videos:
+        project._video(v)
+    current = read_assignments(project.folder)
+    for ann in annotators:
+        check_name(ann, "annotator name", project.folder, ProjectError)
+        if not remove and ann not in project.annotators:
+            project.add_annotator(ann)
+        mine = current.setdefault(ann, {})
+        for v in videos:
+            have = set(mine.get(v, []))
+            have = have - set(tasks) if remove else have | set(tasks)
+            if have:
+                mine[v] = [t for t in TASKS if t in have]
+            else:
+                mine.pop(v, None)
+        if not mine:
+            current.pop(ann, None)
+    d = {"format": ASSIGNMENTS_FORMAT, "version": 1, "updated": time.time(), "assignments": current}
+    atomic_write_bytes(project.folder / ASSIGNMENTS_NAME, (json.dumps(d, indent=1) + "\n").encode())
+    return current
+
+
+@dataclass
+class QueueItem:
+    video: str
+    tasks: list[str]
+    coverage: dict[str, float]  # per assigned task, of this annotator's track
+    done: bool
+
+
+def coverage_of(project: Project, video: str, annotator: str) -> dict[str, float]:
+    """Share of frames labelled per task by ``annotator`` on ``video`` (their track named after them)."""
+    n = max(project.videos[video].frame_count, 1)
+    if not project.has_track(video, annotator):
+        return {t: 0.0 for t in TASKS}
+    if project.loaded(video, annotator):
+        t = project.track(video, annotator)
+        return {task: float(t.labelled(task).sum()) / n for task in TASKS}
+    e = project.track_entry(video, annotator)
+    return {task: e.labelled.get(task, 0) / n for task in TASKS}
+
+
+def queue(project: Project, annotator: str) -> list[QueueItem]:
+    """The annotator's assigned videos in assignment order, with coverage and whether each is done."""
+    out = []
+    for video, tasks in read_assignments(project.folder).get(annotator, {}).items():
+        if video not in project.videos:
+            continue
+        cov = coverage_of(project, video, annotator)
+        mine = {t: cov[t] for t in tasks}
+        out.append(QueueItem(video, list(tasks), mine, all(c >= DONE_COVERAGE for c in mine.values())))
+    return out
+
+
+def next_assigned(project: Project, annotator: str, after: str | None = None) -> str | None:
+    """The next assigned video not done yet (after ``after`` in queue order, wrapping round); None: all done."""
+    items = queue(project, annotator)
+    names = [q.video for q in items]
+    start = names.index(after) + 1 if after in names else 0
+    for q in items[start:] + items[:start]:
+        if not q.done and q.video != after:
+            return q.video
+    return None
+
+
+@dataclass
+class StatusRow:
+    annotator: str
+    video: str
+    assigned: list[str]
+    coverage: dict[str, float]
+    seconds: float
+    edits: int
+    agreement: dict[str, float | None] = field(default_factory=dict)  # va_ccc, expr_kappa vs the others
+
+
+def _activity(folder: Path, annotator: str) -> dict[str, dict[str, float]]:
+    d = read_json(lane_root(folder, annotator) / ACTIVITY_NAME) or {}
+    v = d.get("videos", {})
+    return v if isinstance(v, dict) else {}
+
+
+def _human_arrays(project: Project, video_names: list[str]) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """video -> annotator -> (va, expr) of human tracks, read one pack file at a time."""
+    by_file: dict[Path, list[tuple[str, str, str]]] = {}
+    out: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+    for v in video_names:
+        for n in project.track_names(v):
+            e = project.track_entry(v, n)
+            if e.source.kind != TrackKind.HUMAN:
+                continue
+            ann = e.source.annotator or n
+            if project.loaded(v, n) or e.file is None:
+                t = project.track(v, n)
+                out.setdefault(v, {})[ann] = (t.va, t.expr)
+                continue
+            by_file.setdefault(project.track_path(v, n), []).append((e.group, v, ann))
+    for path, items in by_file.items():
+        for (_, v, ann), arrays in zip(items, storage.read_arrays(path, [g for g, _, _ in items], ("va", "expr"))):
+            out.setdefault(v, {})[ann] = (arrays["va"], arrays["expr"])
+    return out
+
+
+def _agreement(mine: tuple[np.ndarray, np.ndarray], others: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, float | None]:
+    from ..agreement.stats import cohen_kappa
+    from ..metrics.continuous import ccc
+
+    if not others:
+        return {"va_ccc": None, "expr_kappa": None}
+    with np.errstate(all="ignore"):
+        mean = np.nanmean(np.stack([o[0] for o in others]), axis=0)
+        c = [ccc(mine[0][:, d], mean[:, d]) for d in (0, 1)]
+        k = [cohen_kappa(mine[1], o[1]) for o in others]
+    va = float(np.nanmean(c)) if np.isfinite(c).any() else None
+    kk = [x for x in k if np.isfinite(x)]
+    return {"va_ccc": va, "expr_kappa": float(np.mean(kk)) if kk else None}
+
+
+def status(project: Project, agreement: bool = True) -> dict[str, Any]:
+    """Per annotator x video (assigned, or labelled without assignment): coverage per task, time spent,
+    edits, agreement with the other annotators so far; with per-annotator totals."""
+    assignments = read_assignments(project.folder)
+    annotators = list(dict.fromkeys(list(project.annotators) + lane_names(project.folder) + list(assignments)))
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for ann in annotators:
+        for v, tasks in assignments.get(ann, {}).items():
+            if v in project.videos:
+                pairs[(ann, v)] = tasks
+    for v in project.videos:
+        for n in project.track_names(v):
+            e = project.track_entry(v, n)
+            if e.source.kind == TrackKind.HUMAN and (e.source.annotator or n) == n:
+                pairs.setdefault((n, v), [])
+    videos = sorted({v for _, v in pairs}, key=list(project.videos).index)
+    arrays = _human_arrays(project, videos) if agreement else {}
+    activity = {a: _activity(project.folder, a) for a in annotators}
+    rows = []
+    for (ann, v), tasks in sorted(pairs.items(), key=lambda kv: (annotators.index(kv[0][0]) if kv[0][0] in
+                                                                  annotators else len(annotators), kv[0][1])):
+        act = activity.get(ann, {}).get(v, {})
+        agree: dict[str, float | None] = {}
+        if agreement and ann in arrays.get(v, {}):
+            others = [x for a, x in arrays[v].items() if a != ann]
+            agree = _agreement(arrays[v][ann], others)
+        rows.append(StatusRow(ann, v, tasks, coverage_of(project, v, ann), float(act.get("seconds", 0.0)),
+                              int(act.get("edits", 0)), agree))
+    totals = {}
+    for ann in annotators:
+        mine = [r for r in rows if r.annotator == ann]
+        assigned = [r for r in mine if r.assigned]
+        done = sum(all(r.coverage[t] >= DONE_COVERAGE for t in r.assigned) for r in assigned)
+        ccc_vals = [r.agreement["va_ccc"] for r in mine if r.agreement.get("va_ccc") is not None]
+        totals[ann] = {"assigned_videos": len(assigned), "done_videos": done,
+                       "seconds": sum(r.seconds for r in mine), "edits": sum(r.edits for r in mine),
+                       "va_ccc_mean": float(np.mean(ccc_vals)) if ccc_vals else None}
+    return {"project": str(project.folder), "done_coverage": DONE_COVERAGE, "annotators": totals,
+            "rows": [asdict(r) for r in rows]}
+
+
+CSV_COLUMNS = ("annotator", "video", "assigned", "coverage_va", "coverage_expr", "coverage_au", "seconds", "edits",
+               "va_ccc", "expr_kappa")
+
+
+def status_csv_rows(st: dict[str, Any]) -> list[list[str]]:
+    def num(x: float | None) -> str:
+        return "" if x is None else f"{x:.4f}"
+
+    out = [list(CSV_COLUMNS)]
+    for r in st["rows"]:
+        out.append([r["annotator"], r["video"], "+".join(r["assigned"]), num(r["coverage"]["va"]),
+                    num(r["coverage"]["expr"]), num(r["coverage"]["au"]), f"{r['seconds']:.0f}", str(r["edits"]),
+                    num(r["agreement"].get("va_ccc")), num(r["agreement"].get("expr_kappa"))])
+    return out
+
