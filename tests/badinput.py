@@ -317,3 +317,44 @@ def damaged_projects(folder: Path, make: Callable[[Path], Path]) -> dict[str, Pa
     out["not-a-project"] = not_project
     out["missing"] = folder / "absent-project"
     return out
+
+
+# ------------------------------------------------------------------ hostile paths (issue 19)
+
+NON_UTF8 = os.fsdecode(b"caf\xe9")  # a file-name part that is not UTF-8 (Latin-1 'cafe' with an accent)
+OUTPUT_KINDS = ("link-out", "dangling-link-out", "fifo-out", "folder-out", "itself", "other-kind", "non-utf8-out")
+REFUSED_OUTPUTS = ("link-out", "dangling-link-out", "fifo-out", "folder-out", "itself", "other-kind")
+
+
+def hostile_output(kind: str, d: Path, suffix: str, outside: Path, given_input: Path, other: Path) -> Path:
+    """An output path of ``kind`` in the trial folder ``d``: a link to the file ``outside`` (which must never
+    change), a dangling link into ``outside``'s folder (whose target must never appear), a FIFO, a folder,
+    the command's own input, an existing file of another kind (``other``'s bytes), or a non-UTF-8 name."""
+    out = d / f"out{suffix}"
+    if kind == "link-out":
+        out.symlink_to(outside)
+    elif kind == "dangling-link-out":
+        out.symlink_to(outside.parent / f"never-made-{d.name}{suffix}")
+    elif kind == "fifo-out":
+        os.mkfifo(out)
+    elif kind == "folder-out":
+        out.mkdir()
+    elif kind == "itself":
+        return given_input
+    elif kind == "other-kind":
+        out.write_bytes(other.read_bytes())
+    elif kind == "non-utf8-out":
+        return d / f"{NON_UTF8}{suffix}"
+    return out
+
+
+def non_utf8_copy(src: Path, d: Path) -> Path:
+    """``src`` (a file or folder) copied into ``d`` under a name that is not UTF-8."""
+    import shutil
+
+    dst = d / f"{NON_UTF8}{src.suffix}"
+    if src.is_dir():
+        shutil.copytree(src, dst)
+    else:
+        shutil.copyfile(src, dst)
+    return dst

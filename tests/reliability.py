@@ -21,7 +21,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from tests import badinput as bi
 
@@ -85,10 +85,12 @@ class Corpus:
     settings: dict[str, tuple[str, Path]]
     projects: dict[str, Path]
     marker: Path  # created only if the malicious pickle is ever unpickled
+    images: Path  # an image CSV dataset (labels.csv + img/), for import-images and predict FOLDER
+    outside: Path  # a file no command may ever change: hostile links point at it
 
     def inputs(self) -> int:
         return sum(len(d) for d in (self.media, self.csvs, self.trees, self.checkpoints, self.settings,
-                                    self.projects)) + len(bi.HOSTILE_NAMES)
+                                    self.projects)) + len(bi.HOSTILE_NAMES) + len(bi.OUTPUT_KINDS)
 
 
 def build_corpus(root: Path) -> Corpus:
@@ -109,6 +111,13 @@ def build_corpus(root: Path) -> Corpus:
     csv = root / "good.csv"
     csv.write_text("video,frame,track,valence,arousal\n" + "".join(f"clip,{i},imported,0.5,-0.5\n" for i in range(5)))
     checkpoints, marker = bi.bad_checkpoints(root / "checkpoints")
+    from tests.imagedbgen import csv_table
+
+    images = root / "images"
+    csv_table(images, ("Happiness", "Anger", "Neutral"), 6, bad=False)
+    outside = root / "outside" / "victim.txt"
+    outside.parent.mkdir()
+    outside.write_text("a user's file: never written\n")
 
     def copy(dst: Path) -> Path:
         shutil.copytree(base, dst, symlinks=True)
@@ -117,7 +126,7 @@ def build_corpus(root: Path) -> Corpus:
     return Corpus(root, clip, base, demo, demo / "models" / "good" / "best.pt", landmarks, csv,
                   bi.bad_media(root / "bad-media", clip), bi.bad_csvs(root / "csv"),
                   bi.bad_affwild2_trees(root / "trees"), checkpoints, bi.bad_settings(root / "settings"),
-                  bi.damaged_projects(root / "projects", copy), marker)
+                  bi.damaged_projects(root / "projects", copy), marker, images, outside)
 
 
 def trials(c: Corpus, work: Path) -> list[Trial]:
@@ -202,7 +211,71 @@ def trials(c: Corpus, work: Path) -> list[Trial]:
             p = fresh(c.project, d)
             named = c.clip if command == "project add-video" else p
             out.append(Trial("name", repr(hostile)[:40], command, _fill(argv, d, p), named, REFUSE, p, (d,)))
+    out += path_trials(c, slot, fresh)
     return out
+
+
+def path_trials(c: Corpus, slot: Callable[[], Path], fresh: Callable[[Path, Path], Path]) -> list[Trial]:
+    """Issue 19: every command that writes a file meets a link, a dangling link, a FIFO, a folder, its own
+    input, a file of another kind and a non-UTF-8 name as its output; commands that read meet non-UTF-8
+    names and links as inputs. Nothing may be written through a link nor over an input."""
+    out: list[Trial] = []
+    csv_in = c.images / "labels.csv"
+    # (command, argv with {out}, output suffix, the input 'itself' names, expectation for a good output)
+    writers: list[tuple[str, list[str], str, str, str]] = [
+        ("frame", ["frame", "{clip}", "0", "-o", "{out}"], ".png", "{clip}", ACCEPT),
+        ("export-csv", ["export-csv", "{p}", "{out}"], ".csv", "{p}/project.json", ACCEPT),
+        ("compare", ["compare", "{p}", "--ref", "@" + bi.ANNOTATOR, "--csv", "{out}"], ".csv", "{p}/project.json",
+         EITHER),
+        ("predict", ["predict", "{clip}", "--checkpoint", "{ck}", "-o", "{out}"], ".csv", "{ck}", EITHER),
+        ("predict", ["predict", "{demo}", "--checkpoint", "good", "--tracks-out", "{out}"], ".h5",
+         "{demo}/models/good/best.pt", ACCEPT),
+        ("import-images", ["import-images", "csv", "{csv}", "{out}"], ".h5", "{csv}", ACCEPT),
+    ]
+    for command, argv, suffix, itself, good in writers:
+        for kind in bi.OUTPUT_KINDS:
+            d = slot()
+            p = fresh(c.project, d) if "{p}" in argv or "{p}" in itself else None
+            demo = fresh(c.demo, d) if "{demo}" in argv else None
+            fill = {"{clip}": str(c.clip), "{ck}": str(c.checkpoint), "{csv}": str(csv_in), "{p}": str(p),
+                    "{demo}": str(demo)}
+            given = Path(_sub(itself, fill))
+            target = bi.hostile_output(kind, d, suffix, c.outside, given, c.clip if suffix != ".mp4" else csv_in)
+            args = [_sub(a, {**fill, "{out}": str(target)}) for a in argv]
+            expect = REFUSE if kind in bi.REFUSED_OUTPUTS else good
+            outputs = (d, media_cache()) if command == "predict" else (d,)
+            out.append(Trial("path", kind, command, args, target, expect, p or demo, outputs, kind == "fifo-out"))
+    for kind in ("link-out", "folder-out", "itself"):  # a folder output: export-affwild2
+        d = slot()
+        p = fresh(c.project, d)
+        target = {"link-out": d / "aw", "folder-out": d / "aw.txt", "itself": p}[kind]
+        if kind == "link-out":
+            target.symlink_to(c.outside.parent, target_is_directory=True)
+        elif kind == "folder-out":
+            target.write_text("a file where the output folder goes\n")
+        out.append(Trial("path", kind, "export-affwild2", ["export-affwild2", str(p), str(target), "--track",
+                                                           bi.ANNOTATOR], target, REFUSE, p, (d,)))
+    for command, argv, src in (("info", ["info", "{x}"], c.clip), ("frame", ["frame", "{x}", "0", "-o", "{d}/f.png"],
+                                                                    c.clip),
+                               ("import-csv", ["import-csv", "{p}", "{x}"], c.csv),
+                               ("import-images", ["import-images", "csv", "{x}/labels.csv", "{d}/o.h5"], c.images)):
+        for kind in ("non-utf8-in", "link-in"):
+            d = slot()
+            p = fresh(c.project, d) if "{p}" in argv else None
+            if kind == "non-utf8-in":
+                x = bi.non_utf8_copy(src, d)
+            else:
+                x = d / f"link{src.suffix}"
+                x.symlink_to(src, target_is_directory=src.is_dir())
+            args = [a.replace("{x}", str(x)).replace("{d}", str(d)).replace("{p}", str(p)) for a in argv]
+            out.append(Trial("path", kind, command, args, x, ACCEPT, p, (d,)))
+    return out
+
+
+def _sub(text: str, fill: dict[str, str]) -> str:
+    for k, v in fill.items():
+        text = text.replace(k, v)
+    return text
 
 
 PROJECT_COMMANDS = [
@@ -476,4 +549,7 @@ def summary(c: Corpus, outcomes: list[Outcome]) -> dict[str, int]:
             "hangs": sum(o.hang for o in outcomes), "tracebacks": sum("traceback or internal error" in o.faults
                                                                        for o in outcomes),
             "wrote_outside": sum(o.outside for o in outcomes), "labels_lost": sum(o.lost for o in outcomes),
+            "silent_accepts": sum("accepted bad input" in o.faults for o in outcomes),
+            "outputs_over_inputs": sum(bool(o.faults) for o in outcomes if o.trial.kind == "path"
+                                       and o.trial.name == "itself"),
             "malicious_pickle_ran": int(c.marker.exists())}

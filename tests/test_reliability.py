@@ -38,7 +38,7 @@ def _report(bad: list[rel.Outcome]) -> str:
                      f"{o.err.strip()[:300]!r}" for o in bad[:40])
 
 
-@pytest.mark.parametrize("kind", ["media", "csv", "affwild2", "checkpoint", "settings", "project", "name"])
+@pytest.mark.parametrize("kind", ["media", "csv", "affwild2", "checkpoint", "settings", "project", "name", "path"])
 def test_every_trial_ends_cleanly(outcomes, kind: str) -> None:
     _, done = outcomes
     mine = [o for o in done if o.trial.kind == kind]
@@ -52,4 +52,5 @@ def test_no_hang_no_traceback_no_escape_no_label_lost(outcomes) -> None:
     counts = rel.summary(corpus, done)
     assert counts["trials"] >= 300 and counts["inputs"] >= 60
     assert counts["hangs"] == counts["tracebacks"] == counts["wrote_outside"] == counts["labels_lost"] == 0, counts
+    assert counts["silent_accepts"] == counts["outputs_over_inputs"] == 0, counts
     assert counts["malicious_pickle_ran"] == 0
