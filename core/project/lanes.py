@@ -388,7 +388,7 @@ class Lanes(ProjectState):
         if self._lease is not None:
             self._lease.check()
             if self._lease.lost:
-                self._hold_read_only(f"this annotator's session was {self._lease.lost} while the share was away; "
+                self._hold_read_only(f"this session lost the lane while the share was away ({self._lease.lost}); "
                                      f"the edits made meanwhile stay in {self._spool.path if self._spool else '?'}"
                                      " and are replayed the next time this annotator opens the project here")
                 return False
@@ -449,7 +449,7 @@ class Lanes(ProjectState):
             self._last_lease_check = now
             lease.check()
         if lease.lost is not None:
-            self._hold_read_only(f"this annotator's session was {lease.lost}")
+            self._hold_read_only(f"this session no longer holds the lane: {lease.lost}")
             raise ProjectLockedError(f"project is open read-only: {self.readonly_reason}", self.folder)
 
     # ------------------------------------------------------------------ activity and the head pointer

@@ -118,6 +118,10 @@ def read_lease(path: Path) -> LeaseInfo | None:
         return None
 
 
+def tombstone_path(path: Path, session: str) -> Path:
+    return path.with_name(f"{path.name}.taken-{session}")
+
+
 def beat_path(path: Path, session: str) -> Path:
     return path.with_name(f"{path.name}.beat-{session}")
 
@@ -209,7 +213,7 @@ class Lease:
                     info = LeaseInfo(holder, info.host, info.pid, session, info.since, purpose,
                                      {"holder": current.holder, "host": current.host, "session": current.session,
                                       "expired": True, "at": time.time()})
-                cls._break(path, current)
+                cls._break(path, current, info)
                 current = None
             if current is None and cls._create(path, info):
                 lease = cls(path, info)
@@ -248,8 +252,13 @@ class Lease:
         return read_lease(path) == info  # the link landed (a server retrying the link may say EEXIST wrongly)
 
     @staticmethod
-    def _break(path: Path, dead: LeaseInfo) -> None:
-        """Move a dead (or taken-over) lease aside; losing this race to another breaker is fine."""
+    def _break(path: Path, dead: LeaseInfo, by: LeaseInfo) -> None:
+        """Move a dead (or taken-over) lease aside, leaving its holder a note of who broke it (read by
+        ``check`` should it come back); losing this race to another breaker is fine."""
+        try:
+            _write_file(tombstone_path(path, dead.session), by.to_json())
+        except OSError:
+            pass
         aside = path.with_name(f".{path.name}.{dead.session}.broken-{secrets.token_hex(3)}")
         try:
             os.rename(path, aside)
@@ -299,7 +308,7 @@ class Lease:
             if not self.path.parent.is_dir():
                 self.beat_error = "its folder is gone (the share is away?)"
                 return True
-            self._lose("its lease file was removed")
+            self._lose(self._taken_by() or "its lease file was removed")
             return False
         except OSError as e:
             self.beat_error = os_problem(e)
@@ -309,9 +318,16 @@ class Lease:
         except (ValueError, KeyError, TypeError):
             return True
         if now.session != self.info.session:
-            self._lose(f"taken over by {now.holder} on {now.host} (pid {now.pid})")
+            self._lose(self._taken_by() or f"taken over by {now.holder} on {now.host} (pid {now.pid})")
             return False
         return True
+
+    def _taken_by(self) -> str | None:
+        note = read_lease(tombstone_path(self.path, self.info.session))
+        if note is None:
+            return None
+        remove_quietly(tombstone_path(self.path, self.info.session))
+        return f"taken over by {note.holder} on {note.host} (pid {note.pid})"
 
     def _lose(self, why: str) -> None:
         self.lost = why

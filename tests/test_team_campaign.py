@@ -1,0 +1,107 @@
+"""Issue 15 §3: the lead assigns videos and tasks; annotators see their queue and next assigned video;
+`project status` (text, JSON, CSV) shows coverage per task, time spent and agreement per annotator x video;
+`project team` and `project take-over` from the command line."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.edits import Edit, set_range
+from core.project import Project
+from core.project.campaign import next_assigned, queue, read_assignments
+from core.tracks import TrackSource
+
+N = 400
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Path:
+    folder = tmp_path / "proj"
+    p = Project.create(folder)
+    for i in range(3):
+        p.add_video(folder / f"v{i}.mp4", name=f"v{i}", frame_count=N, fps=25, split="val" if i == 2 else "train")
+    p.save()
+    p.close()
+    return folder
+
+
+def _trace(p: Project, video: str, values: np.ndarray, expr: int) -> None:
+    ann = p.lane
+    if not p.has_track(video, ann):
+        p.new_track(video, ann, TrackSource.human(ann))
+    for k in range(4):  # four passes
+        p.history.push(Edit(video, ann, "va", k * 100, np.stack([values[k * 100:(k + 1) * 100]] * 2, axis=1),
+                            author=ann))
+    p.history.push(Edit(video, ann, "expr", 0, np.where(values > 0, expr, 5), author=ann))
+
+
+def test_assign_queue_status(cli, proj: Path) -> None:
+    code, out, err = cli("project", "assign", proj, "v0", "v1", "-a", "ann1", "-a", "ann2", "--tasks", "VA,EXPR")
+    assert code == 0 and "assigned VA+EXPR of 2 video(s) to ann1, ann2" in out, err
+    code, out, err = cli("project", "assign", proj, "--split", "val", "-a", "ann1", "--tasks", "au")
+    assert code == 0, err
+    code, out, err = cli("project", "assign", proj, "v0", "-a", "ann1", "--tasks", "smile")
+    assert code == 1 and "unknown task 'smile'" in err and len(err.strip().splitlines()) == 1
+    assert read_assignments(proj) == {"ann1": {"v0": ["va", "expr"], "v1": ["va", "expr"], "v2": ["au"]},
+                                      "ann2": {"v0": ["va", "expr"], "v1": ["va", "expr"]}}
+    rng = np.random.default_rng(0)
+    truth = np.clip(np.cumsum(rng.normal(0, 0.05, N)), -1, 1).astype(np.float32)
+    a = Project.open(proj, annotator="ann1")
+    b = Project.open(proj, annotator="ann2")
+    assert [q.video for q in queue(a, "ann1")] == ["v0", "v1", "v2"] and next_assigned(a, "ann1") == "v0"
+    _trace(a, "v0", truth, 4)
+    _trace(b, "v0", truth * 0.8 + 0.05, 4)
+    a.save()
+    b.save()
+    assert next_assigned(a, "ann1") == "v1" and queue(a, "ann1")[0].done
+    assert next_assigned(a, "ann1", after="v1") == "v2"
+    a.close()
+    b.close()
+
+    code, out, err = cli("project", "status", proj, "--json")
+    assert code == 0, err
+    st = json.loads(out)
+    rows = {(r["annotator"], r["video"]): r for r in st["rows"]}
+    r = rows[("ann1", "v0")]
+    assert r["assigned"] == ["va", "expr"] and r["coverage"]["va"] == 1.0 and r["coverage"]["expr"] == 1.0
+    assert r["coverage"]["au"] == 0.0 and r["edits"] == 5
+    assert r["seconds"] > 0
+    assert 0.8 < r["agreement"]["va_ccc"] < 1.0 and 0.5 < r["agreement"]["expr_kappa"] <= 1.0
+    assert rows[("ann1", "v1")]["coverage"]["va"] == 0.0 and rows[("ann1", "v1")]["agreement"] == {}
+    assert st["annotators"]["ann1"]["done_videos"] == 1 and st["annotators"]["ann1"]["assigned_videos"] == 3
+    code, out, err = cli("project", "status", proj, "--csv")
+    table = list(csv.reader(io.StringIO(out)))
+    assert table[0][:3] == ["annotator", "video", "assigned"] and len(table) == 1 + 5
+    code, out, err = cli("project", "status", proj)
+    assert "ann1: 1/3 assigned videos done" in out
+    code, out, err = cli("project", "assign", proj, "v0", "-a", "ann2", "--tasks", "expr", "--remove")
+    assert read_assignments(proj)["ann2"]["v0"] == ["va"]
+
+
+def test_team_and_take_over_from_the_command_line(cli, proj: Path, monkeypatch) -> None:
+    monkeypatch.setenv("AFFECTTRACE_HOSTNAME", "ws7")
+    held = Project.open(proj, annotator="ann3")
+    held.new_track("v0", "ann3", TrackSource.human("ann3"))
+    held.history.push(set_range("v0", "ann3", "va", 0, 10, (0.5, 0.5)))
+    code, out, err = cli("project", "team", proj)
+    assert code == 0 and "ann3 · never saved · open on ws7" in out, out
+    monkeypatch.setenv("AFFECTTRACE_HOSTNAME", "ws8")
+    code, out, err = cli("project", "take-over", proj, "-a", "ann3")  # not a terminal: refuses, says how
+    assert code == 1 and "held by ann3 on ws7" in err and "--yes" in err
+    code, out, err = cli("project", "take-over", proj, "-a", "ann3", "--yes")
+    assert code == 0 and "lane taken and saved" in out, err
+    code, out, err = cli("project", "team", proj, "--json")
+    me = [x for x in json.loads(out) if x["annotator"] == "ann3"][0]
+    assert me["generation"] == 1 and me["holder"] is None
+    held._last_lease_check = 0.0
+    with pytest.raises(Exception, match="taken over by ann3 on ws8"):
+        held.history.push(set_range("v0", "ann3", "va", 10, 20, (0.5, 0.5)))
+    held.close()
+    r = Project.open(proj, readonly=True)
+    np.testing.assert_allclose(r.track("v0", "ann3").va[:10, 0], 0.5)
+    r.close()
