@@ -74,8 +74,8 @@ def run_import(args: argparse.Namespace) -> int:
                             args.skip_invalid, args.workers)
     try:
         rep = import_images(args.database, args.root, args.out, options, progress(args, "import-images"))
-    except InvalidRowsError as e:
-        for prob in e.problems[:50]:
+    except InvalidRowsError as e:  # every bad row, one line each, so that all are fixed in one pass
+        for prob in e.problems:
             print(str(prob), file=sys.stderr)
         raise
     result = {**rep.summary, "problems": [str(p) for p in rep.problems]}

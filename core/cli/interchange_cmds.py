@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -76,11 +77,16 @@ def writable(path: str | Path) -> Iterator[Project]:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from ..interchange.affwild2 import import_affwild2
+    from ..interchange.affwild2 import InvalidLabelsError, import_affwild2
     from ..progress import bar
 
-    report = import_affwild2(args.root, args.project, args.media, args.crops, args.skip_invalid, args.fps,
-                             args.annotator, bar("import-affwild2"))
+    try:
+        report = import_affwild2(args.root, args.project, args.media, args.crops, args.skip_invalid, args.fps,
+                                 args.annotator, bar("import-affwild2"))
+    except InvalidLabelsError as e:  # every bad file, one line each, so that all are fixed in one pass
+        for prob in e.problems:
+            print(str(prob), file=sys.stderr)
+        raise
     print("\n".join(report.lines()))
     return 0
 

@@ -35,6 +35,16 @@ def _is_project(path: Path) -> bool:
     return path.name == "project.json" or (path.is_dir() and (path / "project.json").exists())
 
 
+def _is_hdf5(path: Path) -> bool:
+    """A regular file that starts as HDF5 does (an image dataset made by import-images)."""
+    from ..safepaths import file_content_kind, require_file
+
+    try:
+        return file_content_kind(require_file(path)) == "HDF5"
+    except (AffectTraceError, OSError):
+        return False
+
+
 def describe_media(path: Path) -> dict[str, Any]:
     from ..media import require_video
 
@@ -50,6 +60,10 @@ def run_info(args: argparse.Namespace) -> int:
         data = describe(path)
     elif path.is_dir():
         raise MediaError("is a folder without project.json (neither a project nor a media file)", path)
+    elif _is_hdf5(path):
+        from ..imagedata.cache import describe_dataset
+
+        data = describe_dataset(path)
     else:
         data = describe_media(path)
     if args.json:

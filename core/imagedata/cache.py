@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -22,7 +23,7 @@ import numpy as np
 from ..errors import AffectTraceError
 from ..faces.align import CROP_SIZE, TEMPLATE_112
 from ..labels import AU_MISSING, EXPR_MISSING
-from .records import CROP_METHODS, RowSet
+from .records import CROP_METHODS, RowSet, display
 
 FORMAT = "affecttrace-image-dataset"
 VERSION = 1
@@ -30,12 +31,22 @@ CROP_SHAPE = (CROP_SIZE, CROP_SIZE, 3)
 
 
 def source_key(rs: RowSet) -> str:
-    """What an interrupted import must match to be resumed."""
+    """What an interrupted import must match to be resumed: the database, every row's image (path,
+    size and modification time), split, method, labels and geometry. A label edited between the
+    interruption and the rerun changes the key, so nothing stale is kept."""
     h = hashlib.sha256(json.dumps([rs.database, rs.layout, str(rs.root.resolve()), rs.expr_space, rs.alignment,
-                                   rs.au_names]).encode())
+                                   rs.au_names, list(rs.expr_classes)]).encode())
     for r in rs.rows:
-        h.update(f"{r.path}\0{r.split}\0{r.method}\0".encode())
-    return h.hexdigest()[:20]
+        try:
+            st = os.stat(rs.root / r.path)
+            stamp = f"{st.st_size}:{st.st_mtime_ns}"
+        except OSError:
+            stamp = "-"
+        h.update(f"{r.path}\0{stamp}\0{r.split}\0{r.method}\0{r.expr}\0{r.va[0]!r},{r.va[1]!r}\0{r.au}\0"
+                 f"{r.box}\0{r.source_label}\0".encode("utf-8", "surrogateescape"))
+        if r.points is not None:
+            h.update(np.ascontiguousarray(r.points, np.float32).tobytes())
+    return h.hexdigest()[:32]
 
 
 def create_part(path: Path, rs: RowSet) -> tuple[Any, int]:
@@ -52,6 +63,7 @@ def create_part(path: Path, rs: RowSet) -> tuple[Any, int]:
         except OSError:
             pass
         path.unlink()
+        rs.notes.append(f"an interrupted import ({path.name}) was of other images or labels: started over")
     n, k = len(rs.rows), len(rs.au_names)
     splits = sorted({r.split for r in rs.rows}, key=lambda s: ("train", "val", "test").index(s)
                     if s in ("train", "val", "test") else 9)
@@ -67,15 +79,17 @@ def create_part(path: Path, rs: RowSet) -> tuple[Any, int]:
     f.create_dataset("au", data=au)
     f.create_dataset("split", data=np.array([splits.index(r.split) for r in rs.rows], np.uint8).reshape(n))
     f.create_dataset("method", data=np.zeros(n, np.uint8))
-    f.create_dataset("path", data=[r.path for r in rs.rows], dtype=h5py.string_dtype())
-    f.create_dataset("file", data=np.array([files.index(r.file) for r in rs.rows], np.uint16).reshape(n))
+    f.create_dataset("path", data=[display(r.path) for r in rs.rows], dtype=h5py.string_dtype())
+    index = {name: k for k, name in enumerate(files)}  # one label file per image in some layouts: 290,000
+    f.create_dataset("file", data=np.array([index[r.file] for r in rs.rows], np.uint32).reshape(n))
+    f.create_dataset("files", data=[display(name) for name in files], dtype=h5py.string_dtype())
     f.create_dataset("line", data=np.array([r.line for r in rs.rows], np.int32).reshape(n))
     f.create_dataset("source_label", data=np.array([r.source_label for r in rs.rows], np.int16).reshape(n))
     attrs = {"format": FORMAT, "version": VERSION, "database": rs.database, "layout": rs.layout,
-             "root": str(rs.root.resolve()), "expr_space": rs.expr_space,
+             "root": display(str(rs.root.resolve())), "expr_space": rs.expr_space,
              "expr_classes": json.dumps(list(rs.expr_classes)), "au_names": json.dumps(list(rs.au_names)),
              "has_va": bool(rs.has_va), "alignment": rs.alignment, "template": json.dumps(TEMPLATE_112.tolist()),
-             "crop_size": CROP_SIZE, "splits": json.dumps(splits), "files": json.dumps(files),
+             "crop_size": CROP_SIZE, "splits": json.dumps(splits),
              "label_map": json.dumps(rs.label_map), "source_key": key, "next_row": 0, "complete": False}
     f.attrs.update(attrs)
     return f, 0
@@ -198,6 +212,24 @@ class ImageDataset:
         state = self.__dict__.copy()
         state["_crops"] = None
         return state
+
+
+def describe_dataset(path: str | Path) -> dict[str, Any]:
+    """What ``affecttrace info`` says of an image dataset: database, layout, images per split and class,
+    label spaces and map, how the crops were made, what was left out, when and from where."""
+    with ImageDataset(path) as ds:
+        s = ds.summary()
+        a = ds.attrs
+        out = {"image dataset": s["dataset"], "database": f"{s['database']} ({s['layout']})",
+               "source": a.get("root"), "created": a.get("created"), "images": len(ds.rows()),
+               "expressions": f"{s['expr_space']}: {', '.join(s['expr_classes'])}",
+               "valence/arousal": "yes" if s["has_va"] else "no",
+               "action units": ", ".join(s["au_names"]) or "none",
+               "crops": f"{a.get('crop_size')}x{a.get('crop_size')} RGB, {s['alignment']}",
+               "crop methods": s["crop_methods"], "splits": s["splits"], "label map": s["label_map"],
+               "left out": s["dropped"], "invalid rows skipped": int(a.get("rows_skipped_invalid", 0)),
+               "notes": "; ".join(s["notes"]) or "none"}
+    return out
 
 
 def write_arrays(out: str | Path, crops: np.ndarray, expr: np.ndarray, expr_space: str,

@@ -11,7 +11,7 @@ from ..data.splits import SPLITS, normalise_split
 from ..errors import LabelFileError
 from ..labels import EXPRESSION_SPACES
 from .labelmap import choose_space, class_index, concept_of
-from .records import ImageRow, RowSet
+from .records import ImageRow, RowSet, file_problem
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
@@ -54,8 +54,12 @@ def read_class_folders(root: str | Path, label_map: dict[str, str], expr_space: 
             continue
         rs.label_map[folder.name] = classes[j]
         for img in sorted(folder.iterdir()):
-            if not img.is_file() or img.suffix.lower() not in IMAGE_SUFFIXES:
+            if img.suffix.lower() not in IMAGE_SUFFIXES or img.is_dir():
                 skipped_files += 1
+                continue
+            bad = file_problem(img)
+            if bad is not None:  # an image name on a FIFO, a device or a broken link
+                rs.problem(img.relative_to(root), None, bad)
                 continue
             rs.rows.append(ImageRow(img.relative_to(root).as_posix(), split, method, j, file=rel))
     if skipped_files:

@@ -15,7 +15,7 @@ from ..errors import LabelFileError
 from ..labels import AU_MISSING, EXPRESSION_SPACES, au_number
 from .classfolders import assign_val
 from .labelmap import choose_space, class_index
-from .records import ImageRow, RowSet, parse_va, relative_image
+from .records import MISSING, ImageRow, RowSet, file_problem, parse_va, relative_image
 
 PATH_COLUMNS = ("path", "image", "file", "filename")
 EXPR_COLUMNS = ("expression", "expr", "label", "emotion")
@@ -26,20 +26,40 @@ def _column(header: list[str], names: tuple[str, ...]) -> int | None:
     return next((low.index(n) for n in names if n in low), None)
 
 
-def read_csv_table(path: str | Path, label_map: dict[str, str], expr_space: str | None = None,
-                   method: str = "crop", val: float = 0.1, seed: int = 0) -> RowSet:
-    path = Path(path)
+def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and (line number, cells) of every row; a FIFO or device is refused by stat first."""
+    if path.is_dir():
+        raise LabelFileError("a CSV file is needed here, not a folder", path)
+    bad = file_problem(path)
+    if bad is not None:
+        raise LabelFileError("file not found" if bad == MISSING else bad, path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f)
             header = next(reader, None)
             if header is None:
                 raise LabelFileError("empty CSV file", path)
-            lines = [(reader.line_num, cells) for cells in reader]
+            return header, [(reader.line_num, cells) for cells in reader]
     except UnicodeDecodeError:
         raise LabelFileError("not a text CSV file", path) from None
-    except IsADirectoryError:
-        raise LabelFileError("a CSV file is needed here, not a folder", path) from None
+
+
+def _au_columns(header: list[str], path: Path) -> list[tuple[int, str]]:
+    """(column, 'AU<n>') of every AU column."""
+    out: list[tuple[int, str]] = []
+    for j, h in enumerate(header):
+        if h.strip().upper().startswith("AU"):
+            try:
+                out.append((j, f"AU{au_number(h)}"))
+            except ValueError:
+                raise LabelFileError(f"column {h!r} is not an action unit name", path, 1) from None
+    return out
+
+
+def read_csv_table(path: str | Path, label_map: dict[str, str], expr_space: str | None = None,
+                   method: str = "crop", val: float = 0.1, seed: int = 0) -> RowSet:
+    path = Path(path)
+    header, lines = _read_csv(path)
     col_path = _column(header, PATH_COLUMNS)
     if col_path is None:
         raise LabelFileError(f"no image path column (one of {', '.join(PATH_COLUMNS)})", path, 1)
@@ -47,13 +67,7 @@ def read_csv_table(path: str | Path, label_map: dict[str, str], expr_space: str 
     col_v, col_a, col_split = (_column(header, (n,)) for n in ("valence", "arousal", "split"))
     if (col_v is None) != (col_a is None):
         raise LabelFileError("valence and arousal come as a pair of columns", path, 1)
-    au_cols: list[tuple[int, str]] = []
-    for j, h in enumerate(header):
-        if h.strip().upper().startswith("AU"):
-            try:
-                au_cols.append((j, f"AU{au_number(h)}"))
-            except ValueError:
-                raise LabelFileError(f"column {h!r} is not an action unit name", path, 1) from None
+    au_cols = _au_columns(header, path)
     if col_expr is None and col_v is None and not au_cols:
         raise LabelFileError("no label column: expression, valence/arousal or AU<n>", path, 1)
     names = [c[col_expr].strip() for _, c in lines if col_expr is not None and len(c) > col_expr
@@ -79,22 +93,22 @@ def read_csv_table(path: str | Path, label_map: dict[str, str], expr_space: str 
             continue
         row = ImageRow(image, "train", method, file=rel_csv, line=line)
         bad = _labels(row, cells, col_expr, col_v, col_a, au_cols, classes, label_map, space)
-        if bad is None and with_split:
+        if bad is None and col_split is not None:
             split = normalise_split(cells[col_split])
             bad = None if split in SPLITS else f"split {cells[col_split][:20]!r} is not train, val or test"
             row.split = split
-        if bad is None and not (rs.root / image).is_file():
-            bad = f"image not found: {image}"
         if bad:
             rs.problem(rel_csv, line, bad)
+            continue
+        if not rs.image_ok(rel_csv, line, image):
             continue
         if row.expr < 0 and row.va[0] != row.va[0] and all(a == AU_MISSING for a in row.au):
             rs.drop("no label in any column")
             continue
         rs.rows.append(row)
     if names:
-        rs.label_map = {n: classes[j] for n in sorted(set(names))
-                        if (j := class_index(n, classes, label_map)) is not None}
+        rs.label_map = {n: classes[k] for n in sorted(set(names))
+                        if (k := class_index(n, classes, label_map)) is not None}
     if not with_split:
         assign_val(rs.rows, val, seed)
         if val > 0:

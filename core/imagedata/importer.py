@@ -21,7 +21,7 @@ from .crops import GEOMETRY_METHODS, NO_FACE, Crop, make_crop
 from .csvtable import read_csv_table
 from .labelmap import parse_label_map
 from .rafdb import read_rafdb
-from .records import CROP_METHODS, MAX_SHOWN, ImageRow, InvalidRowsError, RowSet
+from .records import CROP_METHODS, MAX_SHOWN, ImageRow, InvalidRowsError, RowSet, display
 
 DATABASES = ("affectnet", "rafdb", "folders", "csv")
 BLOCK = 256  # rows cropped and written between resume points
@@ -65,7 +65,7 @@ class ImportReport:
         out += [f"note: {n}" for n in s["notes"]]
         if self.resumed_at:
             out.append(f"resumed an interrupted import at row {self.resumed_at}")
-        return out
+        return [display(line) for line in out]
 
 
 def read_database(database: str, root: str | Path, opt: ImportOptions) -> RowSet:

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LabelFileError
+from ..faces.align import geometry_problem
 from ..labels import EXPRESSION_SPACES
-from .records import ImageRow, RowSet
+from .records import MISSING, ImageRow, RowSet, file_problem
 
 LIST = "EmoLabel/list_patition_label.txt"
 ALIGNED = "Image/aligned"
@@ -26,8 +27,11 @@ def read_rafdb(root: str | Path, crops: str = "auto") -> RowSet:
     aligned by their manual points) or 'auto' (aligned where that folder exists)."""
     root = Path(root)
     path = root / LIST
-    if not path.is_file():
+    bad = file_problem(path)
+    if bad == MISSING:
         raise LabelFileError(f"not a RAF-DB basic folder: no {LIST}", root)
+    if bad is not None:
+        raise LabelFileError(bad, path)
     if crops == "auto":
         crops = "aligned" if (root / ALIGNED).is_dir() else "original"
     if crops not in CROPS:
@@ -65,8 +69,7 @@ def read_rafdb(root: str | Path, crops: str = "auto") -> RowSet:
             row.points = _manual_points(rs, root / MANUAL / f"{stem}_manu_attri.txt", line)
             if row.points is None:
                 continue
-        if not (root / row.path).is_file():
-            rs.problem(LIST, line, f"image not found: {row.path}")
+        if not rs.image_ok(LIST, line, row.path):
             continue
         rs.rows.append(row)
     return rs
@@ -74,16 +77,21 @@ def read_rafdb(root: str | Path, crops: str = "auto") -> RowSet:
 
 def _manual_points(rs: RowSet, path: Path, line: int) -> np.ndarray | None:
     rel = path.relative_to(rs.root).as_posix()
+    bad = file_problem(path)
+    if bad is not None:
+        rs.problem(LIST, line, f"no manual points: {path}" if bad == MISSING else f"manual points {path} {bad}")
+        return None
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()[:5]
         pts = np.array([[float(v) for v in ln.split()[:2]] for ln in lines], np.float32)
-    except FileNotFoundError:
-        rs.problem(LIST, line, f"no manual points: {rel}")
-        return None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, OSError):
         rs.problem(rel, None, "the first five lines must be 'x y' points")
         return None
-    if pts.shape != (5, 2) or not np.isfinite(pts).all():
+    if pts.shape != (5, 2):
         rs.problem(rel, None, "the first five lines must be 'x y' points")
+        return None
+    bad = geometry_problem(pts)
+    if bad:
+        rs.problem(rel, None, bad)
         return None
     return pts

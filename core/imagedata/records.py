@@ -77,6 +77,12 @@ class RowSet:
 MISSING = "does not exist"
 
 
+def display(text: str) -> str:
+    """``text`` printable and storable as UTF-8: bytes of a file name that are not UTF-8 (held as
+    surrogates by Python) shown as \\xNN escapes."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def file_problem(path: Path) -> str | None:
     """Why ``path`` cannot be read as a file (MISSING, a FIFO, a folder, a device...), or None. Only
     ``stat``: it never opens the file, so a FIFO cannot block."""
