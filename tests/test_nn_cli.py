@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from core.cli.main import main
+from core.nn.config import TrainConfig
 from core.project import Project
 from core.tracks import TrackKind
 from tests.nn_demo import make_demo_project
@@ -36,10 +37,16 @@ def test_train_resume_predict_evaluate(demo, capsys) -> None:
     rc = main(["train", str(demo), "--preset", "mt-tiny", "--label-track", "truth", "--epochs", "1",
                "--max-steps", "2", "--batch-size", "8", "--run-id", "r1", "--tasks", "va,expr,au", "--json"])
     assert rc == 0
-    summary = json.loads(capsys.readouterr().out)
+    printed = capsys.readouterr()
+    summary = json.loads(printed.out)
     assert summary["status"] == "finished" and summary["epochs_done"] == 1 and summary["run_id"] == "r1"
     run = demo / "models" / "r1"
     assert {"best.pt", "last.pt", "config.toml", "history.csv", "summary.json"} <= {p.name for p in run.iterdir()}
+    # no video validates: time blocks of the training video are held out, the run says so, and best.pt is
+    # chosen on them, not on the training loss
+    assert "no validation video in 'val': validating on 20% of the training videos" in printed.err
+    assert TrainConfig.load(run / "config.toml").val_blocks == 0.2
+    assert summary["best_metrics"] and all(k.startswith("val_") for k in summary["best_metrics"])
 
     assert main(["train", str(demo), "--resume", "r1", "--epochs", "2", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["epochs_done"] == 2

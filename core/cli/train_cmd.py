@@ -17,10 +17,12 @@ from ..faces.backends import BACKENDS
 from ..fsio import read_text
 from ..jobevents import EventStream
 from ..labels import TASKS
+from ..words import AMP_CHOICES, DEFAULT_VAL_BLOCKS, DEVICE_HELP, EndState
 from . import options as opt
 from .reporting import add_events_flag, message, progress, report, stream_of
 
 if TYPE_CHECKING:
+    from ..nn.config import TrainConfig
     from ..project import Project
 
 
@@ -60,8 +62,8 @@ def register(sub: Any) -> None:
     p.add_argument("--weight-decay", type=opt.nonneg, default=None)
     p.add_argument("--grad-clip", type=opt.nonneg, default=None, help="max gradient norm (0: off)")
     p.add_argument("--task-weights", type=opt.task_weights, default=None, metavar="W", help="e.g. va=1,expr=0.5,au=1")
-    p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default auto)")
-    p.add_argument("--amp", choices=("auto", "bf16", "fp16", "none"), default=None,
+    p.add_argument("--device", default=None, help=f"{DEVICE_HELP} (default auto)")
+    p.add_argument("--amp", choices=AMP_CHOICES, default=None,
                    help="mixed precision (default auto: bf16 on CUDA, none on CPU)")
     p.add_argument("--no-channels-last", action="store_true", help="CUDA: keep NCHW memory layout")
     p.add_argument("--seed", type=opt.seed, default=None)
@@ -80,7 +82,8 @@ def register(sub: Any) -> None:
     p.add_argument("--val-video", action="append", metavar="V", help="validate on this video (repeatable)")
     p.add_argument("--val-blocks", type=opt.share, default=None, metavar="SHARE",
                    help="validate on this share of the training videos, held out in time blocks of 10 s with "
-                   "2 s guards (for projects with one or few videos), e.g. 0.2")
+                   f"2 s guards (default {DEFAULT_VAL_BLOCKS:g} when no video validates: best.pt is never chosen "
+                   "by the training loss)")
     p.add_argument("--faces-backend", default=None, choices=BACKENDS,
                    help="first make the missing or unfinished face caches of the run's videos with this "
                    "backend (as `affecttrace faces --backend B`)")
@@ -127,6 +130,24 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _config(args: argparse.Namespace) -> tuple[TrainConfig | None, dict[str, Any] | None]:
+    """(the run's settings: --config with the options on top, None for --resume; the settings --resume
+    changes, None for a new run)."""
+    from ..nn.config import TrainConfig
+
+    settings = _settings(args)
+    if not args.resume:
+        base = TrainConfig.load(args.config).to_dict() if args.config else {}
+        base.update(settings)
+        return TrainConfig.from_dict(base), None
+    overrides = {k: v for k, v in settings.items() if k in ("epochs", "device", "amp", "num_workers")}
+    ignored = sorted(set(settings) - set(overrides))
+    if ignored:
+        raise AffectTraceError(f"--resume keeps the run's settings; only --epochs, --device, --amp and "
+                               f"--workers may change (got {', '.join(ignored)})")
+    return None, overrides
+
+
 def run(args: argparse.Namespace) -> int:
     from ..nn import ddp
     from ..nn.config import TrainConfig
@@ -134,20 +155,8 @@ def run(args: argparse.Namespace) -> int:
     from ..progress import CancelToken
     from ..project import open_project
 
-    settings = _settings(args)
+    cfg, overrides = _config(args)
     main_rank = ddp.env_info().main
-    if args.resume:
-        cfg = None
-        overrides = {k: v for k, v in settings.items() if k in ("epochs", "device", "amp", "num_workers")}
-        ignored = sorted(set(settings) - set(overrides))
-        if ignored:
-            raise AffectTraceError(f"--resume keeps the run's settings; only --epochs, --device, --amp and "
-                                   f"--workers may change (got {', '.join(ignored)})")
-    else:
-        base = TrainConfig.load(args.config).to_dict() if args.config else {}
-        base.update(settings)
-        cfg = TrainConfig.from_dict(base)
-        overrides = None
     if args.project is None and not args.images and not args.resume:
         raise AffectTraceError("give a PROJECT, image datasets (--images DATASET.h5), or both")
     # opened first: a project that cannot be opened leaves no handler or log behind
@@ -169,29 +178,30 @@ def run(args: argparse.Namespace) -> int:
         on_event = to_log if stream is not None else _terminal_events(
             args, progress_listener(progress(args, "train")), to_log)
 
-    quiet_log = log is not None and stream is None  # with --events core.cli.main writes error, result, end
+    # without --events this command ends the run's log; with --events core.cli.main writes error, result, end
+    quiet_log = log if stream is None else None
     try:
         if args.faces_backend and main_rank and project is not None:
             _make_faces(args, project, cfg)
         result = _train(project, cfg if cfg is not None else TrainConfig(), on_event, cancel, args.resume,
                         overrides, notes, args.models, args.force)
-        if result.status == "diverged" and main_rank:
-            args.end_status = "diverged"
+        if result.status == EndState.DIVERGED and main_rank:
+            args.end_status = EndState.DIVERGED.value
             raise AffectTraceError(result.message, result.run_dir)
     except AffectTraceError as e:
-        if quiet_log:
-            log.emit("error", text=str(e), code=1)
-            log.emit("end", status=getattr(args, "end_status", None) or "failed", code=1)
+        if quiet_log is not None:
+            quiet_log.emit("error", text=str(e), code=1)
+            quiet_log.emit("end", status=getattr(args, "end_status", None) or EndState.FAILED.value, code=1)
         raise
     finally:
         if project is not None:
             project.close()
         signal.signal(signal.SIGINT, previous)
-        if quiet_log:
-            log.close()
-            log.out.close()
+        if quiet_log is not None:
+            quiet_log.close()
+            quiet_log.out.close()
     if not main_rank:
-        return 0 if result.status != "diverged" else 1
+        return 0 if result.status != EndState.DIVERGED else 1
     if stream is None:
         for n in notes:
             print(f"note: {n}", file=sys.stderr)
@@ -201,8 +211,8 @@ def run(args: argparse.Namespace) -> int:
     scores = ", ".join(f"{k} {v:.4f}" for k, v in best.items() if k.startswith("val_") and v == v)
     report(args, summary, f"{result.status}: {result.message}; run {result.run_dir}"
            + (f"; best {scores}" if scores else ""))
-    code = 130 if result.status == "cancelled" else 0
-    if quiet_log:
+    code = 130 if result.status == EndState.CANCELLED else 0
+    if quiet_log is not None:
         _append(result.run_dir, [("result", summary), ("end", {"status": result.status, "code": code})])
     return code
 
@@ -215,7 +225,7 @@ def _append(run_dir: Any, events: list[tuple[str, dict[str, Any]]]) -> None:
     append_text(run_dir / "events.jsonl", "".join(encode(kind, **fields) + "\n" for kind, fields in events))
 
 
-def _train(project: Project, cfg: Any, on_event: Any, cancel: Any, resume: str | None, overrides: Any,
+def _train(project: Project | None, cfg: Any, on_event: Any, cancel: Any, resume: str | None, overrides: Any,
            notes: list[str], models_dir: str | None = None, replace: bool = False) -> Any:
     """train_project, with CUDA running out of memory said in one line."""
     import torch
@@ -283,6 +293,6 @@ def _job_events(stream: EventStream, notes: list[str]) -> Any:
         elif ev.kind == "epoch":
             stream.emit("epoch", epoch=ev.epoch, epochs=ev.epochs, step=ev.step, losses=ev.losses, lr=ev.lr,
                         metrics=ev.metrics, best=bool(ev.message), details=ev.details)
-        elif ev.kind == "end" and ev.status == "cancelled":
+        elif ev.kind == "end" and ev.status == EndState.CANCELLED:
             stream.message(f"{ev.message}; the last checkpoint is kept", "info")
     return on_event

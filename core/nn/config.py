@@ -13,6 +13,7 @@ from ..errors import AffectTraceError
 from ..fsio import atomic_write_bytes, read_text
 from ..labels import TASKS
 from ..safepaths import name_problem
+from ..words import AMP_CHOICES
 
 EACH_ANNOTATOR = "@each"  # label_track: every annotator's labels as samples of their own
 
@@ -65,7 +66,7 @@ class TrainConfig:
         if bad or not self.tasks:
             raise AffectTraceError(f"tasks must be a non-empty subset of {','.join(TASKS)}, got {self.tasks}")
         checks = {"optimizer": ("adamw", "sgd"), "schedule": ("cosine", "step", "constant"),
-                  "amp": ("auto", "bf16", "fp16", "none")}
+                  "amp": AMP_CHOICES}
         for name, allowed in checks.items():
             if getattr(self, name) not in allowed:
                 raise AffectTraceError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")

@@ -13,6 +13,7 @@ from ..progress import CancelToken
 from ..runs import RunClaim, claim_run, hold_run
 from ..safepaths import check_name
 from ..tracks import TrackKind
+from ..words import DEFAULT_VAL_BLOCKS
 from . import ddp
 from .checkpoint import LabelSpaces
 from .config import EACH_ANNOTATOR, TrainConfig
@@ -86,7 +87,7 @@ def _dataset(project: Project, cfg: TrainConfig, videos: list[str], frames: dict
     return parts[0] if len(parts) == 1 else ConcatFrames(parts)
 
 
-def run_labels(project: Project, cfg: TrainConfig, images: list[Any]) -> LabelSpaces:
+def run_labels(project: Project | None, cfg: TrainConfig, images: list[Any]) -> LabelSpaces:
     """The run's label spaces: expressions ``cfg.expr_space``, else the project's (Aff-Wild2's 7 + Other),
     else the first image dataset's; AUs the project's, else those of the image datasets (when they agree)."""
     if cfg.expr_space:
@@ -126,7 +127,7 @@ def image_datasets(cfg: TrainConfig, images: list[Any], labels: LabelSpaces) -> 
     return train, val, notes
 
 
-def data_tasks(project: Project, cfg: TrainConfig, images: list[Any], labels: LabelSpaces) -> list[str]:
+def data_tasks(project: Project | None, cfg: TrainConfig, images: list[Any], labels: LabelSpaces) -> list[str]:
     """Notes on the tasks of ``cfg`` no source has labels for; those tasks are dropped from the run."""
     if project is not None or not images:
         return []
@@ -137,7 +138,7 @@ def data_tasks(project: Project, cfg: TrainConfig, images: list[Any], labels: La
     return [f"no {t} labels in the data: task {t} left out" for t in dropped]
 
 
-def build_datasets(project: Project, cfg: TrainConfig, labels: LabelSpaces | None = None,
+def build_datasets(project: Project | None, cfg: TrainConfig, labels: LabelSpaces | None = None,
                    images: list[Any] | None = None) -> tuple[Any, Any, list[str]]:
     """(train set, validation set or None, notes): the project's (for the preset's window and audio) and
     the image datasets', concatenated so that shuffled batches mix them."""
@@ -172,6 +173,11 @@ def _project_datasets(project: Project, cfg: TrainConfig, labels: LabelSpaces) -
         raise AffectTraceError(f"no video in the training selection {cfg.train_split!r}", project.folder)
     if not cfg.label_track:
         cfg.label_track = default_label_track(project, train_videos)
+    held_out = []
+    if not val_videos and cfg.val_blocks <= 0:  # best.pt is chosen on held-out frames, never on the training loss
+        cfg.val_blocks, val_videos = DEFAULT_VAL_BLOCKS, train_videos
+        held_out = [f"no validation video in {cfg.val_split!r}: validating on {DEFAULT_VAL_BLOCKS:.0%} of the "
+                    "training videos, held out in time blocks (--val-blocks sets the share, --val-video a video)"]
     train_frames = val_frames = None
     if cfg.val_blocks > 0:
         blocks = {v: time_blocks(project.videos[v].frame_count, float(project.videos[v].fps_fraction),
@@ -180,7 +186,7 @@ def _project_datasets(project: Project, cfg: TrainConfig, labels: LabelSpaces) -
         val_frames = {v: b[1] for v, b in blocks.items()}
     crops: dict[str, Any] = {}  # one copy of each video's crops for every annotator and both sides
     train = _dataset(project, cfg, train_videos, train_frames, labels, crops)
-    notes = [f"{v}: {why}" for v, why in train.skipped.items()]
+    notes = held_out + [f"{v}: {why}" for v, why in train.skipped.items()]
     if len(train) == 0:
         raise AffectTraceError(f"no labelled face frames to train on in {cfg.train_split!r} with labels "
                                f"{cfg.label_track!r} ({'; '.join(notes) or 'nothing labelled'})", project.folder)
@@ -193,8 +199,8 @@ def _project_datasets(project: Project, cfg: TrainConfig, labels: LabelSpaces) -
             val.close()
             val = None
     if val is None:
-        notes.append(f"no validation frames in {cfg.val_split!r}: the training loss picks the best epoch "
-                     "(--val-blocks 0.2 holds out time blocks of the training videos)")
+        notes.append(f"no labelled validation frames in {cfg.val_split!r}: the training loss picks the best epoch "
+                     "(--val-blocks holds out time blocks of the training videos)")
     return train, val, notes
 
 
@@ -207,7 +213,7 @@ def new_run_id(preset: str, models_dir: Path) -> str:
     return run_id
 
 
-def models_folder(project: Project, cfg: TrainConfig, models_dir: str | Path | None = None) -> Path:
+def models_folder(project: Project | None, cfg: TrainConfig, models_dir: str | Path | None = None) -> Path:
     """Where runs go: ``models_dir``, else the project's models/, else models/ beside the first image dataset."""
     if models_dir is not None:
         return Path(models_dir)
@@ -218,7 +224,7 @@ def models_folder(project: Project, cfg: TrainConfig, models_dir: str | Path | N
     return Path(cfg.images[0]).parent / "models"
 
 
-def resume_dir(project: Project, resume: str, models_dir: str | Path | None = None) -> Path:
+def resume_dir(project: Project | None, resume: str, models_dir: str | Path | None = None) -> Path:
     """The folder of a run to continue: a folder, or a run id under the models folder."""
     if Path(resume).is_dir():
         run_dir = Path(resume)
@@ -229,7 +235,7 @@ def resume_dir(project: Project, resume: str, models_dir: str | Path | None = No
     return run_dir
 
 
-def train_project(project: Project, cfg: TrainConfig, on_event: Callable[[TrainEvent], None] | None = None,
+def train_project(project: Project | None, cfg: TrainConfig, on_event: Callable[[TrainEvent], None] | None = None,
                   cancel: CancelToken | None = None, resume: str | None = None,
                   resume_overrides: dict[str, Any] | None = None, notes: list[str] | None = None,
                   models_dir: str | Path | None = None, replace: bool = False) -> TrainResult:
