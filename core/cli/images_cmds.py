@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AffectTraceError
+from ..words import DEVICE_HELP
 from . import options as opt
 from .reporting import add_events_flag, progress, report
 
@@ -58,7 +59,7 @@ def register(sub: Any) -> None:
     e.add_argument("dataset", metavar="DATASET.h5")
     e.add_argument("--checkpoint", required=True, metavar="C", help="checkpoint file or run folder (its best.pt)")
     e.add_argument("--split", default=None, help="split to score (default val, else test)")
-    e.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    e.add_argument("--device", default="auto", help=DEVICE_HELP)
     e.add_argument("--batch-size", type=opt.positive, default=128)
     e.add_argument("--json", action="store_true", help="print the full result as JSON")
     add_events_flag(e)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..words import DEVICE_HELP
 from .reporting import add_events_flag, progress, report
 
 
@@ -13,7 +14,7 @@ def register(sub: Any) -> None:
                        "temporal/audio parts and parameter counts (8 expressions, the AU set given).")
     p.add_argument("--au-set", default="affwild2-12", metavar="SET",
                    help="AU set the AU head is sized for: affwild2-8, affwild2-12 or a list like AU1,AU12")
-    p.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N: also give each preset's training "
+    p.add_argument("--device", default=None, help=f"{DEVICE_HELP}: also give each preset's training "
                    "images/s measured before on this device (cached per device)")
     p.add_argument("--measure", default=None, metavar="PRESETS",
                    help="comma list or 'all': measure training images/s on --device now (a few steps on generated "

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import AffectTraceError
 from ..fsio import atomic_write_bytes
 from ..safepaths import check_output
+from ..words import DEVICE_HELP
 from . import options as opt
 from .reporting import add_events_flag, message, progress, report
 
@@ -42,7 +43,7 @@ def register(sub: Any) -> None:
     p.add_argument("--smooth", type=opt.count, default=0, metavar="S", help="centred moving average over S frames")
     p.add_argument("--threshold", type=opt.probability, default=None,
                    help="AU probability threshold (default: the run's)")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--batch-size", type=opt.positive, default=64)
     p.add_argument("--evaluate", default=None, metavar="REF",
                    help="project: score the model track against this human or fused track (ABAW)")

@@ -5,6 +5,7 @@ import argparse
 from typing import Any
 
 from ..labels import TASKS
+from ..words import SEGMENT_SECONDS, SUGGESTION_COUNT
 from . import options as opt
 from .reporting import add_events_flag, progress, report
 
@@ -21,8 +22,10 @@ def register(sub: Any) -> None:
                    "human track with most labels)")
     p.add_argument("--annotator", default=None, help="whose track is the reference when there is no fused one")
     p.add_argument("--task", action="append", choices=TASKS, help="only this task (repeatable)")
-    p.add_argument("--count", type=opt.positive, default=10, metavar="N", help="segments to list (default 10)")
-    p.add_argument("--segment-seconds", type=opt.seconds, default=2.0, metavar="S", help="segment length (default 2 s)")
+    p.add_argument("--count", type=opt.positive, default=SUGGESTION_COUNT, metavar="N",
+                   help=f"segments to list (default {SUGGESTION_COUNT})")
+    p.add_argument("--segment-seconds", type=opt.seconds, default=SEGMENT_SECONDS, metavar="S",
+                   help=f"segment length (default {SEGMENT_SECONDS:g} s)")
     for part in ("uncertainty", "disagreement", "unlabelled"):
         p.add_argument(f"--w-{part}", type=opt.nonneg, default=1.0, metavar="W", help=f"weight of {part} (default 1)")
     p.add_argument("--json", action="store_true", help="print the segments as JSON")
