@@ -111,6 +111,8 @@ def state(win: "MainWindow") -> dict:
         "marks": [a.mark_in, a.mark_out],
         "armed": a.armed,
         "joystick": [float(x) for x in win.views.joystick.value()],
+        "video_rect": _shown_rect(win.views.video),
+        "joystick_rect": _shown_rect(win.views.joystick),
         "focus": None if focus is None else {"class": type(focus).__name__, "field": is_text_field(focus),
                                              "joystick": focus is win.views.joystick},
         "modal": None if modal is None else {"title": modal.windowTitle(), "rect": _rect(modal)},

@@ -139,8 +139,8 @@ class AgreementPanel(QWidget):
         self.max_lag.setValue(DEFAULT_MAX_LAG_S)
         self.max_lag.setSuffix(" s")
         self.max_lag.setToolTip("Largest reaction lag searched when lag-compensating")
-        for w in (self.method, self.lag, self.max_lag):
-            w.setFocusPolicy(Qt.NoFocus)
+        for w in (self.method, self.lag):  # the max lag box takes the keyboard when clicked: a number field
+            w.setFocusPolicy(Qt.NoFocus)  # owns its keys (app/key_filter.py), so typing never labels
         self.method.currentIndexChanged.connect(lambda _i: self.fusionOptionsChanged.emit())
         self.lag.toggled.connect(lambda _on: self.fusionOptionsChanged.emit())
         self.max_lag.valueChanged.connect(lambda _v: self.fusionOptionsChanged.emit())
