@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import xml.etree.ElementTree as ET
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 from core.errors import AffectTraceError
 from core.interchange.eaf import EafAnnotation, read_eaf
 from core.interchange.elan import export_elan, import_elan
+from core.interchange.framerule import frame_span, frame_time, hold_samples, ns_time, regular_samples, seconds_text
 from core.labels import EXPRESSIONS
 from core.modeltracks import cell_confidence
 from core.project import Project, open_project
@@ -108,6 +110,28 @@ def test_frame_belongs_to_annotation_by_display_time_half_open(tmp_path: Path) -
     # frames at 0.04 and 0.08 s lie in [40, 120); 0.12 s lies in none (121-159 holds no display time)
     assert e[:6].tolist() == [-1, 4, 4, -1, 6, -1]
     p.close()
+
+
+@pytest.mark.parametrize("fps", ["25", "30000/1001", "24000/1001", "60", "1000", "7/3"])
+def test_written_times_read_back_as_the_same_frames(fps: str) -> None:
+    rate, rng = Fraction(fps), np.random.default_rng(7)
+    for a, b in np.sort(rng.integers(0, 200_000, (300, 2)), axis=1):
+        ms = Fraction(frame_time(int(a), rate, 1000), 1000), Fraction(frame_time(int(b), rate, 1000), 1000)
+        assert frame_span(*ms, rate, 10**6) == (a, b)
+        sec = Fraction(seconds_text(int(a), rate)), Fraction(seconds_text(int(b), rate))
+        assert frame_span(*sec, rate, 10**6) == (a, b)
+
+
+def test_sample_and_hold_between_rates() -> None:
+    times = np.arange(50) * 40_000_000  # 25 Hz in ns
+    held = hold_samples(times, Fraction(30), 70)
+    assert held.tolist() == regular_samples(50, Fraction(25), Fraction(30), 70).tolist()
+    assert held[59] == 49 and held[60] == -1  # the last sample holds for one sample interval
+    jittery = [ns_time("0"), ns_time("0.01"), ns_time("1e-1")]  # two samples before frame 1 (0.04 s): the later holds
+    # the last holds for the median gap (0.05 s): frame 3 (0.12 s) yes, frame 4 (0.16 s) no
+    assert hold_samples(np.array(jittery), Fraction(25), 5).tolist() == [0, 1, 1, 2, -1]
+    assert [ns_time(x) for x in ("-1.5", " 2.000000001 ", "0.1234567891", "x", "nan")] == \
+        [-1_500_000_000, 2_000_000_001, 123_456_789, None, None]
 
 
 def test_frame_rule_at_ntsc_rate(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import LabelFileError
 from ..safepaths import excerpt
-from .framerule import exact_time, hold_samples, seconds_text
+from .framerule import NS, hold_samples, ns_time, seconds_text
 from .xmlfile import parse_xml, read_input
 
 CSV_PROVIDER = "mpi.eudico.client.annotator.timeseries.csv.CSVServiceProvider"
@@ -115,28 +115,35 @@ def _fill(path: Path, tcol: int, tracks: list[SeriesTrack], fps: Fraction, n_fra
         raise LabelFileError("time-series file is not UTF-8 text", path) from None
     lines = text.splitlines()
     delim = max((",", ";", "\t"), key=lambda d: sum(line.count(d) for line in lines[:5]))
-    times: list[Fraction] = []
+    times: list[int] = []
     rows: list[list[str]] = []
     for i, row in enumerate(csv.reader(lines, delimiter=delim), start=1):
         if not row or not "".join(row).strip():
             continue
-        t = exact_time(row[tcol]) if tcol < len(row) else None
+        t = ns_time(row[tcol]) if tcol < len(row) else None
         if t is None:
             if times:
                 raise LabelFileError(f"time {excerpt(row[tcol] if tcol < len(row) else '')} is not a number", path, i)
             continue  # header lines before the first sample
         if times and t <= times[-1]:
             raise LabelFileError(f"time {row[tcol]} s does not come after the previous sample "
-                                 f"({float(times[-1]):g} s): duplicate or out of order", path, i)
+                                 f"({times[-1] / NS:g} s): duplicate or out of order", path, i)
         times.append(t)
         rows.append(row)
-    idx = hold_samples(times, fps, n_frames)
+    idx = hold_samples(np.array(times, dtype=np.int64), fps, n_frames)
     for tr in tracks:
-        vals = np.full(len(rows), np.nan)
-        for k, row in enumerate(rows):
-            cell = row[tr.column].strip() if tr.column < len(row) else ""
-            try:
-                vals[k] = float(cell) if cell else np.nan
-            except ValueError:
-                raise LabelFileError(f"track {excerpt(tr.name)}: {excerpt(cell)} is not a number", path) from None
+        cells = [row[tr.column].strip() if tr.column < len(row) else "" for row in rows]
+        try:
+            vals = np.array([c or "nan" for c in cells], dtype=np.float64)
+        except ValueError:
+            bad = next(c for c in cells if not _number(c))
+            raise LabelFileError(f"track {excerpt(tr.name)}: {excerpt(bad)} is not a number", path) from None
         tr.values = np.where(idx >= 0, vals[np.maximum(idx, 0)] if len(vals) else np.nan, np.nan)
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text or "nan")
+    except ValueError:
+        return False
+    return True

@@ -3,17 +3,22 @@
 - Frame ``f`` is shown at its display time ``f / fps`` (exact, rational).
 - A segment [start, end) holds the frames whose display time lies in [start, end).
 - A sampled curve (sample ``i`` at time ``t_i``) gives frame ``f`` the sample ``i`` with
-  t_i <= f / fps < t_{i+1} (sample-and-hold; the last sample holds for one sample interval).
+  t_i <= f / fps < t_{i+1} (sample-and-hold; the last sample holds for the median sample interval;
+  times of irregular series are read to the nanosecond).
 - On export a run of frames [a, b) is written as [time(a), time(b)), each time rounded *down* to the
   format's resolution, which the segment rule reads back as exactly the frames a..b-1 while one
   resolution step is no longer than a frame (1 ms for ELAN holds to 1000 fps, the project's limit).
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 import numpy as np
+
+NS = 10**9
+_PLAIN = re.compile(r"\s*([+-]?)(\d+)(?:\.(\d{0,9}))?\s*")
 
 
 def exact_time(text: str) -> Fraction | None:
@@ -54,22 +59,36 @@ def seconds_text(frame: int, fps: Fraction, decimals: int = 6) -> str:
     return f"{units // 10 ** decimals}.{units % 10 ** decimals:0{decimals}d}"
 
 
-def hold_samples(times: list[Fraction], fps: Fraction, n_frames: int, spacing: Fraction | None = None) -> np.ndarray:
+def ns_time(text: str) -> int | None:
+    """A time in seconds written as decimal text, in whole nanoseconds (exact to 9 decimals, else rounded);
+    None if not a number."""
+    m = _PLAIN.fullmatch(text)
+    if m is not None:
+        sign, whole, frac = m.groups()
+        v = int(whole) * NS + int((frac or "").ljust(9, "0"))
+        return -v if sign == "-" else v
+    t = exact_time(text)
+    return None if t is None else round(t * NS)
+
+
+def hold_samples(times_ns: np.ndarray, fps: Fraction, n_frames: int) -> np.ndarray:
     """For each frame the index of the sample that holds at its display time, -1 where none does.
 
-    ``times`` must increase strictly. The last sample holds for ``spacing`` (default: the median gap
-    between samples; a lone sample holds for one frame)."""
-    out = np.full(n_frames, -1, np.int64)
-    if not times:
-        return out
-    if spacing is None:
-        gaps = sorted(b - a for a, b in zip(times, times[1:]))
-        spacing = gaps[len(gaps) // 2] if gaps else 1 / fps
-    bounds = list(times) + [times[-1] + spacing]
-    for i in range(len(times)):
-        a, b = frame_span(bounds[i], bounds[i + 1], fps, n_frames)
-        out[a:b] = i
-    return out
+    ``times_ns`` (int64 nanoseconds) must increase strictly. The last sample holds for the median gap
+    between samples (of the last 1000; a lone sample holds for one frame)."""
+    t = np.asarray(times_ns, dtype=np.int64)
+    if not len(t):
+        return np.full(n_frames, -1, np.int64)
+    gap = int(np.median(np.diff(t[-1001:]))) if len(t) > 1 else -(-NS * fps.denominator // fps.numerator)
+    ends = np.append(t, t[-1] + gap)
+    num, den = fps.numerator, fps.denominator
+    if int(ends[-1]) * num < 2**62:
+        starts = -((-ends * num) // (NS * den))  # the first frame shown at or after each time, in exact integers
+    else:
+        starts = np.array([-((-int(x) * num) // (NS * den)) for x in ends], dtype=np.int64)
+    f = np.arange(n_frames, dtype=np.int64)
+    idx = np.searchsorted(starts, f, side="right") - 1
+    return np.where((idx >= 0) & (f < starts[-1]), idx, -1)
 
 
 def regular_samples(n_samples: int, sr: Fraction, fps: Fraction, n_frames: int) -> np.ndarray:
