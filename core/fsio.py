@@ -256,7 +256,7 @@ def disk_problem(path: str | Path, e: BaseException) -> str:
     """Why writing ``path`` failed: 'no space left on device' when its file system is (nearly) full,
     whatever the library said (torch's 'unexpected pos', HDF5's 'Disable slist on flush dest failure')."""
     if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return os_problem(e)
+        return os.strerror(e.errno)  # not HDF5's page-long strerror
     try:
         st = os.statvfs(Path(path).parent)
         if st.f_bavail * st.f_frsize < 1 << 20:

@@ -4,6 +4,8 @@ folder of images comes here too (``predict_images``). import-images needs no tor
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -79,9 +81,23 @@ def run_import(args: argparse.Namespace) -> int:
         for prob in e.problems:
             print(str(prob), file=sys.stderr)
         raise
+    except (AffectTraceError, OSError) as e:
+        _full_disk(Path(args.out), e)
+        raise
     result = {**rep.summary, "problems": [str(p) for p in rep.problems]}
     report(args, result, rep.lines())
     return 0
+
+
+def _full_disk(out: Path, e: BaseException) -> None:
+    """A full disk while importing, whatever HDF5 said: one line naming OUT, and no half-written part file
+    left to fill the disk further (the import starts over when there is room)."""
+    from ..fsio import disk_problem, remove_quietly
+
+    problem = disk_problem(out, e)
+    if problem == os.strerror(errno.ENOSPC):
+        remove_quietly(out.with_name(out.name + ".part"))
+        raise AffectTraceError(f"cannot write: {problem} (nothing was kept)", out) from None
 
 
 def _checkpoint(spec: str) -> Path:

@@ -149,6 +149,7 @@ def _fail(args: argparse.Namespace, kind: str, text: str, code: int) -> int:
     """One line on stderr (and an 'error' event with --events); returns the exit code."""
     from .reporting import stream_of
 
+    text = " ".join(part.strip() for part in text.splitlines())  # a library's message may span lines
     print(f"affecttrace {args.command}: {kind}: {text}", file=sys.stderr)
     stream = stream_of(args)
     if stream is not None:
