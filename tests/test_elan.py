@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
@@ -263,6 +264,10 @@ def test_real_turkish_eaf_import_reports_and_export_keeps_every_unmapped_tier(tm
     assert set(back) == set(orig) | {"P-Spch expression"}
     for tier in ("P-Spch", "P-Word", "P-Morph", "P-Gloss", "P-Trans"):
         assert back[tier] == orig[tier]  # parent and every annotation (reference ones with what they refer to)
+    shutil.copyfile(out / "turkish.eaf", tmp_path / "edited.eaf")  # back from ELAN under another name
+    import_elan(p, tmp_path / "edited.eaf", "turkish")  # replaces the kept tiers of the first import
+    export_elan(p, "turkish", out, overwrite=True)
+    assert tier_data(out / "turkish.eaf") == back  # every tier once, none doubled
     q = make_project(tmp_path / "proj2", n=1300, fps="25", video="turkish")
     import_elan(q, out / "turkish.eaf", "turkish")  # only AffectTrace's own tier maps by itself
     assert np.array_equal(q.track("turkish", "P-Spch").expr, e)

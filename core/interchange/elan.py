@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import AffectTraceError, LabelFileError, ProjectError
-from ..fsio import atomic_write_bytes, safe_stem
+from ..fsio import atomic_write_bytes, remove_quietly, safe_stem
 from ..labels import AU_MISSING, EXPR_MISSING, EXPRESSIONS, VA_RANGE
 from ..safepaths import require_file
 from ..tracks import Track, TrackKind
@@ -165,7 +165,9 @@ def import_elan(project: Project, path: str | Path, video: str, maps: list[str] 
     r.report.notes += _notes(doc, r.unmapped_tiers, r.unmapped, r.g.overlaps)
     data = read_input(path)
     mapped = sorted(r.report.tiers)
-    r.report.tracks = r.g.commit(f"import-elan of {path}", lambda: _keep_original(project, video, path, data, mapped))
+    kept = [t for t in doc.tiers if t not in r.report.tiers]
+    r.report.tracks = r.g.commit(f"import-elan of {path}",
+                                 lambda: _keep_original(project, video, path, data, mapped, kept))
     return r.report
 
 
@@ -250,14 +252,22 @@ def _sidecar(project: Project, video: str) -> Path:
     return project.folder / SIDECAR_DIR / safe_stem(video)
 
 
-def _keep_original(project: Project, video: str, path: Path, data: bytes, mapped: list[str]) -> None:
+def _keep_original(project: Project, video: str, path: Path, data: bytes, mapped: list[str], kept: list[str]) -> None:
+    """Store the file for export-elan. A file imported earlier whose unmapped tiers share a name with this one's
+    (the same file again, or an export of it) is replaced: its tiers come back once, as this file has them."""
     folder = _sidecar(project, video)
     folder.mkdir(parents=True, exist_ok=True)
     index = _kept_index(folder)
+    for old, rec in list(index.items()):
+        if set(rec.get("kept", [])) & set(kept):
+            del index[old]
     stem = safe_stem(path.name)
     atomic_write_bytes(folder / f"{stem}.eaf", data)
-    index[stem] = {"file": path.name, "video": video, "mapped": mapped}
+    index[stem] = {"file": path.name, "video": video, "mapped": mapped, "kept": kept}
     atomic_write_bytes(folder / "kept.json", json.dumps(index, ensure_ascii=False, indent=1).encode("utf-8"))
+    for f in folder.glob("*.eaf"):
+        if f.stem not in index:
+            remove_quietly(f)
 
 
 def _kept_index(folder: Path) -> dict[str, dict]:
