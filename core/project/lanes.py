@@ -95,15 +95,15 @@ def index_generation(root: Path) -> int | None:
         return None
 
 
-def read_store(root: Path) -> dict[Key, TrackEntry]:
-    """A store's saved tracks (its index, or the previous one when the index is damaged; none when new)."""
-    for name in (INDEX_NAME, PREV_INDEX_NAME):
-        if os.path.lexists(root / name):
-            try:
-                return dict(storage.read_index(root / name).entries)
-            except ProjectError:
-                continue
-    return {}
+def read_store(root: Path) -> dict[Key, TrackEntry] | None:
+    """A store's saved tracks ({} when it has none yet); None when its index cannot be read right now (a
+    save replacing it seen through a share's caches): the caller keeps what it had and asks again."""
+    if not os.path.lexists(root / INDEX_NAME):
+        return {}
+    try:
+        return dict(storage.read_index(root / INDEX_NAME).entries)
+    except ProjectError:
+        return None
 
 
 @dataclass
@@ -200,7 +200,13 @@ class Lanes(ProjectState):
             if not initial:
                 state.seen_at = time.time()
         old = self._stores.get(owner, {})
-        new = read_store(self._store_root(owner)) if head is not None else {}
+        got = read_store(self._store_root(owner)) if head is not None else {}
+        if got is None:
+            state.head = None  # try again at the next poll
+            if not initial:
+                return []
+            got = {}
+        new = got
         self._stores[owner] = new
         if owner == MAIN and manifest_moved:
             self._reload_manifest()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import asdict, dataclass, field, fields
 from fractions import Fraction
 from pathlib import Path
@@ -18,6 +19,7 @@ FORMAT = "affecttrace-project"
 FORMAT_VERSION = 1
 MAX_FRAMES = 10_000_000  # 46 hours at 60 fps; a track of more would not fit in memory anyway
 MAX_FPS = 1000
+TORN_READ_WAITS = (0.1, 0.2, 0.4, 0.8, 1.2, 0)  # ~3 s: past the 1 s attribute caches of NFS/FUSE defaults
 
 
 @dataclass
@@ -150,10 +152,18 @@ class Manifest:
         if not os.path.lexists(path):
             raise ProjectError("not an AffectTrace project (no project.json)", folder)
         require_file(path, ProjectError)
-        try:
-            raw = path.read_bytes()
-        except OSError as e:
-            raise ProjectError(f"cannot read: {e.strerror or e}", path) from e
+        for wait in TORN_READ_WAITS:
+            # another workstation replaces project.json by rename; through a network or FUSE mount's caches a
+            # read can mix the old file's size with the new one's bytes for a moment: read it again
+            try:
+                raw = path.read_bytes()
+            except OSError as e:
+                raise ProjectError(f"cannot read: {e.strerror or e}", path) from e
+            try:
+                json.loads(raw.decode("utf-8"))
+                break
+            except ValueError:
+                time.sleep(wait)
         try:
             d = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as e:
