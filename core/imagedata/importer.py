@@ -3,10 +3,13 @@ processes) and write the dataset cache, resumably. Invalid rows abort before any
 ``skip_invalid``; images without a face are left out and counted."""
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Generator
 
 import numpy as np
 
@@ -25,6 +28,7 @@ from .records import CROP_METHODS, MAX_SHOWN, ImageRow, InvalidRowsError, RowSet
 
 DATABASES = ("affectnet", "rafdb", "folders", "csv")
 BLOCK = 256  # rows cropped and written between resume points
+CHUNK = 16  # rows per task sent to a worker process
 
 
 @dataclass
@@ -83,18 +87,30 @@ def read_database(database: str, root: str | Path, opt: ImportOptions) -> RowSet
     raise AffectTraceError(f"unknown database {database!r}; choose one of {', '.join(DATABASES)}")
 
 
-def _crop_task(args: tuple[Path, ImageRow, str]) -> Crop:
-    return make_crop(*args)
+def _crop_chunk(tasks: list[tuple[Path, ImageRow, str]]) -> list[Crop]:
+    return [make_crop(*t) for t in tasks]
 
 
-def _crops(rs: RowSet, start: int, backend: str, workers: int) -> Iterator[Crop]:
+def _crops(rs: RowSet, start: int, backend: str, workers: int) -> Generator[Crop, None, None]:
+    """Each row's crop from ``start`` on, in order. With workers, at most a few chunks per worker are in
+    flight: memory stays bounded at any database size, and a cancel or an error stops within a chunk
+    (the generator must be closed: ``contextlib.closing``)."""
     tasks = ((rs.root, r, backend) for r in rs.rows[start:])
     if workers <= 0:
-        yield from map(_crop_task, tasks)
+        yield from (make_crop(*t) for t in tasks)
         return
-    context = worker_context(("core.imagedata.crops",))
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent) as pool:
-        yield from pool.map(_crop_task, tasks, chunksize=16)
+    pool = ProcessPoolExecutor(workers, mp_context=worker_context(("core.imagedata.crops",)),
+                               initializer=die_with_parent)
+    try:
+        pending: deque[Future[list[Crop]]] = deque()
+        while chunk := list(islice(tasks, CHUNK)):
+            pending.append(pool.submit(_crop_chunk, chunk))
+            if len(pending) >= 4 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def import_images(database: str, root: str | Path, out: str | Path, opt: ImportOptions | None = None,
@@ -121,22 +137,23 @@ def import_images(database: str, root: str | Path, out: str | Path, opt: ImportO
         block: list[np.ndarray] = []
         rows: list[int] = []
         oriented = {"stored": 0, "upright": 0}
-        for crop, why, turned in _crops(rs, start, opt.faces if opt.faces != "crops" else "dlib", opt.workers):
-            if cancel is not None and cancel.cancelled:
-                raise AffectTraceError(f"import cancelled at row {i}; run it again to resume", part)
-            if turned:
-                oriented["stored" if rs.rows[i].method in GEOMETRY_METHODS else "upright"] += 1
-            if crop is None:
-                failures[i] = why
-            else:
-                block.append(crop)
-                rows.append(i)
-                method[i] = CROP_METHODS.index(rs.rows[i].method)
-            i += 1
-            if i - start >= BLOCK or i == len(rs.rows):
-                _write(f, rows, block, method[start:i], start)
-                start, block, rows = i, [], []
-                progress(i, len(rs.rows), "crops")
+        with closing(_crops(rs, start, opt.faces if opt.faces != "crops" else "dlib", opt.workers)) as crops:
+            for crop, why, turned in crops:
+                if cancel is not None and cancel.cancelled:
+                    raise AffectTraceError(f"import cancelled at row {i}; run it again to resume", part)
+                if turned:
+                    oriented["stored" if rs.rows[i].method in GEOMETRY_METHODS else "upright"] += 1
+                if crop is None:
+                    failures[i] = why
+                else:
+                    block.append(crop)
+                    rows.append(i)
+                    method[i] = CROP_METHODS.index(rs.rows[i].method)
+                i += 1
+                if i - start >= BLOCK or i == len(rs.rows):
+                    _write(f, rows, block, method[start:i], start)
+                    start, block, rows = i, [], []
+                    progress(i, len(rs.rows), "crops")
         for k in np.flatnonzero(f["method"][()] == 0):  # rows of an earlier, interrupted run too
             why = failures.get(int(k), "no crop (failed in an earlier run)")
             r = rs.rows[int(k)]
