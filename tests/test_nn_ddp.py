@@ -12,7 +12,7 @@ import torch
 
 from tests.nn_demo import make_demo_project
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(660)]  # two ranks start, train and join: over 300 s when loaded
 
 
 def test_two_process_gloo_ddp_run(tmp_path) -> None:

@@ -12,7 +12,7 @@ from core.nn.run import train_project
 from core.project import Project
 from tests.nn_demo import make_demo_project
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # minutes of CPU training: over the 300 s default
 
 TRAIN_SECONDS, HELDOUT_SECONDS, EPOCHS = 180.0, 30.0, 6
 
