@@ -110,6 +110,10 @@ def test_frame_belongs_to_annotation_by_display_time_half_open(tmp_path: Path) -
     e = p.track("v1", "ann1").expr
     # frames at 0.04 and 0.08 s lie in [40, 120); 0.12 s lies in none (121-159 holds no display time)
     assert e[:6].tolist() == [-1, 4, 4, -1, 6, -1]
+    late = write(tmp_path / "late.eaf", eaf([("ann2 expression", {}, [(3900, 4100, "Fear"), (5000, 6000, "Fear")])]))
+    r = import_elan(p, late, "v1")  # 100 frames at 25 fps end at 4 s
+    assert p.track("v1", "ann2").expr[97:].tolist() == [-1, 3, 3]  # 3.92 and 3.96 s lie in [3.9, 4.1)
+    assert "2 annotation(s) run past the video's end (100 frames, 4.00 s): cut there" in "\n".join(r.lines("v1"))
     p.close()
 
 

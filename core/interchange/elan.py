@@ -36,7 +36,7 @@ from ..tracks import Track, TrackKind
 from .eaf import EafDoc, EafTier, read_eaf
 from .eaf_write import Kept, OutTier, build_eaf
 from .elan_ts import TSCONF_SUFFIX, SeriesTrack, file_url, local_path, read_series, write_series
-from .framerule import frame_span, frame_time, runs
+from .framerule import frame_time, runs
 from .gather import Gathered
 from .valuemap import (
     AU_STATES,
@@ -162,7 +162,7 @@ def import_elan(project: Project, path: str | Path, video: str, maps: list[str] 
     if not r.report.tiers:
         raise LabelFileError("nothing to import: no tier is mapped to a task (name tiers with --tier NAME=expr or "
                              f"NAME=AU12; tiers: {', '.join(doc.tiers) or 'none'})", path)
-    r.report.notes += _notes(doc, r.unmapped_tiers, r.unmapped, r.g.overlaps)
+    r.report.notes += _notes(doc, r.unmapped_tiers, r.unmapped) + r.g.notes("annotation")
     data = read_input(path)
     mapped = sorted(r.report.tiers)
     kept = [t for t in doc.tiers if t not in r.report.tiers]
@@ -181,8 +181,6 @@ def _spec_task(tier: str, spec: str) -> str:
 def _take_tier(doc: EafDoc, tier: EafTier, task: str, name: str, g: Gathered, values: ValueMap,
                unmapped: Counter[tuple[str, str]], gaps_absent: bool) -> list[str]:
     problems = []
-    entry = g.project.videos[g.video]
-    fps, n = entry.fps_fraction, entry.frame_count
     timed = []
     for a in tier.annotations:
         ta, tb = doc.times(a)
@@ -191,9 +189,9 @@ def _take_tier(doc: EafDoc, tier: EafTier, task: str, name: str, g: Gathered, va
             continue
         timed.append((ta, tb, a))
     timed.sort(key=lambda x: (x[0], x[1]))
-    covered = np.zeros(n, bool)
+    covered = np.zeros(g.n, bool)
     for ta, tb, a in timed:
-        f0, f1 = frame_span(Fraction(ta, 1000), Fraction(tb, 1000), fps, n)
+        f0, f1 = g.span(Fraction(ta, 1000), Fraction(tb, 1000))
         where = f"tier {tier.id!r} annotation {a.id} ({ta}-{tb} ms)"
         if task == "expr":
             code = values.expr(a.value)
@@ -228,7 +226,7 @@ def _linked_series(doc: EafDoc, fps: Fraction, n: int) -> dict[Path, list[Series
     return out
 
 
-def _notes(doc: EafDoc, unmapped_tiers: list[str], skipped: Counter[tuple[str, str]], overlaps: int) -> list[str]:
+def _notes(doc: EafDoc, unmapped_tiers: list[str], skipped: Counter[tuple[str, str]]) -> list[str]:
     out = []
     refs = [t for t in unmapped_tiers if doc.is_reference(doc.tiers[t])]
     plain = [t for t in unmapped_tiers if t not in refs]
@@ -241,8 +239,6 @@ def _notes(doc: EafDoc, unmapped_tiers: list[str], skipped: Counter[tuple[str, s
     if skipped:
         out.append(f"left unlabelled: {sum(skipped.values())} annotation(s) with unmapped values "
                    + ", ".join(f"{v!r}" for (_, v) in list(skipped)[:8]))
-    if overlaps:
-        out.append(f"{overlaps} overlapping annotation(s) gave the same value (kept once)")
     return out
 
 

@@ -8,6 +8,7 @@ one frame different values are a conflict (an error); the same value twice is an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -17,6 +18,7 @@ from ..labels import EXPRESSIONS
 from ..project.incomplete import marked_incomplete
 from ..safepaths import check_name
 from ..tracks import Track, TrackSource
+from .framerule import frame_span
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -30,6 +32,7 @@ class Gathered:
     filled: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
     overlaps: int = 0
+    beyond: int = 0  # segments that run past the video's last frame (cut there)
 
     @property
     def n(self) -> int:
@@ -97,6 +100,23 @@ class Gathered:
             if t.va_std is None:
                 t.va_std = np.full((self.n, 2), np.nan, np.float32)
             t.va_std[given, dim] = std[given]
+
+    def span(self, start: Fraction, end: Fraction) -> tuple[int, int]:
+        """The frames of [start, end) s (core.interchange.framerule), counting a segment cut at the video's end."""
+        entry = self.project.videos[self.video]
+        if end * entry.fps_fraction > entry.frame_count:
+            self.beyond += 1
+        return frame_span(start, end, entry.fps_fraction, entry.frame_count)
+
+    def notes(self, unit: str) -> list[str]:
+        """What the user should hear about the gathering: overlaps and segments past the video's end."""
+        out = [f"{self.overlaps} overlapping {unit}(s) gave the same value (kept once)"] if self.overlaps else []
+        if self.beyond:
+            entry = self.project.videos[self.video]
+            seconds = float(entry.frame_count / entry.fps_fraction)
+            out.append(f"{self.beyond} {unit}(s) run past the video's end ({entry.frame_count} frames, "
+                       f"{seconds:.2f} s): cut there; is this the file of {self.video!r}?")
+        return out
 
     def commit(self, what: str, also: Callable[[], None] | None = None) -> list[str]:
         """Write every gathered track (and ``also``: sidecar files) in one marked step; the track names."""

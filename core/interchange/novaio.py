@@ -34,7 +34,7 @@ from ..modeltracks import VA_STD_SCALE
 from ..safepaths import require_file
 from ..tracks import Track
 from .elan import export_tracks
-from .framerule import frame_span, regular_samples, seconds_text
+from .framerule import regular_samples, seconds_text
 from .gather import Gathered
 from .nova import NovaAnnotation, NovaScheme, continuous_bytes, data_path, discrete_bytes, header_bytes, read_nova
 from .valuemap import (
@@ -100,7 +100,7 @@ def import_nova(project: Project, paths: list[str | Path], video: str, maps: lis
             _continuous(ann, task, name, g, fps, n, report)
         else:
             for s in ann.segments:
-                a, b = frame_span(s.start, s.end, fps, n)
+                a, b = g.span(s.start, s.end)
                 where = f"{ann.path.name} line {s.line}"
                 conf = None if np.isnan(s.conf) else s.conf
                 if task == "expr":
@@ -122,8 +122,7 @@ def import_nova(project: Project, paths: list[str | Path], video: str, maps: lis
     if unmapped:
         report.notes.append(f"left unlabelled: {sum(unmapped.values())} segment(s) with unmapped values "
                             + ", ".join(repr(v) for (_, v) in list(unmapped)[:8]))
-    if g.overlaps:
-        report.notes.append(f"{g.overlaps} overlapping segment(s) gave the same value (kept once)")
+    report.notes += g.notes("segment")
     report.tracks = g.commit(f"import-nova of {', '.join(str(p) for p in paths)}")
     return report
 
