@@ -139,6 +139,16 @@ def test_sample_and_hold_between_rates() -> None:
         [-1_500_000_000, 2_000_000_001, 123_456_789, None, None]
 
 
+def test_media_time_origin_shifts_the_annotations(tmp_path: Path) -> None:
+    p = make_project(tmp_path / "proj", n=100, fps="25")
+    media = ('<MEDIA_DESCRIPTOR MEDIA_URL="file:///elsewhere/audio.wav" MIME_TYPE="audio/x-wav"/>'
+             '<MEDIA_DESCRIPTOR MEDIA_URL="file:///elsewhere/v1.mp4" MIME_TYPE="video/mp4" TIME_ORIGIN="1000"/>')
+    r = import_elan(p, write(tmp_path / "a.eaf", eaf([("x expression", {}, [(0, 400, "Fear")])], header=media)), "v1")
+    assert np.flatnonzero(p.track("v1", "x").expr == 3).tolist() == list(range(25, 35))  # [1.0, 1.4) s of the video
+    assert any("TIME_ORIGIN" in line for line in r.lines("v1"))
+    p.close()
+
+
 def test_frame_rule_at_ntsc_rate(tmp_path: Path) -> None:
     p = make_project(tmp_path / "proj", n=100, fps="30000/1001")
     import_elan(p, write(tmp_path / "a.eaf", eaf([("x AU12", {}, [(0, 1001, "present")])])), "v1")

@@ -47,6 +47,7 @@ class EafDoc:
     types: dict[str, dict[str, str]]  # linguistic type id -> attributes
     cvs: dict[str, list[str]]  # controlled vocabulary id -> entry values (first language)
     linked: list[dict[str, str]]  # LINKED_FILE_DESCRIPTOR attributes
+    media: list[dict[str, str]] = field(default_factory=list)  # MEDIA_DESCRIPTOR attributes
 
     def stereotype(self, tier: EafTier) -> str | None:
         return self.types[tier.ling_type].get("CONSTRAINTS") or None
@@ -98,7 +99,8 @@ def read_eaf(path: str | Path) -> EafDoc:
             raise _fail(path, f"tier type {excerpt(tid)} refers to an unknown controlled vocabulary {excerpt(ref)}")
     tiers = _tiers(path, root, types, slots)
     doc = EafDoc(path, version, root, slots, tiers, types, cvs,
-                 [dict(e.attrib) for e in header.findall("LINKED_FILE_DESCRIPTOR")])
+                 [dict(e.attrib) for e in header.findall("LINKED_FILE_DESCRIPTOR")],
+                 [dict(e.attrib) for e in header.findall("MEDIA_DESCRIPTOR")])
     return doc
 
 

@@ -1,14 +1,14 @@
 """ELAN (.eaf) <-> project tracks.
 
 Import: time-aligned tiers become expression or AU labels of the track named after the tier's annotator
-(ANNOTATOR attribute, else PARTICIPANT, else the tier name). A tier is taken when ``--tier NAME=TASK``
-names it or when its name ends in a task word ("... expression", "... AU12"); values go through
-core.interchange.valuemap. A frame belongs to an annotation when its display time lies in [start, end)
-(core.interchange.framerule). Without either attribute a tier named "<name> <task>" belongs to <name>.
-VA comes from linked time series whose tracks are named
-"<annotator> valence" / "<annotator> arousal" (or named by ``--tier``). Reference (symbolic) tiers,
-overlaps and tiers left unmapped are reported; the original file is kept in the project
-(``interchange/elan/``) so that export writes every unmapped tier back.
+(ANNOTATOR attribute, else PARTICIPANT, else the tier name without its task word: "ann1 AU12" -> ann1).
+A tier is taken when ``--tier NAME=TASK`` names it or when its name ends in a task word
+("... expression", "... AU12"); values go through core.interchange.valuemap. A frame belongs to an
+annotation when its display time lies in [start, end) (core.interchange.framerule), after shifting by
+the video's TIME_ORIGIN. VA comes from linked time series whose tracks are named "<annotator> valence" /
+"<annotator> arousal" (or named by ``--tier``). Reference (symbolic) tiers, overlaps and tiers left
+unmapped are reported; the original file is kept in the project (``interchange/elan/``) so that export
+writes every unmapped tier back.
 
 Export: one tier per track and task ("<track> expression" with a controlled vocabulary, one
 "<track> AU12" tier per AU), VA as an ELAN linked time series (CSV + _tsconf.xml), the video by a
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlparse
 
 import numpy as np
 
@@ -89,6 +90,7 @@ class _Reading:
     specs: dict[str, str]
     who_of: dict[str, str]
     gaps_absent: bool
+    origin: int = 0  # ms of the media at annotation time 0 (MEDIA_DESCRIPTOR TIME_ORIGIN)
     report: ElanImport = field(default_factory=ElanImport)
     unmapped: Counter[tuple[str, str]] = field(default_factory=Counter)
     unmapped_tiers: list[str] = field(default_factory=list)
@@ -117,7 +119,7 @@ class _Reading:
                 self.unmapped_tiers.append(tier.id)
                 continue
             name = self.track_of(tier.id, tier.annotator or tier.participant or _owner(tier.id))
-            self.problems += _take_tier(doc, tier, task, name, self.g, self.values, self.unmapped, self.gaps_absent)
+            self.problems += _take_tier(doc, tier, task, name, self, self.gaps_absent)
             self.report.tiers[tier.id] = task
 
     def series(self, series: dict[Path, list[SeriesTrack]]) -> None:
@@ -148,7 +150,10 @@ def import_elan(project: Project, path: str | Path, video: str, maps: list[str] 
     specs = {k: _spec_task(k, v) for k, v in name_pairs(tiers, "--tier").items()}
     r = _Reading(doc, Gathered(project, video), ValueMap.parse(maps), specs, name_pairs(annotators, "--annotator"),
                  gaps_absent)
-    series = _linked_series(doc, entry.fps_fraction, entry.frame_count)
+    origin = r.origin = _media_origin(doc, project.media_path(video).name)
+    if origin:
+        r.report.notes.append(f"the video starts {origin} ms into the ELAN timeline (its TIME_ORIGIN): times shifted")
+    series = _linked_series(doc, entry.fps_fraction, entry.frame_count, origin)
     named = set(doc.tiers) | {t.name for tracks in series.values() for t in tracks}
     missing = [k for k in specs if k not in named]
     if missing:
@@ -178,8 +183,8 @@ def _spec_task(tier: str, spec: str) -> str:
         raise AffectTraceError(f"--tier {tier}={spec}: the task must be expr, AU<number>, valence or arousal") from None
 
 
-def _take_tier(doc: EafDoc, tier: EafTier, task: str, name: str, g: Gathered, values: ValueMap,
-               unmapped: Counter[tuple[str, str]], gaps_absent: bool) -> list[str]:
+def _take_tier(doc: EafDoc, tier: EafTier, task: str, name: str, r: _Reading, gaps_absent: bool) -> list[str]:
+    g, values, unmapped = r.g, r.values, r.unmapped
     problems = []
     timed = []
     for a in tier.annotations:
@@ -191,7 +196,7 @@ def _take_tier(doc: EafDoc, tier: EafTier, task: str, name: str, g: Gathered, va
     timed.sort(key=lambda x: (x[0], x[1]))
     covered = np.zeros(g.n, bool)
     for ta, tb, a in timed:
-        f0, f1 = g.span(Fraction(ta, 1000), Fraction(tb, 1000))
+        f0, f1 = g.span(Fraction(ta + r.origin, 1000), Fraction(tb + r.origin, 1000))
         where = f"tier {tier.id!r} annotation {a.id} ({ta}-{tb} ms)"
         if task == "expr":
             code = values.expr(a.value)
@@ -212,7 +217,16 @@ def _take_tier(doc: EafDoc, tier: EafTier, task: str, name: str, g: Gathered, va
     return problems
 
 
-def _linked_series(doc: EafDoc, fps: Fraction, n: int) -> dict[Path, list[SeriesTrack]]:
+def _media_origin(doc: EafDoc, media_name: str) -> int:
+    """TIME_ORIGIN (ms) of the document's descriptor of the video: the one of that file name, else the only video."""
+    media = [m for m in doc.media if m.get("MIME_TYPE", "").startswith("video")] or doc.media
+    named = [m for m in media if Path(unquote(urlparse(m.get("MEDIA_URL", "")).path)).name == media_name]
+    chosen = named or (media if len(media) == 1 else [])
+    origin = chosen[0].get("TIME_ORIGIN", "0") if chosen else "0"
+    return int(origin) if origin.strip().lstrip("-").isdigit() else 0
+
+
+def _linked_series(doc: EafDoc, fps: Fraction, n: int, origin: int) -> dict[Path, list[SeriesTrack]]:
     out: dict[Path, list[SeriesTrack]] = {}
     for lf in doc.linked:
         rel, url = lf.get("RELATIVE_LINK_URL"), lf.get("LINK_URL", "")
@@ -222,7 +236,7 @@ def _linked_series(doc: EafDoc, fps: Fraction, n: int) -> dict[Path, list[Series
             continue
         if not conf.exists():
             raise LabelFileError(f"linked time-series configuration {conf.name} is missing", doc.path)
-        out.update(read_series(conf, fps, n))
+        out.update(read_series(conf, fps, n, origin))
     return out
 
 

@@ -77,8 +77,9 @@ def write_series(csv_path: Path, frames: int, fps: Fraction, columns: dict[str, 
     return buf.getvalue().encode("utf-8"), conf
 
 
-def read_series(conf_path: Path, fps: Fraction, n_frames: int) -> dict[Path, list[SeriesTrack]]:
-    """Every track of every CSV source a configuration names, resampled to ``n_frames`` frames."""
+def read_series(conf_path: Path, fps: Fraction, n_frames: int, origin_ms: int = 0) -> dict[Path, list[SeriesTrack]]:
+    """Every track of every CSV source a configuration names, resampled to ``n_frames`` frames (sample times
+    shifted by ``origin_ms``, the video's TIME_ORIGIN)."""
     root = parse_xml(conf_path, read_input(conf_path), "the time-series configuration")
     if root.tag != "timeseries":
         raise LabelFileError(f"not an ELAN time-series configuration (root <{excerpt(root.tag, 40)[1:-1]}>)", conf_path)
@@ -103,12 +104,12 @@ def read_series(conf_path: Path, fps: Fraction, n_frames: int) -> dict[Path, lis
             if col < 0:
                 raise LabelFileError(f"track {excerpt(t.get('name'))} has no sample column", conf_path)
             tracks.append(SeriesTrack(t.get("name") or f"column {col}", col))
-        _fill(csv_path, tcol, tracks, fps, n_frames)
+        _fill(csv_path, tcol, tracks, fps, n_frames, origin_ms * 10**6)
         out[csv_path] = tracks
     return out
 
 
-def _fill(path: Path, tcol: int, tracks: list[SeriesTrack], fps: Fraction, n_frames: int) -> None:
+def _fill(path: Path, tcol: int, tracks: list[SeriesTrack], fps: Fraction, n_frames: int, shift_ns: int) -> None:
     try:
         text = read_input(path).decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -130,7 +131,7 @@ def _fill(path: Path, tcol: int, tracks: list[SeriesTrack], fps: Fraction, n_fra
                                  f"({times[-1] / NS:g} s): duplicate or out of order", path, i)
         times.append(t)
         rows.append(row)
-    idx = hold_samples(np.array(times, dtype=np.int64), fps, n_frames)
+    idx = hold_samples(np.array(times, dtype=np.int64) + shift_ns, fps, n_frames)
     for tr in tracks:
         cells = [row[tr.column].strip() if tr.column < len(row) else "" for row in rows]
         try:
