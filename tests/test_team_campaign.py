@@ -40,7 +40,8 @@ def _trace(p: Project, video: str, values: np.ndarray, expr: int) -> None:
     p.history.push(Edit(video, ann, "expr", 0, np.where(values > 0, expr, 5), author=ann))
 
 
-def test_assign_queue_status(cli, proj: Path) -> None:
+def test_assign_queue_status(cli, proj: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     code, out, err = cli("project", "assign", proj, "v0", "v1", "-a", "ann1", "-a", "ann2", "--tasks", "VA,EXPR")
     assert code == 0 and "assigned VA+EXPR of 2 video(s) to ann1, ann2" in out, err
     code, out, err = cli("project", "assign", proj, "--split", "val", "-a", "ann1", "--tasks", "au")
@@ -79,6 +80,15 @@ def test_assign_queue_status(cli, proj: Path) -> None:
     assert table[0][:3] == ["annotator", "video", "assigned"] and len(table) == 1 + 5
     code, out, err = cli("project", "status", proj)
     assert "ann1: 1/3 assigned videos done" in out
+    # the agreement cache follows the tracks: ann2 relabels v0 and the next status says so
+    assert list((tmp_path / "cache" / "affecttrace" / "status").glob("*.json"))
+    b = Project.open(proj, annotator="ann2")
+    b.history.push(Edit("v0", "ann2", "va", 0, np.stack([-truth] * 2, axis=1), author="ann2"))
+    b.save()
+    b.close()
+    code, out, err = cli("project", "status", proj, "--json")
+    after = {(r["annotator"], r["video"]): r for r in json.loads(out)["rows"]}
+    assert after[("ann1", "v0")]["agreement"]["va_ccc"] < 0
     code, out, err = cli("project", "assign", proj, "v0", "-a", "ann2", "--tasks", "expr", "--remove")
     assert read_assignments(proj)["ann2"]["v0"] == ["va"]
 

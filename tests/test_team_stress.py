@@ -223,6 +223,11 @@ def _run(tmp_path: Path, monkeypatch, stations: list[Station], share: Share, rea
         finish(st)
     for c in leads:
         _stop(c)
+    return _verify(monkeypatch, stations, leads, away, real, refused, kills)
+
+
+def _verify(monkeypatch, stations: list[Station], leads: list[Child], away: Station, real: Path, refused: list[str],
+            kills: int) -> dict[str, int]:
     assert any(x.startswith("refused: annotator ann") and "ws-ann" in x for x in refused), refused
     assert any(x.startswith("error: ") and "read-only" in x for x in refused), refused
     offline = [x for _, lines in away.runs for x in lines if x.startswith("offline True")]
@@ -262,7 +267,7 @@ def _run(tmp_path: Path, monkeypatch, stations: list[Station], share: Share, rea
         for n in whole.track_names(v):
             whole.track(v, n)  # every track of every store reads
     whole.close()
-    stats = {"fuse": share.fuse, "kills": kills, "acknowledged_edits": acked, "spooled_edits": spooled, "frames_checked": checked}
+    stats = {"kills": kills, "acknowledged_edits": acked, "spooled_edits": spooled, "frames_checked": checked}
     print(stats)
     return stats
 

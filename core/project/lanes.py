@@ -31,7 +31,7 @@ from .lease import EXPIRE_S, Lease, LeaseInfo, Watch, host_name
 from .manifest import MANIFEST_NAME, Manifest
 from .spool import Spool
 from .state import Key, ProjectState
-from .storage import INDEX_NAME, PREV_INDEX_NAME, Index, TrackEntry
+from .storage import INDEX_NAME, Index, TrackEntry
 
 if TYPE_CHECKING:
     from .project import Project
@@ -160,6 +160,7 @@ class Lanes(ProjectState):
     _stores: dict[str, dict[Key, TrackEntry]]
     _seen: dict[str, LaneState]
     _foreign: dict[Key, Foreign]
+    _foreign_names: dict[str, list[str]]  # video -> names of its foreign tracks
     _foreign_tracks: dict[Key, Track]
     _spool: Spool | None
     _seq: int
@@ -238,6 +239,10 @@ class Lanes(ProjectState):
                     continue
                 out[key] = Foreign(owner, root, e)
         self._foreign = out
+        by_video: dict[str, list[str]] = {}
+        for v, n in out:
+            by_video.setdefault(v, []).append(n)
+        self._foreign_names = by_video
 
     def poll_changes(self) -> list[Change]:
         """What others saved since the last call: (owner, video, track) per changed, added or removed track.

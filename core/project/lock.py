@@ -87,8 +87,9 @@ class ProjectLock:
 
     @classmethod
     def acquire(cls, folder: Path) -> tuple["ProjectLock | None", str | None]:
-        fd: int | None = open_regular(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, error=ProjectError)
-        kernel, deadline = True, time.monotonic() + STALE_GRACE_S
+        fd = open_regular(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, error=ProjectError)
+        held: int | None = fd  # None: the kernel lock is not ours (no working locks, or an orphan keeps it)
+        deadline = time.monotonic() + STALE_GRACE_S
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -109,12 +110,12 @@ class ProjectLock:
                         os.close(fd)
                         return None, text
                     os.close(fd)  # lock.json names a dead process: an orphan keeps the lock; take over
-                    fd, kernel = None, False
+                    held = None
                     break
                 os.close(fd)
                 if e.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
                     raise
-                fd, kernel = None, False  # no working locks on this file system: lock.json alone decides
+                held = None  # no working locks on this file system: lock.json alone decides
                 holder = read_info(folder)
                 if holder is not None and holder.pid != os.getpid() and not _stale(holder):
                     return None, str(holder)
@@ -123,10 +124,10 @@ class ProjectLock:
         try:
             atomic_write_bytes(folder / INFO_NAME, info.to_json())
         except Exception:
-            if kernel:
-                os.close(fd)
+            if held is not None:
+                os.close(held)
             raise
-        return cls(folder, fd, info), None
+        return cls(folder, held, info), None
 
     def release(self) -> None:
         if read_info(self.folder) == self.info:

@@ -7,7 +7,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..errors import ProjectError, ProjectLockedError
 from ..fsio import append_text, os_problem, real_folder
@@ -52,30 +52,7 @@ class Opening(ProjectState):
             return cls._open_lane(folder, annotator, readonly, take_over, wait_s, drop_unreadable)
         lock, holder, reason = None, None, "opened read-only on request"
         if not readonly:
-            if not os.path.lexists(folder / MANIFEST_NAME):
-                raise ProjectError("not an AffectTrace project (no project.json)", folder)
-            try:
-                lock, holder = ProjectLock.acquire(folder)
-                reason = f"it is open elsewhere: held by {holder}"
-                if lock is not None and lease is None:
-                    lease = Lease.acquire(project_lease_path(folder), user_name(), "project change",
-                                          own_pid_stale=True)
-            except LeaseHeld as e:
-                holder = str(e.info)
-                reason = f"it is open elsewhere: held by {holder}"
-            except ProjectError as e:
-                cause = e.__cause__ if isinstance(e.__cause__, OSError) else OSError(0, e.problem)
-                reason = not_writable(cause, e.path or folder)
-            except OSError as e:
-                if e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT):
-                    raise ProjectError(f"cannot lock the project: {os_problem(e)}", folder) from e
-                reason = not_writable(e, folder / LOCK_NAME)
-            if lock is None and lease is not None:
-                lease.release()
-                lease = None
-            if lease is None and lock is not None:
-                lock.release()
-                lock = None
+            lock, lease, holder, reason = cls._take_project(folder, lease)
             readonly = lock is None
         else:
             holder = holder_of(folder)
@@ -95,6 +72,35 @@ class Opening(ProjectState):
             if lock is None and holder is None and reason != "opened read-only on request":
                 project.warnings.insert(0, f"opened read-only: {reason}")
         return project
+
+    @staticmethod
+    def _take_project(folder: Path, lease: Lease | None) -> tuple[ProjectLock | None, Lease | None, str | None, str]:
+        """The kernel lock and the project lease, both or neither: (lock, lease, holder, why not)."""
+        if not os.path.lexists(folder / MANIFEST_NAME):
+            raise ProjectError("not an AffectTrace project (no project.json)", folder)
+        lock, holder, reason = None, None, ""
+        try:
+            lock, holder = ProjectLock.acquire(folder)
+            reason = f"it is open elsewhere: held by {holder}"
+            if lock is not None and lease is None:
+                lease = Lease.acquire(project_lease_path(folder), user_name(), "project change", own_pid_stale=True)
+        except LeaseHeld as e:
+            holder = str(e.info)
+            reason = f"it is open elsewhere: held by {holder}"
+        except ProjectError as e:
+            cause = e.__cause__ if isinstance(e.__cause__, OSError) else OSError(0, e.problem)
+            reason = not_writable(cause, e.path or folder)
+        except OSError as e:
+            if e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT):
+                raise ProjectError(f"cannot lock the project: {os_problem(e)}", folder) from e
+            reason = not_writable(e, folder / LOCK_NAME)
+        if lock is None or lease is None:
+            if lease is not None:
+                lease.release()
+            if lock is not None:
+                lock.release()
+            return None, None, holder, reason
+        return lock, lease, holder, reason
 
     @classmethod
     def open_writable(cls, folder: str | Path, wait_s: float = LOCK_WAIT_S) -> Project:
@@ -195,7 +201,8 @@ class Opening(ProjectState):
                      holder: str | None, warnings: list[str], index_ok: bool, prev_gen: int | None,
                      drop_unreadable: bool = False, root: Path | None = None, lane: str | None = None,
                      lease: Lease | None = None) -> Project:
-        p = cls(folder, manifest, index, readonly, lock, holder, root=root, lane=lane, lease=lease)
+        make = cast("type[Project]", cls)  # Opening is a part of Project: cls is Project (or a subclass)
+        p = make(folder, manifest, index, readonly, lock, holder, root=root, lane=lane, lease=lease)
         root = p.root
         p._index_ok, p._prev_gen = index_ok, (index.generation if not index_ok else prev_gen)
         p.warnings.extend(warnings)

@@ -25,12 +25,12 @@ from . import storage
 from .conform import conform_track
 from .journal import JOURNAL_DIR, Journal
 from .lanes import MAIN, Foreign, Lanes, LaneState, is_human_of
-from .stamps import Stamps
 from .lease import Lease, LeaseInfo, new_session_id
 from .lock import ProjectLock
 from .manifest import MANIFEST_NAME, Manifest, VideoEntry
 from .opening import Opening, project_folder
 from .persist import Persistence
+from .stamps import Stamps
 from .state import Key
 from .storage import INDEX_NAME, TRACKS_DIR, Index, TrackEntry
 from .videos import VideoOps
@@ -54,6 +54,7 @@ class Project(Opening, VideoOps, Stamps, Lanes, Persistence):
         self._stores: dict[str, dict[Key, TrackEntry]] = {}
         self._seen: dict[str, LaneState] = {}
         self._foreign: dict[Key, Foreign] = {}
+        self._foreign_names: dict[str, list[str]] = {}
         self._foreign_tracks: dict[Key, Track] = {}
         self._spool = None
         self._seq = 0
@@ -159,7 +160,7 @@ class Project(Opening, VideoOps, Stamps, Lanes, Persistence):
         """This session's tracks of ``video``, then those of the other annotators and the project."""
         self._video(video)
         own = [n for (v, n) in self._entries if v == video]
-        return own + [n for (v, n) in self._foreign if v == video and (v, n) not in self._entries]
+        return own + [n for n in self._foreign_names.get(video, ()) if (video, n) not in self._entries]
 
     def has_track(self, video: str, name: str) -> bool:
         return (video, name) in self._entries or (video, name) in self._foreign
@@ -217,6 +218,10 @@ class Project(Opening, VideoOps, Stamps, Lanes, Persistence):
             t = storage.read_track(self.root / e.file, e.group, video, name)
             self._tracks[key] = t
             return t
+
+    def is_dirty(self, video: str, name: str) -> bool:
+        """Changed since the last save (this session's own tracks only)."""
+        return (video, name) in self._dirty
 
     def loaded(self, video: str, name: str) -> bool:
         return (video, name) in self._tracks or (video, name) in self._foreign_tracks
@@ -295,7 +300,8 @@ class Project(Opening, VideoOps, Stamps, Lanes, Persistence):
             group = storage.write_pack(self.root / rel, [track], sync=False)[0]
             self._unsynced_files.append(self.root / rel)
             try:
-                rec = {"op": "put", "video": track.video, "name": track.name, "file": rel, "group": group}
+                rec: dict[str, Any] = {"op": "put", "video": track.video, "name": track.name, "file": rel,
+                                       "group": group}
                 if self._adopting:
                     rec["adopt"] = True
                 self._record(rec)

@@ -39,6 +39,8 @@ class ProjectState(ABC):
     lock_holder: str | None
     warnings: list[str]
     recovered: int
+    changed: Signal
+    tracks_changed: Signal
     videos_changed: Signal
     _mutex: threading.RLock
     _index: Index
