@@ -104,12 +104,13 @@ def test_real_pair_as_an_au_and_ascii_binary_round_trip(tmp_path: Path) -> None:
 
 
 def test_real_laughter_scheme_header_with_generated_segments(tmp_path: Path) -> None:
-    text = real(SCHEMES / "laughter.annotation").read_text().replace('size="0"', 'size="3"')
+    text = real(SCHEMES / "laughter.annotation").read_text().replace('size="0"', 'size="4"')
     header = tmp_path / "laughter.annotation"
     header.write_text(text)
-    Path(f"{header}~").write_text("0.0;1.0;0;0.9\n1.0;2.0;1;0.6\n3;4;0;0.25\n")
+    Path(f"{header}~").write_text("0.0;1.0;0;0.9\n1.0;2.0;1;0.6\n3;4;0;0.25\n2.0;3.0;-1;1\n")
     p = make_project(tmp_path / "proj", n=100, fps="25")
-    import_nova(p, [header], "v1", ["LAUGH=Happiness", "speech=Neutral"], ["laughter=expr"], track="r1")
+    r = import_nova(p, [header], "v1", ["LAUGH=Happiness", "speech=Neutral"], ["laughter=expr"], track="r1")
+    assert "1 segment(s) of NOVA's rest class (id -1) left unlabelled" in r.lines("v1")
     t = p.track("v1", "r1")
     assert t.expr[:25].tolist() == [4] * 25 and t.expr[25:50].tolist() == [0] * 25 and (t.expr[50:75] == -1).all()
     c = cell_confidence(t, "expr")
@@ -162,6 +163,26 @@ def test_free_scheme_text_segments(tmp_path: Path) -> None:
         import_nova(p, [header], "v1", ["big smile=Happiness"], ["comments=expr"])
     import_nova(p, [header], "v1", ["big smile=Happiness", "frown; slight=Sadness"], ["comments=expr"])
     assert p.track("v1", "coder").expr[:20].tolist() == [4] * 10 + [5] * 10
+    p.close()
+
+
+def test_free_scheme_binary(tmp_path: Path) -> None:
+    header = tmp_path / "free.annotation"
+    header.write_text('<?xml version="1.0" ?>\n<annotation ssi-v="3"><info ftype="BINARY" size="2"/>'
+                      '<meta annotator="coder"/><scheme name="AU6" type="FREE"/></annotation>\n')
+    rec = [(0.0, 0.4, "cheeks up", 0.7), (0.4, 0.8, "none", 0.9)]
+    body = b"".join(struct.pack("<ddi", a, b, len(t)) + t.encode("latin-1") + struct.pack("<f", c)
+                    for a, b, t, c in rec)
+    Path(f"{header}~").write_bytes(body)
+    p = make_project(tmp_path / "proj", n=40, fps="25")
+    import_nova(p, [header], "v1", ["cheeks up=present", "none=absent"])
+    t = p.track("v1", "coder")
+    j = p.au_set.index("AU6")
+    assert t.au[:20, j].tolist() == [1] * 10 + [0] * 10
+    assert np.allclose(t.au_prob[:20, j], [0.7] * 10 + [0.1] * 10)  # p(present): c when present, 1 - c when absent
+    Path(f"{header}~").write_bytes(body[:-6])
+    with pytest.raises(AffectTraceError, match="holds 1 record.*fewer than the 2"):
+        import_nova(p, [header], "v1", ["cheeks up=present", "none=absent"])
     p.close()
 
 

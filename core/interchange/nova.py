@@ -7,7 +7,8 @@ CONTINUOUS has ``sr``, ``min``, ``max``). Data, one record per segment or sample
   CONTINUOUS  ASCII ``score;confidence`` at ``sr`` Hz        BINARY float32 score, float32 conf
   FREE        ASCII ``from;to;"text";confidence``            BINARY float64, float64, int32 length, bytes, float32
 Binary is little-endian and packed. A missing continuous sample is NaN. ``size`` is the record count:
-a data file that holds fewer (or more) records than its header says is refused.
+a data file that holds fewer (or more) records than its header says is refused. A DISCRETE label id -1
+that the scheme does not list is NOVA's rest class.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from .xmlfile import parse_xml, read_input
 SCHEME_TYPES = ("DISCRETE", "CONTINUOUS", "FREE")
 FTYPES = ("ASCII", "BINARY")
 _DISCRETE = struct.Struct("<ddif")
+GARBAGE_ID = -1  # NOVA's rest ("garbage") class
 _CONTINUOUS = np.dtype([("score", "<f4"), ("conf", "<f4")])
 
 
@@ -40,6 +42,7 @@ class Segment:
     label: str  # the item name (DISCRETE) or the text (FREE)
     conf: float
     line: int
+    garbage: bool = False  # NOVA's rest class (id -1 in a DISCRETE scheme without such an item)
 
 
 @dataclass
@@ -208,12 +211,15 @@ def _segments(path: Path, raw: bytes, ftype: str, size: int, scheme: NovaScheme)
             raise _fail(path, f"segment ends ({float(tb):g} s) before it starts ({float(ta):g} s)", line)
         if not (0 <= c <= 1) and not math.isnan(c):
             raise _fail(path, f"confidence {c:g} is outside [0, 1]", line)
+        garbage = False
         if scheme.type == "DISCRETE":
             try:
-                label = scheme.items[int(str(label).strip())]
+                i = int(str(label).strip())
+                garbage = i == GARBAGE_ID and i not in scheme.items
+                label = "" if garbage else scheme.items[i]
             except (ValueError, KeyError):
                 raise _fail(path, f"label id {excerpt(label)} is not an item of scheme {scheme.name!r}", line) from None
-        out.append(Segment(ta, tb, str(label), c, line))
+        out.append(Segment(ta, tb, str(label), c, line, garbage))
     return out
 
 

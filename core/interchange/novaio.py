@@ -91,6 +91,7 @@ def import_nova(project: Project, paths: list[str | Path], video: str, maps: lis
     g = Gathered(project, video)
     report = NovaImport()
     unmapped: Counter[tuple[str, str]] = Counter()
+    garbage = 0
     for ann in anns:
         task = _task(ann, scheme_tasks)
         if task not in VA_DIMS and task != "expr" and task not in project.au_set.aus:
@@ -100,6 +101,9 @@ def import_nova(project: Project, paths: list[str | Path], video: str, maps: lis
             _continuous(ann, task, name, g, fps, n, report)
         else:
             for s in ann.segments:
+                if s.garbage:
+                    garbage += 1
+                    continue
                 a, b = g.span(s.start, s.end)
                 where = f"{ann.path.name} line {s.line}"
                 conf = None if np.isnan(s.conf) else s.conf
@@ -123,6 +127,8 @@ def import_nova(project: Project, paths: list[str | Path], video: str, maps: lis
         report.notes.append(f"left unlabelled: {sum(unmapped.values())} segment(s) with unmapped values "
                             + ", ".join(repr(v) for (_, v) in list(unmapped)[:8]))
     report.notes += g.notes("segment")
+    if garbage:
+        report.notes.append(f"{garbage} segment(s) of NOVA's rest class (id -1) left unlabelled")
     report.tracks = g.commit(f"import-nova of {', '.join(str(p) for p in paths)}")
     return report
 
