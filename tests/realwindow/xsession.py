@@ -195,6 +195,9 @@ class App:
     def key(self, *keys: str) -> None:
         self.x.key(*keys)
 
+    def type(self, text: str) -> None:
+        self.x.run("xdotool", "type", "--delay", "40", text)
+
     def click(self, rect: Sequence[int]) -> None:
         self.x.click_rect(rect)
 
