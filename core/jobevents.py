@@ -20,6 +20,7 @@ bars; the app runs the command as a child process and reads them. Every line is 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -29,7 +30,8 @@ import time
 from pathlib import Path
 from typing import IO, Any, Callable
 
-from .fsio import open_append, read_regular
+from .errors import AffectTraceError
+from .fsio import disk_problem, open_append, read_regular
 
 EVENT_KINDS = ("start", "run", "progress", "step", "epoch", "message", "result", "error", "end")
 
@@ -76,6 +78,7 @@ class EventStream:
     def __init__(self, out: IO[str] | None = None, log: Path | None = None) -> None:
         self.out = out if out is not None else sys.stdout
         self._log: IO[str] | None = None
+        self._log_path = Path()
         self._lock = threading.Lock()
         if log is not None:
             self.log_to(log)
@@ -87,6 +90,7 @@ class EventStream:
                 self._log.close()
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._log = os.fdopen(open_append(path), "a", encoding="utf-8")  # never through a link
+            self._log_path = Path(path)
 
     def emit(self, kind: str, **fields: Any) -> None:
         line = encode(kind, **fields)
@@ -94,8 +98,15 @@ class EventStream:
             self.out.write(line + "\n")
             self.out.flush()
             if self._log is not None:
-                self._log.write(line + "\n")
-                self._log.flush()
+                try:
+                    self._log.write(line + "\n")
+                    self._log.flush()
+                except OSError as e:  # a full disk: said once, naming the log; later events go to ``out`` only
+                    log, self._log = self._log, None
+                    with contextlib.suppress(OSError):
+                        log.close()
+                    raise AffectTraceError(f"cannot write: {disk_problem(self._log_path, e)}",
+                                           self._log_path) from None
 
     def message(self, text: str, level: str = "info") -> None:
         self.emit("message", level=level, text=text)

@@ -81,7 +81,7 @@ def run_import(args: argparse.Namespace) -> int:
         for prob in e.problems:
             print(str(prob), file=sys.stderr)
         raise
-    except (AffectTraceError, OSError) as e:
+    except Exception as e:  # HDF5 says a full disk in several ways (OSError, RuntimeError)
         _full_disk(Path(args.out), e)
         raise
     result = {**rep.summary, "problems": [str(p) for p in rep.problems]}
