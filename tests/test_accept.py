@@ -87,3 +87,64 @@ def test_nothing_to_accept_is_no_edit(project) -> None:
     assert accept_edits(model, target, start=NO_FACE[0], stop=NO_FACE[1]) == []
     assert accept_edits(model, target, min_confidence=1.01) == []
     assert accept_edits(model, target, start=50, stop=50) == []
+
+
+def test_accept_command_applies_saves_and_plans(tmp_path_factory, tmp_path, capsys) -> None:
+    import json
+
+    from core.accept import accept_parts, load_plan
+    from core.cli.main import main
+
+    root = tmp_path_factory.getbasetemp() / "accept_template"
+    root.mkdir(exist_ok=True)
+    folder = predicted_copy(root, tmp_path / "p")
+    with Project.open(folder, readonly=True) as p:
+        model, before = p.track("demo", MODEL_TRACK), _snapshot(p.track("demo", "ann3"))
+        want = accept_parts(model, p.track("demo", "ann3"), start=10, stop=60)
+    capsys.readouterr()  # what making the template printed
+
+    # --plan-out reads only: the plan is what accept_parts finds, and the project is unchanged
+    plan_file = tmp_path / "plan.npz"
+    args = ["accept", str(folder), "--model", MODEL_TRACK, "--video", "demo", "--annotator", "ann3",
+            "--frames", "10:60"]
+    assert main([*args, "--plan-out", str(plan_file), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["tasks"] == list(ARRAYS) and out["frames"] == [10, 60] and out["track"] == "ann3"
+    plan = load_plan(plan_file)
+    assert (plan.model, plan.video, plan.track) == (MODEL_TRACK, "demo", "ann3") and len(plan.parts) == len(want)
+    for got, exp in zip(plan.parts, want, strict=True):
+        assert got.task == exp.task and got.start == exp.start
+        np.testing.assert_array_equal(got.take, exp.take)
+        np.testing.assert_array_equal(got.values, exp.values)
+    with Project.open(folder, readonly=True) as p:
+        assert all(np.array_equal(getattr(p.track("demo", "ann3"), a), before[a], equal_nan=True) for a in ARRAYS)
+
+    # without it the labels are written and saved: a reopened project has them
+    assert main(args) == 0
+    assert "accepted" in capsys.readouterr().out
+    face = np.r_[10:NO_FACE[0], NO_FACE[1]:60]
+    with Project.open(folder, readonly=True) as p:
+        t = p.track("demo", "ann3")
+        for a in ARRAYS:
+            np.testing.assert_array_equal(getattr(t, a)[face], getattr(model, a)[face], err_msg=a)
+            np.testing.assert_array_equal(getattr(t, a)[:10], before[a][:10], err_msg=a)
+        assert "newcomer" not in p.track_names("demo")
+
+    # an annotator without a track gets one; nothing to take is said, not an error
+    assert main(["accept", str(folder), "--model", MODEL_TRACK, "--video", "demo", "--annotator", "newcomer",
+                 "--task", "expr"]) == 0
+    capsys.readouterr()
+    with Project.open(folder, readonly=True) as p:
+        assert (p.track("demo", "newcomer").expr[face] == model.expr[face]).all()
+    assert main([*args[:-2], "--frames", f"{NO_FACE[0]}:{NO_FACE[1]}"]) == 0
+    assert "nothing to accept" in capsys.readouterr().out
+
+    # bad input: one line each
+    assert main([*args[:3], "nope", *args[4:]]) == 1
+    assert "has no track 'nope'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*args[:-2], "--frames", "60:10"])
+    assert "START:STOP" in capsys.readouterr().err
+    plan_file.write_bytes(b"not a plan")
+    with pytest.raises(Exception, match="not an accept plan"):
+        load_plan(plan_file)

@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "core.cli.images_cmds",  # import-images, evaluate-images
     "core.cli.compare_cmd",  # compare
     "core.cli.suggest_cmd",  # suggest
+    "core.cli.accept_cmd",  # accept
     "core.cli.agreement_cmds",  # agreement, fuse
     "core.cli.weights_cmd",  # weights [list|install]
 )
@@ -47,7 +48,8 @@ COMMAND_MODULES: dict[str, str] = {
     "import-nova": "core.cli.elan_nova_cmds", "export-nova": "core.cli.elan_nova_cmds",
     "evaluate": "core.cli.evaluate_cmd", "import-images": "core.cli.images_cmds",
     "evaluate-images": "core.cli.images_cmds", "compare": "core.cli.compare_cmd",
-    "suggest": "core.cli.suggest_cmd", "agreement": "core.cli.agreement_cmds", "fuse": "core.cli.agreement_cmds",
+    "suggest": "core.cli.suggest_cmd", "accept": "core.cli.accept_cmd",
+    "agreement": "core.cli.agreement_cmds", "fuse": "core.cli.agreement_cmds",
     "weights": "core.cli.weights_cmd",
 }
 
