@@ -209,6 +209,8 @@ def test_model_track_confidence_round_trip_ascii_and_binary(tmp_path: Path, cli)
         make_project(dest, n=200, fps="30000/1001").close()
         code, text, err = cli("import-nova", dest, *sorted(out.glob("*.annotation")))
         assert code == 0 and "into 1 track(s)" in text and "resampled" not in text, err
+        code, _, err = cli("import-nova", tmp_path / "proj", *sorted(out.glob("*.annotation")))  # onto the model's
+        assert code == 1 and "'model-r1' of 'v1' is a model or tool track" in err
         q = open_project(dest, readonly=True)
         b = q.track("v1", "model-r1")
         assert np.array_equal(b.expr, t.expr) and np.array_equal(b.au, t.au)

@@ -17,7 +17,7 @@ from ..errors import ProjectError
 from ..labels import EXPRESSIONS
 from ..project.incomplete import marked_incomplete
 from ..safepaths import check_name
-from ..tracks import Track, TrackSource
+from ..tracks import Track, TrackKind, TrackSource
 from .framerule import frame_span
 
 if TYPE_CHECKING:
@@ -42,6 +42,10 @@ class Gathered:
         if name not in self.tracks:
             check_name(name, "track name", self.project.folder, ProjectError)
             if self.project.has_track(self.video, name):
+                if self.project.track_source(self.video, name).kind == TrackKind.MODEL:
+                    raise ProjectError(f"track {name!r} of {self.video!r} is a model or tool track, which imports "
+                                       "never change: store the labels in another track (--annotator / --track)",
+                                       self.project.folder)
                 self.tracks[name] = self.project.track(self.video, name).copy()
             else:
                 self.tracks[name] = Track.empty(self.video, name, TrackSource.human(name), self.n, self.project.au_set)
