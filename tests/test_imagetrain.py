@@ -140,3 +140,25 @@ def test_predict_a_folder_of_images(setup, tmp_path, capsys) -> None:
     assert set(cols) <= set(table.columns) and {"valence", "arousal"} <= set(table.columns)
     np.testing.assert_allclose(table[cols].sum(axis=1), 1.0, atol=1e-4)
     assert (table["expression"] == table[cols].idxmax(1).str[2:]).all()
+
+
+def test_predict_a_folder_with_odd_names_and_a_truncated_image(setup, tmp_path, capsys) -> None:
+    import os
+    import shutil
+
+    root, _ = setup
+    folder = tmp_path / "imgs"
+    shutil.copytree(root / "rafdb" / "Image" / "aligned", folder)
+    first = sorted(folder.iterdir())[0]
+    shutil.copy(first, os.fsdecode(bytes(folder) + b"/caf\xe9.jpg"))  # a Latin-1 name: not UTF-8
+    out = tmp_path / "pred.csv"
+    args = ["predict", str(folder), "--checkpoint", str(root / "models" / "alone"), "--backend", "crops",
+            "-o", str(out)]
+    assert main(args) == 0
+    assert "caf\\xe9.jpg" in set(pd.read_csv(out)["path"])
+    capsys.readouterr()
+    data = first.read_bytes()
+    first.write_bytes(data[: len(data) // 2])
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].endswith(f"{first}: truncated JPEG (no end-of-image marker after its image data)")

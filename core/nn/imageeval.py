@@ -115,6 +115,7 @@ def predict_folder(checkpoint: str | Path, folder: str | Path, faces: str = "cro
     from ..imagedata.classfolders import IMAGE_SUFFIXES
     from ..imagedata.crops import detect_crop, resize_crop
     from ..imagedata.decode import ImageError, read_image
+    from ..imagedata.records import display
 
     folder = Path(folder)
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
@@ -133,7 +134,8 @@ def predict_folder(checkpoint: str | Path, folder: str | Path, faces: str = "cro
             crops.append(crop)
     out = model.outputs(np.stack(crops) if crops else np.zeros((0, 112, 112, 3), np.uint8))
     has = np.array(found)
-    table = pd.DataFrame({"path": [p.relative_to(folder).as_posix() for p in files], "face": has.astype(int)})
+    table = pd.DataFrame({"path": [display(p.relative_to(folder).as_posix()) for p in files],
+                          "face": has.astype(int)})
     expr = np.full((len(files), len(model.expressions)), np.nan, np.float32)
     expr[has] = out["expr"]
     if "expr" in model.tasks:
