@@ -137,6 +137,17 @@ def test_loader_workers_read_from_the_cache_files(project):
     assert batches[0]["image"].shape == (8, 3, 112, 112) and batches[0]["expr"].dtype == torch.int64
 
 
+def test_preloaded_crops_stay_out_of_the_workers_pickles(project):
+    import pickle
+
+    ds = FaceFrames(project, "ann1", "train", preload=True)
+    preloaded = sum(d.crops.numel() for d in ds.videos)
+    assert preloaded and len(pickle.dumps(ds)) < preloaded // 4  # workers read the cache files instead
+    spawned = list(make_loader(ds, batch_size=8, shuffle=False, workers=2))
+    here = list(make_loader(ds, batch_size=8, shuffle=False, workers=0))
+    assert len(spawned) == len(here) and all(torch.equal(a["image"], b["image"]) for a, b in zip(spawned, here))
+
+
 def test_collate_batch_equals_default_collate(project):
     from torch.utils.data import default_collate
 

@@ -45,6 +45,14 @@ class VideoData:
     crops: torch.Tensor | None = None  # (m, 112, 112, 3) uint8 when preloaded
     audio: AudioWindows | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Loader workers are spawned (core.data.workers), so a dataset is pickled for each: preloaded crops
+        # would be copied through /dev/shm (GBs, more than a container's default allows). A worker reads
+        # the cache file instead, which the page cache shares between processes.
+        state = self.__dict__.copy()
+        state["crops"] = None
+        return state
+
     def crop(self, frame: int) -> torch.Tensor:
         """(112, 112, 3) uint8 crop of a frame with a face."""
         row = int(self.row_of[frame])
