@@ -28,19 +28,23 @@ from core.errors import ProjectError  # noqa: E402
 from core.project import Project  # noqa: E402
 from tests import reliability as rel  # noqa: E402
 from tests.affwild2gen import make_dataset  # noqa: E402
-from tests.badinput import ANNOTATOR, good_clip, labelled_project, labels_of, same_labels  # noqa: E402
+from tests.badinput import ANNOTATOR, fill_disk, good_clip, labelled_project, labels_of, same_labels  # noqa: E402
 from tests.project_child import N_FRAMES, REPO, lost_edits, run_and_kill  # noqa: E402
 
 
-def bad_inputs(tmp: Path) -> dict:
+def bad_inputs(tmp: Path, disk: bool = True) -> dict:
     os.environ["XDG_CACHE_HOME"] = str(tmp / "work" / "xdg-cache")
     t0 = time.perf_counter()
     corpus = rel.build_corpus(tmp / "corpus")
     done = rel.run_trials(rel.trials(corpus, tmp / "work"), tmp / "corpus")
     out = rel.summary(corpus, done)
+    out["by_kind"] = {k: f"{sum(not o.faults for o in done if o.trial.kind == k)}/"
+                         f"{sum(o.trial.kind == k for o in done)}" for k in sorted({o.trial.kind for o in done})}
     out["seconds"] = round(time.perf_counter() - t0, 1)
     out["not_clean"] = [f"{o.trial.kind}/{o.trial.name} {o.trial.command}: {'; '.join(o.faults)}" for o in done
                         if o.faults][:20]
+    if disk:
+        out["full_disk_commands"] = full_disk_commands(tmp / "corpus", tmp)
     return out
 
 
@@ -143,6 +147,51 @@ def full_disks(tmp: Path, n: int) -> dict:
     return out
 
 
+DISK_COMMANDS = {  # issue 19: each command writing into a (nearly) full disk; {m} the mount, {c} the corpus
+    "import-images": ["import-images", "csv", "{c}/images/labels.csv", "{m}/o.h5"],
+    "export-csv": ["export-csv", "{m}/p", "{m}/o.csv"],
+    "frame": ["frame", "{c}/media/clip.mp4", "0", "-o", "{m}/f.png"],
+    "predict --tracks-out": ["predict", "{m}/p", "--checkpoint", "{c}/demo/p/models/good/best.pt", "--tracks-out",
+                             "{m}/t.h5"],
+    "predict": ["predict", "{m}/p", "--checkpoint", "{c}/demo/p/models/good/best.pt"],
+    "train": ["train", "{m}/p", "--epochs", "1", "--max-steps", "1", "--label-track", "truth", "--run-id", "x"],
+    "fuse": ["fuse", "{m}/p", "--method", "vote"],
+}
+
+
+def full_disk_commands(corpus: Path, tmp: Path, leaves: tuple[int, ...] = (0, 8_000, 40_000, 300_000)) -> dict:
+    """Every writing command on a tmpfs filled to ``leave`` bytes of room: it succeeds, or fails with one
+    line that names a path on the full disk; no process dies of a signal; no temporary or part file stays."""
+    out = {"trials": 0, "succeeded": 0, "refused_in_one_line": 0, "unclear": [], "half_written_left": 0}
+    mount = tmp / "disk-commands"
+    mount.mkdir()
+    for leave in leaves:
+        for name, argv in DISK_COMMANDS.items():
+            if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount)],
+                              capture_output=True).returncode:
+                return {"skipped": "mounting a tmpfs needs root"}
+            try:
+                shutil.copytree(corpus / "demo" / "p", mount / "p", symlinks=True)
+                shutil.rmtree(mount / "p" / "models")
+                fill_disk(mount, leave)
+                args = [a.replace("{m}", str(mount)).replace("{c}", str(corpus)) for a in argv]
+                r = subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=REPO, capture_output=True,
+                                   text=True, timeout=600, env={**os.environ, "XDG_CACHE_HOME": str(mount / "xdg")})
+                errors = [ln for ln in r.stderr.splitlines() if ln.startswith("affecttrace") or "Traceback" in ln]
+                left = [p for p in mount.rglob("*") if p.name.endswith((".tmp", ".part")) or ".replaced-" in p.name]
+                out["trials"] += 1
+                out["half_written_left"] += bool(left)
+                if r.returncode == 0 and not errors:
+                    out["succeeded"] += 1
+                elif r.returncode == 1 and len(errors) == 1 and str(mount) in errors[0] and "internal" not in errors[0]:
+                    out["refused_in_one_line"] += 1
+                else:
+                    out["unclear"].append([name, leave, r.returncode, r.stderr.strip()[-300:]])
+            finally:
+                subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kill-edit", type=int, default=20)
@@ -163,7 +212,11 @@ def main() -> None:
     print(json.dumps(res, indent=1))
     b, e, s, i, d = (res[k] for k in ("bad_inputs", "kill_during_edits", "kill_during_saves", "kill_during_imports",
                                       "full_disk"))
-    print(f"bad inputs {b.get('clean', '-')}/{b.get('trials', '-')} clean, {b.get('hangs', '-')} hangs; "
+    fc = b.get("full_disk_commands", {})
+    fc_clean = fc.get("succeeded", 0) + fc.get("refused_in_one_line", 0)
+    print(f"bad inputs {b.get('clean', '-')}/{b.get('trials', '-')} clean, {b.get('hangs', '-')} hangs, "
+          f"{b.get('silent_accepts', '-')} silent accepts, {b.get('outputs_over_inputs', '-')} outputs over inputs; "
+          f"commands on a full disk {fc_clean}/{fc.get('trials', '-')} clean; "
           f"kill -9: edits {e['trials']} trials {e['edits_older_than_1s_lost']} lost, saves {s['trials']} trials "
           f"{s['edits_older_than_1s_lost']} lost, imports {i['trials']} trials {i['partial_silent']} silent partial; "
           f"full disk {d.get('recovered_exactly', '-')}/{d.get('trials', '-')} recovered exactly")
