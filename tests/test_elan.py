@@ -329,6 +329,8 @@ BAD = {
     "entity": ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + eaf(_GOOD_TIER).split("\n", 1)[1],
                "declares a DTD or entities"),
     "not ELAN": ("<html><body/></html>", "not an ELAN document"),
+    "annotator not a name": (eaf([("a expression", {"ANNOTATOR": "x/y"}, [(0, 400, "Fear")])]),
+                             "the annotator cannot name a track: 'x/y' holds a path separator"),
     "old version": (eaf(_GOOD_TIER, version="2.0"), "EAF version '2.0' is not supported"),
     "duplicate frames": (eaf([("a expression", {}, [(0, 400, "Fear"), (200, 600, "Anger")])]),
                          "given two different values"),

@@ -148,8 +148,8 @@ def import_elan(project: Project, path: str | Path, video: str, maps: list[str] 
         raise ProjectError(f"no video {video!r} in the project", project.folder)
     doc = read_eaf(require_file(path, LabelFileError))
     specs = {k: _spec_task(k, v) for k, v in name_pairs(tiers, "--tier").items()}
-    r = _Reading(doc, Gathered(project, video), ValueMap.parse(maps), specs, name_pairs(annotators, "--annotator"),
-                 gaps_absent)
+    r = _Reading(doc, Gathered(project, video, path), ValueMap.parse(maps), specs,
+                 name_pairs(annotators, "--annotator"), gaps_absent)
     origin = r.origin = _media_origin(doc, project.media_path(video).name)
     if origin:
         r.report.notes.append(f"the video starts {origin} ms into the ELAN timeline (its TIME_ORIGIN): times shifted")

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from ..errors import ProjectError
+from ..errors import LabelFileError
 from ..labels import EXPRESSIONS
 from ..project.incomplete import marked_incomplete
-from ..safepaths import check_name
+from ..safepaths import name_problem
 from ..tracks import Track, TrackKind, TrackSource
 from .framerule import frame_span
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 class Gathered:
     project: Project
     video: str
+    source: Path  # the file read, named by every error
     tracks: dict[str, Track] = field(default_factory=dict)
     filled: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
@@ -40,12 +42,15 @@ class Gathered:
 
     def track(self, name: str) -> Track:
         if name not in self.tracks:
-            check_name(name, "track name", self.project.folder, ProjectError)
+            bad = name_problem(name)
+            if bad is not None:
+                raise LabelFileError(f"the annotator cannot name a track: {bad}; give the track another name "
+                                     "(--annotator / --track)", self.source)
             if self.project.has_track(self.video, name):
                 if self.project.track_source(self.video, name).kind == TrackKind.MODEL:
-                    raise ProjectError(f"track {name!r} of {self.video!r} is a model or tool track, which imports "
-                                       "never change: store the labels in another track (--annotator / --track)",
-                                       self.project.folder)
+                    raise LabelFileError(f"track {name!r} of {self.video!r} is a model or tool track, which imports "
+                                         "never change: store the labels in another track (--annotator / --track)",
+                                         self.source)
                 self.tracks[name] = self.project.track(self.video, name).copy()
             else:
                 self.tracks[name] = Track.empty(self.video, name, TrackSource.human(name), self.n, self.project.au_set)

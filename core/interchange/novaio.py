@@ -88,7 +88,7 @@ def import_nova(project: Project, paths: list[str | Path], video: str, maps: lis
     values = ValueMap.parse(maps)
     scheme_tasks = name_pairs(schemes, "--scheme")
     anns = [read_nova(require_file(p, LabelFileError)) for p in paths]
-    g = Gathered(project, video)
+    g = Gathered(project, video, Path(paths[0]))
     report = NovaImport()
     unmapped: Counter[tuple[str, str]] = Counter()
     garbage = 0
