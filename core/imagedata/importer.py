@@ -24,7 +24,7 @@ from .crops import GEOMETRY_METHODS, NO_FACE, Crop, make_crop
 from .csvtable import read_csv_table
 from .labelmap import parse_label_map
 from .rafdb import read_rafdb
-from .records import CROP_METHODS, MAX_SHOWN, ImageRow, InvalidRowsError, RowSet, display
+from .records import CROP_METHODS, ImageRow, InvalidRowsError, RowSet, display
 
 DATABASES = ("affectnet", "rafdb", "folders", "csv")
 BLOCK = 256  # rows cropped and written between resume points
@@ -63,9 +63,7 @@ class ImportReport:
             out.append(f"left out: {n} row(s) with {reason}")
         if self.problems:
             out.append(f"skipped {len(self.problems)} invalid row(s):")
-            out += [f"  {p}" for p in self.problems[:MAX_SHOWN]]
-            if len(self.problems) > MAX_SHOWN:
-                out.append(f"  ... and {len(self.problems) - MAX_SHOWN} more")
+            out += [f"  {p}" for p in self.problems]  # every one: all can be fixed in one pass
         out += [f"note: {n}" for n in s["notes"]]
         if self.resumed_at:
             out.append(f"resumed an interrupted import at row {self.resumed_at}")

@@ -16,7 +16,6 @@ from ..safepaths import file_kind
 
 # How a row's 112x112 crop is made (recorded per row in the cache as the index in this tuple):
 CROP_METHODS = ("none", "landmarks68", "points5", "aligned", "box", "crop", "detect")
-MAX_SHOWN = 20  # problems printed; the rest are counted
 
 
 @dataclass
