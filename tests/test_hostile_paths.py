@@ -343,3 +343,48 @@ def test_a_config_file_meets_the_same_rules(cli, proj: Path, tmp_path: Path) -> 
     code, _, err = cli("train", proj, *TRAIN, "--config", cfg)
     line = one_line(err)
     assert code == 1 and "lr" in line and str(cfg) in line, line
+
+
+# ------------------------------------------------------------------ §5 damaged image datasets
+
+@pytest.fixture(scope="module")
+def image_set(tmp_path_factory) -> Path:
+    from core.cli.main import main
+    from tests.imagedbgen import csv_table
+
+    root = tmp_path_factory.mktemp("images")
+    csv_table(root, ("Happiness", "Anger", "Neutral"), 6, bad=False)
+    assert main(["import-images", "csv", str(root / "labels.csv"), str(root / "set.h5")]) == 0
+    return root / "set.h5"
+
+
+def _damage(kind: str, src: Path, dst: Path) -> Path:
+    import h5py
+
+    shutil.copyfile(src, dst)
+    if kind == "cut":
+        dst.write_bytes(src.read_bytes()[: src.stat().st_size * 2 // 3])
+        return dst
+    with h5py.File(dst, "r+") as f:
+        if kind == "no-labels":
+            del f["expr"]
+        elif kind == "garbled-json":
+            f.attrs["expr_classes"] = "[not json"
+        elif kind == "no-attribute":
+            del f.attrs["splits"]
+        elif kind == "short-array":
+            va = f["va"][()]
+            del f["va"]
+            f["va"] = va[:2]
+    return dst
+
+
+@pytest.mark.parametrize("kind", ["cut", "no-labels", "garbled-json", "no-attribute", "short-array"])
+def test_a_damaged_image_dataset_is_one_line(cli, demo: Path, image_set: Path, tmp_path: Path, kind: str) -> None:
+    bad = _damage(kind, image_set, tmp_path / f"{kind}.h5")
+    code, _, err = cli("evaluate-images", "--checkpoint", demo / "models" / "r1" / "best.pt", bad)
+    line = one_line(err)
+    assert code == 1 and str(bad) in line and "internal" not in line, line
+    code, _, err = cli("train", "--images", bad, "--epochs", "1", "--max-steps", "1", "--models", tmp_path / "m")
+    line = one_line(err)
+    assert code == 1 and str(bad) in line and "internal" not in line, line

@@ -130,17 +130,34 @@ class ImageDataset:
                 self.paths = [p.decode() if isinstance(p, bytes) else str(p) for p in f["path"][()]]
                 self._offset = f["crops"].id.get_offset()
                 self._chunked = f["crops"].chunks is not None
+                crops_shape = tuple(f["crops"].shape)
+            self.attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in a.items()}
+            self.name = self.path.stem
+            self.database = str(self.attrs["database"])
+            self.expr_space = str(self.attrs["expr_space"])
+            self.expr_classes = tuple(str(c) for c in json.loads(self.attrs["expr_classes"]))
+            self.au_names = tuple(str(c) for c in json.loads(self.attrs["au_names"]))
+            self.has_va = bool(self.attrs["has_va"])
+            self.splits = tuple(str(c) for c in json.loads(self.attrs["splits"]))
         except OSError as e:
             raise AffectTraceError(f"not a readable image dataset ({e})", self.path) from None
-        self.attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in a.items()}
-        self.name = self.path.stem
-        self.database = str(self.attrs["database"])
-        self.expr_space = str(self.attrs["expr_space"])
-        self.expr_classes = tuple(json.loads(self.attrs["expr_classes"]))
-        self.au_names = tuple(json.loads(self.attrs["au_names"]))
-        self.has_va = bool(self.attrs["has_va"])
-        self.splits = tuple(json.loads(self.attrs["splits"]))
+        except (KeyError, ValueError, TypeError) as e:  # a field missing or garbled: one line, not a traceback
+            raise AffectTraceError(f"damaged image dataset ({type(e).__name__}: {str(e)[:120]})", self.path) from None
+        self._check_sizes(crops_shape)
         self._crops: Any = None
+
+    def _check_sizes(self, crops_shape: tuple[int, ...]) -> None:
+        """Every per-row array as long as the crops, and the file long enough to map them (a cut file
+        would fail later inside mmap)."""
+        n = len(self.expr)
+        lengths = {len(self.va), len(self.au), len(self.split_index), len(self.method), len(self.paths)}
+        if lengths != {n} or crops_shape != (n, *CROP_SHAPE):
+            raise AffectTraceError(f"damaged image dataset: {n} labels but crops of shape {crops_shape} and "
+                                   f"per-row arrays of lengths {sorted(lengths)}", self.path)
+        need = int(self._offset or 0) + n * int(np.prod(CROP_SHAPE))
+        if not self._chunked and self._offset is not None and n and self.path.stat().st_size < need:
+            raise AffectTraceError(f"damaged image dataset: cut off ({self.path.stat().st_size:,} of {need:,} bytes)",
+                                   self.path)
 
     def __len__(self) -> int:
         return len(self.expr)

@@ -169,10 +169,10 @@ def _row_keys(df: pd.DataFrame, problems: list[str]) -> pd.DataFrame:
     for c in ("video", "track"):
         for i in np.flatnonzero(out[c] == ""):
             problems.append(f"line {i + 2}: empty {c}")
-    for i, name in enumerate(out["track"]):
+    for row, name in enumerate(out["track"]):
         bad = name_problem(name) if name else None
         if bad:
-            problems.append(f"line {i + 2}: track name {bad}")
+            problems.append(f"line {row + 2}: track name {bad}")
             break
     return out
 
