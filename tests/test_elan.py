@@ -201,6 +201,22 @@ def test_eaf_27_controlled_vocabulary_and_gaps_absent(tmp_path: Path) -> None:
     p.close()
 
 
+def test_facs_tier_names_several_aus(tmp_path: Path) -> None:
+    p = make_project(tmp_path / "proj", n=60)
+    doc = write(tmp_path / "a.eaf", eaf([("coder FACS", {}, [(0, 400, "1+2"), (400, 800, "AU12C + 25"),
+                                                             (800, 1200, "6+9"), (1200, 1600, "smile")])]))
+    with pytest.raises(AffectTraceError, match="'smile' x1"):
+        import_elan(p, doc, "v1")
+    r = import_elan(p, doc, "v1", maps=["smile=12"], gaps_absent=True)
+    assert "not in the project's AU set, left out: AU9 (x1)" in r.lines("v1")
+    t, k = p.track("v1", "coder"), p.au_set.index
+    assert t.au[:10, k("AU1")].tolist() == [1] * 10 and t.au[10:, k("AU1")].tolist() == [0] * 50  # gaps: absent
+    assert t.au[10:20, k("AU12")].tolist() == [1] * 10 and t.au_intensity[10:20, k("AU12")].tolist() == [3] * 10
+    assert t.au[30:40, k("AU12")].tolist() == [1] * 10 and t.au[20:30, k("AU6")].tolist() == [1] * 10
+    assert (t.au[:, k("AU4")] == -1).all()  # never mentioned by the tier: unlabelled
+    p.close()
+
+
 def test_overlap_is_reported_and_a_conflict_refused(tmp_path: Path) -> None:
     p = make_project(tmp_path / "proj")
     same = eaf([("a expression", {}, [(0, 400, "Fear")]), ("b expression", {"ANNOTATOR": "a"}, [(200, 600, "Fear")])])

@@ -159,6 +159,10 @@ def test_free_scheme_text_segments(tmp_path: Path) -> None:
                       '<meta annotator="coder"/><scheme name="comments" type="FREE"/></annotation>\n')
     Path(f"{header}~").write_text('0.0;0.4;"big smile";0.8\n0.4;0.8;"frown; slight";1\n')
     p = make_project(tmp_path / "proj", n=40, fps="25")
+    import_nova(p, [header], "v1", ["big smile=6+12B", "frown; slight=4"], ["comments=facs"], track="facs")
+    t, k = p.track("v1", "facs"), p.au_set.index
+    assert t.au[:10, k("AU6")].tolist() == [1] * 10 and t.au_intensity[:10, k("AU12")].tolist() == [2] * 10
+    assert t.au[10:20, k("AU4")].tolist() == [1] * 10 and (t.au[10:20, k("AU6")] == -1).all()
     with pytest.raises(AffectTraceError, match="'frown; slight' x1"):
         import_nova(p, [header], "v1", ["big smile=Happiness"], ["comments=expr"])
     import_nova(p, [header], "v1", ["big smile=Happiness", "frown; slight=Sadness"], ["comments=expr"])

@@ -36,15 +36,15 @@ def register(sub: Any) -> None:
         "problem nothing is imported. Tiers left unmapped are kept in the project and written back by export-elan.")
     _common(p)
     p.add_argument("eaf", metavar="FILE.eaf")
-    p.add_argument("--tier", action="append", metavar="NAME=TASK", help="import tier NAME as expr or an AU (AU12); "
-                   "also names time series tracks as valence/arousal (repeatable)")
+    p.add_argument("--tier", action="append", metavar="NAME=TASK", help="import tier NAME as expr, an AU (AU12) or "
+                   "facs (values like 1+2+12C); also names time series tracks as valence/arousal (repeatable)")
     p.add_argument("--map", action="append", metavar="VALUE=MEANING", help=MAP_HELP)
     p.add_argument("--annotator", action="append", metavar="TIER=NAME", help="store tier TIER (or every tier of "
                    "annotator TIER) in track NAME")
     p.add_argument("--skip-unmapped", action="store_true", help="leave annotations with unmapped values unlabelled "
                    "(listed) instead of refusing the file")
-    p.add_argument("--gaps-absent", action="store_true", help="AU tiers: frames no annotation covers are 'absent' "
-                   "(default: unlabelled)")
+    p.add_argument("--gaps-absent", action="store_true", help="AU and FACS tiers: frames no annotation marks are "
+                   "'absent' for the tier's AUs (default: unlabelled)")
     p.set_defaults(func=run_import_elan)
 
     p = sub.add_parser(
@@ -65,7 +65,7 @@ def register(sub: Any) -> None:
     _common(p)
     p.add_argument("files", metavar="FILE.annotation", nargs="+")
     p.add_argument("--scheme", action="append", metavar="NAME=TASK", help="scheme NAME holds expr, an AU (AU12), "
-                   "valence or arousal (default: a scheme named like the task)")
+                   "facs (values like 1+2+12C), valence or arousal (default: a scheme named like the task)")
     p.add_argument("--map", action="append", metavar="VALUE=MEANING", help=MAP_HELP)
     p.add_argument("--track", metavar="NAME", help="store every file in this track (default: the file's annotator)")
     p.add_argument("--skip-unmapped", action="store_true", help="leave segments with unmapped values unlabelled")

@@ -41,6 +41,7 @@ from .framerule import frame_time, runs
 from .gather import Gathered
 from .valuemap import (
     AU_STATES,
+    FACS,
     VA_DIMS,
     ValueMap,
     au_state_codes,
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
     from ..project import Project
 
 SIDECAR_DIR = Path("interchange") / "elan"
-_TASK_WORD = re.compile(r"(?:^|[\s_-])(expression|expr|AU\d+|valence|arousal)$", re.IGNORECASE)
+_TASK_WORD = re.compile(r"(?:^|[\s_-])(expression|expr|AU\d+|FACS|valence|arousal)$", re.IGNORECASE)
 
 
 @dataclass
@@ -108,7 +109,7 @@ class _Reading:
                 why = "VA comes from linked time series, not from tiers"
             elif task is not None and doc.is_reference(tier):
                 why = "it is a reference (symbolic) tier: its annotations have no times of their own"
-            elif task is not None and task != "expr" and task not in aus:
+            elif task is not None and task not in ("expr", FACS) and task not in aus:
                 why = f"{task} is not in the project's AU set ({', '.join(aus)})"
             if why is not None and tier.id in self.specs:
                 self.problems.append(f"tier {tier.id!r}: {why}")
@@ -194,26 +195,15 @@ def _take_tier(doc: EafDoc, tier: EafTier, task: str, name: str, r: _Reading, ga
             continue
         timed.append((ta, tb, a))
     timed.sort(key=lambda x: (x[0], x[1]))
-    covered = np.zeros(g.n, bool)
+    mentioned: set[str] = set()
     for ta, tb, a in timed:
         f0, f1 = g.span(Fraction(ta + r.origin, 1000), Fraction(tb + r.origin, 1000))
-        where = f"tier {tier.id!r} annotation {a.id} ({ta}-{tb} ms)"
-        if task == "expr":
-            code = values.expr(a.value)
-            if code is None:
-                unmapped[(tier.id, a.value.strip())] += 1
-                continue
-            g.expr(name, f0, f1, code, where)
-        else:
-            state = values.au(a.value)
-            if state is None:
-                unmapped[(tier.id, a.value.strip())] += 1
-                continue
-            g.au(name, task, f0, f1, state[0], state[1], where)
-        covered[f0:f1] = True
+        if not g.label(name, task, a.value, values, f0, f1, f"tier {tier.id!r} annotation {a.id} ({ta}-{tb} ms)"):
+            unmapped[(tier.id, a.value.strip())] += 1
+        elif task == FACS:
+            mentioned |= {au for au, _ in values.facs(a.value) or [] if au in g.project.au_set.aus}
     if gaps_absent and task != "expr":
-        for f0, f1, _ in runs(covered.astype(np.int8), 1):
-            g.au(name, task, f0, f1, 0, 0, f"tier {tier.id!r} gap")
+        g.gaps_absent(name, sorted(mentioned) if task == FACS else [task], f"tier {tier.id!r} gap")
     return problems
 
 

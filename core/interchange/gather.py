@@ -7,6 +7,7 @@ one frame different values are a conflict (an error); the same value twice is an
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -19,7 +20,8 @@ from ..labels import EXPRESSIONS
 from ..project.incomplete import marked_incomplete
 from ..safepaths import name_problem
 from ..tracks import Track, TrackKind, TrackSource
-from .framerule import frame_span
+from .framerule import frame_span, runs
+from .valuemap import FACS, ValueMap
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -35,6 +37,7 @@ class Gathered:
     conflicts: list[str] = field(default_factory=list)
     overlaps: int = 0
     beyond: int = 0  # segments that run past the video's last frame (cut there)
+    dropped: Counter[str] = field(default_factory=Counter)  # AUs of FACS codes the project's AU set lacks
 
     @property
     def n(self) -> int:
@@ -94,6 +97,34 @@ class Gathered:
                 t.au_prob = np.full((self.n, len(t.au_names)), np.nan, np.float32)
             t.au_prob[a:b, j] = conf if presence else 1.0 - conf
 
+    def label(self, name: str, task: str, value: str, values: ValueMap, a: int, b: int, where: str,
+              conf: float | None = None) -> bool:
+        """Frames a..b-1 of track ``name`` get what ``value`` means for ``task``; False when it means nothing."""
+        if task == "expr":
+            code = values.expr(value)
+            if code is not None:
+                self.expr(name, a, b, code, where, conf)
+            return code is not None
+        if task == FACS:
+            codes = values.facs(value)
+            for au, k in codes or []:
+                if au in self.project.au_set.aus:
+                    self.au(name, au, a, b, 1, k, where, conf)
+                else:
+                    self.dropped[au] += 1
+            return codes is not None
+        state = values.au(value)
+        if state is not None:
+            self.au(name, task, a, b, state[0], state[1], where, conf)
+        return state is not None
+
+    def gaps_absent(self, name: str, aus: list[str], where: str) -> None:
+        """Every frame of these AUs that the file did not mark is absent."""
+        for au in aus:
+            given = self.filled.get((name, au), np.zeros(self.n, bool))
+            for a, b, _ in runs(given.astype(np.int8), 1):
+                self.au(name, au, a, b, 0, 0, where)
+
     def va(self, name: str, dim: int, values: np.ndarray, std: np.ndarray | None = None) -> None:
         """One VA dimension over the whole video: NaN frames are "no value here"."""
         t = self.track(name)
@@ -125,6 +156,9 @@ class Gathered:
             seconds = float(entry.frame_count / entry.fps_fraction)
             out.append(f"{self.beyond} {unit}(s) run past the video's end ({entry.frame_count} frames, "
                        f"{seconds:.2f} s): cut there; is this the file of {self.video!r}?")
+        if self.dropped:
+            out.append("not in the project's AU set, left out: " + ", ".join(f"{au} (x{c})" for au, c in
+                                                                              self.dropped.most_common()))
         return out
 
     def commit(self, what: str, also: Callable[[], None] | None = None) -> list[str]:

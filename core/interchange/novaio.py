@@ -39,6 +39,7 @@ from .gather import Gathered
 from .nova import NovaAnnotation, NovaScheme, continuous_bytes, data_path, discrete_bytes, header_bytes, read_nova
 from .valuemap import (
     AU_STATES,
+    FACS,
     VA_DIMS,
     ValueMap,
     au_state_codes,
@@ -94,7 +95,7 @@ def import_nova(project: Project, paths: list[str | Path], video: str, maps: lis
     garbage = 0
     for ann in anns:
         task = _task(ann, scheme_tasks)
-        if task not in VA_DIMS and task != "expr" and task not in project.au_set.aus:
+        if task not in (*VA_DIMS, "expr", FACS) and task not in project.au_set.aus:
             raise LabelFileError(f"{task} is not in the project's AU set ({', '.join(project.au_set.aus)})", ann.path)
         name = track or ann.annotator or ann.path.name.split(".")[0]
         if task in VA_DIMS:
@@ -105,20 +106,9 @@ def import_nova(project: Project, paths: list[str | Path], video: str, maps: lis
                     garbage += 1
                     continue
                 a, b = g.span(s.start, s.end)
-                where = f"{ann.path.name} line {s.line}"
                 conf = None if np.isnan(s.conf) else s.conf
-                if task == "expr":
-                    code = values.expr(s.label)
-                    if code is None:
-                        unmapped[(ann.path.name, s.label.strip())] += 1
-                    else:
-                        g.expr(name, a, b, code, where, conf)
-                else:
-                    state = values.au(s.label)
-                    if state is None:
-                        unmapped[(ann.path.name, s.label.strip())] += 1
-                    else:
-                        g.au(name, task, a, b, state[0], state[1], where, conf)
+                if not g.label(name, task, s.label, values, a, b, f"{ann.path.name} line {s.line}", conf):
+                    unmapped[(ann.path.name, s.label.strip())] += 1
         report.files[ann.path.name] = f"{name} {task}"
     if unmapped and not skip_unmapped:
         g.conflicts.insert(0, unmapped_problem(unmapped, "segment"))

@@ -4,11 +4,13 @@ Values match case-insensitively after trimming spaces, in this order:
   1. the user's map (``--map joy=Happiness``, ``--map smile=present``);
   2. the project's own spellings: the 8 expression class names and the names the one mapping table
      (core.labels.EXPRESSION_CONCEPTS) gives them ('Happy' -> Happiness); for AUs 0/1, absent/present
-     and the FACS intensity letters A-E (present, intensity 1-5).
+     and the FACS intensity letters A-E (present, intensity 1-5); for FACS tiers codes such as
+     '1+2+12C' (AU1, AU2 and AU12 present, AU12 at intensity C).
 Anything else is *unmapped*: listed, never guessed.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,11 +30,18 @@ AU_VALUES: dict[str, tuple[int, int]] = {  # value -> (presence, intensity; -1 u
 VA_DIMS = ("valence", "arousal")
 
 
+FACS = "facs"  # the task of a tier or scheme whose values are FACS codes naming several AUs ("1+2+12C")
+_FACS_TOKEN = re.compile(r"(?:AU)?\s*(\d{1,2})\s*([A-E])?", re.IGNORECASE)
+
+
 def task_of(spec: str) -> str:
-    """'expr' / 'expression' -> 'expr'; 'AU12' -> 'AU12'; 'valence' / 'arousal' -> that. Else ValueError."""
+    """'expr' / 'expression' -> 'expr'; 'AU12' -> 'AU12'; 'facs' / 'AUs' -> FACS; 'valence' / 'arousal' -> that.
+    Else ValueError."""
     s = spec.strip()
     if s.lower() in ("expr", "expression", "expressions"):
         return "expr"
+    if s.lower() in (FACS, "au", "aus"):
+        return FACS
     if s.lower() in VA_DIMS:
         return s.lower()
     return f"AU{au_number(s)}"
@@ -73,9 +82,10 @@ class ValueMap:
             if not sep or not value.strip() or not meaning.strip():
                 raise AffectTraceError(f"--map {s!r}: expected VALUE=MEANING, e.g. joy=Happiness or smile=present")
             m = meaning.strip()
-            if expr_code(m) is None and m.lower() not in AU_VALUES:
+            if expr_code(m) is None and m.lower() not in AU_VALUES and facs_codes(m) is None:
                 raise AffectTraceError(f"--map {s!r}: {m!r} is neither an expression class "
-                                       f"({', '.join(EXPRESSIONS)}) nor an AU state (absent, present, A-E)")
+                                       f"({', '.join(EXPRESSIONS)}), an AU state (absent, present, A-E) nor FACS "
+                                       "codes (12, 6+12C)")
             pairs[value.strip().lower()] = m
         return cls(pairs)
 
@@ -86,6 +96,22 @@ class ValueMap:
     def au(self, value: str) -> tuple[int, int] | None:
         v = value.strip()
         return AU_VALUES.get(self.pairs.get(v.lower(), v).lower())
+
+    def facs(self, value: str) -> list[tuple[str, int]] | None:
+        v = value.strip()
+        return facs_codes(self.pairs.get(v.lower(), v))
+
+
+def facs_codes(value: str) -> list[tuple[str, int]] | None:
+    """'1+2+12C' or 'AU6, AU12B' -> [(AU name, intensity 1-5 or -1)], the AUs present; None if not FACS codes."""
+    tokens = [t for t in re.split(r"[+,]", value.strip()) if t.strip()]
+    out = []
+    for t in tokens:
+        m = _FACS_TOKEN.fullmatch(t.strip())
+        if m is None:
+            return None
+        out.append((f"AU{int(m.group(1))}", INTENSITY_LETTERS.index(m.group(2).upper()) + 1 if m.group(2) else -1))
+    return out or None
 
 
 def expr_code(name: str) -> int | None:
