@@ -2,6 +2,7 @@
 held), open their datasets themselves, and die with the process that started them."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import psutil
+import pytest
 import torch
 from torch.utils.data import Dataset
 
@@ -142,3 +144,17 @@ def test_killing_import_images_with_workers_leaves_no_process(tmp_path: Path) ->
             proc.kill()
         proc.communicate()
     assert not (tmp_path / "out.h5").exists()
+
+
+@pytest.mark.parametrize("preset", ["mt-tiny", "mt-tiny-gru-av"])
+def test_training_with_spawned_loader_workers(tmp_path: Path, preset: str) -> None:
+    """A whole training run whose loaders (training and validation; uint8 batches, or windows with
+    audio) are served by worker processes started from the fork server."""
+    from core.cli.main import main
+    from tests.nn_demo import make_demo_project
+
+    project = make_demo_project(tmp_path, seconds=2.0)
+    assert main(["train", str(project), "--preset", preset, "--label-track", "truth", "--device", "cpu",
+                 "--epochs", "1", "--max-steps", "2", "--batch-size", "4", "--workers", "2", "--run-id", "w"]) == 0
+    summary = json.loads((project / "models" / "w" / "summary.json").read_text())
+    assert summary["status"] == "finished"
