@@ -315,6 +315,15 @@ def test_cli_import_export_and_compare(tmp_path: Path, cli) -> None:
     assert code == 0 and "v1.eaf with 6 tier(s)" in out, err
     code, _, err = cli("export-elan", tmp_path / "proj", tmp_path / "out")
     assert code == 1 and "--overwrite" in err and len(err.strip().splitlines()) == 1
+    p = open_project(tmp_path / "proj")
+    p.add_video(tmp_path / "media" / "v2.mp4", name="v2", frame_count=10, fps=25)
+    p.save()
+    p.close()
+    code, out, err = cli("export-elan", tmp_path / "proj", tmp_path / "all", "--all-videos")
+    assert code == 0 and "1 video(s) without labels in the chosen tracks: v2" in out, err
+    assert sorted(f.name for f in (tmp_path / "all").iterdir()) == ["v1.eaf", "v1_tsconf.xml", "v1_va.csv"]
+    code, _, err = cli("export-nova", tmp_path / "proj", tmp_path / "none", "--video", "v2")
+    assert code == 1 and "nothing to export: video 'v2'" in err
     q = make_project(tmp_path / "proj2", n=300, fps="25")
     q.close()
     code, out, err = cli("import-elan", tmp_path / "proj2", tmp_path / "out" / "v1.eaf", "--video", "v1")

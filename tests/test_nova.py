@@ -208,7 +208,7 @@ def test_model_track_confidence_round_trip_ascii_and_binary(tmp_path: Path, cli)
     for flag in ([], ["--binary"]):
         out = tmp_path / f"out{len(flag)}"
         code, text, err = cli("export-nova", tmp_path / "proj", out, "--track", "model-r1", *flag)
-        assert code == 0 and "wrote 11 NOVA annotation pair(s)" in text, err
+        assert code == 0 and "wrote 11 NOVA annotation pair(s) of v1" in text, err
         dest = tmp_path / f"proj{len(flag)}"
         make_project(dest, n=200, fps="30000/1001").close()
         code, text, err = cli("import-nova", dest, *sorted(out.glob("*.annotation")))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -20,6 +20,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _export_options(p: argparse.ArgumentParser, replaced: str) -> None:
     _common(p)
+    p.add_argument("--all-videos", action="store_true", help="every video with labels (those without are listed)")
     p.add_argument("out", metavar="OUT_DIR")
     p.add_argument("--track", action="append", metavar="NAME", help="only this track (repeatable; default: every "
                    "human and fused track)")
@@ -102,17 +103,38 @@ def run_import_elan(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_export_elan(args: argparse.Namespace) -> int:
-    from ..interchange.elan import export_elan
+def _export(args: argparse.Namespace, one: Callable[[Project, str], list[str]]) -> int:
+    """Run ``one`` (which prints its lines) for the chosen video or, with --all-videos, every video with labels."""
+    from ..errors import AffectTraceError
+    from ..interchange.elan import NothingToExport
     from ..project import open_project
 
     p = open_project(args.project, readonly=True)
     try:
-        report = export_elan(p, _video(p, args.video), args.out, args.track, args.overwrite)
+        if args.all_videos and args.video:
+            raise AffectTraceError("give --video or --all-videos, not both")
+        videos = list(p.videos) if args.all_videos else [_video(p, args.video)]
+        empty = []
+        for video in videos:
+            try:
+                print("\n".join(one(p, video)))
+            except NothingToExport:
+                if not args.all_videos:
+                    raise
+                empty.append(video)
+        if empty:
+            print(f"{len(empty)} video(s) without labels in the chosen tracks: {', '.join(empty)}")
+        if len(empty) == len(videos):
+            raise NothingToExport("nothing to export: no video has labels in the chosen tracks", p.folder)
     finally:
         p.close()
-    print("\n".join(report.lines()))
     return 0
+
+
+def run_export_elan(args: argparse.Namespace) -> int:
+    from ..interchange.elan import export_elan
+
+    return _export(args, lambda p, v: export_elan(p, v, args.out, args.track, args.overwrite).lines())
 
 
 def run_import_nova(args: argparse.Namespace) -> int:
@@ -128,12 +150,9 @@ def run_import_nova(args: argparse.Namespace) -> int:
 
 def run_export_nova(args: argparse.Namespace) -> int:
     from ..interchange.novaio import export_nova
-    from ..project import open_project
 
-    p = open_project(args.project, readonly=True)
-    try:
-        files = export_nova(p, _video(p, args.video), args.out, args.track, args.binary, args.overwrite)
-    finally:
-        p.close()
-    print(f"wrote {len(files)} NOVA annotation pair(s) to {args.out}: " + ", ".join(f.name for f in files))
-    return 0
+    def one(p: Project, video: str) -> list[str]:
+        files = export_nova(p, video, args.out, args.track, args.binary, args.overwrite)
+        names = ", ".join(f.name for f in files)
+        return [f"wrote {len(files)} NOVA annotation pair(s) of {video} to {args.out}: {names}"]
+    return _export(args, one)

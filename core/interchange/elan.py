@@ -325,6 +325,10 @@ class ElanExport:
             [f"wrote {f}" for f in self.files[1:]]
 
 
+class NothingToExport(ProjectError):
+    """The video has no labels in the tracks chosen for export."""
+
+
 def export_tracks(project: Project, video: str, names: list[str] | None) -> list[Track]:
     """The named tracks of ``video``, or by default its human and fused tracks."""
     have = project.track_names(video)
@@ -377,7 +381,7 @@ def export_elan(project: Project, video: str, out_dir: str | Path, names: list[s
                for d, dim in enumerate(VA_DIMS)}
     kept = kept_tiers(project, video)
     if not tiers and not columns and not kept:
-        raise ProjectError(f"nothing to export: video {video!r} has no labels in "
+        raise NothingToExport(f"nothing to export: video {video!r} has no labels in "
                            f"{', '.join(t.name for t in tracks) or 'any human track'}", project.folder)
     stem = out_dir / video
     eaf_path = Path(f"{stem}.eaf")
