@@ -150,7 +150,8 @@ def test_the_whole_loop_in_the_main_window(qtbot, tmp_path, demo) -> None:
     _key(win, "O")
     loop.show_dock("accept")
     loop.accept.model.setCurrentText("pre")
-    qtbot.mouseClick(loop.accept.button, Qt.LeftButton)
+    with qtbot.waitSignal(loop.accept.accepted, timeout=60000):  # `affecttrace accept` through the job runner
+        qtbot.mouseClick(loop.accept.button, Qt.LeftButton)
     assert "frames 10-59" in loop.accept.status.text()
     np.testing.assert_array_equal(own.expr[10:60], pre.expr[10:60])
     np.testing.assert_array_equal(own.va[10:60], pre.va[10:60])

@@ -75,14 +75,18 @@ def test_preannotate_dialog_finds_faces_predicts_and_imports(qtbot, session) -> 
 
 def test_accept_range_is_one_undo_step(qtbot, session) -> None:
     from app.engine.accept import AcceptPanel
+    from app.jobs import JobRunner
 
-    panel = AcceptPanel(session, marked_range=lambda: (10, 60))
+    panel = AcceptPanel(session, JobRunner(), marked_range=lambda: (10, 60))
     qtbot.addWidget(panel)
     assert panel.model.currentText() == MODEL_TRACK
     track, model = session.track(), session.project.track("demo", MODEL_TRACK)
     before = _arrays(track)
-    qtbot.mouseClick(panel.button, Qt.LeftButton)
+    with qtbot.waitSignal(panel.accepted, timeout=60000):  # `affecttrace accept --plan-out` in a child process
+        qtbot.mouseClick(panel.button, Qt.LeftButton)
+        assert panel.job.argv[0] == "accept" and not panel.button.isEnabled()
     assert session.stack.count() == 1 and "frames 10-59" in panel.status.text()
+    assert panel.button.isEnabled() and not list(Path(session.project.folder, "cache", "accept").iterdir())
     face = np.r_[10:NO_FACE[0], NO_FACE[1]:60]
     np.testing.assert_array_equal(track.expr[face], model.expr[face])
     np.testing.assert_array_equal(track.va[face], model.va[face])
@@ -94,7 +98,9 @@ def test_accept_range_is_one_undo_step(qtbot, session) -> None:
 
     panel.confident.setChecked(True)
     panel.threshold.setValue(1.0)  # nothing is that sure: no edit, and it says so
-    assert not panel.accept() and session.stack.count() == 1 and "Nothing to accept" in panel.status.text()
+    job = panel.accept()
+    qtbot.waitUntil(lambda: job.done and panel.button.isEnabled(), timeout=60000)
+    assert session.stack.count() == 1 and "Nothing to accept" in panel.status.text()
 
 
 def test_compare_view_shows_evaluate_numbers_jumps_and_exports(qtbot, session, tmp_path) -> None:

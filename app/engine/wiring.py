@@ -54,7 +54,7 @@ class EngineLoop(QObject):
         self.pre = Preannotator(s, self.runner, self)
         self.compare = CompareView(s, win.theme)
         self.suggestions = SuggestionsView(s, current_frame=lambda: win.player.position)
-        self.accept = AcceptPanel(s, marked_range=win.annot.marked_range)
+        self.accept = AcceptPanel(s, self.runner, marked_range=win.annot.marked_range)
         self.docks: dict[str, QDockWidget] = {"training": self.training.dock}
         for key, widget, title, area in (("compare", self.compare, "Compare", Qt.BottomDockWidgetArea),
                                          ("suggestions", self.suggestions, "Suggestions", Qt.LeftDockWidgetArea),
