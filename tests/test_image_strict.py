@@ -261,3 +261,19 @@ def test_affectnet_sized_counters(tmp_path: Path) -> None:
             assert files[index[k]].decode() == f"train_set/annotations/{k}_exp.npy"
     with ImageDataset(tmp_path / "big.h5") as ds:
         assert len(ds.rows("train")) == n - n // 10 and ds.summary()["splits"]["val"]["images"] == n // 10
+
+
+def test_landmarks_apply_to_the_pixels_as_stored_whatever_the_exif_orientation(tmp_path: Path) -> None:
+    from core.imagedata.crops import align_points
+
+    csv_path = _affectnet_row(tmp_path / "an", "good")
+    image = tmp_path / "an" / "Manually_Annotated_Images" / "1" / "a.jpg"
+    plain = image.read_bytes()
+    image.write_bytes(_with_orientation(plain, 6))
+    rep = import_images("affectnet", tmp_path / "an", tmp_path / "x.h5")
+    assert any("1 image(s) have an EXIF orientation: used as stored" in n for n in rep.summary["notes"])
+    cells = next(csv.reader(csv_path.read_text().splitlines()[1:]))
+    points = np.array([float(v) for v in cells[5].split(";")]).reshape(68, 2)
+    expected = align_points(decode_rgb(plain), points)
+    with ImageDataset(tmp_path / "x.h5") as ds:
+        assert np.abs(ds.take([0])[0].astype(int) - expected.astype(int)).mean() < 1.0
