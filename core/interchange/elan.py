@@ -120,7 +120,7 @@ class _Reading:
                 self.unmapped_tiers.append(tier.id)
                 continue
             name = self.track_of(tier.id, tier.annotator or tier.participant or _owner(tier.id))
-            self.problems += _take_tier(doc, tier, task, name, self, self.gaps_absent)
+            self.problems += _take_tier(doc, tier, task, name, self)
             self.report.tiers[tier.id] = task
 
     def series(self, series: dict[Path, list[SeriesTrack]]) -> None:
@@ -184,7 +184,7 @@ def _spec_task(tier: str, spec: str) -> str:
         raise AffectTraceError(f"--tier {tier}={spec}: the task must be expr, AU<number>, valence or arousal") from None
 
 
-def _take_tier(doc: EafDoc, tier: EafTier, task: str, name: str, r: _Reading, gaps_absent: bool) -> list[str]:
+def _take_tier(doc: EafDoc, tier: EafTier, task: str, name: str, r: _Reading) -> list[str]:
     g, values, unmapped = r.g, r.values, r.unmapped
     problems = []
     timed = []
@@ -202,7 +202,7 @@ def _take_tier(doc: EafDoc, tier: EafTier, task: str, name: str, r: _Reading, ga
             unmapped[(tier.id, a.value.strip())] += 1
         elif task == FACS:
             mentioned |= {au for au, _ in values.facs(a.value) or [] if au in g.project.au_set.aus}
-    if gaps_absent and task != "expr":
+    if r.gaps_absent and task != "expr":
         g.gaps_absent(name, sorted(mentioned) if task == FACS else [task], f"tier {tier.id!r} gap")
     return problems
 
