@@ -38,8 +38,11 @@ def _jpeg_header(data: bytes) -> tuple[int, int, int]:
     """(width, height, offset of the first scan's data) from a JPEG's markers."""
     i, size = 2, None
     while i + 4 <= len(data):
-        if data[i] != 0xFF:
-            raise ImageError(f"damaged JPEG (no marker at byte {i})")
+        if data[i] != 0xFF:  # stray bytes between segments (libjpeg skips them too)
+            i = data.find(b"\xff", i)
+            if i < 0:
+                break
+            continue
         marker = data[i + 1]
         if marker == 0xFF:  # fill byte
             i += 1
