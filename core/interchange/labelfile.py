@@ -12,6 +12,7 @@ styles do not reproduce (kept with its values, and used only while the values ar
 """
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +23,10 @@ import numpy as np
 from ..errors import LabelFileError
 from ..labels import AU_MISSING, EXPR_MISSING, EXPRESSIONS, VA_FILE_MISSING, VA_NAMES, VA_RANGE, au_number
 from ..safepaths import excerpt, require_file
-from .numfmt import DEFAULT_FLOAT, DEFAULT_INT, NUMBER, detect_style, format_column, format_number
+from .numfmt import DEFAULT_FLOAT, DEFAULT_INT, NUMBER, detect_style, format_column, format_number, spell_column
 
 MAX_PROBLEMS = 20  # per file; the count of the rest is reported
+SENTINEL_SAMPLE = 2000
 SENTINEL = {"va": VA_FILE_MISSING, "expr": EXPR_MISSING, "au": AU_MISSING}
 
 
@@ -179,25 +181,12 @@ def parse_label_file(path: Path, task: str, text: str | None = None) -> tuple[La
     n_classes = len(cols)
     k = 1 if task == "expr" else n_classes  # an expression file has one column of class indices
     n = len(body)
-    rows = [(seg[:-1] if seg.endswith("\r") else seg).split(",") for seg in body]
-    ok = np.fromiter((len(r) == k for r in rows), dtype=bool, count=n)
-    tok = np.full((n, k), "", dtype=object)
-    values = np.full((n, k), np.nan)
+    lines = [seg[:-1] if seg.endswith("\r") else seg for seg in body]
+    tok, values, ok, plain = _tokens(lines, k)
     if ok.any():
-        good = [r for r, g in zip(rows, ok) if g]
-        tok[ok] = good
-        flat = [t for r in good for t in r]
-        try:  # fast path: plain ASCII numbers only (float() alone would also take 'nan', '1_0', ' 1')
-            parsed = np.array(flat, dtype=np.float64).reshape(-1, k)
-            joined = "".join(flat)
-            plain = bool(np.isfinite(parsed).all()) and joined.isascii() and not any(c in joined for c in "_ \tnNiI")
-        except ValueError:
-            plain = False
-        if plain:
-            values[ok] = parsed
-        else:
+        if not plain:
             for i in np.flatnonzero(ok):
-                stripped = [t.strip() for t in rows[i]]
+                stripped = [t.strip() for t in tok[i]]
                 if all(NUMBER.fullmatch(t) for t in stripped):
                     tok[i] = stripped
                     values[i] = [float(t) for t in stripped]
@@ -216,16 +205,61 @@ def parse_label_file(path: Path, task: str, text: str | None = None) -> tuple[La
     sent = (values == SENTINEL[task]).all(axis=1)
     default = DEFAULT_FLOAT if task == "va" else DEFAULT_INT
     styles = [detect_style(tok[~sent, c], values[~sent, c], default) for c in range(k)]
-    sentinel = [Counter(tok[sent, c].tolist()).most_common(1)[0][0] if sent.any()
+    step = max(1, int(sent.sum()) // SENTINEL_SAMPLE)  # the usual spelling; other lines are kept raw
+    sentinel = [Counter(tok[sent, c][::step].tolist()).most_common(1)[0][0] if sent.any()
                 else format_number(SENTINEL[task], "int") for c in range(k)]
     crlf = sum(seg.endswith("\r") for seg in body) * 2 > n if n else header.endswith("\r")
     values[sent] = np.nan
     fmt = FileFormat(header, crlf, styles, sentinel, n, trailer)
     store = values.astype(np.float32) if task == "va" else values
-    for line, (rendered, text) in enumerate(zip(render_lines(store, fmt), body)):
-        if rendered != text:
-            fmt.raw[line] = (text, [None if np.isnan(x) else float(x) for x in store[line]])
+    for line in _unreproduced(store, fmt, tok, body, plain):
+        fmt.raw[line] = (body[line], [None if np.isnan(x) else float(x) for x in store[line]])
     return LabelFile(path, task, tuple(cols), values, fmt), []
+
+
+def _tokens(lines: list[str], k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """(tokens (n, k) object, values (n, k) NaN where unparsed, rows with k fields, all plain numbers).
+
+    Plain: every field is an ASCII number float() reads exactly as written (no blanks, '_', nan, inf),
+    parsed in one go; otherwise the caller checks the rows one by one. Files of 50 000 lines are common,
+    so nothing here loops in Python per line except the comma count."""
+    n = len(lines)
+    commas = np.fromiter(map(operator.methodcaller("count", ","), lines), dtype=np.int64, count=n)
+    ok = commas == k - 1
+    tok = np.full((n, k), "", dtype=object)
+    values = np.full((n, k), np.nan)
+    if not ok.any():
+        return tok, values, ok, False
+    flat = ",".join(lines if ok.all() else [s for s, g in zip(lines, ok) if g]).split(",")
+    tok[ok] = np.array(flat, dtype=object).reshape(-1, k)
+    try:  # float() alone would also take 'nan', '1_0', ' 1': those go the slow way
+        parsed = np.array(flat, dtype=np.float64).reshape(-1, k)
+        joined = "".join(flat)
+        plain = bool(np.isfinite(parsed).all()) and joined.isascii() and not any(c in joined for c in "_ \tnNiI")
+    except ValueError:
+        plain = False
+    if plain:
+        values[ok] = parsed
+    return tok, values, ok, plain
+
+
+def _unreproduced(store: np.ndarray, fmt: FileFormat, tok: np.ndarray, body: list[str], plain: bool) -> list[int]:
+    """Data lines the recorded styles do not spell exactly as read (their raw text is kept).
+
+    For plain files (tokens are the line's fields as written) column by column: each value formatted in
+    its style (sentinel rows: the sentinel spelling) against its token, and each line end against the
+    file's; otherwise line by line through render_lines."""
+    if not plain:
+        return [i for i, (r, t) in enumerate(zip(render_lines(store, fmt), body)) if r != t]
+    n = len(body)
+    miss = np.isnan(store).any(axis=1)
+    filled = np.where(np.isnan(store), 0, store)
+    wrong = np.fromiter(map(operator.methodcaller("endswith", "\r"), body), dtype=bool, count=n) != fmt.crlf
+    for c, style in enumerate(fmt.styles):
+        spelled = spell_column(filled[:, c], style)
+        spelled[miss] = fmt.sentinel[c]
+        wrong |= spelled != tok[:, c]
+    return np.flatnonzero(wrong).tolist()
 
 
 def render_lines(values: np.ndarray, fmt: FileFormat) -> list[str]:

@@ -20,15 +20,25 @@ _SAMPLE = 2000
 
 def format_column(values: np.ndarray, style: str) -> list[str]:
     """Spell every value of a 1-D array in ``style``; NaN must not occur (callers put sentinels)."""
-    v = np.asarray(values)
+    return spell_column(values, style).tolist()
+
+
+def spell_column(values: np.ndarray, style: str) -> np.ndarray:
+    """``format_column`` as an object array of str (for element-wise comparison with tokens)."""
+    v = np.asarray(values).reshape(-1)
     if style == "int":
-        return v.astype(np.int64).astype(str).tolist()
+        iv = v.astype(np.int64)
+        if iv.size and int(iv.max()) - int(iv.min()) < 4096:  # labels: a few small ints, spelled by lookup
+            lo = int(iv.min())
+            table = np.array([str(x) for x in range(lo, int(iv.max()) + 1)], dtype=object)
+            return table[iv - lo]
+        return iv.astype(str).astype(object)
     if style.startswith("fixed:"):
         spec = f"%.{int(style[6:])}f"
-        return [spec % x for x in v.astype(np.float64).tolist()]
+        return np.array([spec % x for x in v.astype(np.float64).tolist()], dtype=object)
     if style in ("short", "short-"):
         out = v.astype(np.float32).astype(str).tolist()
-        return out if style == "short" else [s[:-2] if s.endswith(".0") else s for s in out]
+        return np.array(out if style == "short" else [s[:-2] if s.endswith(".0") else s for s in out], dtype=object)
     raise ValueError(f"unknown number style {style!r}")
 
 
@@ -37,6 +47,9 @@ def format_number(value: float, style: str) -> str:
 
 
 def _candidates(tokens: Sequence[str]) -> list[str]:
+    joined = "".join(tokens)
+    if "." not in joined and "e" not in joined and "E" not in joined:  # integers only (labels mostly are)
+        return ["int", "short", "short-"]
     decimals = Counter(len(t.split(".", 1)[1]) if "." in t else -1 for t in tokens if "e" not in t.lower())
     styles = []
     if decimals and decimals.get(-1, 0) == sum(decimals.values()):
@@ -54,7 +67,9 @@ def detect_style(tokens: np.ndarray, values: np.ndarray, default: str = DEFAULT_
     vals = np.asarray(values)[::step]
     best, best_hits = default, -1
     for style in _candidates(toks):
-        hits = sum(a == b for a, b in zip(format_column(vals, style), toks))
+        hits = int((spell_column(vals, style) == np.array(toks, dtype=object)).sum())
+        if hits == len(toks):  # spells every sampled token: no other style can do better
+            return style
         if hits > best_hits:
             best, best_hits = style, hits
     return best
