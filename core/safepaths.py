@@ -134,6 +134,15 @@ def project_around(path: Path) -> Path | None:
     return None
 
 
+PROJECT_SCRATCH = "cache"  # a project's folder for files anyone may add (the app's prediction files...)
+
+
+def _free_in_project(project: Path, path: Path) -> bool:
+    """A new file may go directly into a project folder or under its cache/, nowhere else in it."""
+    rel = Path(os.path.abspath(path)).relative_to(project)
+    return len(rel.parts) == 1 or rel.parts[0] == PROJECT_SCRATCH
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -144,7 +153,8 @@ def _same_file(a: Path, b: Path) -> bool:
 def check_output(out: str | Path, inputs: tuple[str | Path | None, ...] = (), kind: str = "text",
                  force: bool = False, error: type[AffectTraceError] = AffectTraceError) -> Path:
     """``out`` when a command may write its output there: not one of its ``inputs`` (nor an input folder
-    itself), not a file or folder of a project (a new file directly in a project folder is fine), not a
+    itself), not a file or folder of a project (a new file directly in a project folder or under its cache/
+    is fine), not a
     link, folder, FIFO or device, and not an existing file holding another ``kind`` of data ('text',
     'HDF5', 'PNG') unless ``force``. The write itself then goes through core.fsio (atomic, no links)."""
     p = Path(out)
@@ -158,7 +168,7 @@ def check_output(out: str | Path, inputs: tuple[str | Path | None, ...] = (), ki
     except OSError as e:
         raise error(f"cannot write: {e.strerror or e}", p) from None
     proj = project_around(p)
-    if proj is not None and (st is not None or Path(os.path.abspath(p)).parent != proj):
+    if proj is not None and (st is not None or not _free_in_project(proj, p)):
         raise error(f"is a file of the project {proj}: write outputs outside the project's own files", p)
     if st is None:
         return p

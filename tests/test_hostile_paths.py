@@ -315,14 +315,14 @@ def test_predict_tracks_file_into_a_full_disk(cli, demo: Path, tmpfs: Path) -> N
 BAD_OPTIONS = [
     ("import-images", "csv", "x.csv", "o.h5", "--val", "nan"), ("import-images", "csv", "x.csv", "o.h5", "--val", "5"),
     ("train", "p", "--seed", "-1"), ("train", "p", "--batch-size", "0"), ("train", "p", "--batch-size", "-5"),
-    ("train", "p", "--lr", "nan"), ("train", "p", "--lr", "-1"), ("train", "p", "--task-weights", "foo=1"),
+    ("train", "p", "--lr", "nan"), ("train", "p", "--lr", "-1e-3"), ("train", "p", "--task-weights", "foo=1"),
     ("train", "p", "--task-weights", "va=inf"), ("train", "p", "--epochs", "0"), ("train", "p", "--val-blocks", "1"),
     ("compare", "p", "--ref", "t", "--window", "nan"), ("compare", "p", "--ref", "t", "--worst", "-1"),
     ("suggest", "p", "--segment-seconds", "nan"), ("suggest", "p", "--count", "0"),
-    ("agreement", "p", "--max-lag", "-5"), ("fuse", "p", "--max-lag", "inf"), ("frame", "m", "-1", "-o", "x.png"),
+    ("agreement", "p", "--max-lag", "-5"), ("fuse", "p", "--max-lag", "inf"),
     ("predict", "p", "--checkpoint", "c", "--batch-size", "0"), ("predict", "p", "--checkpoint", "c",
                                                                   "--threshold", "2"),
-    ("demo", "d", "--duration", "-3"), ("faces", "p", "--every", "0"),
+    ("demo", "d", "--duration", "-3"), ("faces", "p", "--every", "0"), ("frame", "m", "nan", "-o", "x.png"),
 ]
 
 

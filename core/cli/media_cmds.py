@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Write frame INDEX (0-based, presentation order) of MEDIA as a "
                               "lossless PNG.")
     p.add_argument("media", type=Path, help="video file")
-    p.add_argument("index", type=opt.count, help="frame index, 0-based")
+    p.add_argument("index", type=int, help="frame index, 0-based")
     p.add_argument("-o", "--output", type=Path, required=True, help="PNG file to write")
     opt.add_force(p, "replace an existing file that is not a PNG")
     p.set_defaults(func=run_frame)

@@ -65,7 +65,7 @@ seed = integer(0, SEED_MAX)
 share = number(0.0, 1.0, below=True)  # a held-out share: 0 (none) up to, not including, all
 seconds = number(0.0, above=True)  # a length of time
 nonneg = number(0.0)  # rates, weights, margins, clip norms, lags
-learning_rate = number(0.0, 10.0, above=True)
+learning_rate = number(0.0)  # 0 freezes the weights (a check); a huge one diverges and is said to
 probability = number(0.0, 1.0)
 
 

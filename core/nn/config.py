@@ -84,8 +84,6 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise AffectTraceError(f"{name} must be a finite number of 0 or more, got {v!r}")
-        if self.lr <= 0:
-            raise AffectTraceError(f"lr must be above 0, got {self.lr!r}")
         for name in ("seed", "warmup_steps", "max_steps_per_epoch", "early_stopping", "step_epochs"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**32:
