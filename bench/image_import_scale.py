@@ -73,7 +73,8 @@ def main() -> int:
             crops, rows = len(ds.rows()), len(ds)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         result = {"images": args.images, "rows": rows, "crops": crops, "problems": len(rep.problems),
-                  "workers": args.workers, "tree_s": round(t_tree, 1), "read_s": None if t_read is None else round(t_read, 1),
+                  "workers": args.workers, "tree_s": round(t_tree, 1),
+                  "read_s": None if t_read is None else round(t_read, 1),
                   "import_s": round(t_import, 1), "images_per_s": round(crops / t_import, 1),
                   "peak_rss_mib": round(peak), "dataset_mib": round(out.stat().st_size / 2**20),
                   "cpus": os.cpu_count(), "load": round(os.getloadavg()[0], 1), "machine": platform.node()}
