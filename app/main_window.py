@@ -438,6 +438,7 @@ class MainWindow(QMainWindow):
         self.pad.stop()
         self.agreement_runner.shutdown()
         self.fusion.shutdown()
+        self.extras.shutdown(2000)  # a long audio decode is dropped: its result is no longer wanted
         self.settings.save_window(self.saveGeometry(), self.saveState(), list(self.views.docks))
         self.settings.set("gamepad", self.pad.config.to_dict())
         p = self.session.project

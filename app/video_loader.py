@@ -1,12 +1,13 @@
-"""Loading what a video needs besides frames, off the GUI thread: audio for the clock and the
-waveform, and the face cache (box + landmarks per frame) for the overlay."""
+"""Loading what a video needs besides frames, off the GUI thread (app.background): audio for the clock and
+the waveform, and the face cache (box + landmarks per frame) for the overlay."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
+
+from .background import Background
 
 AUDIO_RATE = 22050
 LONG_AUDIO_RATE = 11025  # above half an hour, to keep memory modest
@@ -43,7 +44,8 @@ class FaceOverlay:
 
 
 class VideoExtrasLoader(QObject):
-    """``load(path, cache_path, ...)`` starts a thread; results arrive as queued signals tagged with a token."""
+    """``load(...)`` reads a video's face cache and audio as two Background tasks (side by side); results arrive
+    as signals tagged with the load's token, and a newer load supersedes an older one."""
 
     audioLoaded = Signal(int, object, int, object)  # token, samples, rate, envelope
     audioFailed = Signal(int, str)
@@ -52,41 +54,55 @@ class VideoExtrasLoader(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.token = 0
+        self.bg: Background = Background(self)
 
     def load(self, media: Path, has_audio: bool, duration_s: float, n_frames: int, fps: float,
              face_cache: Path | None) -> int:
         self.token += 1
         tok = self.token
-        threading.Thread(target=self._run, args=(tok, media, has_audio, duration_s, n_frames, fps, face_cache),
-                         name="affecttrace-extras", daemon=True).start()
+        self.bg.cancel()
+        if face_cache is not None and face_cache.exists():
+            self.bg.submit(lambda: _read_faces(face_cache, n_frames), lambda ov, err: self._faces(tok, ov),
+                           key="faces")
+        if has_audio:
+            rate = AUDIO_RATE if duration_s <= LONG_S else LONG_AUDIO_RATE
+            self.bg.submit(lambda: _read_audio(media, rate, n_frames, fps),
+                           lambda res, err: self._audio(tok, rate, res, err), key="audio")
         return tok
 
-    def _run(self, tok: int, media: Path, has_audio: bool, duration_s: float, n_frames: int, fps: float,
-             face_cache: Path | None) -> None:
-        if face_cache is not None and face_cache.exists():
-            try:
-                from core.faces.cache import FaceCache
+    def _faces(self, tok: int, overlay: FaceOverlay | None) -> None:
+        if overlay is not None and tok == self.token:  # the overlay is optional: a half-written cache shows nothing
+            self.facesLoaded.emit(tok, overlay)
 
-                with FaceCache(face_cache, n_frames) as fc:
-                    ov = FaceOverlay(np.asarray(fc.frames), _arr(fc.boxes), _arr(fc.landmarks))
-                if tok == self.token:
-                    self.facesLoaded.emit(tok, ov)
-            except Exception:
-                pass  # the overlay is optional; a half-written cache shows nothing
-        if not has_audio:
+    def _audio(self, tok: int, rate: int, res: tuple[np.ndarray, np.ndarray] | None, error: str) -> None:
+        if tok != self.token:
             return
-        rate = AUDIO_RATE if duration_s <= LONG_S else LONG_AUDIO_RATE
-        try:
-            from core.media import MediaReader
+        if res is None:
+            self.audioFailed.emit(tok, error)
+        else:
+            self.audioLoaded.emit(tok, res[0], rate, res[1])
 
-            with MediaReader(media, cache_frames=0, readahead=False) as r:
-                samples = r.audio(rate=rate, mono=True)
-        except Exception as e:
-            if tok == self.token:
-                self.audioFailed.emit(tok, str(e))
-            return
-        if tok == self.token:
-            self.audioLoaded.emit(tok, samples, rate, envelope(samples, rate, n_frames, fps))
+    def shutdown(self, timeout_ms: int = 10000) -> None:
+        self.bg.shutdown(timeout_ms)
+
+
+def _read_faces(face_cache: Path, n_frames: int) -> FaceOverlay | None:
+    from core.faces.cache import FaceCache
+
+    try:
+        with FaceCache(face_cache, n_frames) as fc:
+            return FaceOverlay(np.asarray(fc.frames), _arr(fc.boxes), _arr(fc.landmarks))
+    except Exception:
+        return None  # damaged or being written: no overlay (the cache is checked where it is used)
+
+
+def _read_audio(media: Path, rate: int, n_frames: int, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(mono samples at ``rate``, their peak per frame); errors reach the GUI as one line (Background)."""
+    from core.media import MediaReader
+
+    with MediaReader(media, cache_frames=0, readahead=False) as r:
+        samples = r.audio(rate=rate, mono=True)
+    return samples, envelope(samples, rate, n_frames, fps)
 
 
 def _arr(v):
