@@ -235,8 +235,8 @@ class FaceWindows(_FaceData):
         clipped = np.minimum(frames, d.n_frames - 1)
         face = inside & (d.row_of[clipped] >= 0)
         crops = np.zeros((self.length, CROP_SIZE, CROP_SIZE, 3), np.uint8)
-        for k in np.flatnonzero(face):
-            crops[k] = d.crop(int(frames[k])).numpy()
+        for j in np.flatnonzero(face):
+            crops[j] = d.crop(int(frames[j])).numpy()
         if self.raw:  # frames without a face are zeroed after normalisation, on the device (prepare_images)
             x = torch.from_numpy(crops)
         elif self.augment is None:

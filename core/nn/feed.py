@@ -56,7 +56,8 @@ def build_feed(train_set: Dataset, val_set: Dataset | None, cfg: TrainConfig, di
                cuda: bool) -> Feed:
     """Loaders for a run: a seeded DistributedSampler (also without DDP: resumed runs repeat the order),
     pinned memory on CUDA, validation sharded over the ranks."""
-    sampler = DistributedSampler(train_set, num_replicas=dist.world, rank=dist.rank, shuffle=True, seed=cfg.seed)
+    sampler: DistributedSampler = DistributedSampler(train_set, num_replicas=dist.world, rank=dist.rank,
+                                                     shuffle=True, seed=cfg.seed)
     batched = fetches_batches(train_set)
     workers = loader_workers(cfg.num_workers, cuda, batched)
     drop_last = len(sampler) > cfg.batch_size
