@@ -188,13 +188,19 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     put("intensity", "", "line 4: AU01_r 9 is not in [0, 5]")
     write_openface(tmp / "intensity.csv", bad)
     put("no_columns", "a,b,c\r\n1,2,3\r\n", "not an OpenFace CSV")
+    put("header_only", lines[0] + "\r\n", "no data rows")
+    wide = openface_rows(N, np.zeros(N), np.zeros(N))
+    for r in wide:  # landmarks of a 1920x1080 video, far outside this one's 320x240 frame
+        r.update({f"x_{k}": r[f"x_{k}"] + 1500 for k in range(68)})
+    put("other_frame_size", "", "lie outside the 320x240 frame of video 'clip'")
+    write_openface(tmp / "other_frame_size.csv", wide)
     put("empty", "", "empty file")
     put("ragged", lines[0] + "\r\n" + "1,2,3,4,5\r\n" + lines[1] + ",7,8\r\n", "not a readable OpenFace CSV")
     return cases
 
 
 @pytest.mark.parametrize("case", ["not_a_number", "truncated", "duplicate", "longer_video", "shorter_video",
-                                  "intensity", "no_columns", "empty", "ragged"])
+                                  "intensity", "no_columns", "header_only", "other_frame_size", "empty", "ragged"])
 def test_bad_openface_files_get_one_line_and_nothing_is_imported(tmp_path, cli, case):
     folder = project_with_video(tmp_path, N)
     path, why = _bad_files(tmp_path)[case]

@@ -76,6 +76,8 @@ def read_table(path: str | Path, what: str) -> pd.DataFrame:
         raise LabelFileError(f"empty file, not a {what} CSV", path) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
         raise LabelFileError(f"not a readable {what} CSV: {(str(e).splitlines() or [''])[0][:200]}", path) from None
+    if df.empty:
+        raise LabelFileError(f"no data rows under the header: not a {what} output", path)
     df.columns = [str(c).strip() for c in df.columns]
     dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
     if dup:

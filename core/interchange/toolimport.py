@@ -171,8 +171,8 @@ def _landmarks_fit(project: Project, video: str, lm: np.ndarray, path: Path) -> 
     outside = ((pts[..., 0] < -margin) | (pts[..., 0] > e.width + margin) | (pts[..., 1] < -margin)
                | (pts[..., 1] > e.height + margin)).any(axis=1)
     if outside.mean() > 0.05:
-        raise LabelFileError(f"landmarks of {int(outside.sum())} of {int(has.sum())} faces lie outside video "
-                             f"{video!r}'s {e.width}x{e.height} frame: made from another video?", path)
+        raise LabelFileError(f"landmarks of {int(outside.sum())} of {int(has.sum())} faces lie outside the "
+                             f"{e.width}x{e.height} frame of video {video!r}: made from another video?", path)
 
 
 def import_tool(project: Project, video: str, tf: ToolFrames, track: str | None = None, faces: bool = True,
