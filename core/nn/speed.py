@@ -7,7 +7,6 @@ The figures are model compute alone; data loading is measured by bench/loader.py
 from __future__ import annotations
 
 import json
-import os
 import platform
 import time
 from contextlib import nullcontext
@@ -16,6 +15,8 @@ from typing import Any
 
 import torch
 
+from ..errors import AffectTraceError
+from ..fsio import atomic_write_bytes
 from ..labels import EXPRESSIONS
 from ..userdirs import user_cache_dir
 from .config import TrainConfig
@@ -155,10 +156,11 @@ def remember_rate(device: torch.device, preset: str, images_per_s: float) -> Non
         data = {"version": CACHE_VERSION, "devices": {}}
     key = f"{device_key(device)}|torch {torch.__version__}"
     data.setdefault("devices", {}).setdefault(key, {})[preset] = round(float(images_per_s), 1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, json.dumps(data, indent=1).encode(), error=AffectTraceError)
+    except (OSError, AffectTraceError):  # a cache: a full or read-only disk only costs the next probe
+        pass
 
 
 def probe(preset: str, device: torch.device) -> float:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ProjectError
-from ..fsio import atomic_write_with, fsync_dir, fsync_file, remove_quietly
+from ..fsio import atomic_write_with, fsync_dir, fsync_file, not_a_link, remove_quietly
 from ..labels import TASKS
 from ..safepaths import excerpt, name_problem
 from ..tracks import Track, TrackSource
@@ -110,6 +110,7 @@ def write_pack(path: Path, tracks: list[Track], sync: bool = True,
     """
     h5py = _h5py()
     groups = []
+    not_a_link(path, ProjectError)  # h5py opens by name: never a planted link's target
     try:
         with h5py.File(path, "w", locking=False) as f:
             f.attrs["format"] = SEGMENT_FORMAT
