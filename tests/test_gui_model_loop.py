@@ -146,7 +146,9 @@ def test_suggestions_list_jumps_and_next_walks_forward(qtbot, session) -> None:
     qtbot.addWidget(view)
     assert view.model.currentText() == MODEL_TRACK
     view.seconds.setValue(1)
-    segs = view.suggest()
+    with qtbot.waitSignal(view.resultShown, timeout=30000):  # computed off the GUI thread
+        assert view.suggest() is not None and view.status.text() == "Suggesting…"
+    segs = view.segments
     expect = video_suggestions(session.project, "demo", MODEL_TRACK, annotator="ann3", count=20, segment_s=1.0)
     assert segs == expect.segments and view.list.count() == 4
     np.testing.assert_array_equal(view.score, expect.score)

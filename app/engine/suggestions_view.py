@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
 
 from core.agreement.report import video_fps
 from core.compare import Segment
-from core.suggest import Suggestions, next_suggested, video_suggestions
+from core.suggest import Suggestions, next_suggested, suggest_from, suggestion_inputs
 from core.words import SEGMENT_SECONDS, SUGGESTION_COUNT
 
+from ..background import Background, Task
 from .model_choice import refill_model_combo
 
 NO_MODEL = "(none: unlabelled frames only)"
@@ -41,6 +42,7 @@ class SuggestionsView(QWidget):
         self.segments: list[Segment] = []
         self.score: np.ndarray | None = None
         self.video: str | None = None
+        self.bg: Background = Background(self)
         form = QFormLayout()
         self.model = QComboBox()
         self.count = QSpinBox()
@@ -66,7 +68,7 @@ class SuggestionsView(QWidget):
         lay.addWidget(self.status)
         self.next_action = QAction("Next suggested segment", self)
         self.next_action.triggered.connect(self.next_suggested)
-        self.update_button.clicked.connect(self.suggest)
+        self.update_button.clicked.connect(lambda _checked=False: self.suggest())
         self.next_button.clicked.connect(self.next_suggested)
         self.list.itemClicked.connect(self._jump)
         session.videoChanged.connect(lambda _v: self.refresh())
@@ -89,15 +91,28 @@ class SuggestionsView(QWidget):
         model = self.model.currentText()
         return (None if model in (NO_MODEL, "") else model), self.count.value(), float(self.seconds.value())
 
-    def suggest(self) -> list[Segment]:
+    def suggest(self, then: Callable[[], object] | None = None) -> Task | None:
+        """Compute the current video's suggestions off the GUI thread, on copies of its tracks taken here;
+        shown when they arrive (``resultShown``), then ``then()`` runs. None: no video to suggest on."""
         s = self.session
         if s.project is None or not s.video:
-            return []
+            return None
         model, count, seconds = self.params()
-        res = video_suggestions(s.project, s.video, model, annotator=s.annotator or None, count=count,
-                                segment_s=seconds)
-        self.show_result(res, s.video)
-        return self.segments
+        inputs = suggestion_inputs(s.project, s.video, model, annotator=s.annotator or None).copied()
+        video = s.video
+        self.status.setText("Suggesting…")
+        self.update_button.setEnabled(False)
+
+        def arrived(res: Suggestions | None, error: str) -> None:
+            self.update_button.setEnabled(s.project is not None and bool(s.video))
+            if res is None:
+                self.status.setText(f"Could not suggest: {error}")
+                return
+            self.show_result(res, video)
+            if then is not None and self.video == video:
+                then()
+
+        return self.bg.submit(lambda: suggest_from(inputs, count, segment_s=seconds), arrived, key="suggest")
 
     def show_result(self, res: Suggestions, video: str) -> None:
         """Show suggestions computed for ``video`` (here, or elsewhere from the same ``params()``)."""

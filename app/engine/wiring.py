@@ -131,9 +131,13 @@ class EngineLoop(QObject):
         s, view = self.win.session, self.suggestions
         if s.project is None or s.video is None:
             return
-        if view.video != s.video:  # nothing computed for this video yet: now
-            view.suggest()
-        if view.next_suggested() is None:
+        if view.video != s.video:  # nothing computed for this video yet: now, then go
+            view.suggest(then=self._go_next_suggested)
+            return
+        self._go_next_suggested()
+
+    def _go_next_suggested(self) -> None:
+        if self.suggestions.next_suggested() is None:
             self.say("No suggestion on this video (Engine > Suggestions)")
 
     def seek(self, video: str, frame: int) -> None:
