@@ -86,6 +86,9 @@ DROP = [
     *HOST_LIBRARIES,
 ]
 
+# PyInstaller run-time hooks that only the GUI needs (frozen_main.qt_setup does their work there).
+GUI_ONLY_RTHOOKS = {"pyi_rth_pyside6"}
+
 COLLECTION_MODE: dict[str, str] = {}  # as the hooks say (torch: archive and sources, see TORCH_SOURCES)
 
 DLIB_MODEL = "shape_predictor_68_face_landmarks.dat"

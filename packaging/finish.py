@@ -8,7 +8,7 @@
    code (its ``imshow`` windows; the GUI is Qt 6), FFmpeg's x265 and SVT-AV1 encoders (the app
    encodes H.264 only; HEVC and AV1 videos still decode, with FFmpeg's own decoders), its WebP,
    MP3 and AMR encoders, Intel's QSV dispatcher and its TLS library (https:// inputs; the app opens
-   local files).
+   local files); the JACK client library PortAudio links (no JACK probe, no Berkeley DB).
 4. Qt's ICU data keeps only what Qt reads (icu.py: collation, case mapping, locale data).
 5. Libraries that no bundled binary links against any more are removed.
 6. Symbol tables are stripped from every binary (the executable and its archive excepted).
@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from elf import elf_files, has_symtab, needed  # noqa: E402
+from elf import elf_files, forget, has_symtab, needed  # noqa: E402
 from icu import trim as trim_icu  # noqa: E402
 from sharing import dedupe_opencv, link_duplicates, link_vendored_twins, share_blas, share_runtimes  # noqa: E402
 from stubs import make_stub  # noqa: E402
@@ -41,7 +41,12 @@ STAND_INS: dict[str, dict[str, int]] = {
     "av.libs/libSvtAv1Enc-*": {},
     "av.libs/libgnutls-*": {},  # FFmpeg's https:// inputs; the app opens local files only
     # encoders only (WebP images, MP3, AMR: FFmpeg decodes those itself) and Intel's QSV dispatcher
-    **{f"av.libs/lib{name}-*": {} for name in ("webp", "webpmux", "mp3lame", "opencore-amrnb", "opencore-amrwb", "vpl")},
+    **{f"av.libs/lib{name}-*": {}
+       for name in ("webp", "webpmux", "mp3lame", "opencore-amrnb", "opencore-amrwb", "vpl")},
+    # The host's JACK client library, which PortAudio links: every call answers "no JACK" (a null client),
+    # so PortAudio's probe writes no /dev/shm/jack_db-<uid> and Berkeley DB (libdb-5.3, which libjack
+    # links) is left out. LD_PRELOAD=libjack.so.0 loads the host's own in its place (same soname).
+    "libjack.so*": {"jack_*": 0},
 }
 # Loaded by name at run time (the bootloader, ctypes), not through a link: never pruned.
 LOADED_BY_NAME = ("libpython*", "libportaudio*")
@@ -57,6 +62,7 @@ def stub_out(internal: Path) -> list[str]:
         for lib in libs:
             before = lib.stat().st_size
             count = make_stub(lib, [f for f in importers if lib.name in needed(f)], answers)
+            forget(lib)  # the stand-in links nothing: what the original linked may go (libjack's libdb)
             done.append(f"{lib.relative_to(internal)} ({before / 1e6:.1f} MB): stand-in with {count} symbols")
     return done
 

@@ -4,7 +4,8 @@
 #                                                 affecttrace-gui in /usr/bin, desktop entry and icon
 #   dist/affecttrace-VERSION-linux-x86_64.tar.gz  for machines without dpkg: unpack, then sh install.sh
 # Package dependencies are the host libraries the build links (build/size-report.json), each mapped
-# to the Debian package that provides it on the build machine.
+# to the Debian package that provides it on the build machine; those only Qt's Wayland plugin links
+# are Recommends (plain dpkg installs it without them; X11 does without them).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -15,9 +16,21 @@ report=build/size-report.json
 dlib_model=shape_predictor_68_face_landmarks.dat
 glibc="$(python3 -c "import json; print(json.load(open('$report'))['glibc'])")"
 
-depends() {  # "libc6 (>= 2.35), libgl1, ..." from the host libraries in the size report
+host_libraries() {  # host_libraries required|optional: sonames from the size report
+  # optional: linked only by Qt's Wayland platform plugin and its Wayland client libraries, so the
+  # package installs with plain dpkg and runs on X11 without them (Recommends, not Depends)
+  python3 - "$report" "$1" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+def wayland_only(users): return bool(users) and all("wayland" in u.lower() or "/libqt6wl" in u.lower() for u in users)
+optional = {lib for lib, users in r["host_library_users"].items() if wayland_only(users)}
+print(" ".join(sorted(optional if sys.argv[2] == "optional" else set(r["host_libraries"]) - optional)))
+PY
+}
+
+packages_of() {  # "libgl1, libx11-6, ..." of the host libraries named: the Debian package of each
   local pkgs=() lib path pkg
-  for lib in $(python3 -c "import json; print(' '.join(json.load(open('$report'))['host_libraries']))"); do
+  for lib in "$@"; do
     path="$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')"
     pkg=""
     if [ -n "$path" ]; then
@@ -29,7 +42,14 @@ depends() {  # "libc6 (>= 2.35), libgl1, ..." from the host libraries in the siz
     fi
     [ "$pkg" != libc6 ] && pkgs+=("$pkg")
   done
-  printf '%s\n' "${pkgs[@]}" | sort -u | sed 's/$/,/' | tr '\n' ' ' | sed "s/^/libc6 (>= $glibc), /; s/, $//"
+  [ ${#pkgs[@]} -eq 0 ] || printf '%s\n' "${pkgs[@]}" | sort -u | sed 's/$/,/' | tr '\n' ' ' | sed 's/, $//'
+}
+
+depends() {  # "libc6 (>= 2.35), libgl1, ..."
+  local rest
+  # shellcheck disable=SC2046
+  rest="$(packages_of $(host_libraries required))"
+  echo "libc6 (>= $glibc)${rest:+, $rest}"
 }
 
 desktop_entry() {  # $1: the folder holding affecttrace-gui
@@ -58,8 +78,10 @@ PRERM
 }
 
 build_deb() {
-  local stage=build/deb/affecttrace deb="dist/affecttrace_${version}_amd64.deb" deps
+  local stage=build/deb/affecttrace deb="dist/affecttrace_${version}_amd64.deb" deps recommends
   deps="$(depends)"
+  # shellcheck disable=SC2046
+  recommends="$(packages_of $(host_libraries optional))"
   rm -rf "$stage"
   mkdir -p "$stage/DEBIAN" "$stage/opt" "$stage/usr/bin" "$stage/usr/share/applications" \
     "$stage/usr/share/icons/hicolor/scalable/apps" "$stage/usr/share/doc/affecttrace"
@@ -77,7 +99,8 @@ Architecture: amd64
 Maintainer: AffectTrace developers <affecttrace@localhost>
 Installed-Size: $(du -sk "$stage" | cut -f1)
 Depends: $deps
-Section: science
+${recommends:+Recommends: $recommends
+}Section: science
 Priority: optional
 Description: facial-affect annotation and multi-task model training
  Annotators trace valence and arousal with a joystick while video plays and label expressions and
@@ -88,7 +111,7 @@ CONTROL
   maintainer_scripts "$stage/DEBIAN"
   dpkg-deb --root-owner-group -Zgzip -z6 --build "$stage" "$deb" >/dev/null
   rm -rf "$stage"
-  echo "make_packages: $deb ($(du -m "$deb" | cut -f1) MB; depends: $deps)"
+  echo "make_packages: $deb ($(du -m "$deb" | cut -f1) MB; depends: $deps; recommends: ${recommends:-nothing})"
 }
 
 build_tar() {

@@ -1,5 +1,6 @@
 """Size report of a one-folder build: total, file count, biggest folders and files, the newest glibc
-symbol version any binary needs (the minimum OS) and the libraries it expects from the host.
+symbol version any binary needs (the minimum OS) and the libraries it expects from the host (with
+the bundled binaries that link each: make_packages.sh tells Depends from Recommends by them).
 
     python packaging/size_report.py dist/AffectTrace [--top 15] [--max-mb 850]
 
@@ -28,6 +29,7 @@ def host_requirements(folder: Path) -> dict[str, object]:
     files = elf_files(folder)
     inside = {f.name for f in files} | {p.name for p in folder.rglob("*") if p.is_symlink()}
     libs = sorted({n for f in files for n in needed(f)} - inside)
+    users = {lib: sorted(str(f.relative_to(folder)) for f in files if lib in needed(f)) for lib in libs}
     glibc: set[str] = set()
     glibcxx: set[str] = set()
     for f in files:
@@ -36,7 +38,7 @@ def host_requirements(folder: Path) -> dict[str, object]:
         glibcxx.update(re.findall(r"Name: GLIBCXX_([0-9.]+)", text))
     return {"glibc": max(glibc, key=_version_key) if glibc else None,
             "glibcxx": max(glibcxx, key=_version_key) if glibcxx else None,
-            "host_libraries": libs}
+            "host_libraries": libs, "host_library_users": users}
 
 
 def report(folder: Path, top: int = 15) -> dict[str, object]:
@@ -66,8 +68,8 @@ def main() -> int:
     args = ap.parse_args()
     r = report(args.folder, args.top)
     print(json.dumps(r, indent=2))
-    print(f"build {r['folder']}: {r['size_mb']} MB ({r['size_mib']} MiB) in {r['files']} files; needs glibc >= {r['glibc']}, "
-          f"GLIBCXX {r['glibcxx']}; {len(r['host_libraries'])} host libraries")
+    print(f"build {r['folder']}: {r['size_mb']} MB ({r['size_mib']} MiB) in {r['files']} files; "
+          f"needs glibc >= {r['glibc']}, GLIBCXX {r['glibcxx']}; {len(r['host_libraries'])} host libraries")
     size = r["size_mb"]
     if args.max_mb and isinstance(size, float) and size > args.max_mb:
         print(f"build {r['folder']}: {r['size_mb']} MB is over the {args.max_mb:g} MB budget", file=sys.stderr)
