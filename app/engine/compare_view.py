@@ -4,7 +4,7 @@ its worst segments (click one to jump there), "next disagreement", and CSV/PNG e
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -43,6 +43,9 @@ from core.words import FUSED_TRACK
 from ..themes import Theme
 from .compare_plots import TASK_NAMES, AgreementPlot, ScoreBars
 
+if TYPE_CHECKING:
+    from ..session import Session
+
 COLUMNS = ("track", "task", "video", "frames", "score", "parts")
 WORST_COUNT = 10
 
@@ -58,7 +61,7 @@ class CompareView(QWidget):
     seekRequested = Signal(str, int)  # video, frame
     pairChosen = Signal(str, str, str, str)  # track spec, reference spec, task, video of the selected row
 
-    def __init__(self, session: Any, theme: Theme | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, theme: Theme | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.rows: list[dict] = []

@@ -40,6 +40,9 @@ from core.words import DEVICE_CHOICES, FACE_BACKENDS
 if TYPE_CHECKING:
     from core.project import Project
 
+    from ..jobs import JobRunner
+    from ..session import Session
+
 SCOPES = ("current", "selected", "unlabelled")
 SCOPE_TEXT = {"current": "Current video", "selected": "Selected videos", "unlabelled": "Every video without labels"}
 PREDICTIONS_CACHE = "predictions"
@@ -100,7 +103,7 @@ class Preannotator(QObject):
     imported = Signal(list)  # [(video, track name)] put into the project
     failed = Signal(str)  # one line
 
-    def __init__(self, session: Any, runner: Any, parent: QObject | None = None) -> None:
+    def __init__(self, session: Session, runner: JobRunner, parent: QObject | None = None) -> None:
         super().__init__(parent if parent is not None else runner)
         self.session, self.runner = session, runner
         self.jobs: list[Any] = []
@@ -148,7 +151,7 @@ class Preannotator(QObject):
 class PreannotateDialog(QDialog):
     """Choose the model, the videos and the options; the jobs run on after the dialog closes."""
 
-    def __init__(self, session: Any, preannotator: Preannotator, selected: Sequence[str] = (),
+    def __init__(self, session: Session, preannotator: Preannotator, selected: Sequence[str] = (),
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Pre-annotate with a model")

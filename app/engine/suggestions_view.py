@@ -3,7 +3,7 @@ disagreement with the people's reference, unlabelled frames), as a list (click t
 suggested" action; ``score`` is the per-frame array for a timeline strip."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -28,6 +28,9 @@ from core.words import SEGMENT_SECONDS, SUGGESTION_COUNT
 from ..background import Background, Task
 from .model_choice import refill_model_combo
 
+if TYPE_CHECKING:
+    from ..session import Session
+
 NO_MODEL = "(none: unlabelled frames only)"
 
 
@@ -35,7 +38,7 @@ class SuggestionsView(QWidget):
     seekRequested = Signal(str, int)  # video, frame
     resultShown = Signal()  # segments and score of the current video shown (or cleared)
 
-    def __init__(self, session: Any, current_frame: Callable[[], int] = lambda: 0,
+    def __init__(self, session: Session, current_frame: Callable[[], int] = lambda: 0,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session, self.current_frame = session, current_frame
