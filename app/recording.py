@@ -74,8 +74,9 @@ class PassRecorder:
     ``target`` (the project) applies it; ``stack`` receives the pass as one undo step.
     """
 
-    def __init__(self, target: EditTarget, make_edit: Callable[[int, np.ndarray], Edit | list[Edit]], value_fn: Callable[[], object],
-                 n_frames: int, interpolate: bool = True, chunk: int = 25, text: str | None = None) -> None:
+    def __init__(self, target: EditTarget, make_edit: Callable[[int, np.ndarray], Edit | list[Edit]],
+                 value_fn: Callable[[], object], n_frames: int, interpolate: bool = True, chunk: int = 25,
+                 text: str | None = None) -> None:
         self.target = target
         self.make_edit = make_edit
         self.value_fn = value_fn

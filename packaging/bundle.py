@@ -4,8 +4,9 @@ Left out: modules never imported at run time (test runners, other GUI toolkits, 
 see frozen/numba, torch's compiler, pygame's sound, fonts and image codecs), torch's C++ tests, tools
 and headers, torch's Python sources but the few it reads at run time, OpenCV's own Qt5 plugins and
 fonts (finish.py replaces its Qt5 libraries by stand-ins), the face models other than dlib's
-68-point one (carried xz-compressed, unpacked once on first use or by the .deb), Qt's translations (the app is in English) and the Qt plugins listed below. finish.py
-then removes the libraries nothing links against any more.
+68-point one (carried xz-compressed, unpacked once on first use or by the .deb), Qt's translations (the app
+is in English) and the Qt plugins listed below. finish.py then removes the libraries nothing links against any
+more.
 
 What "imported at run time" means was measured with trace_use.py over every feature (the smoke
 steps, every model preset, two-process DDP training, the GUI): re-measure when a dependency changes.
@@ -57,7 +58,8 @@ TORCH_SOURCES = {f"torch/{p}.py" for p in (
 HOST_LIBRARIES = [f"{name}.so*" for name in (
     "libX11", "libX11-xcb", *(f"libxcb-{x}" for x in ("xkb", "glx", "randr", "render", "xfixes", "sync", "util",
                                                     "cursor", "icccm", "image", "render-util", "shm", "shape",
-                                                    "keysyms")), "libxkbcommon", "libxkbcommon-x11", "libfontconfig", "libfreetype",
+                                                    "keysyms")), "libxkbcommon", "libxkbcommon-x11", "libfontconfig",
+    "libfreetype",
     "libpng16", "libbrotlicommon", "libbrotlidec", "libglib-2.0", "libgthread-2.0", "libpcre2-8", "libdbus-1",
     "libsystemd", "libgcrypt", "libgpg-error", "libcap", "liblz4", "liblzma", "libzstd", "libz", "libbz2",
     "libffi", "libuuid")]

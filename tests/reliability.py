@@ -129,6 +129,15 @@ def build_corpus(root: Path) -> Corpus:
                   bi.damaged_projects(root / "projects", copy), marker, images, outside)
 
 
+def fresh(src: Path, d: Path) -> Path:
+    """A copy of the project ``src`` in the trial's folder ``d``; a missing project, a file: ``src`` itself."""
+    dst = d / src.name
+    if src.is_dir():
+        shutil.copytree(src, dst, symlinks=True, copy_function=_copy)
+        return dst
+    return src
+
+
 def trials(c: Corpus, work: Path) -> list[Trial]:
     """Every trial; ``work`` holds the per-trial project copies and outputs."""
     out: list[Trial] = []
@@ -139,13 +148,6 @@ def trials(c: Corpus, work: Path) -> list[Trial]:
         d = work / f"t{n[0]:04d}"
         d.mkdir(parents=True)
         return d
-
-    def fresh(src: Path, d: Path) -> Path:
-        dst = d / src.name
-        if src.is_dir():
-            shutil.copytree(src, dst, symlinks=True, copy_function=_copy)
-            return dst
-        return src  # a missing project, a file: used as it is
 
     for name, m in c.media.items():
         unusable, fifo = name in bi.MEDIA_UNUSABLE, name == "fifo"
