@@ -388,3 +388,26 @@ def test_a_damaged_image_dataset_is_one_line(cli, demo: Path, image_set: Path, t
     code, _, err = cli("train", "--images", bad, "--epochs", "1", "--max-steps", "1", "--models", tmp_path / "m")
     line = one_line(err)
     assert code == 1 and str(bad) in line and "internal" not in line, line
+
+
+@pytest.mark.parametrize("layout", ["affectnet", "csv"])
+def test_a_200kb_cell_or_a_long_line_in_an_image_table_is_one_line(cli, tmp_path: Path, layout: str) -> None:
+    from tests.imagedbgen import affectnet_original, csv_table
+
+    if layout == "affectnet":
+        affectnet_original(tmp_path / "db", {"train": 2, "val": 1}, bad=False)
+        table = tmp_path / "db" / "Manually_Annotated_file_lists" / "training.csv"
+        root = tmp_path / "db"
+    else:
+        csv_table(tmp_path / "db", ("Happiness",), 3, bad=False)
+        root = table = tmp_path / "db" / "labels.csv"
+    rows = table.read_text()
+    table.write_text(rows + "img/" + "a" * 200_000 + ".jpg,1,1,1,1,,1,0.1,0.1\n")
+    code, _, err = cli("import-images", layout, root, tmp_path / "o.h5")  # an invalid row, reported as such
+    assert code == 1 and str(table) in err and "internal" not in err and "Traceback" not in err, err[:600]
+    assert max(len(ln) for ln in err.splitlines()) < 1000
+    with open(table, "w") as f:
+        f.write(rows.splitlines()[0] + "\n" + "9" * (3 << 20) + "\n")
+    code, _, err = cli("import-images", layout, root, tmp_path / "o.h5")
+    line = one_line(err, 600)
+    assert code == 1 and "longer than" in line and str(table) in line, line

@@ -9,7 +9,6 @@ No-Face rows are left out.
 """
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,6 +16,7 @@ import numpy as np
 
 from ..errors import LabelFileError
 from ..faces.align import geometry_problem
+from ..fsio import csv_rows
 from ..labels import EXPRESSION_SPACES, expression_mapping
 from .records import MISSING, ImageRow, RowSet, file_problem, parse_va, relative_image
 
@@ -83,16 +83,12 @@ def _original(rs: RowSet, classes: tuple[int, ...]) -> None:
             continue
         if bad is not None:
             raise LabelFileError(bad, path)
-        try:
-            with open(path, newline="", encoding="utf-8-sig") as f:
-                reader = csv.reader(f)
-                header = next(reader, None)
-                if header is None or tuple(h.strip() for h in header) != COLUMNS:
-                    raise LabelFileError(f"wrong header (expected {','.join(COLUMNS)})", path, 1)
-                for cells in reader:
-                    _original_row(rs, split, rel, reader.line_num, cells, classes)
-        except UnicodeDecodeError:
-            raise LabelFileError("not a text CSV file", path) from None
+        rows = csv_rows(path, LabelFileError)  # bounded: a 1 GB line or a 200 KB cell is one line, not memory
+        first = next(rows, None)
+        if first is None or tuple(h.strip() for h in first[1]) != COLUMNS:
+            raise LabelFileError(f"wrong header (expected {','.join(COLUMNS)})", path, 1)
+        for line, cells in rows:
+            _original_row(rs, split, rel, line, cells, classes)
 
 
 def _original_row(rs: RowSet, split: str, rel: str, line: int, cells: list[str], classes: tuple[int, ...]) -> None:

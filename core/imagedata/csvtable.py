@@ -7,11 +7,11 @@ Columns (case-insensitive): ``path`` (or image, file, filename; relative to the 
 """
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from ..data.splits import SPLITS, normalise_split
 from ..errors import LabelFileError
+from ..fsio import csv_rows
 from ..labels import AU_MISSING, EXPRESSION_SPACES, au_number
 from .classfolders import assign_val
 from .labelmap import choose_space, class_index
@@ -33,15 +33,11 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     bad = file_problem(path)
     if bad is not None:
         raise LabelFileError("file not found" if bad == MISSING else bad, path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            if header is None:
-                raise LabelFileError("empty CSV file", path)
-            return header, [(reader.line_num, cells) for cells in reader]
-    except UnicodeDecodeError:
-        raise LabelFileError("not a text CSV file", path) from None
+    rows = csv_rows(path, LabelFileError)  # bounded: a 1 GB line or a 200 KB cell is one line, not memory
+    first = next(rows, None)
+    if first is None:
+        raise LabelFileError("empty CSV file", path)
+    return first[1], list(rows)
 
 
 def _au_columns(header: list[str], path: Path) -> list[tuple[int, str]]:
