@@ -44,7 +44,7 @@ forget_desktop_entry() {  # the menu's MIME cache must not name the removed entr
   cache="$share/applications/mimeinfo.cache"
   if command -v update-desktop-database >/dev/null; then update-desktop-database -q "$share/applications" || true; fi
   if [ -f "$cache" ] && grep -q 'affecttrace\.desktop' "$cache"; then
-    sed -i -e 's/affecttrace\.desktop;//g' -e '/^[^[=]*=$/d' "$cache"
+    sed -i -e 's/affecttrace\.desktop;//g' -e '/^[A-Za-z0-9.+_/-]*=$/d' "$cache"
   fi
   if [ -f "$cache" ] && ! grep -q '=' "$cache"; then rm -f "$cache"; fi
   for d in "$share/icons/hicolor/scalable/apps" "$share/icons/hicolor/scalable" "$share/icons/hicolor" \
