@@ -15,7 +15,7 @@ from ..words import FUSED_TRACK
 from .defaults import DEFAULT_MAX_LAG_S
 from .fusion import ewe_fusion, majority_vote, mean_fusion
 from .lag import shift
-from .report import _labelled, estimate_video_lags, human_tracks, reference_va, video_fps
+from .report import _labelled, estimate_video_lags, human_tracks, reference_features, reference_va, video_fps
 from .stats import cohen_kappa, pairwise
 
 if TYPE_CHECKING:
@@ -60,10 +60,12 @@ class FusionInputs:
     fps: float
     ref_va: np.ndarray | None  # VA of the lag reference track, when one is named
     folder: Path  # for messages
+    ref_features: np.ndarray | None = None  # features of a lag reference track without VA (a tool track)
 
     def copy(self) -> "FusionInputs":
         return replace(self, tracks={a: t.copy() for a, t in self.tracks.items()}, base=self.base.copy(),
-                       ref_va=None if self.ref_va is None else self.ref_va.copy())
+                       ref_va=None if self.ref_va is None else self.ref_va.copy(),
+                       ref_features=None if self.ref_features is None else self.ref_features.copy())
 
 
 def fusion_inputs(project: Project, video: str, lag_reference: str | None = None,
@@ -78,7 +80,8 @@ def fusion_inputs(project: Project, video: str, lag_reference: str | None = None
     else:
         base = Track.empty(video, name, TrackSource.fused(), project.videos[video].frame_count, project.au_set)
     return FusionInputs(video, name, tracks, base, video_fps(project, video),
-                        reference_va(project, video, lag_reference), Path(project.folder))
+                        reference_va(project, video, lag_reference), Path(project.folder),
+                        reference_features(project, video, lag_reference))
 
 
 def fused_track(project: Project, video: str, method: str, tasks: tuple[str, ...] | None = None,
@@ -105,7 +108,7 @@ def fuse_tracks(inp: FusionInputs, method: str, tasks: tuple[str, ...] | None = 
         if tr:
             lags = {a: 0 for a in tr}
             if lag_compensate:
-                est = estimate_video_lags(tracks, inp.fps, max_lag_s, lag_reference, inp.ref_va)
+                est = estimate_video_lags(tracks, inp.fps, max_lag_s, lag_reference, inp.ref_va, inp.ref_features)
                 if est is not None:
                     lags = est["lags_frames"]
                     recipe["lags_s"] = est["lags_s"]

@@ -106,11 +106,7 @@ def label_features(tracks: dict[str, Track]) -> np.ndarray | None:
     parts = []
     ex = [t.expr for t in tracks.values() if t.labelled("expr").any()]
     if ex:
-        e = majority_vote(np.stack(ex).astype(np.int64))
-        one = np.zeros((len(e), len(EXPRESSIONS)))
-        one[np.arange(len(e)), np.clip(e, 0, len(EXPRESSIONS) - 1)] = 1.0
-        one[e < 0] = np.nan
-        parts.append(one)
+        parts.append(_one_hot(majority_vote(np.stack(ex).astype(np.int64))))
     au = [t.au for t in tracks.values() if (t.au >= 0).any() and t.au_names == t0.au_names]
     if au:
         a = majority_vote(np.stack(au).astype(np.int64)).astype(np.float64)
@@ -124,26 +120,64 @@ def video_fps(project: Project, video: str) -> float:
 
 
 def reference_va(project: Project, video: str, reference: str | None) -> np.ndarray | None:
-    """VA of the lag reference track ``reference`` on ``video`` (None when no such track or not a track name)."""
+    """VA of the lag reference track ``reference`` on ``video`` (None when no such track, not a track name, or
+    a track without VA, such as an OpenFace or py-feat tool track: see ``reference_features``)."""
     if reference in (None, "none") or not project.has_track(video, reference):
         return None
-    return project.track(video, reference).va
+    va = project.track(video, reference).va
+    return va if np.isfinite(va).any() else None
+
+
+def reference_features(project: Project, video: str, reference: str | None) -> np.ndarray | None:
+    """Frame-synchronous features of a lag reference track without VA (a tool track: OpenFace AU
+    intensities, py-feat expression and AU probabilities; else its expression one-hot and AUs): the
+    annotators' lags are then each trace's best linear fit on them, as with the annotators' own labels."""
+    if reference in (None, "none") or not project.has_track(video, reference):
+        return None
+    t = project.track(video, reference)
+    if np.isfinite(t.va).any():
+        return None
+    parts = []
+    if t.expr_prob is not None:
+        parts.append(t.expr_prob.astype(np.float64))
+    elif (t.expr >= 0).any():
+        parts.append(_one_hot(t.expr))
+    au = t.au_intensity if t.au_intensity is not None else t.au_prob if t.au_prob is not None else t.au
+    a = au.astype(np.float64)
+    a[a < 0] = np.nan
+    a = a[:, np.isfinite(a).any(axis=0)]
+    if a.shape[1]:
+        parts.append(a)
+    if not parts:
+        return None
+    f = np.concatenate(parts, axis=1)
+    f[~np.isfinite(f).all(axis=1)] = np.nan
+    return f
+
+
+def _one_hot(expr: np.ndarray) -> np.ndarray:
+    one = np.zeros((len(expr), len(EXPRESSIONS)))
+    one[np.arange(len(expr)), np.clip(expr, 0, len(EXPRESSIONS) - 1)] = 1.0
+    one[expr < 0] = np.nan
+    return one
 
 
 def estimate_video_lags(tracks: dict[str, Track], fps: float, max_lag_s: float = DEFAULT_MAX_LAG_S,
-                        reference: str | None = None, ref_va: np.ndarray | None = None) -> dict | None:
+                        reference: str | None = None, ref_va: np.ndarray | None = None,
+                        ref_features: np.ndarray | None = None) -> dict | None:
     """Reaction lags of the VA traces of one video's annotator tracks (no project access).
 
     ``reference``: None (anchored on the annotators' expression/AU labels where they give a fit, else
-    relative), 'none' (relative only) or a track name whose VA is ``ref_va`` (absolute against it).
+    relative), 'none' (relative only) or a track name whose VA is ``ref_va`` (absolute against it), or,
+    for a track without VA, whose frame-synchronous ``ref_features`` anchor the lags (``reference_features``).
     """
     tr = _labelled(tracks, "va")
     use_track = reference not in (None, "none")
     if not tr or (len(tr) < 2 and not use_track and reference == "none"):
         return None
-    if use_track and ref_va is None:
+    if use_track and ref_va is None and ref_features is None:
         return None
-    feats = label_features(tracks) if reference is None else None
+    feats = label_features(tracks) if reference is None else ref_features if ref_va is None else None
     est = estimate_lags({a: t.va for a, t in tr.items()}, fps, max_lag_s, reference=ref_va if use_track else None,
                         reference_name=reference if use_track else None, features=feats)
     return est.to_dict()
@@ -151,7 +185,7 @@ def estimate_video_lags(tracks: dict[str, Track], fps: float, max_lag_s: float =
 
 def video_agreement(tracks: dict[str, Track], fps: float, tasks: tuple[str, ...] = TASKS,
                     max_lag_s: float = DEFAULT_MAX_LAG_S, lag_reference: str | None = None,
-                    ref_va: np.ndarray | None = None) -> dict:
+                    ref_va: np.ndarray | None = None, ref_features: np.ndarray | None = None) -> dict:
     """One video's entry of ``agreement_report``: {task: table, 'lags': ...} of its annotator tracks
     (``human_tracks``). Touches no project, so it can run off the GUI thread on copies of the tracks.
     NaN becomes None."""
@@ -161,7 +195,7 @@ def video_agreement(tracks: dict[str, Track], fps: float, tasks: tuple[str, ...]
         if table is not None:
             entry[task] = table
     if "va" in tasks:
-        lags = estimate_video_lags(tracks, fps, max_lag_s, lag_reference, ref_va)
+        lags = estimate_video_lags(tracks, fps, max_lag_s, lag_reference, ref_va, ref_features)
         if lags is not None:
             entry["lags"] = lags
     return _nan_none(entry)
@@ -182,7 +216,8 @@ def agreement_report(project: Project, videos: list[str] | None = None, tasks: t
         progress(i, len(videos), v)
         tracks = human_tracks(project, v)
         entry = video_agreement(tracks, video_fps(project, v), tasks, max_lag_s, lag_reference,
-                                reference_va(project, v, lag_reference) if "va" in tasks else None)
+                                reference_va(project, v, lag_reference) if "va" in tasks else None,
+                                reference_features(project, v, lag_reference) if "va" in tasks else None)
         for task in tasks:
             if task in entry:
                 pooled[task].append(_labelled(tracks, task))
