@@ -5,9 +5,12 @@ way of text fields and dialogs. Shift+key fills the in/out range instead.
 
 The same filter makes every text and number field own its keys while it has focus: a plain or Shift key
 typed there (a digit, Return, Home, End, BackSpace, Escape ...) never reaches a window shortcut, so typing
-a value never labels, steps or seeks the video. Ctrl/Alt shortcuts (save, quit, undo) still work.
+a value never labels, steps or seeks the video. Ctrl/Alt shortcuts (save, quit, undo) still work. Esc in
+a field of the window leaves it: the keyboard goes back to the video (``leave_field``).
 """
 from __future__ import annotations
+
+from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
@@ -32,11 +35,13 @@ def is_text_field(w: QWidget | None) -> bool:
 
 
 class HoldKeyFilter(QObject):
-    def __init__(self, window: QWidget, controller: AnnotationController, n_aus) -> None:
+    def __init__(self, window: QWidget, controller: AnnotationController, n_aus: Callable[[], int],
+                 leave_field: Callable[[], None] | None = None) -> None:
         super().__init__(window)
         self.window = window
         self.controller = controller
-        self.n_aus = n_aus  # callable: size of the project's AU set
+        self.n_aus = n_aus  # size of the project's AU set
+        self.leave_field = leave_field  # Esc in a field of the window: give the keyboard back
         self.held: set[str] = set()
 
     def _applies(self) -> bool:
@@ -75,6 +80,11 @@ class HoldKeyFilter(QObject):
             return False
         if t == QEvent.ShortcutOverride and self._field_owns(obj, e):
             e.accept()  # the key goes to the field as a key press; no shortcut sees it
+            return True
+        if (t == QEvent.KeyPress and e.key() == Qt.Key_Escape and self.leave_field is not None
+                and QApplication.activeModalWidget() is None and QWidget.window(obj) is self.window
+                and self._field_owns(obj, e)):
+            self.leave_field()
             return True
         # QWidget.window: some views have an attribute of that name that shadows the method
         if QWidget.window(obj) is not self.window or not self._applies():

@@ -112,7 +112,8 @@ class MainWindow(QMainWindow):
                                        lambda: self.save(quiet=True), self)
         self.fusion.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.pad = GamepadInput(GamepadConfig.from_dict(self.settings.get("gamepad", {}) or {}), self)
-        self.key_filter = HoldKeyFilter(self, self.annot, lambda: len(v.au_panel.aus))
+        self.key_filter = HoldKeyFilter(self, self.annot, lambda: len(v.au_panel.aus),
+                                        lambda: v.video.setFocus(Qt.ShortcutFocusReason))
         QApplication.instance().installEventFilter(self.key_filter)
         self.autosave = QTimer(self)
         self.autosave.setInterval(int(resources.defaults()["autosave_ms"]))

@@ -5,7 +5,7 @@ what the saved project holds, and what the window showed on the way:
 
 1. a pass from a pause at frame 0 (the stick held at bottom left) writes frame 0 onward;
 2. typing into every text and number field of every dock (hidden docks shown from View > Panels,
-   tabs clicked) neither labels, steps, seeks, plays nor clears the marks;
+   tabs clicked) neither labels, steps, seeks, plays nor clears the marks; Esc leaves the field;
 3. I, step, O, Ctrl+L (loop on), Esc (clear marks) ends the loop; a pass from P = 525 then writes
    525 onward and nothing in the old range;
 4. a loop that is on never pulls a pass started outside its range into it;
@@ -20,8 +20,9 @@ from tests.realwindow.xsession import App
 
 pytestmark = pytest.mark.gui
 
+# typed into each field; Esc last: it leaves the field, the keyboard back with the video (not "Clear marks")
 FIELD_KEYS = ("4", "0", "q", "shift+4", "Return", "KP_Enter", "Home", "End", "BackSpace", "Delete", "Right",
-              "Left", "Up", "Down", "space", "Prior", "Next", "bracketright", "backslash", "Escape", "n")
+              "Left", "Up", "Down", "space", "Prior", "Next", "bracketright", "backslash", "n", "Escape")
 SEEK = 250  # where the field checks run: Home, End and steps would move away from it
 LOOP = (100, 150)  # the marks set, looped and cleared
 PASS_AFTER_CLEARED_LOOP = 525
@@ -76,8 +77,8 @@ def _show_hidden_docks(app: App) -> None:
 
 
 def _type_into_fields(app: App, seen: dict) -> None:
-    """Click each field (its dock's tab first when hidden), type FIELD_KEYS, click the video: every key
-    was handled once the video has focus, and nothing may have moved."""
+    """Click each field (its dock's tab first when hidden), type FIELD_KEYS: every key was handled once
+    Esc has given the keyboard back to the video, and nothing may have moved."""
     before = app.state()
     ids = [f["id"] for f in before["fields"] if f["enabled"]]
     assert len(ids) >= 6, f"the docks' fields were found: {ids}"
@@ -93,8 +94,7 @@ def _type_into_fields(app: App, seen: dict) -> None:
         app.click(f["rect"])
         app.wait(lambda s: any(g["id"] == fid and g["focus"] for g in s["fields"]), f"{fid} to have focus")
         app.key(*FIELD_KEYS)
-        _focus_video(app)  # after the keys: they have all been handled by now
-        s = app.state()
+        s = app.wait(lambda s: (s["focus"] or {}).get("class") == "VideoView", f"Esc to leave {fid}")
         seen[fid] = {k: s[k] for k in ("position", "playing", "undo_index", "marks", "armed", "loop")}
 
 
