@@ -65,6 +65,20 @@ install_null_audio() {
   fi
 }
 
+run_checks() {
+  # The rules the architecture rests on, before the tests (configured in pyproject.toml): ruff (lint,
+  # import order, a complexity budget) and import-linter's contracts (core/ never imports Qt or app/,
+  # torch only in core/nn, core/data and the documented lazy places, app/ on core's public modules).
+  # A finding fails the run. mypy on core/ ([tool.mypy]) joins them once core/ passes it.
+  echo "dev.sh: ruff check . && lint-imports"
+  "$venv/bin/ruff" check --quiet . || return 1
+  local out
+  if ! out="$("$venv/bin/lint-imports" --no-logo 2>&1)"; then
+    echo "$out"
+    return 1
+  fi
+}
+
 cmd="${1:-app}"; shift || true
 install_debian
 install_python
@@ -75,9 +89,13 @@ case "$cmd" in
     install_null_audio
     export QT_QPA_PLATFORM=offscreen
     set +e
-    "$venv/bin/python" -m pytest "$@"
+    run_checks
     rc=$?
-    [ $rc -eq 5 ] && rc=0
+    if [ $rc -eq 0 ]; then
+      "$venv/bin/python" -m pytest "$@"
+      rc=$?
+      [ $rc -eq 5 ] && rc=0
+    fi
     # Under CI (or AFFECTTRACE_PACKAGE=1) the packaged build is made from this checkout in its own lean
     # environment, installed and smoke-tested (packaging/build.sh --smoke), so a broken spec cannot land.
     if [ $rc -eq 0 ] && { [ -n "${CI:-}" ] || [ "${AFFECTTRACE_PACKAGE:-0}" = 1 ]; }; then
