@@ -9,6 +9,9 @@ No-Face rows are left out.
 """
 from __future__ import annotations
 
+import ast
+import os
+import struct
 from pathlib import Path
 from typing import Any, Callable
 
@@ -136,14 +139,46 @@ def _original_row(rs: RowSet, split: str, rel: str, line: int, cells: list[str],
                             points=points, box=box, source_label=expression, file=rel, line=line))  # type: ignore[arg-type]
 
 
+_HEADERS: dict[bytes, tuple[np.dtype, tuple[int, ...], bool]] = {}
+NPY_LIMIT = 1 << 20  # an annotation .npy holds one value or 136 numbers
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    """A small .npy file, as ``np.load(allow_pickle=False)`` reads it, in one read and with its header
+    parsed once per distinct header (the re-packaging's 1.2 million files share a handful)."""
+    with open(path, "rb") as f:
+        raw = f.read(NPY_LIMIT)
+    if raw[:6] != b"\x93NUMPY":
+        raise ValueError("not a NumPy .npy file")
+    if raw[6] == 1:
+        size, start = struct.unpack("<H", raw[8:10])[0], 10
+    elif raw[6] in (2, 3):
+        size, start = struct.unpack("<I", raw[8:12])[0], 12
+    else:
+        raise ValueError(f"unknown .npy format version {raw[6]}")
+    header = raw[start:start + size]
+    if header not in _HEADERS:
+        d = ast.literal_eval(header.decode("latin-1"))
+        dtype = np.lib.format.descr_to_dtype(d["descr"])
+        if dtype.hasobject:
+            raise ValueError("holds Python objects, which are never loaded")
+        if len(_HEADERS) < 256:
+            _HEADERS[header] = (dtype, tuple(d["shape"]), bool(d["fortran_order"]))
+        else:
+            return np.frombuffer(raw, dtype, int(np.prod(d["shape"])), start + size).reshape(
+                d["shape"], order="F" if d["fortran_order"] else "C")
+    dtype, shape, fortran = _HEADERS[header]
+    return np.frombuffer(raw, dtype, int(np.prod(shape)), start + size).reshape(shape, order="F" if fortran else "C")
+
+
 def _scalar(path: Path) -> float:
     """The one value of an annotation .npy (the re-packaging stores numbers as strings, e.g. '1')."""
-    a = np.asarray(np.load(path, allow_pickle=False)).reshape(-1)
+    a = _read_npy(path).reshape(-1)
     return float(a[0]) if a.size == 1 else float("nan")
 
 
 def _landmarks(path: Path) -> np.ndarray:
-    return np.asarray(np.load(path, allow_pickle=False)).astype(np.float32).reshape(-1)
+    return _read_npy(path).astype(np.float32).reshape(-1)
 
 
 class _Unreadable(Exception):
@@ -154,28 +189,35 @@ class _Unreadable(Exception):
         self.file = file
 
 
-def _annotation(rs: RowSet, folder: str, stem: str, kind: str) -> Path | None:
-    """The path of ``<stem>_<kind>.npy`` when it is a regular file, None when it does not exist;
-    _Unreadable when it is something else (a FIFO would block the read)."""
-    rel = f"{folder}/annotations/{stem}_{kind}.npy"
-    bad = file_problem(rs.root / rel)
-    if bad == MISSING:
+def _load(rs: RowSet, folder: str, entries: dict[str, os.DirEntry[str]], stem: str, kind: str,
+          reader: Callable[[Path], Any]) -> Any:
+    """``reader`` of ``<stem>_<kind>.npy``, None when the file does not exist; _Unreadable when it is not
+    a regular file (a FIFO would block the read: the folder listing says so without opening it) or
+    cannot be read."""
+    name = f"{stem}_{kind}.npy"
+    rel = f"{folder}/annotations/{name}"
+    entry = entries.get(name)
+    if entry is None:
         return None
-    if bad is not None:
-        raise _Unreadable(rel, bad)
-    return rs.root / rel
-
-
-def _load(rs: RowSet, folder: str, stem: str, kind: str, reader: Callable[[Path], Any]) -> Any:
-    """``reader`` of ``<stem>_<kind>.npy``, None when the file does not exist."""
-    path = _annotation(rs, folder, stem, kind)
-    if path is None:
-        return None
+    if not entry.is_file():
+        bad = file_problem(rs.root / rel)
+        if bad == MISSING:  # a dangling link
+            return None
+        raise _Unreadable(rel, bad or "not a regular file")
     try:
-        return reader(path)
-    except (ValueError, OSError, IndexError, EOFError) as exc:
-        raise _Unreadable(f"{folder}/annotations/{stem}_{kind}.npy",
-                          f"unreadable annotation ({type(exc).__name__}: {exc})") from None
+        return reader(rs.root / rel)
+    except (ValueError, OSError, IndexError, EOFError, SyntaxError, KeyError, TypeError) as exc:
+        raise _Unreadable(rel, f"unreadable annotation ({type(exc).__name__}: {exc})") from None
+
+
+def _listing(folder: Path) -> dict[str, os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as it:
+            return {e.name: e for e in it}
+    except FileNotFoundError:
+        return {}
+    except OSError as e:
+        raise LabelFileError(f"cannot list the folder ({e.strerror or e})", folder) from None
 
 
 def _repackaged(rs: RowSet, classes: tuple[int, ...]) -> None:
@@ -185,29 +227,29 @@ def _repackaged(rs: RowSet, classes: tuple[int, ...]) -> None:
         if not base.is_dir():
             rs.notes.append(f"no {folder}/: no {split} split")
             continue
-        images = {p.stem: p for p in (base / "images").glob("*.jpg") if p.stem.isdigit()}
-        ann = base / "annotations"
-        stems = sorted({p.name.split("_")[0] for p in ann.glob("*_exp.npy")} | set(images), key=int)
-        for stem in stems:
-            _repackaged_row(rs, classes, split, folder, stem, stem in images)
+        images = {n[:-4] for n in _listing(base / "images") if n.endswith(".jpg") and n[:-4].isdigit()}
+        entries = _listing(base / "annotations")
+        stems = {n[:-8] for n in entries if n.endswith("_exp.npy") and n[:-8].isdigit()}
+        for stem in sorted(stems | images, key=int):
+            _repackaged_row(rs, classes, split, folder, entries, stem, stem in images)
 
 
-def _repackaged_row(rs: RowSet, classes: tuple[int, ...], split: str, folder: str, stem: str, has_image: bool
-                    ) -> None:
+def _repackaged_row(rs: RowSet, classes: tuple[int, ...], split: str, folder: str,
+                    entries: dict[str, os.DirEntry[str]], stem: str, has_image: bool) -> None:
     rel = f"{folder}/annotations/{stem}_exp.npy"
     if not has_image:
         rs.problem(rel, None, f"no image {rs.root / folder / 'images' / stem}.jpg")
         return
     try:
-        e = _load(rs, folder, stem, "exp", _scalar)
+        e = _load(rs, folder, entries, stem, "exp", _scalar)
         if e is None:
             raise _Unreadable(rel, "missing annotation (the expression of this image)")
-        v = _load(rs, folder, stem, "val", _scalar)
-        a = _load(rs, folder, stem, "aro", _scalar)
+        v = _load(rs, folder, entries, stem, "val", _scalar)
+        a = _load(rs, folder, entries, stem, "aro", _scalar)
         if (v is None) != (a is None):
             missing = "val" if v is None else "aro"
             raise _Unreadable(f"{folder}/annotations/{stem}_{missing}.npy", "missing (its VA partner exists)")
-        pts = _load(rs, folder, stem, "lnd", _landmarks)
+        pts = _load(rs, folder, entries, stem, "lnd", _landmarks)
     except _Unreadable as err:
         rs.problem(err.file, None, str(err))
         return
