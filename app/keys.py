@@ -17,6 +17,8 @@ HOLD_KEY_ROWS: tuple[tuple[str, str], ...] = (
     ("Q W E T Y ... (hold)", "toggle / paint an action unit (see the AU panel)"),
     ("Shift+AU key", "fill the in/out range: AU present"),
     ("Joystick field focused: arrows", "move the point (Shift: larger steps), Home centres"),
+    ("Text or number field focused", "keys type into the field (Ctrl shortcuts still work); Esc gives the "
+     "keys back to the video"),
 )
 
 
