@@ -480,9 +480,11 @@ def judge(t: Trial, code: int | None, out: str, err: str, before: object, moved:
     if code != 0:
         # an unexpected refusal (EITHER) may be about any file the command was given
         named = [t.path] if t.expect == REFUSE else [t.path] + [Path(a.split(":")[0]) for a in t.argv if "/" in a]
-        if len(lines) != 1:
+        # one error line, after one line per bad file or row where there are several (issue 18: all named)
+        listed = lines[:-1]
+        if not lines or any(ln.startswith("affecttrace ") or ": " not in ln for ln in listed):
             o.faults.append(f"{len(lines)} error lines")
-        elif not any(str(n) in lines[0] or str(n.resolve()) in lines[0] for n in named):
+        elif not any(str(n) in ln or str(n.resolve()) in ln for n in named for ln in lines):
             o.faults.append("the error does not name the file")
     else:
         noise = [ln for ln in lines if not ln.startswith(("warning:", "note:"))]

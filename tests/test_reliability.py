@@ -14,6 +14,9 @@ import pytest
 
 from tests import reliability as rel
 
+# Every trial runs in the module fixture, charged to the first test: 8 minutes on the dev box under load.
+pytestmark = pytest.mark.timeout(1200)
+
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory) -> tuple[rel.Corpus, list[rel.Outcome]]:
