@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.errors import ProjectError
 from core.faces import FaceCache, warp_face
 from core.project import Project
 from core.tracks import TrackKind, TrackSource
@@ -225,6 +226,14 @@ def test_a_tool_track_is_not_editable_and_an_existing_human_track_is_not_replace
     assert code == 1 and "human track 'ann1'" in err
     with Project.open(folder, readonly=True) as p:
         assert p.track_source("clip", "ann1").kind == TrackKind.HUMAN
+    assert cli("import-openface", folder, csv)[0] == 0
+    from core.edits import set_range
+
+    with Project.open(folder) as p:
+        before = p.track("clip", "openface").au.copy()
+        with pytest.raises(ProjectError, match="read-only openface track"):
+            p.apply(set_range("clip", "openface", "au", 0, 10, 1, author="ann1"))
+        assert np.array_equal(p.track("clip", "openface").au, before)
 
 
 @pytest.mark.gui

@@ -407,7 +407,11 @@ class Project(Opening, VideoOps, Stamps, Lanes, Persistence):
             f = None
         if f is not None:
             self._refuse_foreign(key, "change")
-        return self._own_track(video, name)
+        track = self._own_track(video, name)
+        if track.source.tool is not None:  # OpenFace / py-feat output: replaced by a new import, never edited
+            raise ProjectError(f"track {video}/{name} is a read-only {track.source.tool} track; edit an annotator's "
+                               "track (accept copies its labels there)", self.folder)
+        return track
 
     def _refuse_foreign(self, key: Key, verb: str, lanes_only: bool = False) -> None:
         f = self._foreign.get(key)
