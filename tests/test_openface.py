@@ -265,14 +265,14 @@ def test_the_timeline_shows_the_openface_track_read_only(qtbot, tmp_path, cli):
 def test_an_openface_track_anchors_the_annotators_lags_in_fusion(tmp_path, cli):
     """OpenFace's AUs are frame-synchronous: as the lag reference (no VA of its own) they place each
     annotator's reaction lag, so fuse --lag-compensate can use a tool track as its input."""
-    n, fps = 600, 25  # 24 s
+    n = 600  # 24 s at the generated video's 25 fps
     rng = np.random.default_rng(11)
     slow = np.convolve(rng.normal(0, 1, n + 200), np.ones(40) / 40, mode="same")[100:100 + n]
     au12_r = np.clip(2.5 + 4 * slow, 0, 5).round(2)
     folder = project_with_video(tmp_path, n)
     csv = write_openface(tmp_path / "clip.csv", openface_rows(n, au12_r, (au12_r >= 2.5).astype(int)))
     assert cli("import-openface", folder, csv, "--no-faces")[0] == 0
-    lags = {"ann1": 25, "ann2": 50}  # 1 s and 2 s late
+    lags = {"ann1": 25, "ann2": 50}  # frames: 1 s and 2 s late
     with Project.open(folder) as p:
         for name, lag in lags.items():
             t = p.new_track("clip", name, TrackSource.human(name))
