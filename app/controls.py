@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+import numpy as np
 from PySide6.QtWidgets import QWidget
 
 from .navigation import next_disagreement, next_unlabelled
@@ -98,11 +99,15 @@ class Controls:
         if series is not None:
             from core.compare import next_disagreement as next_window
 
+            if not np.isfinite(series.values).any():
+                return self.say(f"Nothing to compare for {self.jump_task}: the agreement strip's two tracks "
+                                "share no labelled frames")
             i = next_window(series, self.player.position, wrap=True)
             return self.say("No disagreement on the agreement strip") if i is None else self.player.seek(i)
-        tracks = self.session.human_tracks()
+        tracks = [t for t in self.session.human_tracks() if t.labelled(self.jump_task).any()]
         if len(tracks) < 2:
-            return self.say("Needs two or more annotators on this video")
+            return self.say(f"Nothing to compare: fewer than two annotators labelled {self.jump_task} on "
+                            "this video")
         i = next_disagreement(tracks, self.jump_task, self.player.position)
         if i is None:
             self.say("The annotators agree everywhere")

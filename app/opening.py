@@ -39,13 +39,18 @@ def demo_folder() -> Path:
     return data_dir() / "demo"
 
 
+def demo_seconds(duration_s: float = DEMO_DURATION_S) -> float:
+    """How long a demo made now is (AFFECTTRACE_DEMO_SECONDS: tests make a short one)."""
+    return float(os.environ.get("AFFECTTRACE_DEMO_SECONDS", duration_s))
+
+
 def ensure_demo(folder: Path | None = None, duration_s: float = DEMO_DURATION_S) -> "Project":
     """Open the demo project, generating it on first use (seconds)."""
     from core.demo import create_demo
     from core.project import Project
 
     folder = folder or demo_folder()
-    duration_s = float(os.environ.get("AFFECTTRACE_DEMO_SECONDS", duration_s))  # tests make a short one
+    duration_s = demo_seconds(duration_s)
     if is_project(folder):
         return Project.open(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)

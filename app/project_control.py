@@ -13,10 +13,20 @@ from core.errors import AffectTraceError
 from core.project import Project
 
 from . import dialogs
-from .opening import VIDEO_FILTER, check_media, ensure_demo, folder_for_video, open_or_create_for_video
+from .opening import (
+    VIDEO_FILTER,
+    check_media,
+    demo_folder,
+    demo_seconds,
+    ensure_demo,
+    folder_for_video,
+    is_project,
+    open_or_create_for_video,
+)
 from .settings import default_annotator
 
 if TYPE_CHECKING:
+    from .demo_maker import DemoMaker
     from .main_window import MainWindow
 
 
@@ -30,6 +40,7 @@ def close_quietly(project: Project) -> None:
 class ProjectControl:
     def __init__(self, win: MainWindow) -> None:
         self.win = win
+        self.demo_maker: DemoMaker | None = None  # made on the demo's first start
 
     # ------------------------------------------------------------------ projects
     def set_project(self, project: Project) -> None:
@@ -83,7 +94,17 @@ class ProjectControl:
         self.set_project(project)
         return True
 
-    def open_demo(self) -> bool:
+    def open_demo(self, wait: bool | None = None) -> bool:
+        """Open the demo project. Its first start makes it (seconds): in the background, the window
+        responsive, unless ``wait`` (default: wait when not interactive, e.g. --screenshot)."""
+        folder = demo_folder()
+        if not is_project(folder) and not (not self.win.interactive if wait is None else wait):
+            if self.demo_maker is None:
+                from .demo_maker import DemoMaker
+
+                self.demo_maker = DemoMaker(self.win)
+            self.demo_maker.start(folder, demo_seconds())
+            return True
         try:
             project = ensure_demo()
         except AffectTraceError as e:

@@ -137,16 +137,22 @@ def next_suggested(segments: Sequence[Segment], frame: int) -> Segment | None:
 
 
 def default_reference(project: Project, video: str, annotator: str | None = None) -> str | None:
-    """The people's track to compare the model with: the fused track, else the annotator's, else the
-    human track with the most labels."""
+    """The people's track to compare the model with, always one with labels: the fused track, else the
+    human track with the most labels (``annotator``'s own on a tie); None when no person labelled the video
+    (an empty track, your own included, is never a reference: it would make every frame "agree")."""
     from .interchange.tracksel import find_track_name
 
-    for name in (find_track_name(project, video, fused=True),
-                 find_track_name(project, video, annotator=annotator) if annotator else None):
-        if name is not None:
-            return name
+    def count(name: str) -> int:
+        t = project.track(video, name)
+        return int(sum(t.labelled(task).sum() for task in TASKS))
+
+    fused = find_track_name(project, video, fused=True)
+    if fused is not None and count(fused) > 0:
+        return fused
+    mine = find_track_name(project, video, annotator=annotator) if annotator else None
     humans = [n for n in project.track_names(video) if project.track_source(video, n).kind == TrackKind.HUMAN]
-    return max(humans, key=lambda n: sum(project.track(video, n).labelled(t).sum() for t in TASKS), default=None)
+    best = max(humans, key=lambda n: (count(n), n == mine), default=None)
+    return best if best is not None and count(best) > 0 else None
 
 
 @dataclass

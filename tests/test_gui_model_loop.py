@@ -62,7 +62,7 @@ def test_preannotate_dialog_finds_faces_predicts_and_imports(qtbot, session) -> 
     assert got.args[0] == [("demo", "pre")]
     qtbot.waitUntil(lambda: all(j.done for j in dlg.jobs), timeout=30000)  # the result comes before the exit
     assert all(j.state == "finished" for j in dlg.jobs), [j.error for j in dlg.jobs]
-    assert "Model track pre added to 1 video(s)" in dlg.status.text()
+    assert dlg.status.text() == "Done: model track pre added to 1 video(s): demo."
     assert not Path(argv[argv.index("--tracks-out") + 1]).exists()
     p = session.project
     new, old = p.track("demo", "pre"), p.track("demo", MODEL_TRACK)

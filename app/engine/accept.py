@@ -88,6 +88,7 @@ class AcceptPanel(QWidget):
         super().__init__(parent)
         self.session, self.runner, self.marked_range = session, runner, marked_range
         self.job: Job | None = None
+        self.last_plan: AcceptPlan | None = None  # the last accept pushed (the Train dialog proposes from it)
         lay = QVBoxLayout(self)  # one column: it fits a narrow dock
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.WrapLongRows)
@@ -186,6 +187,7 @@ class AcceptPanel(QWidget):
             text = push_plan(self.session, plan, keep, how)
             self.status.setText(text)
             if self.session.stack.count() > before:
+                self.last_plan = plan
                 self.accepted.emit(text)
         finally:
             plan_file.unlink(missing_ok=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -71,14 +71,14 @@ class CompareView(QWidget):
         top = QHBoxLayout()
         self.reference = QComboBox()
         self.reference.setMinimumContentsLength(12)
-        self.window = QDoubleSpinBox()
-        self.window.setRange(0.2, 60.0)
-        self.window.setValue(2.0)
-        self.window.setSuffix(" s window")
+        self.window_s = QDoubleSpinBox()
+        self.window_s.setRange(0.2, 60.0)
+        self.window_s.setValue(2.0)
+        self.window_s.setSuffix(" s window")
         self.compute_button = QPushButton("Compare")
         self.csv_button = QPushButton("Export CSV…")
         self.png_button = QPushButton("Export PNG…")
-        for w in (QLabel("Reference"), self.reference, self.window, self.compute_button, self.csv_button,
+        for w in (QLabel("Reference"), self.reference, self.window_s, self.compute_button, self.csv_button,
                   self.png_button):
             top.addWidget(w)
         top.addStretch(1)
@@ -169,13 +169,22 @@ class CompareView(QWidget):
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 self.table.setItem(i, j, item)
         self.bars.show_rows(self.rows)
+        self._clear_series()
         if self.rows:
             self.status.setText(f"{len({r['track'] for r in self.rows})} track(s) against {ref}")
-            self.table.selectRow(self._first_row_of_video())
+            row = self._first_row_of_video()
+            with QSignalBlocker(self.table):
+                self.table.selectRow(row)
+            self.select_row(row)  # always redrawn: the same row number may hold a new pair
         elif p is not None:
-            self.status.setText(f"No track shares labelled frames with {ref}.")
+            self.status.setText(f"Nothing to compare: no track shares labelled frames with {ref}.")
         self._enable()
         return self.rows
+
+    def _clear_series(self) -> None:
+        self.series, self.series_video, self.worst = None, None, []
+        self.worst_list.clear()
+        self.agreement.show_series(None, [], 25.0, "Agreement over time")
 
     def _first_row_of_video(self) -> int:
         v = self.session.video
@@ -192,7 +201,7 @@ class CompareView(QWidget):
         self.series, self.series_video, self.worst = None, video, []
         if pair is not None:
             fps = video_fps(p, video)
-            self.series = agreement_series(pair[0], pair[1], r["task"], max(2, round(self.window.value() * fps)))
+            self.series = agreement_series(pair[0], pair[1], r["task"], max(2, round(self.window_s.value() * fps)))
             self.worst = worst_segments(self.series, WORST_COUNT)
         fps = video_fps(p, video)
         self.agreement.show_series(self.series, self.worst, fps,

@@ -6,7 +6,7 @@
 - an agreement strip: the sliding-window agreement (core.compare.agreement_series) of the shown track
   with its reference, for the task of Annotate > Jump by task, so "next disagreement" walks what is drawn.
   The pair is the compare view's selected row on this video, else the model track against
-  core.suggest.default_reference (fused, else your track, else the most labelled annotator);
+  core.suggest.default_reference (fused, else the most labelled annotator; never an empty track);
 - a suggestions strip: the score of the Suggestions view (core.suggest), kept up to date here.
 
 Agreement and suggestions are computed on copies of the tracks in a worker thread (app/background.py):
@@ -115,7 +115,7 @@ class TimelineOverlays(QObject):
         win.player.playingChanged.connect(self._playing_changed)
         win.themeChanged.connect(lambda _t: self.schedule())
         compare.pairChosen.connect(self.choose_pair)
-        compare.window.valueChanged.connect(lambda _v: self.schedule())
+        compare.window_s.valueChanged.connect(lambda _v: self.schedule())
         suggestions.resultShown.connect(self._draw_suggestions)
         for task in TASK_TEXT:
             win.registry[f"jump_{task}"].triggered.connect(lambda _on=False: self.schedule())
@@ -165,7 +165,7 @@ class TimelineOverlays(QObject):
 
     def window(self) -> int:
         s = self.session
-        return max(2, round(self.compare.window.value() * video_fps(s.project, s.video)))
+        return max(2, round(self.compare.window_s.value() * video_fps(s.project, s.video)))
 
     def series(self) -> AgreementSeries | None:
         """The agreement of the timeline's pair now (for "next disagreement"); None without a pair."""
@@ -219,6 +219,9 @@ class TimelineOverlays(QObject):
         keys += [(AGREE, "agreement")] if pair else []
         keys += [(SUGGEST, "suggested")] if asked else []
         self._order_strips(keys)
+        t = self.win.theme  # what the strips' colours mean, in the legend (in this theme's colours)
+        tl.set_strip_legend(AGREE, [(t.disagree, "disagree"), (t.agree, "agree")])
+        tl.set_strip_legend(SUGGEST, [(t.marks, "worth labelling")])
         for (key, _title), (_name, colours) in zip(keys, lanes):
             tl.set_strip_colours(key, colours)
         self._draw_agreement()
@@ -251,7 +254,8 @@ class TimelineOverlays(QObject):
     def _draw_agreement(self) -> None:
         tl = self.win.views.timeline
         if self.agreement is not None and AGREE in tl.strips():
-            tl.set_strip_values(AGREE, np.clip(self.agreement, 0.0, 1.0), low=self.win.theme.error)
+            t = self.win.theme
+            tl.set_strip_values(AGREE, np.clip(self.agreement, 0.0, 1.0), low=t.disagree, high=t.agree)
 
     def _draw_suggestions(self) -> None:
         tl, s = self.win.views.timeline, self.session
@@ -278,8 +282,8 @@ class TimelineOverlays(QObject):
 
     def _tooltip(self, key: str) -> str:
         if key == AGREE and self.pair is not None:
-            return (f"Agreement of {self.pair.describe()} over a {self.compare.window.value():g} s window; "
-                    "red: they disagree (Shift+N goes to the next disagreement)")
+            return (f"Agreement of {self.pair.describe()} over a {self.compare.window_s.value():g} s window; "
+                    "the stronger the colour, the more they disagree (Shift+N goes to the next disagreement)")
         if key == SUGGEST:
             return ("Where labelling next helps most (Suggestions: model doubt, disagreement with people, "
                     "unlabelled frames); the darker, the more, within this video (Ctrl+N goes to the next)")

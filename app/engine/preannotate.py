@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from core.modeltracks import read_prediction_file, unlabelled_videos
 from core.runs import list_runs
-from core.words import DEVICE_CHOICES, FACE_BACKENDS
+from core.words import DEVICE_CHOICES, FACE_BACKENDS, EndState
 
 if TYPE_CHECKING:
     from core.project import Project
@@ -46,6 +46,19 @@ if TYPE_CHECKING:
 SCOPES = ("current", "selected", "unlabelled")
 SCOPE_TEXT = {"current": "Current video", "selected": "Selected videos", "unlabelled": "Every video without labels"}
 PREDICTIONS_CACHE = "predictions"
+QUEUED_FORMAT = "queued"
+
+
+def run_text(run_id: str, status: str, score: object) -> str:
+    """A run as the Model list shows it: its id, its best score, and how it ended when it did not finish."""
+    text = run_id + (f"  (score {score:.3f})" if isinstance(score, float) else "")
+    return text if status in (EndState.FINISHED, EndState.EARLY_STOPPED) else f"{text}  [{status}]"
+
+
+def file_text(path: str | Path) -> str:
+    """A checkpoint file as the Model list shows it: its folder and name (every run has a best.pt)."""
+    p = Path(path)
+    return f"{p.parent.name}/{p.name}" if p.parent.name else p.name
 
 
 @dataclass
@@ -95,6 +108,14 @@ def faces_argv(req: PreannotateRequest, videos: Sequence[str]) -> list[str]:
     for v in videos:
         argv += ["--video", v]
     return argv
+
+
+def imported_text(tracks: Sequence[tuple[str, str]]) -> str:
+    """What a finished pre-annotation wrote: 'model track NAME added to N video(s): a, b'."""
+    names = sorted({name for _v, name in tracks})
+    videos = [v for v, _n in tracks]
+    shown = ", ".join(videos[:3]) + (f" and {len(videos) - 3} more" if len(videos) > 3 else "")
+    return f"model track {', '.join(names)} added to {len(videos)} video(s): {shown}"
 
 
 class Preannotator(QObject):
@@ -157,6 +178,8 @@ class PreannotateDialog(QDialog):
         self.setWindowTitle("Pre-annotate with a model")
         self.session, self.pre, self.selected = session, preannotator, list(selected)
         self.jobs: list[Any] = []
+        self.done_text = ""
+        self.files: list[str] = []  # checkpoint files chosen with File…, kept in the list
         lay = QVBoxLayout(self)
         form = QFormLayout()
         self.scope_buttons = QButtonGroup(self)
@@ -217,13 +240,19 @@ class PreannotateDialog(QDialog):
     def refresh(self) -> None:
         """Re-read the runs, counts and face caches of the project."""
         p = self.session.project
+        keep = self.run_combo.currentData()
         self.run_combo.clear()
         if p is not None:
             for r in list_runs(p.folder):
                 if (r.path / "best.pt").is_file() or (r.path / "last.pt").is_file():
-                    best = r.best.get("val_score")
-                    text = r.run_id + (f"  (score {best:.3f})" if isinstance(best, float) else "")
-                    self.run_combo.addItem(text, r.run_id)
+                    self.run_combo.addItem(run_text(r.run_id, r.status, r.best.get("val_score")), r.run_id)
+                    self.run_combo.setItemData(self.run_combo.count() - 1, str(r.path), Qt.ToolTipRole)
+        for path in self.files:
+            self.run_combo.addItem(file_text(path), path)
+            self.run_combo.setItemData(self.run_combo.count() - 1, path, Qt.ToolTipRole)
+        if keep is not None and self.run_combo.findData(keep) >= 0:
+            self.run_combo.setCurrentIndex(self.run_combo.findData(keep))
+        if p is not None:
             demo = (Path(p.folder) / "ground_truth.h5").exists()
             self.backend.setCurrentText("reference" if demo else "auto")
         for i, s in enumerate(SCOPES):
@@ -257,9 +286,16 @@ class PreannotateDialog(QDialog):
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Model checkpoint", "", "Checkpoints (*.pt)")
         if path:
-            self.run_combo.addItem(Path(path).name, path)
-            self.run_combo.setCurrentIndex(self.run_combo.count() - 1)
-            self._update()
+            self.choose_file(path)
+
+    def choose_file(self, path: str) -> None:
+        """A checkpoint file as the model: listed with its folder, kept in the list across refreshes."""
+        if path not in self.files:
+            self.files.append(path)
+            self.run_combo.addItem(file_text(path), path)
+            self.run_combo.setItemData(self.run_combo.count() - 1, path, Qt.ToolTipRole)
+        self.run_combo.setCurrentIndex(self.run_combo.findData(path))
+        self._update()
 
     def request(self) -> PreannotateRequest:
         p = self.session.project
@@ -269,6 +305,7 @@ class PreannotateDialog(QDialog):
 
     # ------------------------------------------------------------------ running
     def run(self) -> None:
+        self.done_text = ""
         try:
             self.jobs = self.pre.start(self.request())
         except ValueError as e:
@@ -278,7 +315,9 @@ class PreannotateDialog(QDialog):
             job.progress.connect(self._progress)
             job.stateChanged.connect(self._state)
         self.bar.setVisible(True)
-        self.bar.setRange(0, 0)
+        self.bar.setRange(0, 1)  # empty while queued; a busy bar once a job runs without a total
+        self.bar.setValue(0)
+        self.bar.setFormat(QUEUED_FORMAT)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.status.setText("Queued: " + " → ".join(j.title for j in self.jobs))
@@ -291,6 +330,7 @@ class PreannotateDialog(QDialog):
     def _progress(self, ev: dict) -> None:
         total, done = ev.get("total"), int(ev.get("done") or 0)
         if total:
+            self.bar.setFormat("%p%")
             self.bar.setRange(0, int(total))
             self.bar.setValue(done)
         self.status.setText(f"{ev.get('label', '')}: {done}" + (f"/{total}" if total else ""))
@@ -299,16 +339,21 @@ class PreannotateDialog(QDialog):
         job = self.sender()
         if state == "running":
             self.status.setText(f"{job.title}…")
+            if self.bar.format() == QUEUED_FORMAT:
+                self.bar.setFormat("%p%")
+                self.bar.setRange(0, 0)
         if all(j.done for j in self.jobs):
             self.bar.setVisible(False)
             self.cancel_button.setEnabled(False)
             self._update()
-            if state == "cancelled":
+            if state == EndState.CANCELLED:
                 self.status.setText("Stopped; nothing was changed.")
+            elif state == EndState.FINISHED and self.done_text:
+                self.status.setText(self.done_text)
 
     def _imported(self, tracks: list) -> None:
-        names = sorted({name for _v, name in tracks})
-        self.status.setText(f"Model track {', '.join(names)} added to {len(tracks)} video(s).")
+        self.done_text = f"Done: {imported_text(tracks)}."
+        self.status.setText(self.done_text)
         self.refresh()
 
     def _failed(self, text: str) -> None:

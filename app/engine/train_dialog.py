@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -38,6 +38,7 @@ from core.words import AMP_CHOICES, DEFAULT_VAL_BLOCKS, DEVICE_CHOICES, FACE_BAC
 
 from ..jobs import Job, JobRunner
 from .train_inputs import PresetProbe, VideoSplitTable
+from .train_memory import SettingsStore, proposal, remember_form, remembered_form
 
 if TYPE_CHECKING:
     from core.project import Project
@@ -62,16 +63,20 @@ def label_sources(project: Project) -> list[tuple[str, str]]:
 class TrainDialog(QDialog):
     started = Signal(object)  # the Job
 
-    def __init__(self, project: Project, runner: JobRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, project: Project, runner: JobRunner, parent: QWidget | None = None,
+                 settings: SettingsStore | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Train a model")
-        self.project, self.runner = project, runner
+        self.project, self.runner, self.settings = project, runner, settings
         self.folder = Path(project.folder)
         self.missing_faces = videos_without_faces(project, list(project.videos))
         self.probe = PresetProbe(runner, self)
         self.probe.updated.connect(self._show_preset)
         self._build()
-        self.probe.load("auto")
+        if settings is not None:
+            self.apply_choices(remembered_form(settings, self.folder))
+            self.apply_proposal(proposal(settings, self.folder))
+        self.probe.load(str(self.device.currentData()))
 
     # ------------------------------------------------------------------ form
     def _build(self) -> None:
@@ -190,6 +195,51 @@ class TrainDialog(QDialog):
         lay.addWidget(self.error)
         lay.addWidget(buttons)
 
+    # ------------------------------------------------------------------ remembered choices
+    def choices(self) -> dict:
+        """The form's choices as remembered between openings (app/engine/train_memory.py)."""
+        return {"preset": self.preset.currentText(), "tasks": [t for t, b in self.tasks.items() if b.isChecked()],
+                "labels": self.labels.currentData(), "val_blocks": self.by_blocks.isChecked(),
+                "block_share": self.block_share.value(), "epochs": self.epochs.value(), "batch": self.batch.value(),
+                "max_steps": self.max_steps.value(), "lr": self.lr.value(), "seed": self.seed.value(),
+                "device": self.device.currentData(), "amp": self.amp.currentText(),
+                "start_from": self.start_from.currentData(), "weights": self.weights.text(),
+                "backend": self.backend.currentText()}
+
+    def apply_choices(self, d: dict) -> None:
+        """Set the form from remembered choices; a value this project or version no longer offers is skipped."""
+        for key, combo in (("preset", self.preset), ("amp", self.amp), ("backend", self.backend)):
+            if isinstance(d.get(key), str) and combo.findText(d[key]) >= 0:
+                combo.setCurrentText(d[key])
+        for key, combo in (("labels", self.labels), ("device", self.device), ("start_from", self.start_from)):
+            if isinstance(d.get(key), str) and combo.findData(d[key]) >= 0:
+                with QSignalBlocker(combo):  # the device's presets are read once, after the form is set
+                    combo.setCurrentIndex(combo.findData(d[key]))
+        if isinstance(d.get("tasks"), list) and d["tasks"]:
+            for t, box in self.tasks.items():
+                box.setChecked(t in d["tasks"])
+        for key, box in (("block_share", self.block_share), ("epochs", self.epochs), ("batch", self.batch),
+                         ("max_steps", self.max_steps), ("seed", self.seed), ("lr", self.lr)):
+            if isinstance(d.get(key), (int, float)) and not isinstance(d[key], bool):
+                box.setValue(d[key])
+        if isinstance(d.get("val_blocks"), bool):
+            (self.by_blocks if d["val_blocks"] or not self.videos.chosen("Validation") else self.by_videos
+             ).setChecked(True)
+        if isinstance(d.get("weights"), str):
+            self.weights.setText(d["weights"])
+        self.weights.setVisible(self.start_from.currentData() == "file")
+
+    def apply_proposal(self, d: dict) -> None:
+        """After an accept: the track holding the accepted frames, fine-tuned from the run that made them."""
+        if isinstance(d.get("labels"), str) and self.labels.findData(d["labels"]) >= 0:
+            self.labels.setCurrentIndex(self.labels.findData(d["labels"]))
+        run = d.get("finetune_run")
+        for i in range(self.start_from.count()):
+            data = str(self.start_from.itemData(i))
+            if run and data.startswith("run:") and Path(data[4:]).name == run:
+                self.start_from.setCurrentIndex(i)
+                self.weights.setVisible(False)
+
     def _start_from_chosen(self) -> None:
         if self.start_from.currentData() != "file":
             self.weights.setVisible(False)
@@ -270,6 +320,8 @@ class TrainDialog(QDialog):
         with tempfile.NamedTemporaryFile("w", prefix="affecttrace-train-", suffix=".toml", delete=False) as f:
             config_file = Path(f.name)
         cfg.save(config_file)
+        if self.settings is not None:
+            remember_form(self.settings, self.folder, self.choices())
         job = self.runner.submit(self.argv(config_file), f"Train {self.preset.currentText()} on {self.project.name}")
         job.finished.connect(lambda _state: config_file.unlink(missing_ok=True))
         self.started.emit(job)

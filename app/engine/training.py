@@ -134,7 +134,7 @@ class Training(QObject):
         p = self.project()
         if p is None:
             return None
-        dlg = TrainDialog(p, self.runner, self.win)
+        dlg = TrainDialog(p, self.runner, self.win, settings=getattr(self.win, "settings", None))
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.started.connect(self.follow)
         dlg.open()

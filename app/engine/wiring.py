@@ -22,8 +22,9 @@ from . import install
 from .accept import AcceptPanel
 from .compare_view import CompareView
 from .overlays import TimelineOverlays
-from .preannotate import PreannotateDialog, Preannotator
+from .preannotate import PreannotateDialog, Preannotator, imported_text
 from .suggestions_view import SuggestionsView
+from .train_memory import propose_after_accept
 from .training import Training
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class EngineLoop(QObject):
         self.suggestions.seekRequested.connect(self.seek)
         self.pre.imported.connect(self._imported)
         self.pre.failed.connect(win.report_error)
-        self.accept.accepted.connect(lambda text: self.say(text))
+        self.accept.accepted.connect(self._accepted)
         self.runner.jobAdded.connect(self._job_added)
         self.runner.jobFinished.connect(self._job_finished)
         win.themeChanged.connect(self.compare.apply_theme)
@@ -158,9 +159,18 @@ class EngineLoop(QObject):
             self.say(f"Run {job.run_info.get('run_id', '')} finished: Engine > Pre-annotate runs it over videos",
                      10000)
 
+    def _accepted(self, text: str) -> None:
+        """Say what was accepted; the next Train dialog proposes the track that holds it, fine-tuned from the
+        run that made the model track."""
+        self.say(text)
+        plan, p = self.accept.last_plan, self.win.session.project
+        if plan is None or p is None or plan.model not in p.track_names(plan.video):
+            return
+        run_id = p.track_source(plan.video, plan.model).run_id
+        propose_after_accept(self.win.settings, p.folder, plan.track, run_id)
+
     def _imported(self, tracks: list) -> None:
-        names = sorted({name for _v, name in tracks})
-        self.say(f"Model track {', '.join(names)} added to {len(tracks)} video(s)", 10000)
+        self.say(f"Pre-annotation done: {imported_text(tracks)}", 20000)
         here = [n for v, n in tracks if v == self.win.session.video]
         if here:
             self.overlays.choose_model(here[-1])

@@ -122,9 +122,15 @@ class AgreementPanel(QWidget):
         lay.addWidget(self.note)
         self.tables = AgreementTables()
         lay.addWidget(self.tables)
+        lay.addStretch(1)
+        # the fusion controls sit under the scrolled tables, always in view (a short dock at 1440x900 too)
+        foot = QWidget()
+        foot_lay = QVBoxLayout(foot)
+        foot_lay.setContentsMargins(6, 4, 6, 6)
+        outer.addWidget(foot)
         fuse = QLabel("Fused track (as `affecttrace fuse`)")
         fuse.setObjectName("subheading")
-        lay.addWidget(fuse)
+        foot_lay.addWidget(fuse)
         row = QHBoxLayout()
         self.method = QComboBox()
         self.method.addItems(list(METHODS))
@@ -148,8 +154,8 @@ class AgreementPanel(QWidget):
         row.addWidget(QLabel("max lag"))
         row.addWidget(self.max_lag)
         row.addStretch(1)
-        lay.addLayout(row)
-        lay.addWidget(self.lag)
+        foot_lay.addLayout(row)
+        foot_lay.addWidget(self.lag)
         row = QHBoxLayout()
         self.show_fused = QCheckBox("Show fused track")
         self.show_fused.setFocusPolicy(Qt.NoFocus)
@@ -164,10 +170,9 @@ class AgreementPanel(QWidget):
         row.addWidget(self.show_fused, 1)
         row.addWidget(self.fusing)
         row.addWidget(self.save)
-        lay.addLayout(row)
-        lay.addStretch(1)
+        foot_lay.addLayout(row)
         self.busy = False
-        self.window: AgreementWindow | None = None
+        self.big_window: AgreementWindow | None = None
         self.retint("#000000")
 
     @property
@@ -211,25 +216,25 @@ class AgreementPanel(QWidget):
     def show_result(self, res: dict | None, message: str = "") -> None:
         self.note.setText(message)
         self.tables.show_result(res)
-        if self.window is not None:
-            self.window.caption.setText(f"{self.task.currentText()}: {message}")
-            self.window.tables.show_result(res)
+        if self.big_window is not None:
+            self.big_window.caption.setText(f"{self.task.currentText()}: {message}")
+            self.big_window.tables.show_result(res)
 
     def apply_theme(self, t: Theme) -> None:
         self.tables.apply_theme(t)
-        if self.window is not None:
-            self.window.tables.apply_theme(t)
+        if self.big_window is not None:
+            self.big_window.tables.apply_theme(t)
         self.retint(t.text)
 
     def retint(self, colour: str) -> None:
         self.enlarge.setIcon(resources.icon("expand", colour))
 
     def open_window(self) -> AgreementWindow:
-        if self.window is None:
-            self.window = AgreementWindow(self)
-            self.window.tables.apply_theme(self.tables.theme)
-        self.window.caption.setText(f"{self.task.currentText()}: {self.note.text()}")
-        self.window.tables.show_result(self.tables.result)
-        self.window.show()
-        self.window.raise_()
-        return self.window
+        if self.big_window is None:
+            self.big_window = AgreementWindow(self)
+            self.big_window.tables.apply_theme(self.tables.theme)
+        self.big_window.caption.setText(f"{self.task.currentText()}: {self.note.text()}")
+        self.big_window.tables.show_result(self.tables.result)
+        self.big_window.show()
+        self.big_window.raise_()
+        return self.big_window
