@@ -78,7 +78,7 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         rep = import_images(args.database, args.root, args.out, options, progress(args, "import-images"))
     except InvalidRowsError as e:  # every bad row, one line each, so that all are fixed in one pass
-        for prob in e.problems:
+        for prob in e.problems if len(e.problems) > 1 else ():  # one: the error line names it
             print(str(prob), file=sys.stderr)
         raise
     except Exception as e:  # HDF5 says a full disk in several ways (OSError, RuntimeError)

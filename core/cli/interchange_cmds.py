@@ -84,7 +84,7 @@ def run_import(args: argparse.Namespace) -> int:
         report = import_affwild2(args.root, args.project, args.media, args.crops, args.skip_invalid, args.fps,
                                  args.annotator, bar("import-affwild2"))
     except InvalidLabelsError as e:  # every bad file, one line each, so that all are fixed in one pass
-        for prob in e.problems:
+        for prob in e.problems if len(e.problems) > 1 else ():  # one: the error line names it
             print(str(prob), file=sys.stderr)
         raise
     print("\n".join(report.lines()))
