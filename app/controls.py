@@ -75,7 +75,7 @@ class Controls:
         r = self.annot.marked_range()
         if r is None:
             self.toggle_loop(False)
-            self.say("Loop off: the in/out marks were cleared")
+            self.say("Loop off: the in/out range is no longer marked")
         else:
             self.toggle_loop(True)
 
