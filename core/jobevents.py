@@ -28,10 +28,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 from .errors import AffectTraceError
 from .fsio import disk_problem, open_append, read_regular
+from .progress import Progress
 
 EVENT_KINDS = ("start", "run", "progress", "step", "epoch", "message", "result", "error", "end")
 
@@ -111,7 +112,7 @@ class EventStream:
     def message(self, text: str, level: str = "info") -> None:
         self.emit("message", level=level, text=text)
 
-    def progress(self, label: str) -> Callable[[int, int | None, str], None]:
+    def progress(self, label: str) -> Progress:
         """A ``core.progress.Progress`` that emits 'progress' events, at most ten a second (and the last)."""
         state = {"t": 0.0}
 

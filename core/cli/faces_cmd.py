@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
                                    overwrite=args.force, progress_for=lambda v: progress(args, f"faces {v}"))
         finally:
             project.close()
-        out = {"project": str(project.folder), "videos": {v: r.to_dict() for v, r in runs.items()}}
+        out: dict[str, Any] = {"project": str(project.folder), "videos": {v: r.to_dict() for v, r in runs.items()}}
         lines = [_line(r) for r in out["videos"].values()]
         failed = any(r.get("note", "").startswith("media missing") for r in out["videos"].values())
     else:
@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         out = r.to_dict()
         lines, failed = [_line(out)], False
     report(args, out, lines)
-    if failed and stream_of(args) is not None:  # the app shows why the job failed
-        stream_of(args).message("; ".join(x for x in lines if ": skipped, " in x), "warning")
+    stream = stream_of(args)
+    if failed and stream is not None:  # the app shows why the job failed
+        stream.message("; ".join(x for x in lines if ": skipped, " in x), "warning")
     return 1 if failed else 0

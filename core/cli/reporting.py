@@ -49,7 +49,9 @@ def progress(args: argparse.Namespace, label: str) -> Progress:
     stream = stream_of(args)
     if stream is not None:
         return stream.progress(label)
-    return bar(label) if sys.stderr.isatty() else no_progress
+    if sys.stderr.isatty():
+        return bar(label)
+    return no_progress
 
 
 def message(args: argparse.Namespace, text: str, level: str = "info") -> None:

@@ -119,7 +119,7 @@ def _check(args: argparse.Namespace) -> int:
                 problems.append(str(e))
             p.unload(v, n)
             progress(i + 1, len(keys))
-        report = {"project": str(p.folder), "videos": len(p.videos), "tracks": len(keys),
+        report: dict[str, Any] = {"project": str(p.folder), "videos": len(p.videos), "tracks": len(keys),
                   "missing_media": p.missing_videos(), "unsaved_journal_records": p.recovered,
                   "lock_holder": p.lock_holder, "warnings": p.warnings, "problems": problems}
     finally:

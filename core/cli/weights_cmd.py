@@ -52,7 +52,7 @@ def run_list(args: argparse.Namespace) -> int:
     from ..weights import listing, missing_fan, system_folder, user_folder
 
     files = listing()
-    out = {"folders": {"user": str(user_folder()), "system": str(system_folder())},
+    out: dict[str, Any] = {"folders": {"user": str(user_folder()), "system": str(system_folder())},
            "files": [f.to_dict() for f in files], "fan_missing": missing_fan()}
     text = [f"user:   {out['folders']['user']}", f"system: {out['folders']['system']}"]
     if not files:

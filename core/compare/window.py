@@ -114,7 +114,7 @@ def rolling_au_f1(pred: np.ndarray, ref: np.ndarray, window: int, min_pairs: int
     use = (p >= 0) & (r >= 0)
     hp, hr = (p == 1) & use, (r == 1) & use
     k = r.shape[1]
-    s = _window_sums(np.concatenate([hp & hr, hp, hr, use.any(axis=1)[:, None]], axis=1), window)
+    s = _window_sums(np.concatenate([hp & hr, hp, hr, use.any(axis=1, keepdims=True)], axis=1), window)
     out = _f1_mean(s[:, :k], s[:, k:2 * k], s[:, 2 * k:3 * k], 1.0)
     out[s[:, -1] < max(1, min_pairs if min_pairs is not None else window // 2)] = np.nan
     return out.astype(np.float32)

@@ -228,8 +228,8 @@ def import_csv(project: Project, path: str | Path, progress: Progress = no_progr
     result = CsvImport(rows=len(table))
     groups = list(table.groupby(["video", "track"], sort=True))
     built = []
-    for i, ((video, name), g) in enumerate(groups):
-        progress(i, len(groups), f"{video}/{name}")
+    for k, ((video, name), g) in enumerate(groups):
+        progress(k, len(groups), f"{video}/{name}")
         tool = project.track_source(video, name).tool if project.has_track(video, name) else None
         if tool is not None:
             raise LabelFileError(f"track {name!r} of video {video!r} is a read-only {tool} track: import its rows "

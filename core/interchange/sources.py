@@ -10,6 +10,7 @@ Spellings of a source:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from .affwild2 import InvalidLabelsError, fill_task
 from .labelfile import parse_label_file
 from .layout import find_task_folders
 from .tracksel import pick_tracks
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 
 def _project_part(spec: str) -> tuple[Path, str | None] | None:
@@ -68,7 +72,7 @@ def tracks_from_files(path: Path, task: str) -> dict[str, Track]:
     return out
 
 
-def load_source(spec: str, task: str, au_threshold: float | None = None) -> tuple[dict[str, Track], object | None]:
+def load_source(spec: str, task: str, au_threshold: float | None = None) -> tuple[dict[str, Track], Project | None]:
     """(video -> Track, open read-only project or None) for a source spelling (see the module doc).
     ``au_threshold``: a project's tool tracks get their AU presence re-read at it (core.interchange.tooldata)."""
     proj = _project_part(spec)

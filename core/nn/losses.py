@@ -91,7 +91,7 @@ class MultiTaskLoss:
                 loss = au_loss(pred.reshape(-1, k), target.reshape(-1, k), m, pw)
             if loss is not None:
                 parts[task] = loss
-        total = sum(_full(o).sum() for o in outputs.values()) * 0.0
+        total = torch.stack([_full(o).sum() for o in outputs.values()]).sum() * 0.0
         for task, loss in parts.items():
             total = total + self.weights[task] * loss
         return total, parts

@@ -22,7 +22,7 @@ class MultiTaskNet(nn.Module):
                  arcface: dict | None = None) -> None:
         super().__init__()
         self.backbone = backbone
-        feat = int(backbone.feature_dim)
+        feat = int(getattr(backbone, "feature_dim"))  # every backbone module sets it (an int attribute)
         self.audio_net = AudioCNN() if audio else None
         if self.audio_net is not None:
             feat += self.audio_net.feature_dim

@@ -67,7 +67,7 @@ class Predictor:
         self.head_features = HeadFeatures(self.model)
         self.channels_last = self.device.type == "cuda"
         if self.channels_last:
-            self.model.to(memory_format=torch.channels_last)
+            self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stub lacks it
         self.autocast: Any = (torch.autocast("cuda", dtype=torch.bfloat16)
                               if amp and self.device.type == "cuda" and torch.cuda.is_bf16_supported()
                               else nullcontext())
@@ -119,8 +119,9 @@ class Predictor:
         va = res["va"].float().cpu().numpy()
         expr = torch.softmax(res["expr"].float(), -1).cpu().numpy()
         au = torch.sigmoid(res["au"].float()).cpu().numpy()
-        std = va_std(self.model.heads, self.head_features.features)
-        std = np.full((len(va.reshape(-1, 2)), 2), np.nan, np.float32) if std is None else std.cpu().numpy()
+        features = self.head_features.features
+        spread = va_std(self.model.get_submodule("heads"), features) if features is not None else None
+        std = np.full((len(va.reshape(-1, 2)), 2), np.nan, np.float32) if spread is None else spread.cpu().numpy()
         if img.dim() == 5:  # windows: every frame of the window that has a face
             frames = batch["frames"].numpy().reshape(-1)
             face = batch["face"].numpy().reshape(-1)

@@ -60,7 +60,7 @@ def measure_preset(preset: str, device: torch.device, batch: int, steps: int, wa
     torch.manual_seed(0)
     model = build_model(preset, len(EXPRESSIONS), N_AU).to(device)
     if channels_last:
-        model.to(memory_format=torch.channels_last)
+        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stub lacks it
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp)
     autocast = (lambda: torch.autocast(device.type, dtype=dtype)) if dtype else nullcontext
     scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None

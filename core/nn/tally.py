@@ -43,7 +43,7 @@ class LossTally:
     def add(self, total: torch.Tensor, parts: dict[str, torch.Tensor]) -> None:
         total = total.detach()
         finite = torch.isfinite(total)
-        if self._ok is None:
+        if self._ok is None or self._good is None:
             self._ok, self._good = finite, finite.long()
         else:
             self._ok = self._ok & finite

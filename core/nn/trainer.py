@@ -11,7 +11,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sized, cast
 
 import numpy as np
 import torch
@@ -103,8 +103,8 @@ def au_pos_weight(dataset: Dataset, seed: int = 0, sample: int = 512, cap: float
         au = au.reshape(-1, au.shape[-1])
         valid = valid.reshape(-1, au.shape[-1])
         p, q = ((au == 1) & valid).sum(0).double(), ((au == 0) & valid).sum(0).double()
-        pos, neg = (p, q) if pos is None else (pos + p, neg + q)
-    if pos is None or float(pos.sum() + neg.sum()) == 0:
+        pos, neg = (p, q) if pos is None or neg is None else (pos + p, neg + q)
+    if pos is None or neg is None or float(pos.sum() + neg.sum()) == 0:
         return None
     return torch.sqrt(neg.clamp_min(1) / pos.clamp_min(1)).clamp(1.0, cap).float()
 
@@ -166,7 +166,7 @@ class Trainer:
         self.cuda = self.device.type == "cuda"
         self.channels_last = cfg.channels_last and self.cuda
         if self.channels_last:
-            self.model.to(memory_format=torch.channels_last)
+            self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stub lacks it
         if self.cuda:
             torch.backends.cudnn.benchmark = True
         self.dtype = amp_dtype(cfg, self.device)
@@ -226,7 +226,7 @@ class Trainer:
 
     def _fit(self) -> TrainResult:
         cfg = self.cfg
-        message = (f"{self.preset.name} on {self.device}, {len(self.train_set)} training samples, "
+        message = (f"{self.preset.name} on {self.device}, {len(cast(Sized, self.train_set))} training samples, "
                    f"batch {cfg.batch_size}, {self.dist.world} process(es), {self.feed.workers} loader worker(s)"
                    + (" fetching whole uint8 batches" if self.feed.batched else "")
                    + (", compiled" if cfg.compile else ""))

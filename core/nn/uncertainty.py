@@ -25,7 +25,7 @@ MC_SEED = 0
 
 def neck_dropout(heads: nn.Module) -> float:
     """The dropout probability of the heads' neck (0 when it has none)."""
-    return float(sum(m.p for m in heads.neck if isinstance(m, nn.Dropout)))
+    return float(sum(float(m.p) for m in heads.get_submodule("neck").children() if isinstance(m, nn.Dropout)))
 
 
 class HeadFeatures:
@@ -33,7 +33,7 @@ class HeadFeatures:
 
     def __init__(self, model: nn.Module) -> None:
         self.features: torch.Tensor | None = None
-        self._handle = model.heads.register_forward_pre_hook(self._keep)
+        self._handle = model.get_submodule("heads").register_forward_pre_hook(self._keep)
 
     def _keep(self, module: nn.Module, inputs: tuple) -> None:
         self.features = inputs[0].detach()
@@ -53,12 +53,13 @@ def va_std(heads: nn.Module, features: torch.Tensor, samples: int = MC_SAMPLES,
     was_training = heads.training
     heads.eval()
     try:
-        h = heads.neck(features.float())  # dropout is the identity in eval mode: the pre-dropout activation
+        # dropout is the identity in eval mode: the pre-dropout activation
+        h = heads.get_submodule("neck")(features.float())
         gen = torch.Generator(device=h.device)
         gen.manual_seed(seed)
         keep = torch.full((samples, 1, h.shape[-1]), 1.0 - p, device=h.device)
         masks = torch.bernoulli(keep, generator=gen) / (1.0 - p)  # the same masks for every frame
-        va = torch.tanh(heads.va(masks * h.unsqueeze(0)))  # (S, N, 2)
+        va = torch.tanh(heads.get_submodule("va")(masks * h.unsqueeze(0)))  # (S, N, 2)
         return va.std(dim=0, unbiased=False).float()
     finally:
         heads.train(was_training)
