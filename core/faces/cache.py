@@ -27,6 +27,7 @@ class FaceCache:
     def __init__(self, path: str | Path, n_frames: int | None = None) -> None:
         self.path = Path(path)
         self._h5: Any = None
+        self._crops_ds: Any = None  # the open 'crops' dataset: looking it up per crop cost more than reading it
         self._files: dict[int, Path] = {}
         self.is_folder = self.path.is_dir()
         if self.is_folder:
@@ -80,6 +81,11 @@ class FaceCache:
                 raise AffectTraceError(f"unreadable face cache ({e})", self.path) from e
         return self._h5
 
+    def _crops(self) -> Any:
+        if self._crops_ds is None:
+            self._crops_ds = self._file()["crops"]
+        return self._crops_ds
+
     # --- queries --------------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.frames)
@@ -96,7 +102,7 @@ class FaceCache:
         k = self.position(i)
         if self.is_folder:
             return self._read_image(self._files[int(self.frames[k])])
-        return self._file()["crops"][k]
+        return self._crops()[k]
 
     def crops(self, idx: Sequence[int] | np.ndarray) -> np.ndarray:
         """(len(idx), 112, 112, 3) uint8 crops of the given frames (each must have a face)."""
@@ -107,13 +113,13 @@ class FaceCache:
         if self.is_folder:
             return np.stack([self._read_image(self._files[int(self.frames[r])]) for r in rows])
         uniq, inverse = np.unique(rows, return_inverse=True)  # h5py wants increasing indices
-        return self._file()["crops"][uniq][inverse]
+        return self._crops()[uniq][inverse]
 
     def all_crops(self) -> np.ndarray:
         """Every crop in row order (matching ``frames``), read in one go."""
         if self.is_folder:
             return self.crops(self.frames)
-        return self._file()["crops"][: len(self.frames)]
+        return self._crops()[: len(self.frames)]
 
     def _array(self, name: str) -> np.ndarray | None:
         if self.is_folder or name not in self._file():
@@ -154,6 +160,7 @@ class FaceCache:
     # --- lifetime -------------------------------------------------------------------------------
     def close(self) -> None:
         if self._h5 is not None:
+            self._crops_ds = None
             self._h5.close()
             self._h5 = None
 
@@ -166,6 +173,7 @@ class FaceCache:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_h5"] = None
+        state["_crops_ds"] = None
         return state
 
     def summary(self) -> dict[str, Any]:
