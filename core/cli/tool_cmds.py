@@ -41,6 +41,7 @@ def register(sub: Any) -> None:
         p.add_argument("--track", default=None, metavar="NAME", help=f"the track's name (default {track!r})")
         p.add_argument("--face-id", default=None, metavar="ID", help=f"keep this face in every frame (its {ids})")
         p.add_argument("--no-faces", action="store_true", help="leave the video's face cache as it is")
+        p.add_argument("--json", action="store_true", help="print the result as JSON")
         add_events_flag(p)
         p.set_defaults(func=run)
 
