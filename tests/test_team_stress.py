@@ -8,7 +8,7 @@ this machine allows it (root, /dev/fuse, bindfs installed), unmounted lazily whi
 otherwise a symbolic link, removed meanwhile. (A real NFS mount over loopback is not possible on the dev
 box: its kernel has no NFS client — nfs is absent from /proc/filesystems and there are no modules.)
 
-The CI run takes ~30 s; `pytest -m slow tests/test_team_stress.py` runs the several-minute campaign.
+The CI run takes ~30 s; AFFECTTRACE_TEAM_LONG=1 runs the several-minute campaigns as well.
 """
 from __future__ import annotations
 
@@ -231,7 +231,9 @@ def _verify(monkeypatch, stations: list[Station], leads: list[Child], away: Stat
     assert any(x.startswith("refused: annotator ann") and "ws-ann" in x for x in refused), refused
     assert any(x.startswith("error: ") and "read-only" in x for x in refused), refused
     offline = [x for _, lines in away.runs for x in lines if x.startswith("offline True")]
-    assert offline, "the station whose share went away never noticed"
+    assert offline, "the station whose share went away never noticed:\n" + "\n".join(
+        f"run {run}: " + " | ".join(x for x in lines if not x.startswith(("next", "applied")))[-800:]
+        for run, lines in away.runs)
     spooled = 0
     for _, lines in away.runs:  # edits acknowledged after the share went away: they went into the spool
         marks = [i for i, x in enumerate(lines) if x.startswith("offline True")]
@@ -279,6 +281,8 @@ def test_four_annotators_kill9_share_away_and_lead_fusing(tmp_path: Path, monkey
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("AFFECTTRACE_TEAM_LONG"), reason="4 minutes per share kind: set "
+                    "AFFECTTRACE_TEAM_LONG=1")
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("fuse", [False, True], ids=["links", "fuse"])
 def test_six_annotators_for_several_minutes(tmp_path: Path, monkeypatch, fuse: bool) -> None:

@@ -217,7 +217,7 @@ class Lanes(ProjectState):
 
     def _reload_manifest(self) -> None:
         try:
-            fresh = Manifest.load(self.folder)
+            fresh = Manifest.load(self.folder, settle=True)
         except ProjectError as e:
             self.warnings.append(f"could not re-read the project's videos: {e}")
             return
@@ -253,6 +253,8 @@ class Lanes(ProjectState):
         """
         if self.offline_since is not None:
             self.reconnect()
+        elif self._lease is not None and self._lease.lost is None and not self._lease.check():
+            self._hold_read_only(f"this session no longer holds the lane: {self._lease.lost}")
         owners = ([MAIN] if self.lane is not None else []) + [a for a in lane_names(self.folder) if a != self.lane]
         changes: list[Change] = []
         for owner in owners:

@@ -147,12 +147,14 @@ class Manifest:
         atomic_write_bytes(folder / MANIFEST_NAME, self.to_json())
 
     @classmethod
-    def load(cls, folder: Path) -> "Manifest":
+    def load(cls, folder: Path, settle: bool = False) -> "Manifest":
+        """``settle`` (a project several workstations write): a file that does not parse is read again for
+        up to ~3 s before it is called malformed."""
         path = folder / MANIFEST_NAME
         if not os.path.lexists(path):
             raise ProjectError("not an AffectTrace project (no project.json)", folder)
         require_file(path, ProjectError)
-        for wait in TORN_READ_WAITS:
+        for wait in TORN_READ_WAITS if settle else (0,):
             # another workstation replaces project.json by rename; through a network or FUSE mount's caches a
             # read can mix the old file's size with the new one's bytes for a moment: read it again
             try:

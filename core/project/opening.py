@@ -15,7 +15,7 @@ from ..safepaths import check_name
 from . import storage
 from .incomplete import incomplete_note
 from .journal import Journal, journal_generations
-from .lanes import LANE_LEASE, TAKEOVERS_NAME, lane_root, project_lease_path
+from .lanes import LANE_LEASE, TAKEOVERS_NAME, TEAM_DIR, lane_root, project_lease_path
 from .lease import BEAT_S, EXPIRE_S, Lease, LeaseHeld, LeaseInfo, host_name, lease_state, user_name
 from .lock import LOCK_NAME, ProjectLock, holder_of
 from .manifest import MANIFEST_NAME, Manifest
@@ -174,7 +174,7 @@ class Opening(ProjectState):
     def _load(cls, folder: Path, readonly: bool, lock: ProjectLock | None, holder: str | None,
               drop_unreadable: bool = False, root: Path | None = None, lane: str | None = None,
               lease: Lease | None = None) -> Project:
-        manifest = Manifest.load(folder)
+        manifest = Manifest.load(folder, settle=os.path.isdir(folder / TEAM_DIR))
         root = root or folder
         warnings: list[str] = []
         index_ok, prev_gen = True, None
@@ -250,6 +250,9 @@ class Opening(ProjectState):
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
 
     @staticmethod
     def _prev_generation(folder: Path) -> int | None:

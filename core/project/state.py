@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..events import Signal
     from ..tracks import Track, TrackSource
     from .journal import Journal
+    from .lease import Lease
     from .lock import ProjectLock
     from .manifest import Manifest, VideoEntry
     from .spool import Spool
@@ -56,6 +57,7 @@ class ProjectState(ABC):
     _index_ok: bool
     _journal: Journal | None
     _lock: ProjectLock | None
+    _lease: Lease | None
 
     @abstractmethod
     def track(self, video: str, name: str) -> Track: ...
