@@ -110,21 +110,14 @@ def full_disks(tmp: Path, n: int) -> dict:
     for k in range(n):
         mount = tmp / f"mnt{k}"
         mount.mkdir()
-        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
                           capture_output=True).returncode:
             return {"skipped": "mounting a tmpfs needs root"}
         try:
             proj = labelled_project(mount / "p", clip)
             p = Project.open(proj)
             before = labels_of(proj)
-            filler = mount / "filler"
-            with open(filler, "wb") as f:
-                try:
-                    while True:
-                        f.write(b"\0" * 65536)
-                        f.flush()
-                except OSError:
-                    pass
+            filler = fill_disk(mount)
             try:
                 p.apply(set_range("clip", ANNOTATOR, "expr", 0, 10, k % 8))
                 p.save()
@@ -201,12 +194,19 @@ def main() -> None:
     ap.add_argument("--no-suite", action="store_true", help="skip the bad-input suite")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="affecttrace-reliability-"))
+    parts = {"bad_inputs": lambda: {} if args.no_suite else bad_inputs(tmp / "suite"),
+             "kill_during_edits": lambda: kills_during_edits(tmp, args.kill_edit, 0),
+             "kill_during_saves": lambda: kills_during_edits(tmp, args.kill_save, 7),
+             "kill_during_imports": lambda: kills_during_imports(tmp, args.kill_import),
+             "full_disk": lambda: full_disks(tmp, args.disk)}
+    res: dict = {}
     try:
-        res = {"bad_inputs": {} if args.no_suite else bad_inputs(tmp / "suite"),
-               "kill_during_edits": kills_during_edits(tmp, args.kill_edit, 0),
-               "kill_during_saves": kills_during_edits(tmp, args.kill_save, 7),
-               "kill_during_imports": kills_during_imports(tmp, args.kill_import),
-               "full_disk": full_disks(tmp, args.disk)}
+        for name, part in parts.items():  # one part failing keeps the others' figures
+            try:
+                res[name] = part()
+            except Exception as e:  # noqa: BLE001 - the bench reports it and goes on
+                res[name] = {"error": f"{type(e).__name__}: {e}"}
+            print(f"{name}: {json.dumps(res[name])[:300]}", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(res, indent=1))
@@ -217,8 +217,9 @@ def main() -> None:
     print(f"bad inputs {b.get('clean', '-')}/{b.get('trials', '-')} clean, {b.get('hangs', '-')} hangs, "
           f"{b.get('silent_accepts', '-')} silent accepts, {b.get('outputs_over_inputs', '-')} outputs over inputs; "
           f"commands on a full disk {fc_clean}/{fc.get('trials', '-')} clean; "
-          f"kill -9: edits {e['trials']} trials {e['edits_older_than_1s_lost']} lost, saves {s['trials']} trials "
-          f"{s['edits_older_than_1s_lost']} lost, imports {i['trials']} trials {i['partial_silent']} silent partial; "
+          f"kill -9: edits {e.get('trials')} trials {e.get('edits_older_than_1s_lost')} lost, saves "
+          f"{s.get('trials')} trials {s.get('edits_older_than_1s_lost')} lost, imports {i.get('trials')} trials "
+          f"{i.get('partial_silent')} silent partial; "
           f"full disk {d.get('recovered_exactly', '-')}/{d.get('trials', '-')} recovered exactly")
 
 
