@@ -69,14 +69,15 @@ run_checks() {
   # The rules the architecture rests on, before the tests (configured in pyproject.toml): ruff (lint,
   # import order, a complexity budget) and import-linter's contracts (core/ never imports Qt or app/,
   # torch only in core/nn, core/data and the documented lazy places, app/ on core's public modules).
-  # A finding fails the run. mypy on core/ ([tool.mypy]) joins them once core/ passes it.
-  echo "dev.sh: ruff check . && lint-imports"
+  # and mypy on core/ ([tool.mypy]: check_untyped_defs). A finding fails the run.
+  echo "dev.sh: ruff check . && lint-imports && mypy"
   "$venv/bin/ruff" check --quiet . || return 1
   local out
   if ! out="$("$venv/bin/lint-imports" --no-logo 2>&1)"; then
     echo "$out"
     return 1
   fi
+  "$venv/bin/mypy" || return 1
 }
 
 cmd="${1:-app}"; shift || true
