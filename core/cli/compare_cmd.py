@@ -35,7 +35,7 @@ def register(sub: Any) -> None:
                    help="also list the N worst segments of the sliding-window agreement per video and task")
     p.add_argument("--window", type=opt.seconds, default=2.0, metavar="S",
                    help="agreement window in seconds (default 2)")
-    p.add_argument("--au-threshold", type=float, default=None, metavar="T", help=AU_THRESHOLD_HELP)
+    p.add_argument("--au-threshold", type=opt.probability, default=None, metavar="T", help=AU_THRESHOLD_HELP)
     p.add_argument("--csv", default=None, metavar="OUT.csv", help="also write the table as CSV")
     opt.add_force(p, "replace an existing --csv file that is not a text table")
     p.add_argument("--json", action="store_true", help="print the table (and segments) as JSON")

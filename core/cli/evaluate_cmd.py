@@ -6,6 +6,7 @@ from typing import Any
 
 from ..errors import AffectTraceError
 from ..jobevents import json_safe
+from . import options as opt
 from .reporting import add_events_flag, report
 from .tool_cmds import AU_THRESHOLD_HELP
 
@@ -29,7 +30,7 @@ def register(sub: Any) -> None:
     p.add_argument("--abaw", type=int, choices=(2020, 2022), default=2022,
                    help="2020: EXPR 0.67 F1 + 0.33 acc (7 classes), AU 0.5 F1 + 0.5 acc; "
                    "2022 (and later): EXPR macro F1 (8 classes), AU mean F1 (default)")
-    p.add_argument("--au-threshold", type=float, default=None, metavar="T", help=AU_THRESHOLD_HELP)
+    p.add_argument("--au-threshold", type=opt.probability, default=None, metavar="T", help=AU_THRESHOLD_HELP)
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     add_events_flag(p)
     p.set_defaults(func=run)
