@@ -68,7 +68,7 @@ install_null_audio() {
 run_checks() {
   # The rules the architecture rests on, before the tests (configured in pyproject.toml): ruff (lint,
   # import order, a complexity budget) and import-linter's contracts (core/ never imports Qt or app/,
-  # torch only in core/nn, core/data and the documented lazy places, app/ on core's public modules).
+  # torch only in core/nn, core/data and the documented lazy places, app/ on core's public modules),
   # and mypy on core/ ([tool.mypy]: check_untyped_defs). A finding fails the run.
   echo "dev.sh: ruff check . && lint-imports && mypy"
   "$venv/bin/ruff" check --quiet . || return 1
