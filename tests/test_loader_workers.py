@@ -158,3 +158,29 @@ def test_training_with_spawned_loader_workers(tmp_path: Path, preset: str) -> No
                  "--epochs", "1", "--max-steps", "2", "--batch-size", "4", "--workers", "2", "--run-id", "w"]) == 0
     summary = json.loads((project / "models" / "w" / "summary.json").read_text())
     assert summary["status"] == "finished"
+
+
+def test_a_cancelled_import_with_workers_stops_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.imagedata.importer as importer
+    from core.errors import AffectTraceError
+    from core.imagedata import ImportOptions, import_images
+    from core.progress import CancelToken
+    from tests.imagedbgen import class_folders
+
+    class_folders(tmp_path / "db", ("happy", "sad"), {"train": 40})
+    monkeypatch.setattr(importer, "BLOCK", 4)
+    cancel = CancelToken()
+    me = os.getpid()
+    before = {p.pid for p in psutil.Process(me).children(recursive=True)}  # other tests' processes
+    with pytest.raises(AffectTraceError, match="cancelled at row 4"):
+        import_images("folders", tmp_path / "db", tmp_path / "x.h5", ImportOptions(workers=2),
+                      progress=lambda *a: cancel.cancel(), cancel=cancel)
+    end = time.monotonic() + 15
+    while True:  # the fork server stays (it serves later pools); the workers it forked are gone
+        workers = [p for p in psutil.Process(me).children(recursive=True)
+                   if p.ppid() != me and p.pid not in before and _running(p)]
+        if not workers or time.monotonic() > end:
+            break
+        time.sleep(0.1)
+    assert not workers, [p.cmdline() for p in workers]
+    assert (tmp_path / "x.h5.part").exists()  # resumable
