@@ -129,7 +129,9 @@ def test_the_whole_loop_in_the_main_window(qtbot, tmp_path, demo) -> None:
     # the compare table holds `affecttrace compare`'s numbers
     loop.show_dock("compare")
     loop.compare.reference.setCurrentText("truth")
-    rows = loop.compare.compute()
+    with qtbot.waitSignal(loop.compare.computed, timeout=60000):  # computed off the GUI thread
+        loop.compare.compute()
+    rows = loop.compare.rows
     out = subprocess.run([sys.executable, "-m", "core.cli", "compare", str(demo), "--ref", "truth", "--json"],
                          cwd=REPO, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr

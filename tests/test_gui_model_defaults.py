@@ -129,12 +129,15 @@ def test_compare_after_a_new_reference_redraws_everything(qtbot, tmp_path, folde
     cv, p = loop.compare, win.session.project
     loop.show_dock("compare")
     cv.reference.setCurrentText("truth")
-    cv.compute()
+    with qtbot.waitSignal(cv.computed, timeout=60000):
+        cv.compute()
     first = cv.agreement.plotItem.titleLabel.text
     assert "vs truth" in first
     cv.reference.setCurrentText("@ann1")
     assert cv.reference.currentText() == "@ann1"
-    rows = cv.compute()
+    with qtbot.waitSignal(cv.computed, timeout=60000):
+        cv.compute()
+    rows = cv.rows
     r = rows[cv.table.currentRow()]
     assert r["reference"] == "@ann1"
     title = cv.agreement.plotItem.titleLabel.text

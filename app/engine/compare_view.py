@@ -40,6 +40,7 @@ from core.compare import (
 from core.interchange.tracksel import find_track_name
 from core.words import FUSED_TRACK
 
+from ..background import Background, Task
 from ..themes import Theme
 from .compare_plots import TASK_NAMES, AgreementPlot, ScoreBars
 
@@ -60,6 +61,7 @@ def fmt_score(v: float | None) -> str:
 class CompareView(QWidget):
     seekRequested = Signal(str, int)  # video, frame
     pairChosen = Signal(str, str, str, str)  # track spec, reference spec, task, video of the selected row
+    computed = Signal()  # the table shows the last comparison (or why there is none)
 
     def __init__(self, session: Session, theme: Theme | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -117,7 +119,10 @@ class CompareView(QWidget):
         lay.addLayout(top)
         lay.addWidget(split, 1)
         lay.addWidget(self.status)
-        self.compute_button.clicked.connect(self.compute)
+        self.bg: Background = Background(self)
+        self._edited = False  # labels changed while a comparison ran
+        self.compute_button.clicked.connect(lambda _checked=False: self.compute())
+        session.labelsChanged.connect(lambda *_a: setattr(self, "_edited", self.bg.running("compare") is not None))
         self.csv_button.clicked.connect(lambda: self._ask_path("CSV table (*.csv)", ".csv", self.export_csv))
         self.png_button.clicked.connect(lambda: self._ask_path("PNG image (*.png)", ".png", self.export_png))
         self.table.currentCellChanged.connect(lambda row, *_a: self.select_row(row))
@@ -151,14 +156,34 @@ class CompareView(QWidget):
         self.png_button.setEnabled(bool(self.rows))
 
     # ------------------------------------------------------------------ computing
-    def compute(self) -> list[dict]:
+    def compute(self) -> Task | None:
+        """Every track against the chosen reference, computed off the GUI thread (the project's reads are
+        locked); the table fills when the rows arrive (``computed``). None: nothing to compare."""
         p, ref = self.session.project, self.reference.currentText()
-        self.rows = []
-        if p is not None and ref:
-            try:
-                self.rows = comparison_rows(p, all_track_specs(p), ref)
-            except Exception as e:  # a metric failing on odd data must not take the window down
-                self.status.setText(f"Could not compare: {e}")
+        if p is None or not ref:
+            self._show_rows([], ref)
+            return None
+        specs = all_track_specs(p)
+        self._edited = False
+        self.compute_button.setEnabled(False)
+        self.status.setText(f"Comparing {len(specs) - 1} track(s) against {ref}…")
+        return self.bg.submit(lambda: comparison_rows(p, specs, ref),
+                              lambda rows, error: self._arrived(p, ref, rows, error), key="compare")
+
+    def _arrived(self, project: object, ref: str, rows: list[dict] | None, error: str) -> None:
+        if project is not self.session.project:  # another project since: its rows mean nothing here
+            self.compute_button.setEnabled(self.reference.count() > 1)
+            return
+        self._show_rows(rows or [], ref)
+        if error:  # a metric failing on odd data must not take the window down
+            self.status.setText(f"Could not compare: {error}")
+        elif self._edited:
+            self.status.setText(self.status.text() + " Labels changed meanwhile: Compare again for them.")
+        self.computed.emit()
+
+    def _show_rows(self, rows: list[dict], ref: str) -> None:
+        p = self.session.project
+        self.rows = rows
         self.table.setRowCount(len(self.rows))
         for i, r in enumerate(self.rows):
             cells = (r["track"], TASK_NAMES[r["task"]], r["video"], str(r["frames"]), fmt_score(r["score"]),
@@ -179,7 +204,6 @@ class CompareView(QWidget):
         elif p is not None:
             self.status.setText(f"Nothing to compare: no track shares labelled frames with {ref}.")
         self._enable()
-        return self.rows
 
     def _clear_series(self) -> None:
         self.series, self.series_video, self.worst = None, None, []
