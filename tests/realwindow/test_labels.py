@@ -121,6 +121,7 @@ def session(screen_1280, demo_template, tmp_path_factory):
         _record(app, 0)
         # 2. every field owns its keys
         _show_hidden_docks(app)
+        seen["docks_shown"] = {"frame": screen_1280.frame_rect(app.window_id), "status_bar": app.state()["status_bar"]}
         _focus_video(app)
         _goto(app, SEEK)
         app.key("i", "Right", "Right", "o", "Left")
@@ -246,8 +247,10 @@ def test_home_centres_the_focused_joystick(session):
     assert (va[first[0]:first[1] + 1] < -0.2).all(), "the pass from frame 0 was not overwritten"
 
 
-def test_first_start_fits_1280x800(session):
-    x, y, w, h = session["first_start"]["frame"]
-    assert x >= 0 and y >= 0 and x + w <= 1280 and y + h <= 800
-    sx, sy, sw, sh = session["first_start"]["status_bar"]
-    assert sy + sh <= 800
+@pytest.mark.parametrize("when", ["first_start", "docks_shown"])
+def test_the_window_fits_1280x800(session, when):
+    """At the first start, and still once every engine dock is shown."""
+    x, y, w, h = session[when]["frame"]
+    assert x >= 0 and y >= 0 and x + w <= 1280 and y + h <= 800, session[when]
+    sx, sy, sw, sh = session[when]["status_bar"]
+    assert sy + sh <= 800, session[when]
