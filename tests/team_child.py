@@ -33,7 +33,11 @@ def edit_of(annotator: str, run: int, i: int, videos: list[str], n_frames: int) 
 
 
 def annotate(folder: str, annotator: str, run: int, n_edits: int, save_every: int) -> int:
-    p = Project.open(folder, annotator=annotator, wait_s=1.0)
+    try:
+        p = Project.open(folder, annotator=annotator, wait_s=1.0)
+    except AffectTraceError as e:  # the share went away just as this workstation started
+        print(f"cannot open: {e}", flush=True)
+        return 2
     if p.readonly:
         print(f"refused: {p.readonly_reason}", flush=True)
         try:

@@ -19,6 +19,7 @@ from core.project.spool import spool_home
 from core.tracks import TrackSource
 from tests.badinput import fill_disk
 from tests.team_child import edit_of
+from tests.test_disk_and_locks import tmpfs  # noqa: F401 (the fixture: a real small tmpfs where root allows)
 
 REPO = Path(__file__).resolve().parents[1]
 N = 300
@@ -31,17 +32,6 @@ def home(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.setenv("HOME", str(h))
     monkeypatch.delenv("XDG_DATA_HOME", raising=False)
     return h
-
-
-@pytest.fixture
-def tmpfs(tmp_path: Path):
-    mount = tmp_path / "nas"
-    mount.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True)
-    if r.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
 def _project(folder: Path) -> Path:
@@ -89,8 +79,8 @@ def test_share_renamed_away_and_back(tmp_path: Path, home: Path) -> None:
     q.close()
 
 
-def test_full_share_spools_and_a_killed_session_is_replayed_at_next_open(tmp_path: Path, tmpfs: Path,
-                                                                       home: Path, monkeypatch) -> None:
+def test_full_share_spools_and_a_killed_session_is_replayed_at_next_open(
+        tmp_path: Path, tmpfs: Path, home: Path, monkeypatch) -> None:  # noqa: F811 (tmpfs: the fixture)
     folder = _project(tmpfs / "proj")
     env = dict(os.environ, HOME=str(home), PYTHONPATH=str(REPO), AFFECTTRACE_HOSTNAME="ws1")
     env.pop("XDG_DATA_HOME", None)

@@ -190,6 +190,7 @@ def _run(tmp_path: Path, monkeypatch, stations: list[Station], share: Share, rea
         time.sleep(rng.uniform(0.5, 1.5))
         now = time.monotonic() - t0
         if not is_away and away_at <= now < back_at:
+            _ensure_ready(away, children, start)  # someone is working there when the share goes
             share.disconnect(away.link)  # this workstation loses the share; the others go on
             is_away = True
         elif is_away and now >= back_at:
@@ -224,6 +225,22 @@ def _run(tmp_path: Path, monkeypatch, stations: list[Station], share: Share, rea
     for c in leads:
         _stop(c)
     return _verify(monkeypatch, stations, leads, away, real, refused, kills)
+
+
+def _ensure_ready(st: Station, children: dict[str, Child], start) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        c = children.get(st.annotator)
+        if c is not None and c.proc.poll() is None and any(x.startswith("ready") for x in c.lines):
+            return
+        if c is None or c.proc.poll() is not None:
+            children.pop(st.annotator, None)
+            if c is not None:
+                _stop(c)
+                st.runs.append((c.run, c.lines))
+            start(st)
+        time.sleep(0.1)
+    raise AssertionError(f"{st.annotator} never got ready")
 
 
 def _verify(monkeypatch, stations: list[Station], leads: list[Child], away: Station, real: Path, refused: list[str],

@@ -84,12 +84,12 @@ def write_json(path: Path, d: dict[str, Any]) -> None:
     atomic_write_bytes(path, json.dumps(d, separators=(",", ":")).encode())
 
 
-def index_generation(root: Path) -> int | None:
-    """The generation of a store without head.json (made before lanes existed): from annotations.h5."""
+def index_generation(root: Path, name: str = INDEX_NAME) -> int | None:
+    """The generation of a store's index file without reading its table (stores made before head.json)."""
     try:
         import h5py
 
-        with h5py.File(root / INDEX_NAME, "r", locking=False) as f:
+        with h5py.File(root / name, "r", locking=False) as f:
             return int(f.attrs["generation"])
     except Exception:
         return None

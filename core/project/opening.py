@@ -15,7 +15,7 @@ from ..safepaths import check_name
 from . import storage
 from .incomplete import incomplete_note
 from .journal import Journal, journal_generations
-from .lanes import LANE_LEASE, TAKEOVERS_NAME, TEAM_DIR, lane_root, project_lease_path
+from .lanes import LANE_LEASE, TAKEOVERS_NAME, TEAM_DIR, index_generation, lane_root, project_lease_path
 from .lease import BEAT_S, EXPIRE_S, Lease, LeaseHeld, LeaseInfo, host_name, lease_state, user_name
 from .lock import LOCK_NAME, ProjectLock, holder_of
 from .manifest import MANIFEST_NAME, Manifest
@@ -256,13 +256,7 @@ class Opening(ProjectState):
 
     @staticmethod
     def _prev_generation(folder: Path) -> int | None:
-        try:
-            import h5py
-
-            with h5py.File(folder / PREV_INDEX_NAME, "r", locking=False) as f:
-                return int(f.attrs["generation"])
-        except Exception:
-            return None
+        return index_generation(folder, PREV_INDEX_NAME)
 
 
 def not_writable(e: OSError, path: Path) -> str:
