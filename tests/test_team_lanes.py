@@ -159,3 +159,16 @@ def test_project_wide_changes_from_a_lane_take_the_short_project_lease(tmp_path:
     assert "v9" in b.videos
     a.close()
     b.close()
+
+
+def test_a_link_planted_in_team_is_not_read_as_a_lane(tmp_path: Path) -> None:
+    folder = _project(tmp_path / "proj")
+    a = Project.open(folder, annotator="ann1")
+    _label(a, "v0", 0, 10, 0.5)
+    a.save()
+    a.close()
+    (folder / "team" / "evil").symlink_to(folder / "team" / "ann1", target_is_directory=True)
+    r = Project.open(folder, readonly=True)
+    assert r.track_names("v0") == ["ann1"] and r.owner_of("v0", "ann1") == "ann1"
+    assert "evil" not in [x.name for x in r.annotators_now()]
+    r.close()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import ProjectError, ProjectLockedError
 from ..fsio import atomic_write_bytes, open_regular, os_problem, read_regular
+from ..safepaths import name_problem
 from ..tracks import Track, TrackKind
 from . import storage
 from .lease import EXPIRE_S, Lease, LeaseInfo, Watch, host_name
@@ -59,10 +60,11 @@ def project_lease_path(folder: Path) -> Path:
 def lane_names(folder: Path) -> list[str]:
     """Annotators with a lane folder (one listing: cheap enough for every poll)."""
     try:
-        names = os.listdir(folder / TEAM_DIR)
+        entries = list(os.scandir(folder / TEAM_DIR))
     except OSError:
         return []
-    return sorted(n for n in names if not n.startswith("."))
+    return sorted(e.name for e in entries if not e.name.startswith(".") and name_problem(e.name) is None
+                  and e.is_dir(follow_symlinks=False))  # a link planted there is never read as a lane
 
 
 def read_json(path: Path, limit: int = 1 << 24) -> dict[str, Any] | None:
@@ -274,6 +276,13 @@ class Lanes(ProjectState):
                 if f is not None:
                     self.changed.emit(v, n, None, 0, f.entry.n_frames)
         return changes
+
+    def heads_moved(self) -> bool:
+        """Has another store saved since the last ``poll_changes``? Reads only the head pointers and changes
+        nothing here, so the app asks it off the GUI thread and calls ``poll_changes`` only when it is True."""
+        owners = ([MAIN] if self.lane is not None else []) + [a for a in lane_names(self.folder) if a != self.lane]
+        seen = dict(self._seen)
+        return any(self._head_of(o) != (seen[o].head if o in seen else None) for o in owners)
 
     def annotators_now(self) -> list[Annotator]:
         """Every annotator of the project with their last save and whether a session holds their lane."""
