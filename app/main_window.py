@@ -17,10 +17,12 @@ from . import dialogs, resources
 from .actions import ActionRegistry, build_actions
 from .agreement_runner import AgreementRunner
 from .annotate import AnnotationController
+from .context import AppContext
 from .controls import Controls
 from .frame_display import FrameDisplay
 from .fusion import FusionController
 from .input.gamepad import GamepadConfig, GamepadInput
+from .jobs import runner_for
 from .key_filter import HoldKeyFilter
 from .keys import HOLD_KEY_ROWS
 from .layout import build_views, default_layout, make_dock, tab_left_column
@@ -101,6 +103,9 @@ class MainWindow(QMainWindow):
         self._tab_on_show: dict[QObject, str] = {}  # dock -> the dock it becomes a tab of when first shown
         self.theme = theme(self.settings.theme)
         self.registry = ActionRegistry(self)
+        self.context = AppContext(self, self.session, runner_for(self), self.registry, self.settings,
+                                  lambda: self.theme, self.themeChanged, self.add_dock,
+                                  lambda text: self.statusBar().showMessage(text, 6000))
         self.controls = Controls(v, self.registry, self.annot, self.player, self.session,
                                  lambda m: self.statusBar().showMessage(m, 5000))
         self.menus = build_actions(self, self.registry)

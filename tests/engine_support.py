@@ -37,24 +37,40 @@ def annotations_digest(folder: Path) -> str:
 
 
 def engine_window(qtbot, folder: Path):
-    """(window, Training) on ``folder``: a plain QMainWindow with ``session`` (project, projectChanged)."""
-    from PySide6.QtCore import QObject, Signal
-    from PySide6.QtWidgets import QLabel, QMainWindow
+    """(window, Training) on ``folder``: a plain QMainWindow with an application context (app/context.py)
+    whose real Session holds the project open, as the app does (jobs open it read-only)."""
+    from PySide6.QtCore import QObject, Qt, Signal
+    from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 
+    from app.actions import ActionRegistry
+    from app.context import AppContext
     from app.engine import install
-    from app.engine.training import Training
+    from app.jobs import runner_for
+    from app.session import Session
+    from app.settings import Settings
+    from app.themes import theme
     from core.project import open_project
 
-    class Session(QObject):
-        projectChanged = Signal()
+    class Themes(QObject):
+        changed = Signal(object)
 
     win = QMainWindow()
     qtbot.addWidget(win)
     win.session = Session(win)
-    win.session.project = open_project(folder)  # holds the lock, as the app does: jobs open it read-only
+
+    def add_dock(widget, title, name, area=Qt.RightDockWidgetArea, tabify_with=None, hidden=False):
+        dock = QDockWidget(title, win)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        win.addDockWidget(area, dock)
+        dock.setVisible(not hidden)
+        return dock
+
+    ctx = AppContext(win, win.session, runner_for(win), ActionRegistry(win), Settings(), lambda: theme("light"),
+                     Themes(win).changed, add_dock, lambda text: win.statusBar().showMessage(text))
     win.setCentralWidget(QLabel("player"))
-    install(win)
-    win.session.projectChanged.emit()
+    _menu, training = install(ctx)
+    win.session.set_project(open_project(folder))  # holds the lock, as the app does: jobs open it read-only
     win.resize(1280, 800)
     win.show()
-    return win, win.findChild(Training)
+    return win, training

@@ -2,24 +2,27 @@
 compare, suggestions). One entry point for the main window:
 
     from app.engine import install
-    engine = install(win)        # adds the "Engine" menu and its docks; jobs run in runner_for(win)
+    menu, training = install(win.context)   # the "Engine" menu and the Training dock; jobs run in ctx.runner
 
 and, in the window's closeEvent, ``if not runner_for(win).confirm_close(win): e.ignore(); return``.
 """
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMainWindow, QMenu
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QMenu
 
 from .training import Training, install_training
 
+if TYPE_CHECKING:
+    from ..context import AppContext
 
-def install(win: QMainWindow) -> QMenu:
-    """Add the Engine menu with everything under it; returns the menu."""
-    registry = getattr(win, "registry", None)  # app.main_window.MainWindow's; a plain window: its menu bar
-    menu = registry.menu("&Engine") if registry is not None else win.menuBar().addMenu("&Engine")
+
+def install(ctx: AppContext) -> tuple[QMenu, Training]:
+    """Add the Engine menu and the Training dock; returns the menu and the Training controller."""
+    menu = ctx.actions.menu("&Engine")
     menu.setObjectName("EngineMenu")
-    install_training(win, menu)
-    return menu
+    return menu, install_training(ctx, menu)
 
 
 __all__ = ["Training", "install", "install_training"]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QScrollArea, QWidget
 
-from ..jobs import Job, runner_for
+from ..jobs import Job
 from . import install
 from .accept import AcceptPanel
 from .compare_view import CompareView
@@ -25,7 +25,6 @@ from .overlays import TimelineOverlays
 from .preannotate import PreannotateDialog, Preannotator, imported_text
 from .suggestions_view import SuggestionsView
 from .train_memory import propose_after_accept
-from .training import Training
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
@@ -49,9 +48,8 @@ class EngineLoop(QObject):
         super().__init__(win)
         self.win = win
         s = win.session
-        self.menu = install(win)
-        self.training: Training = win.findChild(Training)
-        self.runner = runner_for(win)
+        self.menu, self.training = install(win.context)
+        self.runner = win.context.runner
         self.pre = Preannotator(s, self.runner, self)
         self.compare = CompareView(s, win.theme)
         self.suggestions = SuggestionsView(s, current_frame=lambda: win.player.position)
