@@ -31,6 +31,7 @@ from .player import Player
 from .project_control import ProjectControl, close_quietly
 from .session import Session
 from .settings import Settings
+from .team import TeamControl
 from .themes import apply_theme, theme
 from .track_display import TrackDisplay
 from .video_loader import FaceOverlay, VideoExtrasLoader
@@ -116,6 +117,7 @@ class MainWindow(QMainWindow):
         self.fusion = FusionController(self.session, v.agreement, self.tracks, self.refresh_tracks,
                                        lambda: self.save(quiet=True), self)
         self.fusion.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.team = TeamControl(self)  # lanes, polling, the share's banner, take-over, merge, campaign
         self.pad = GamepadInput(GamepadConfig.from_dict(self.settings.get("gamepad", {}) or {}), self)
         self.key_filter = HoldKeyFilter(self, self.annot, lambda: len(v.au_panel.aus),
                                         lambda: v.video.setFocus(Qt.ShortcutFocusReason))
@@ -444,6 +446,7 @@ class MainWindow(QMainWindow):
         self.pad.stop()
         self.agreement_runner.shutdown()
         self.fusion.shutdown()
+        self.team.shutdown()
         self.extras.shutdown(2000)  # a long audio decode is dropped: its result is no longer wanted
         self.settings.save_window(self.saveGeometry(), self.saveState(), list(self.views.docks))
         self.settings.set("gamepad", self.pad.config.to_dict())

@@ -84,10 +84,8 @@ class ProjectControl:
         w.show_start_page()
 
     def open_project(self, folder: str | Path) -> bool:
-        from core.project import open_project
-
         try:
-            project = open_project(folder)
+            project = self.win.team.open(folder)
         except AffectTraceError as e:
             self.win.report_error(str(e))
             return False
@@ -251,6 +249,10 @@ class ProjectControl:
         """Annotate as ``name``; ``remember``: the person chose it in the app (a later start uses it)."""
         w = self.win
         w.annot.set_armed(False)
+        if w.team.switch_lane(name):  # a team project: opened again as that annotator's lane
+            if remember:
+                w.settings.annotator = name
+            return
         w.session.set_annotator(name)
         if remember:
             w.settings.annotator = name

@@ -1,0 +1,132 @@
+"""Issue 15 in the app: a team project opens as the annotator's lane; another annotator's saves appear in the
+window by polling, the window's edits reach the others by its own quick save; the banner while the share
+is away (edits spooled, replayed when it is back); read-only with the holder named and Take over."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.edits import set_range
+from core.project import Project
+from core.project.campaign import assign
+from core.project.lanes import TAKEOVERS_NAME, lane_root
+from core.tracks import TrackSource
+from tests.gui_support import demo_copy, make_window
+
+pytestmark = pytest.mark.gui
+
+
+def team_copy(tmp_path: Path, tmp_path_factory, annotators: tuple[str, ...] = ("lena", "omar")) -> Path:
+    """A demo copy made a team project: the lead assigned its video to ``annotators``."""
+    folder = demo_copy(tmp_path_factory.getbasetemp(), tmp_path / "team")
+    with Project.open_writable(folder) as p:
+        assign(p, list(annotators), ["demo"], ["va", "expr", "au"])
+    return folder
+
+
+def label(p: Project, start: int, stop: int, va: tuple[float, float]) -> None:
+    """An edit of ``p``'s annotator on its own lane (the other workstation), saved."""
+    if not p.has_track("demo", p.lane):
+        p.new_track("demo", p.lane, TrackSource.human(p.lane))
+    p.history.push(set_range("demo", p.lane, "va", start, stop, va, author=p.lane))
+    p.save()
+
+
+def test_others_saves_appear_by_polling_and_own_edits_are_published(qtbot, tmp_path, tmp_path_factory):
+    folder = team_copy(tmp_path, tmp_path_factory)
+    win = make_window(qtbot, tmp_path, folder, annotator="lena")
+    p = win.session.project
+    assert p.lane == "lena" and not p.readonly and win.team.poll_timer.isActive()
+    omar = Project.open(folder, annotator="omar")
+    try:
+        label(omar, 10, 60, (0.5, -0.5))
+        qtbot.waitUntil(lambda: "omar" in win.views.timeline._tracks, timeout=10000)
+        shown = win.views.timeline._tracks["omar"]
+        np.testing.assert_allclose(shown.va[10:60], [[0.5, -0.5]] * 50)
+        qtbot.waitUntil(lambda: any(win.views.browser.annotators.item(i).text().startswith("omar · ")
+                                    and "s ago" in win.views.browser.annotators.item(i).text()
+                                    for i in range(win.views.browser.annotators.count())), timeout=5000)
+        # a later save of omar's redraws his curve in place
+        label(omar, 100, 120, (-0.25, 0.75))
+        qtbot.waitUntil(lambda: np.allclose(win.views.timeline._tracks["omar"].va[100:120], [-0.25, 0.75]),
+                        timeout=10000)
+        # lena's edit in the window is saved within a second or so, and omar's session sees it by polling
+        s = win.session
+        assert s.push(s.set_labels("va", 200, 240, (0.125, 0.375)))
+        qtbot.waitUntil(lambda: not p.unsaved, timeout=5000)
+
+        def omar_sees() -> bool:
+            omar.poll_changes()
+            return omar.has_track("demo", "lena") and np.allclose(omar.track("demo", "lena").va[200:240],
+                                                                  [0.125, 0.375])
+        qtbot.waitUntil(omar_sees, timeout=10000)
+    finally:
+        omar.close()
+    win.close()
+    with Project.open(folder, readonly=True) as r:  # both lanes, as saved
+        np.testing.assert_allclose(r.track("demo", "lena").va[200:240], [[0.125, 0.375]] * 40)
+        np.testing.assert_allclose(r.track("demo", "omar").va[10:60], [[0.5, -0.5]] * 50)
+
+
+def test_banner_while_the_share_is_away_and_nothing_is_lost(qtbot, tmp_path, tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the local spool lives there
+    folder = team_copy(tmp_path, tmp_path_factory)
+    win = make_window(qtbot, tmp_path, folder, annotator="lena")
+    s, p = win.session, win.session.project
+    win.team.publish_timer.setInterval(60000)  # saves are made below, when the test says
+    assert s.push(s.set_labels("va", 0, 20, (0.25, 0.25)))
+    assert win.save(quiet=True)
+    lane = lane_root(folder, "lena")
+    away = lane.with_name("lena.away")
+    os.rename(lane, away)  # the share under the lane is gone (an unplugged NAS looks the same to the app)
+    try:
+        assert s.push(s.set_labels("va", 30, 50, (-0.5, 0.5)))  # goes into the spool
+        qtbot.waitUntil(lambda: win.team.banner.isVisible() and "local spool" in win.team.banner.text(),
+                        timeout=10000)
+        assert not win.save(quiet=True) and p.offline_since is not None  # saving finds the share gone
+        assert s.push(s.set_labels("va", 60, 70, (0.75, -0.75)))  # into the local spool
+        assert "local spool" in win.team.banner.text()
+    finally:
+        os.rename(away, lane)
+    qtbot.waitUntil(lambda: "answered again" in win.team.banner.text(), timeout=10000)
+    assert p.offline_since is None and not p.unsaved
+    assert "spool" in win.team.banner.text() and win.team.banner.isVisible()
+    win.close()
+    with Project.open(folder, readonly=True) as r:
+        va = r.track("demo", "lena").va
+        np.testing.assert_allclose(va[0:20], [[0.25, 0.25]] * 20)
+        np.testing.assert_allclose(va[30:50], [[-0.5, 0.5]] * 20)
+        np.testing.assert_allclose(va[60:70], [[0.75, -0.75]] * 10)
+
+
+def test_second_window_of_an_annotator_is_read_only_naming_the_holder_and_can_take_over(
+        qtbot, tmp_path, tmp_path_factory, monkeypatch):
+    folder = team_copy(tmp_path, tmp_path_factory)
+    monkeypatch.setenv("AFFECTTRACE_HOSTNAME", "ws1")
+    first = Project.open(folder, annotator="lena")  # lena's session on another workstation
+    label(first, 0, 10, (0.5, 0.5))
+    monkeypatch.setenv("AFFECTTRACE_HOSTNAME", "ws2")
+    win = make_window(qtbot, tmp_path, folder, annotator="lena")
+    p = win.session.project
+    assert p.readonly and "ws1" in p.readonly_reason and "lena" in p.readonly_reason
+    assert "ws1" in win.views.banner.text() and win.team.take_over_action.isEnabled()
+    assert not win.session.can_edit()
+    asked: list[str] = []
+    assert not win.team.take_over(ask=lambda q: asked.append(q) or False)  # "No": nothing changes
+    assert win.session.project is p and p.readonly and "ws1" in asked[0]
+    assert win.team.take_over(ask=lambda q: True)
+    q = win.session.project
+    assert q is not p and not q.readonly and q.lane == "lena" and win.session.can_edit()
+    assert win.session.push(win.session.set_labels("va", 20, 30, (-0.5, -0.5)))
+    win.close()
+    rec = [json.loads(line) for line in (lane_root(folder, "lena") / TAKEOVERS_NAME).read_text().splitlines()]
+    assert rec[-1]["by"] == "lena" and rec[-1]["host"] == "ws2" and rec[-1]["from"]["host"] == "ws1"
+    first.close()
+    with Project.open(folder, readonly=True) as r:
+        va = r.track("demo", "lena").va
+        np.testing.assert_allclose(va[0:10], [[0.5, 0.5]] * 10)
+        np.testing.assert_allclose(va[20:30], [[-0.5, -0.5]] * 10)
