@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from ..errors import ProjectError, ProjectLockedError
+from .reporting import add_events_flag, stream_of
 
 
 def register_actions(ps: Any) -> None:
@@ -55,6 +56,8 @@ def register_actions(ps: Any) -> None:
     m.add_argument("--annotator", "-a", action="append", metavar="NAME", help="only this annotator (repeatable)")
     m.add_argument("--prefer", choices=("theirs", "ours"), help="who wins on frames edited on both sides")
     m.add_argument("--json", action="store_true", help="print the report as JSON")
+    m.add_argument("--plan", action="store_true", help="only list what would come across and the conflicts")
+    add_events_flag(m)  # the app's File > Merge copy runs it as a job
     m.set_defaults(func=_merge)
 
 
@@ -164,10 +167,14 @@ def _take_over(args: argparse.Namespace) -> int:
 def _merge(args: argparse.Namespace) -> int:
     from ..project.merge import merge_copy
 
-    report = merge_copy(args.project, args.other, annotators=args.annotator, prefer=args.prefer)
-    if args.json:
+    report = merge_copy(args.project, args.other, annotators=args.annotator, prefer=args.prefer,
+                        apply=not args.plan)
+    stream = stream_of(args)
+    if stream is not None:
+        stream.emit("result", **report.to_dict())
+    elif args.json:
         print(json.dumps(report.to_dict(), indent=1))
     else:
         for line in report.lines():
             print(line)
-    return 0 if report.merged or not report.conflicts else 1
+    return 0 if report.merged or not report.conflicts or args.plan else 1

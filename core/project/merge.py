@@ -187,9 +187,9 @@ def merge_lane(ours: Any, other: str | Path, prefer: str | None = None, apply: b
 
 
 def merge_copy(project: str | Path, other: str | Path, annotators: list[str] | None = None,
-               prefer: str | None = None) -> MergeReport:
+               prefer: str | None = None, apply: bool = True) -> MergeReport:
     """Merge every annotator's lane of ``other`` (a copy of ``project``), or those named; all or nothing
-    when frames conflict and ``prefer`` is None."""
+    when frames conflict and ``prefer`` is None. ``apply`` False: the plan only (nothing changes)."""
     from .opening import project_folder
     from .project import Project
 
@@ -212,7 +212,7 @@ def merge_copy(project: str | Path, other: str | Path, annotators: list[str] | N
         plan = MergeReport(str(there), prefer, [])
         for ours in sessions:
             merge_lane(ours, there, prefer, apply=False, report=plan)
-        if plan.conflicts and prefer is None:
+        if (plan.conflicts and prefer is None) or not apply:
             return plan
         report = MergeReport(str(there), prefer, [])
         for ours in sessions:
