@@ -46,21 +46,22 @@ def scrolled(widget: QWidget) -> QScrollArea:
 class EngineLoop(QObject):
     def __init__(self, win: MainWindow) -> None:
         super().__init__(win)
-        self.win = win
-        s = win.session
-        self.menu, self.training = install(win.context)
-        self.runner = win.context.runner
+        self.win = win  # what the context does not hold: marks, player, layout, video switching
+        self.ctx = ctx = win.context
+        s = ctx.session
+        self.menu, self.training = install(ctx)
+        self.runner = ctx.runner
         self.pre = Preannotator(s, self.runner, self)
-        self.compare = CompareView(s, win.theme)
+        self.compare = CompareView(s, ctx.theme())
         self.suggestions = SuggestionsView(s, current_frame=lambda: win.player.position)
         self.accept = AcceptPanel(s, self.runner, marked_range=win.annot.marked_range)
         self.docks: dict[str, QDockWidget] = {"training": self.training.dock}
         for key, widget, title, area in (("compare", self.compare, "Compare", Qt.BottomDockWidgetArea),
                                          ("suggestions", self.suggestions, "Suggestions", Qt.LeftDockWidgetArea),
                                          ("accept", self.accept, "Accept", Qt.LeftDockWidgetArea)):
-            self.docks[key] = win.add_dock(scrolled(widget), title, key, area, TAB_WITH[key], hidden=True)
+            self.docks[key] = ctx.add_dock(scrolled(widget), title, key, area, TAB_WITH[key], hidden=True)
         self._place_training()
-        reg, m = win.registry, self.menu
+        reg, m = ctx.actions, self.menu
         m.addSeparator()
         self.pre_action = reg.add("engine.preannotate", "&Pre-annotate with a model…", self.open_preannotate,
                                   "Ctrl+Shift+P", m, tip="Run a trained model over videos: its model track "
@@ -79,13 +80,13 @@ class EngineLoop(QObject):
         self.accept.accepted.connect(self._accepted)
         self.runner.jobAdded.connect(self._job_added)
         self.runner.jobFinished.connect(self._job_finished)
-        win.themeChanged.connect(self.compare.apply_theme)
+        ctx.theme_changed.connect(self.compare.apply_theme)
         s.projectChanged.connect(self._enable)
         self._enable()
 
     def _add_next_suggested(self) -> None:
         """Annotate > Next suggested segment, placed after Next disagreement."""
-        reg = self.win.registry
+        reg = self.ctx.actions
         a = reg.add("next_suggested", "Next suggested segment", self.next_suggested, NEXT_SUGGESTED_KEY,
                     "Annotate", tip="Go to the next of the segments most worth labelling (Suggestions)")
         menu = reg.menu("Annotate")
@@ -96,7 +97,7 @@ class EngineLoop(QObject):
             menu.insertAction(items[after], a)
 
     def _enable(self) -> None:
-        self.pre_action.setEnabled(self.win.session.project is not None)
+        self.pre_action.setEnabled(self.ctx.session.project is not None)
 
     def say(self, text: str, ms: int = 6000) -> None:
         self.win.statusBar().showMessage(text, ms)
@@ -118,7 +119,7 @@ class EngineLoop(QObject):
 
     # ------------------------------------------------------------------ actions
     def open_preannotate(self) -> PreannotateDialog | None:
-        s = self.win.session
+        s = self.ctx.session
         if s.project is None:
             return None
         dlg = PreannotateDialog(s, self.pre, selected=self.win.views.browser.selected(), parent=self.win)
@@ -127,7 +128,7 @@ class EngineLoop(QObject):
         return dlg
 
     def next_suggested(self) -> None:
-        s, view = self.win.session, self.suggestions
+        s, view = self.ctx.session, self.suggestions
         if s.project is None or s.video is None:
             return
         if view.video != s.video:  # nothing computed for this video yet: now, then go
@@ -141,7 +142,7 @@ class EngineLoop(QObject):
 
     def seek(self, video: str, frame: int) -> None:
         """A view's jump: that video (shown first when another one is), that frame."""
-        if video != self.win.session.video:
+        if video != self.ctx.session.video:
             self.win.show_video(video)
         self.win.player.seek(frame)
 
