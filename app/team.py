@@ -23,6 +23,7 @@ from core.project.campaign import ASSIGNMENTS_NAME
 from core.project.lanes import TEAM_DIR, Annotator, lane_is_reachable
 
 from .background import Background
+from .merge_copy import MergeCopy
 from .settings import default_annotator
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ class TeamControl(QObject):
                                         "File", tip="Take this annotator's lane from the session holding it "
                                         "(asks first; recorded in the project)")
         self.take_over_action.setEnabled(False)
+        self.merge = MergeCopy(win)  # File > Merge copy…
         win.session.projectChanged.connect(self._on_project)
         win.session.labelsChanged.connect(self._on_labels)
 
@@ -141,7 +143,7 @@ class TeamControl(QObject):
         self.offline_since = self.back_at = None
         self.annotators = []
         self._show_banner()
-        team = p is not None and p.lane is not None
+        team = p is not None and (p.lane is not None or is_team_project(p.folder))
         self.take_over_action.setEnabled(bool(p is not None and p.readonly and p.holder_info is not None))
         if team:
             self.poll_timer.start()
@@ -152,9 +154,9 @@ class TeamControl(QObject):
     # ------------------------------------------------------------------ polling
     def poll(self) -> None:
         p = self.win.session.project
-        if p is None or p.lane is None or self.bg.running("poll") is not None:
+        if p is None or self.bg.running("poll") is not None:
             return
-        root, writable = p.root, not p.readonly
+        root, writable = p.root, p.lane is not None and not p.readonly
 
         def look() -> Look:
             return Look(p.heads_moved(), lane_is_reachable(root) if writable else None, p.annotators_now())
@@ -253,3 +255,4 @@ class TeamControl(QObject):
         self.poll_timer.stop()
         self.publish_timer.stop()
         self.bg.shutdown(3000)
+        self.merge.shutdown()

@@ -130,3 +130,51 @@ def test_second_window_of_an_annotator_is_read_only_naming_the_holder_and_can_ta
         va = r.track("demo", "lena").va
         np.testing.assert_allclose(va[0:10], [[0.5, 0.5]] * 10)
         np.testing.assert_allclose(va[20:30], [[-0.5, -0.5]] * 10)
+
+
+def test_merge_copy_from_the_file_menu_asks_on_conflicts_and_is_undoable(qtbot, tmp_path, tmp_path_factory,
+                                                                         monkeypatch):
+    import shutil
+
+    import app.merge_copy
+
+    folder = team_copy(tmp_path, tmp_path_factory)
+    for who in ("lena", "omar"):
+        with Project.open(folder, annotator=who) as p:
+            label(p, 0, 10, (0.1, 0.1))
+    laptop = tmp_path / "laptop"
+    shutil.copytree(folder, laptop)
+    for who, (a, b), va in (("lena", (100, 150), (0.5, 0.5)), ("omar", (300, 320), (-0.5, 0.25))):
+        with Project.open(laptop, annotator=who) as p:  # labelled on the laptop meanwhile
+            label(p, a, b, va)
+    win = make_window(qtbot, tmp_path, folder, annotator="lena")
+    s = win.session
+    assert s.push(s.set_labels("va", 120, 130, (-0.75, -0.75)))  # here too: frames 120-129 conflict
+    monkeypatch.setattr(app.merge_copy.QFileDialog, "getExistingDirectory", lambda *a, **k: str(laptop))
+    asked: list[list[str]] = []
+    m = win.team.merge
+    m.choose = lambda lines: asked.append(lines) or None  # Cancel: nothing merged
+    win.registry["merge_copy"].trigger()
+    assert m.busy
+    qtbot.waitUntil(lambda: not m.busy, timeout=120000)
+    assert asked and any(line.startswith("lena: 10 frame(s)") for line in asked[0]), asked
+    assert any("demo/lena VA: frames 120-129" in line for line in asked[0])
+    assert "Nothing merged" in m.result
+    assert np.isnan(s.project.track("demo", "lena").va[100:120]).all()
+    m.choose = lambda lines: "theirs"
+    win.registry["merge_copy"].trigger()
+    qtbot.waitUntil(lambda: not m.busy, timeout=120000)
+    assert m.result.startswith("Merged ") and "copy's labels kept" in m.result, m.result
+    np.testing.assert_allclose(s.project.track("demo", "lena").va[100:150], [[0.5, 0.5]] * 50)
+    qtbot.waitUntil(lambda: "omar" in win.views.timeline._tracks
+                    and np.allclose(win.views.timeline._tracks["omar"].va[300:320], [-0.5, 0.25]), timeout=10000)
+    s.stack.undo()  # the merge of lena's lane is one undo step
+    va = s.project.track("demo", "lena").va
+    assert np.isnan(va[100:120]).all()
+    np.testing.assert_allclose(va[120:130], [[-0.75, -0.75]] * 10)
+    s.stack.redo()
+    win.close()
+    with Project.open(folder, readonly=True) as r:
+        np.testing.assert_allclose(r.track("demo", "lena").va[100:150], [[0.5, 0.5]] * 50)
+        np.testing.assert_allclose(r.track("demo", "omar").va[300:320], [[-0.5, 0.25]] * 20)
+        np.testing.assert_allclose(r.track("demo", "omar").va[0:10], [[0.1, 0.1]] * 10)
