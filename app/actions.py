@@ -27,6 +27,7 @@ class Entry:
     action: QAction
     menu: str  # the top-level menu title without '&' ('' when in no menu)
     shortcuts: tuple[str, ...]  # portable text, e.g. 'Ctrl+Shift+Z'
+    name: str = ""  # what the shortcut sheet calls it where the action's text changes ('Undo record…')
 
 
 def _norm(seq: str) -> str:
@@ -74,7 +75,7 @@ class ActionRegistry:
         return self.adopt(key, a, shortcut, menu)
 
     def adopt(self, key: str, action: QAction, shortcut: str | Sequence[str] | None = None,
-              menu: str | QMenu | None = None) -> QAction:
+              menu: str | QMenu | None = None, name: str = "") -> QAction:
         if key in self._entries:
             raise ValueError(f"an action {key!r} is already registered")
         seqs = (shortcut,) if isinstance(shortcut, str) else tuple(shortcut or ())
@@ -90,7 +91,7 @@ class ActionRegistry:
         title = "" if m is None else m.title().replace("&", "")
         for s in norm:
             self._taken[s] = f"action {key!r}"
-        self._entries[key] = Entry(key, action, title, norm)
+        self._entries[key] = Entry(key, action, title, norm, name)
         return action
 
     def __getitem__(self, key: str) -> QAction:
@@ -111,7 +112,7 @@ class ActionRegistry:
     def shortcut_rows(self) -> list[tuple[str, str, str]]:
         """(menu, shortcuts, action text) of every action with a shortcut, in menu order."""
         order = {m.replace("&", ""): i for i, m in enumerate(MENUS)}
-        rows = [(e.menu, " / ".join(e.shortcuts), e.action.text().replace("&", "").rstrip("…"))
+        rows = [(e.menu, " / ".join(e.shortcuts), e.name or e.action.text().replace("&", "").rstrip("…"))
                 for e in self._entries.values() if e.shortcuts]
         return sorted(rows, key=lambda r: order.get(r[0], len(order) - 1))
 
@@ -140,8 +141,8 @@ def build_actions(win: "MainWindow", reg: ActionRegistry) -> SubMenus:
     reg.add("quit", "Quit", win.close, "Ctrl+Q", "File")
 
     stack = win.session.stack
-    reg.adopt("undo", stack.createUndoAction(win, "Undo"), "Ctrl+Z", "Edit")
-    reg.adopt("redo", stack.createRedoAction(win, "Redo"), ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit")
+    reg.adopt("undo", stack.createUndoAction(win, "Undo"), "Ctrl+Z", "Edit", name="Undo")
+    reg.adopt("redo", stack.createRedoAction(win, "Redo"), ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit", name="Redo")
     reg.menu("Edit").addSeparator()
     reg.add("annotator", "Change annotator…", win.projects.ask_annotator, None, "Edit")
 

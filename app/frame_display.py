@@ -47,6 +47,7 @@ class FrameDisplay:
             self._last = key
             v.expr_panel.show_value(lab["expr"])
             v.au_panel.show_values(lab["au"] or None)
+        v.joystick.set_frame_va(lab["va"])
         va = "—" if lab["va"] is None else f"{lab['va'][0]:+.2f} / {lab['va'][1]:+.2f}"
         ex = "—" if lab["expr"] is None else EXPRESSIONS[lab["expr"]]
         aus = [a for a, x in zip(v.au_panel.aus, lab["au"]) if x == 1]
@@ -65,3 +66,4 @@ class FrameDisplay:
         self.v.transport.show_position(-1, 0, 25.0)
         self.v.expr_panel.show_value(None)
         self.v.au_panel.show_values(None)
+        self.v.joystick.set_frame_va(None)

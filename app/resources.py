@@ -62,7 +62,9 @@ def theme_names() -> tuple[str, ...]:
 @dataclass(frozen=True)
 class LabelColours:
     expressions: tuple[str, ...]  # index = core.labels.EXPRESSIONS index
-    tracks: tuple[str, ...]  # annotator curves cycle through these
+    # annotator curves cycle through these: Okabe & Ito's colour-blind-safe set, then Tol's muted; the
+    # model has vermillion (kept out of the list), the fused track the theme's 'fused' colour
+    tracks: tuple[str, ...]
     model: str
     playhead: str
     playhead_hover: str

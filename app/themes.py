@@ -43,6 +43,8 @@ class Theme:
     heat_text: str
     marks: str
     error: str
+    disagree: str  # the agreement strip's ramp: disagree (strong) to agree (faint); no label's hue
+    agree: str
 
 
 def theme(name: str) -> Theme:

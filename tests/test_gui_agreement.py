@@ -55,8 +55,9 @@ def test_compute_matches_the_cli_report_including_lags(qtbot, tmp_path, demo):
     assert res["summary"]["ICC(2,1)"] == pytest.approx(d["icc"]["ICC(2,1)"])
     assert res["lags"] == rep["lags"]["lags_s"]
     shown = {_cell(panel.summary, r, 0): _cell(panel.summary, r, 1) for r in range(panel.summary.rowCount())}
+    against = {"reference": "vs reference", "labels": "vs video", "relative": "vs earliest"}[rep["lags"]["basis"]]
     for a, s in rep["lags"]["lags_s"].items():
-        assert shown[f"lag {a}"] == f"{s:.2f} s"
+        assert shown[f"lag {a} {against}"] == f"{s:.2f} s"  # says what the lag is measured against
 
     panel.task.setCurrentIndex(2)  # expression: the combo itself starts a computation
     qtbot.waitUntil(lambda: not win.agreement_runner.busy and panel.result is not None

@@ -115,7 +115,7 @@ def test_the_whole_loop_in_the_main_window(qtbot, tmp_path, demo) -> None:
     series = agreement_series(pre, p.track("demo", ref), "va", window)
     t = win.theme
     np.testing.assert_array_equal(tl.strip_colours("agreement"),
-                                  ramp(np.clip(series.values, 0, 1), t.error, t.heat_high, t.unlabelled)[0])
+                                  ramp(np.clip(series.values, 0, 1), t.disagree, t.agree, t.unlabelled)[0])
     sug = video_suggestions(p, "demo", "pre", annotator="ann3", count=loop.suggestions.count.value(),
                             segment_s=float(loop.suggestions.seconds.value()))
     np.testing.assert_array_equal(tl.strip_colours("suggested"), ramp(relative(sug.score), t.unlabelled, t.marks,

@@ -92,21 +92,21 @@ class Dashboard(QWidget):
         self._timer.setInterval(REDRAW_MS)
         self._timer.timeout.connect(self.redraw_steps)
 
+    def hasHeightForWidth(self) -> bool:
+        """No: the Training dock's scroll area would ask the wrapped labels' height for the width, which counts
+        the plots at their preferred 480 px and leaves them cut in a short dock; at the dock's height they
+        are seen whole (and scroll only below their minimum)."""
+        return False
+
     def _build(self) -> None:
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.cancel)
-        plots = QSplitter(Qt.Horizontal)
-        plots.addWidget(self.loss)
-        plots.addWidget(self.metrics)
-        details = QSplitter(Qt.Horizontal)
-        details.addWidget(self.confusion)
-        details.addWidget(self.au)
-        body = QSplitter(Qt.Vertical)
-        body.addWidget(plots)
-        body.addWidget(details)
-        body.setStretchFactor(0, 3)
-        body.setStretchFactor(1, 2)
+        # one row: the dock beside the timeline is short (a 1280x800 screen), the plots are seen whole
+        body = QSplitter(Qt.Horizontal)
+        for k, w in enumerate((self.loss, self.metrics, self.confusion, self.au)):
+            body.addWidget(w)
+            body.setStretchFactor(k, 3 if k < 2 else 2)
         grid = QGridLayout()
         grid.addWidget(self.status, 0, 0)
         grid.addWidget(self.bar, 0, 1)

@@ -16,3 +16,5 @@ def theme_plot(plot: pg.PlotWidget, t: Theme) -> None:
     item.setTitle(item.titleLabel.text, color=t.plot_fg)
     if item.legend is not None:
         item.legend.setLabelTextColor(t.plot_fg)
+        for _sample, label in item.legend.items:  # drawn labels keep their colour until set again
+            label.setText(label.text, color=t.plot_fg)

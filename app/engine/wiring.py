@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from ..main_window import MainWindow
 
 NEXT_SUGGESTED_KEY = "Ctrl+N"
+# Accept sits with the label panels (the left column's tabs would not fit their names at 1280 px)
 TAB_WITH = {"training": "dock_timeline", "compare": "dock_timeline", "suggestions": "dock_project",
-            "accept": "dock_project"}
+            "accept": "dock_expr"}
 
 
 def scrolled(widget: QWidget) -> QScrollArea:
@@ -58,7 +59,7 @@ class EngineLoop(QObject):
         self.docks: dict[str, QDockWidget] = {"training": self.training.dock}
         for key, widget, title, area in (("compare", self.compare, "Compare", Qt.BottomDockWidgetArea),
                                          ("suggestions", self.suggestions, "Suggestions", Qt.LeftDockWidgetArea),
-                                         ("accept", self.accept, "Accept", Qt.LeftDockWidgetArea)):
+                                         ("accept", self.accept, "Accept", Qt.RightDockWidgetArea)):
             self.docks[key] = ctx.add_dock(scrolled(widget), title, key, area, TAB_WITH[key], hidden=True)
         self._place_training()
         reg, m = ctx.actions, self.menu

@@ -3,8 +3,8 @@ show every value; used in the Agreement dock and in its larger window."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QEvent, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QDialog,
@@ -34,6 +34,52 @@ def heat(value: float, t: Theme) -> QColor | None:
     v = float(np.clip(value, 0.0, 1.0))
     lo, mid, hi = QColor(t.heat_low), QColor(t.heat_mid), QColor(t.heat_high)
     return _mix(lo, mid, v / 0.5) if v < 0.5 else _mix(mid, hi, (v - 0.5) / 0.5)
+
+
+class HeatScale(QWidget):
+    """The heat map's colour scale: the ramp of ``heat`` from 0 (and below) through 0.5 to 1, with its ticks."""
+
+    TICKS = ((0.0, "≤ 0"), (0.5, "0.5"), (1.0, "1"))
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme("light")
+        self.setFixedHeight(self.fontMetrics().height() + 16)
+        self.setMinimumWidth(120)
+        self.setToolTip("Colour scale of the pairwise table: low agreement to high")
+
+    def apply_theme(self, t: Theme) -> None:
+        self.theme = t
+        self.update()
+
+    def paintEvent(self, _e) -> None:
+        p = QPainter(self)
+        fm = self.fontMetrics()
+        pad = fm.horizontalAdvance("≤ 0") // 2 + 2
+        bar = QRectF(pad, 2, max(self.width() - 2 * pad, 10), 10)
+        g = QLinearGradient(bar.left(), 0, bar.right(), 0)
+        for v in (0.0, 0.25, 0.5, 0.75, 1.0):
+            g.setColorAt(v, heat(v, self.theme))
+        p.fillRect(bar, g)
+        p.setPen(QPen(QColor(self.theme.border)))
+        p.drawRect(bar)
+        p.setPen(QPen(QColor(self.theme.text)))
+        for v, text in self.TICKS:
+            x = bar.left() + v * bar.width()
+            w = fm.horizontalAdvance(text) + 2
+            p.drawText(QRectF(x - w / 2, bar.bottom() + 1, w, fm.height()), Qt.AlignCenter, text)
+        p.end()
+
+
+LAG_AGAINST = {"reference": "the reference track", "labels": "the video (anchored on the expression/AU labels)",
+               "relative": "the earliest annotator"}
+
+
+def lag_rows(lags: dict[str, float], basis: str) -> list[tuple[str, str, str]]:
+    """(row name, value, tooltip) of each annotator's reaction lag, saying what it is measured against."""
+    against = LAG_AGAINST.get(basis, basis)
+    short = {"reference": "vs reference", "labels": "vs video", "relative": "vs earliest"}.get(basis, basis)
+    return [(f"lag {k} {short}", f"{v:.2f} s", f"{k} reacts {v:.2f} s after {against}") for k, v in lags.items()]
 
 
 def _fit_height(table: QTableWidget) -> None:
@@ -68,6 +114,8 @@ class AgreementTables(QWidget):
         lay.addWidget(self.matrix_title)
         self.table = _table(0)
         lay.addWidget(self.table)
+        self.scale = HeatScale()
+        lay.addWidget(self.scale)
         self.summary = _table(2)
         self.summary.setHorizontalHeaderLabels(["coefficient", "value"])
         self.summary.verticalHeader().hide()
@@ -84,11 +132,12 @@ class AgreementTables(QWidget):
 
     def apply_theme(self, t: Theme) -> None:
         self.theme = t
+        self.scale.apply_theme(t)
         self.show_result(self.result)
 
     def show_result(self, res: dict | None) -> None:
         self.result = res
-        for w in (self.matrix_title, self.table, self.summary):
+        for w in (self.matrix_title, self.table, self.scale, self.summary):
             w.setVisible(res is not None)
         if res is None:
             self.table.setRowCount(0)
@@ -110,13 +159,13 @@ class AgreementTables(QWidget):
                     it.setForeground(QBrush(QColor(self.theme.heat_text)))
                 it.setToolTip(f"{names[i]} vs {names[j]}: {res['pair_name']} {fmt(m[i, j])}" if i != j else "")
                 self.table.setItem(i, j, it)
-        rows = [(k, fmt(v)) for k, v in res["summary"].items()]
+        rows = [(k, fmt(v), f"{k}: {fmt(v)}") for k, v in res["summary"].items()]
         if res.get("lags"):
-            rows += [(f"lag {k}", f"{v:.2f} s") for k, v in res["lags"].items()]
+            rows += lag_rows(res["lags"], str(res.get("lag_basis", "relative")))
         self.summary.setRowCount(len(rows))
-        for r, (k, v) in enumerate(rows):
+        for r, (k, v, tip) in enumerate(rows):
             name = QTableWidgetItem(k)
-            name.setToolTip(f"{k}: {v}")
+            name.setToolTip(tip)
             self.summary.setItem(r, 0, name)
             val = QTableWidgetItem(v)
             val.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)

@@ -35,6 +35,7 @@ class JoystickField(QWidget):
         super().__init__(parent)
         self._v = 0.0
         self._a = 0.0
+        self.frame_va: tuple[float, float] | None = None  # the shown frame's VA label (None: unlabelled)
         self.mode = "2d"
         self.show_anchors = True
         self.recording = False
@@ -54,6 +55,21 @@ class JoystickField(QWidget):
                         "you leave it. With focus: arrow keys move it (Shift: larger steps), Home centres.")
 
     # --- value ---
+    def set_frame_va(self, va: tuple[float, float] | None) -> None:
+        """The shown frame's VA label, read out beside the stick's value and drawn as a ring."""
+        va = None if va is None else (float(va[0]), float(va[1]))
+        if va != self.frame_va:
+            self.frame_va = va
+            if not self._repaint.isActive():
+                self._repaint.start()
+
+    def readout(self) -> tuple[str, str]:
+        """The two lines at the field's top: the stick's value, and the shown frame's label."""
+        stick = f"stick V {self._v:+.2f}  A {self._a:+.2f}"
+        fv = self.frame_va
+        frame = "frame: unlabelled" if fv is None else f"frame V {fv[0]:+.2f}  A {fv[1]:+.2f}"
+        return ("● REC  " if self.recording else "") + stick, frame
+
     def value(self) -> np.ndarray:
         return np.array([self._v, self._a], dtype=np.float32)
 
@@ -137,10 +153,19 @@ class JoystickField(QWidget):
         p.setPen(QPen(accent.darker(130), 2))
         p.setBrush(accent)
         p.drawEllipse(c, 7, 7)
+        if self.frame_va is not None:  # the frame's label: a ring, so the stick's dot stays the solid one
+            p.setPen(QPen(text, 1.5))
+            p.setBrush(Qt.NoBrush)
+            p.drawEllipse(self._to_px(*self.frame_va), 6, 6)
+        stick, frame = self.readout()
+        fm = p.fontMetrics()
+        back = QColor(pal.base().color())
+        back.setAlpha(225)  # the readout stays legible over the anchor words and the marks under it
+        p.fillRect(QRectF(r.left() + 1, r.top() + 1, max(fm.horizontalAdvance(stick), fm.horizontalAdvance(frame)) + 8,
+                          32), back)
         p.setPen(QPen(text))
-        state = "● REC  " if self.recording else ""
-        p.drawText(QRectF(r.left() + 4, r.top() + 2, r.width() - 8, 16), Qt.AlignLeft,
-                   f"{state}V {self._v:+.2f}  A {self._a:+.2f}")
+        p.drawText(QRectF(r.left() + 4, r.top() + 2, r.width() - 8, 16), Qt.AlignLeft, stick)
+        p.drawText(QRectF(r.left() + 4, r.top() + 17, r.width() - 8, 16), Qt.AlignLeft, frame)
         p.end()
 
     def _draw_background(self, p: QPainter) -> None:

@@ -61,6 +61,10 @@ class ProjectBrowser(QWidget):
         self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._menu)
         lay.addWidget(self.tree, 3)
+        self.coverage = QLabel("")  # whose coverage the VA/Expr/AU columns are
+        self.coverage.setObjectName("note")
+        self.coverage.setWordWrap(True)
+        lay.addWidget(self.coverage)
         lay.addWidget(QLabel("Annotators"))
         self.annotators = QListWidget()
         self.annotators.setMaximumHeight(110)
@@ -81,8 +85,13 @@ class ProjectBrowser(QWidget):
         self.annotators.clear()
         if project is None:
             self.title.setText("No project")
+            self.coverage.setText("")
             return
         self.title.setText(f"{project.name}  ·  AU set {project.au_set.name} ({len(project.au_set)} AUs)")
+        whose = f"your labels ({annotator})" if annotator else "your labels (no annotator chosen)"
+        self.coverage.setText(f"VA, Expr, AU: the share of frames with {whose}")
+        for c, task in zip(range(2, 2 + len(TASKS)), ("valence-arousal", "expression", "action unit")):
+            self.tree.headerItem().setToolTip(c, f"Frames of the video with your {task} labels ({annotator or '—'})")
         missing = 0
         for name, entry in project.videos.items():
             is_missing = project.is_missing(name)

@@ -12,6 +12,7 @@ Other modules add rows and shading through this API (the lanes follow the video'
     tl.set_strip_colours(key, rgba)                         # (n_frames, 4) uint8, one colour per frame
     tl.set_strip_values(key, values, low, high)             # (n_frames,) in [0, 1] on a colour ramp; NaN blank
     tl.set_strip_segments(key, [(start, stop, colour)])     # coloured frame ranges, e.g. suggested segments
+    tl.set_strip_legend(key, [(colour, meaning)])          # what its colours mean, in the legend
     tl.remove_strip(key)
     tl.add_band(key, "valence" | "arousal", low, high, colour)  # shaded band, e.g. a model's confidence
     tl.remove_band(key)
@@ -24,7 +25,7 @@ from typing import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -45,6 +46,20 @@ from .. import resources
 from ..themes import Theme, theme
 from .timeline_lanes import LaneColours, lane_names, legend_html, paint_label_lanes, ramp, segments
 from .timeline_legend import TrackLegend
+
+ROW_SPACING = 6
+VIEW_MARGINS = (4, 2)  # top, bottom
+TIME_SCALE_HEIGHT = 26
+MARKS_ALPHA = 150
+
+
+def marks_brush(colour: str) -> QBrush:
+    """The in/out range: sparse diagonal hatching, so a lane's colour under it is seen as it is (a tint would
+    turn Happiness olive)."""
+    c = QColor(colour)
+    c.setAlpha(MARKS_ALPHA)
+    return QBrush(c, Qt.BDiagPattern)
+
 
 EMPTY_TEXT = "No video open.\nThe timeline shows its audio, valence-arousal curves and label lanes."
 
@@ -98,6 +113,7 @@ class Timeline(QWidget):
         self._lanes: np.ndarray | None = None
         self._strips: dict[str, tuple[str, str, pg.ImageItem, np.ndarray | None]] = {}  # key -> title, tip, item, rgba
         self._bands: dict[str, tuple[pg.PlotItem, pg.FillBetweenItem]] = {}
+        self._strip_legend: dict[str, list[tuple[str, str]]] = {}  # key -> (colour, meaning) in the legend
         self._dirty_tracks: set[str] = set()
         self._dirty_lanes: list[tuple[int, int]] = []
         self.follow = True
@@ -113,12 +129,23 @@ class Timeline(QWidget):
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOn)  # the time scale above keeps its width
         self.scroll.setFrameShape(QScrollArea.NoFrame)
         self.view = pg.GraphicsLayoutWidget()
-        self.view.ci.layout.setSpacing(6)
-        self.view.ci.setContentsMargins(2, 4, 10, 2)
+        self.view.ci.layout.setSpacing(ROW_SPACING)
+        self.view.ci.setContentsMargins(2, VIEW_MARGINS[0], 10, VIEW_MARGINS[1])
         self.scroll.setWidget(self.view)
-        self.stack.addWidget(self.scroll)
+        # the time scale: fixed above the rows, so it stays in view however far the lanes scroll
+        self.axis_view = pg.GraphicsLayoutWidget()
+        self.axis_view.setFixedHeight(TIME_SCALE_HEIGHT)
+        self.axis_view.ci.setContentsMargins(2, 0, 10 + self.scroll.verticalScrollBar().sizeHint().width(), 0)
+        page = QWidget()
+        page_lay = QVBoxLayout(page)
+        page_lay.setContentsMargins(0, 0, 0, 0)
+        page_lay.setSpacing(0)
+        page_lay.addWidget(self.axis_view)
+        page_lay.addWidget(self.scroll, 1)
+        self.stack.addWidget(page)
         lay.addWidget(self.stack, 1)
         self.legend_text = QLabel("")
         self.legend_text.setWordWrap(True)
@@ -161,7 +188,18 @@ class Timeline(QWidget):
         return head
 
     def _build_plots(self) -> None:
-        self.wave = self._plot(0, "audio", time_axis=True)
+        self.wave = self._plot(0, "audio")
+        self.time_scale = self.axis_view.addPlot(row=0, col=0, axisItems={"top": TimeAxis("top")})
+        ts = self.time_scale
+        ts.setMenuEnabled(False)
+        ts.hideButtons()
+        ts.showAxis("bottom", False)
+        ts.showAxis("top", True)
+        ts.getAxis("left").setWidth(84)
+        ts.getAxis("left").setTicks([[]])
+        ts.getAxis("left").setStyle(showValues=False)
+        ts.setMouseEnabled(x=True, y=False)
+        ts.setXLink(self.wave)
         self.val = self._plot(1, "valence")
         self.aro = self._plot(2, "arousal")
         self.lanes = self._plot(3, "")
@@ -172,7 +210,7 @@ class Timeline(QWidget):
             p.setMinimumHeight(self.curve_height)
         self.wave.setYRange(-1, 1, padding=0)
         self.wave.getAxis("left").setTicks([[]])
-        self.wave.setFixedHeight(self.wave_height + 26)  # + the time scale
+        self.wave.setFixedHeight(self.wave_height)
         small = QFont()
         small.setPointSizeF(8.0)
         self.lanes.getAxis("left").setStyle(tickFont=small)
@@ -194,12 +232,11 @@ class Timeline(QWidget):
             p.addItem(m, ignoreBounds=True)
             m.hide()
 
-    def _plot(self, row: int, label: str, time_axis: bool = False) -> pg.PlotItem:
-        p = self.view.addPlot(row=row, col=0, axisItems={"top": TimeAxis("top")})
+    def _plot(self, row: int, label: str) -> pg.PlotItem:
+        p = self.view.addPlot(row=row, col=0)
         p.setMenuEnabled(False)
         p.hideButtons()
         p.showAxis("bottom", False)
-        p.showAxis("top", time_axis)  # the time scale sits on top: in view however far the lanes scroll
         p.getAxis("left").setWidth(84)
         p.setMouseEnabled(x=True, y=False)
         if label:
@@ -223,7 +260,9 @@ class Timeline(QWidget):
         self.lanes.setYRange(0, n, padding=0)
         h = n * self.row_height + 4
         self.lanes.setFixedHeight(h)
-        self.view.setMinimumHeight(self.wave_height + 2 * self.curve_height + h + 40)
+        # every row in full at full scroll (the last AU lane and the strips below it included)
+        self.view.setMinimumHeight(self.wave_height + 2 * self.curve_height + h + 3 * ROW_SPACING
+                                   + sum(VIEW_MARGINS) + 4)
         base = len(rows) - len(self._strips)
         for k, (_title, _tip, item, _rgba) in enumerate(self._strips.values()):
             item.setRect(0, base + k, max(self.n_frames, 1) / self.fps, 1)
@@ -231,20 +270,26 @@ class Timeline(QWidget):
     def apply_theme(self, t: Theme) -> None:
         self.theme = t
         self.view.setBackground(t.plot_bg)
-        for p in self._plots():
+        self.axis_view.setBackground(t.plot_bg)
+        for p in self._plots() + [self.time_scale]:
             for ax in ("left", "top"):
                 a = p.getAxis(ax)
                 a.setPen(pg.mkPen(t.plot_fg))
                 a.setTextPen(pg.mkPen(t.plot_fg))
-        accent = QColor(t.marks)
-        accent.setAlpha(45)
-        for m in self.marks:
-            m.setBrush(pg.mkBrush(accent))
+        self.time_scale.getAxis("left").setPen(pg.mkPen(None))
+        for m in self.marks:  # hatched, edges drawn: the labels under the range keep their colours
+            m.setBrush(marks_brush(t.marks))
+            for line in m.lines:
+                line.setPen(pg.mkPen(t.marks, width=2))
             m.update()
         self.au_toggle.setIcon(resources.icon("chevron-down" if self.au_expanded else "chevron-right", t.text))
-        self.legend_text.setText(legend_html(self._lane_colours(), EXPRESSIONS, t.muted))
+        self._show_legend()
         self.set_tracks(list(self._tracks.values()))
         self.set_lane_track(self.lane_track)
+
+    def _show_legend(self) -> None:
+        strips = [(self._strips[k][0], entries) for k, entries in self._strip_legend.items() if k in self._strips]
+        self.legend_text.setText(legend_html(self._lane_colours(), EXPRESSIONS, self.theme.muted, strips))
 
     def _lane_colours(self) -> LaneColours:
         t = self.theme
@@ -418,6 +463,8 @@ class Timeline(QWidget):
         self.lanes.addItem(item)
         self._strips[key] = (title, tooltip, item, None)
         self._layout_rows()
+        if key in self._strip_legend:
+            self._show_legend()
 
     def set_strip_colours(self, key: str, colours: np.ndarray) -> None:
         title, tip, item, _old = self._strips[key]
@@ -435,6 +482,14 @@ class Timeline(QWidget):
     def set_strip_segments(self, key: str, segs: Sequence[tuple[int, int, str]]) -> None:
         self.set_strip_colours(key, segments(self.n_frames, segs, self.theme.unlabelled)[0])
 
+    def set_strip_legend(self, key: str, entries: Sequence[tuple[str, str]]) -> None:
+        """What a strip's colours mean, in the legend under the lanes while the strip is shown."""
+        self._strip_legend[key] = list(entries)
+        self._show_legend()
+
+    def strip_legend(self, key: str) -> list[tuple[str, str]]:
+        return list(self._strip_legend.get(key, [])) if key in self._strips else []
+
     def strips(self) -> list[str]:
         return list(self._strips)
 
@@ -448,6 +503,8 @@ class Timeline(QWidget):
         if entry is not None:
             self.lanes.removeItem(entry[2])
             self._layout_rows()
+            if key in self._strip_legend:
+                self._show_legend()
 
     def add_band(self, key: str, plot: str, low: np.ndarray, high: np.ndarray, colour: str, alpha: int = 60) -> None:
         """Shade between ``low`` and ``high`` (n_frames,) on the valence or arousal plot; NaN leaves gaps."""

@@ -130,12 +130,18 @@ def segments(n: int, segs: Sequence[tuple[int, int, str]], background: str) -> n
     return out
 
 
-def legend_html(c: LaneColours, names: Sequence[str], text: str) -> str:
-    """One line of coloured squares naming what the lane colours mean (wraps; never widens the window)."""
+def legend_html(c: LaneColours, names: Sequence[str], text: str,
+                strips: Sequence[tuple[str, Sequence[tuple[str, str]]]] = ()) -> str:
+    """One line of coloured squares naming what the lane colours mean (wraps; never widens the window);
+    ``strips``: (title, [(colour, meaning)]) of the strips shown below the lanes."""
     def sw(colour: str, label: str) -> str:
         return f'<span style="color:{colour}">■</span>&nbsp;{label}'
 
     expr = " ".join(sw(col, n) for col, n in zip(c.expressions, names))
+    # the unlabelled colour is the plot's own near-background: an outlined box, so the swatch is seen
+    empty = f'<span style="color:{text}; background-color:{c.unlabelled}">□</span>&nbsp;unlabelled'
     rest = " ".join((sw(c.va_labelled, "VA labelled"), sw(c.au_present, "AU present"),
-                     sw(c.au_absent, "AU absent"), sw(c.unlabelled, "unlabelled")))
-    return f'<span style="color:{text}">{expr} &nbsp;·&nbsp; {rest}</span>'
+                     sw(c.au_absent, "AU absent"), empty))
+    extra = "".join(f" &nbsp;·&nbsp; {title}: " + " ".join(sw(col, meaning) for col, meaning in entries)
+                    for title, entries in strips)
+    return f'<span style="color:{text}">{expr} &nbsp;·&nbsp; {rest}{extra}</span>'
