@@ -189,6 +189,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ wiring
     def _wire(self) -> None:
         p, s, a, v = self.player, self.session, self.annot, self.views
+        for follow in (lambda t: v.transport.retint(t.text), lambda t: v.start_page.retint(t.text),
+                       v.agreement.apply_theme, v.browser.apply_theme):
+            self.themeChanged.connect(follow)
         p.frameShown.connect(lambda i, _c: self.display.show(i))
         p.imageReady.connect(self._on_image)
         p.playingChanged.connect(v.transport.show_playing)
@@ -244,6 +247,7 @@ class MainWindow(QMainWindow):
 
         tl = Timeline()
         tl.apply_theme(self.theme)
+        self.themeChanged.connect(tl.apply_theme)
         self.views.timeline = tl
         self.views.docks["dock_timeline"].setWidget(tl)
         tl.seekRequested.connect(self.player.seek)
@@ -375,15 +379,8 @@ class MainWindow(QMainWindow):
         self.theme = apply_theme(QApplication.instance(), name)
         if remember:
             self.settings.theme = self.theme.name
-        v = self.views
-        if v.timeline is not None:
-            v.timeline.apply_theme(self.theme)
-        v.transport.retint(self.theme.text)
-        v.start_page.retint(self.theme.text)
-        v.agreement.apply_theme(self.theme)
-        v.browser.apply_theme(self.theme)
         self.registry[f"theme_{self.theme.name}"].setChecked(True)
-        self.themeChanged.emit(self.theme)
+        self.themeChanged.emit(self.theme)  # the one way a theme reaches the widgets (see _wire)
 
     def show_shortcuts(self) -> None:
         d = dialogs.shortcuts_sheet(self, self.registry.shortcut_rows(), HOLD_KEY_ROWS, self.views.au_panel.aus)
