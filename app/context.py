@@ -1,8 +1,9 @@
 """What a controller may use of the application, typed: handed to controllers instead of the main window.
 
-The main window builds one AppContext (``MainWindow.context``); the engine's controllers take it and never
-reach into the window for parts (no ``getattr``, no ``findChild``). Themes reach widgets one way: the
-current one from ``theme()``, later ones through ``theme_changed``.
+The main window builds one AppContext (``MainWindow.context``). The Engine menu and Training take only it;
+EngineLoop takes the session, actions, docks, theme and runner from it and the window only for the in/out
+marks, the player, the dock layout and switching videos. (ProjectControl still takes the window.) Themes
+reach widgets one way: the current one from ``theme()``, later ones through ``theme_changed``.
 """
 from __future__ import annotations
 
