@@ -23,6 +23,7 @@ from core.project.campaign import ASSIGNMENTS_NAME
 from core.project.lanes import TEAM_DIR, Annotator, lane_is_reachable
 
 from .background import Background
+from .campaign import CampaignControl
 from .merge_copy import MergeCopy
 from .settings import default_annotator
 
@@ -95,6 +96,7 @@ class TeamControl(QObject):
                                         "(asks first; recorded in the project)")
         self.take_over_action.setEnabled(False)
         self.merge = MergeCopy(win)  # File > Merge copy…
+        self.campaign = CampaignControl(win)  # the Campaign dock, Next assigned video
         win.session.projectChanged.connect(self._on_project)
         win.session.labelsChanged.connect(self._on_labels)
 
@@ -145,6 +147,7 @@ class TeamControl(QObject):
         self._show_banner()
         team = p is not None and (p.lane is not None or is_team_project(p.folder))
         self.take_over_action.setEnabled(bool(p is not None and p.readonly and p.holder_info is not None))
+        self.campaign.project_opened(team)
         if team:
             self.poll_timer.start()
             self.poll()
@@ -256,3 +259,4 @@ class TeamControl(QObject):
         self.publish_timer.stop()
         self.bg.shutdown(3000)
         self.merge.shutdown()
+        self.campaign.shutdown()

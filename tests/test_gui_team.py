@@ -178,3 +178,60 @@ def test_merge_copy_from_the_file_menu_asks_on_conflicts_and_is_undoable(qtbot, 
         np.testing.assert_allclose(r.track("demo", "lena").va[100:150], [[0.5, 0.5]] * 50)
         np.testing.assert_allclose(r.track("demo", "omar").va[300:320], [[-0.5, 0.25]] * 20)
         np.testing.assert_allclose(r.track("demo", "omar").va[0:10], [[0.1, 0.1]] * 10)
+
+
+def test_campaign_queue_next_assigned_progress_table_and_assigning(qtbot, tmp_path, tmp_path_factory):
+    from PySide6.QtCore import Qt
+
+    from core.project.campaign import read_assignments
+
+    folder = demo_copy(tmp_path_factory.getbasetemp(), tmp_path / "team")
+    with Project.open_writable(folder) as p:
+        for v in ("v1", "v2"):  # media not here: labels can still be made on the timeline
+            p.add_video(folder / f"{v}.mp4", name=v, frame_count=300, fps=25)
+        assign(p, ["lena"], ["demo", "v1", "v2"], ["va"])
+        assign(p, ["omar"], ["demo"], ["va", "expr"])
+    with Project.open(folder, annotator="omar") as omar:
+        for i in range(10):
+            label(omar, 20 * i, 20 * i + 20, (i / 10, -i / 10 + 0.05))
+    win = make_window(qtbot, tmp_path, folder, annotator="lena")
+    c, s = win.team.campaign, win.session
+    assert c.dock.isVisible() and s.video == "demo"
+    qtbot.waitUntil(lambda: c.progress is not None and c.progress.annotator == "lena", timeout=30000)
+    assert [q.video for q in c.progress.queue] == ["demo", "v1", "v2"]
+    assert c.panel.queue.count() == 3 and "0 of 3 done" in c.panel.queue_title.text()
+    for i in range(10):
+        assert s.push(s.set_labels("va", 20 * i, 20 * i + 20, (i / 10 + 0.02, -i / 10)))
+    win.registry["next_assigned"].trigger()  # Ctrl+Shift+N
+    assert s.video == "v1"
+    assert s.push(s.set_labels("va", 0, 300, (0.25, 0.25)))  # v1 done
+    qtbot.waitUntil(lambda: not s.project.unsaved, timeout=5000)
+    win.registry["next_assigned"].trigger()
+    assert s.video == "v2"
+    win.registry["next_assigned"].trigger()  # wraps round to the video not done yet
+    assert s.video == "demo"
+    # the lead's view: assign v2's AU to omar from the panel, with v2 selected in the Project list
+    tree = win.views.browser.tree
+    tree.clearSelection()
+    for i in range(tree.topLevelItemCount()):
+        tree.topLevelItem(i).setSelected(tree.topLevelItem(i).data(0, Qt.UserRole) == "v2")
+    c.panel.who.setText("omar")
+    c.panel.task_boxes["va"].setChecked(False)
+    c.panel.task_boxes["expr"].setChecked(False)
+    n = c.refreshes
+    qtbot.mouseClick(c.panel.assign, Qt.LeftButton)
+    qtbot.waitUntil(lambda: c.refreshes > n and c.bg.running("progress") is None, timeout=60000)
+    assert read_assignments(folder)["omar"] == {"demo": ["va", "expr"], "v2": ["au"]}
+    assert "Assigned AU of 1 video(s) to omar" in c.panel.note.text()
+    rows = {(c.panel.cell(r, "Annotator"), c.panel.cell(r, "Video")): r for r in range(c.panel.table.rowCount())}
+    assert ("omar", "v2") in rows and c.panel.cell(rows[("omar", "v2")], "Assigned") == "AU"
+    lv1, ld = rows[("lena", "v1")], rows[("lena", "demo")]
+    assert c.panel.cell(lv1, "VA") == "100%" and c.panel.cell(lv1, "Assigned") == "VA"
+    with Project.open(folder, readonly=True) as r:  # the table is core's status (what `project status` says)
+        from core.project.campaign import status
+
+        core_row = next(x for x in status(r)["rows"] if (x["annotator"], x["video"]) == ("lena", "demo"))
+    assert c.panel.cell(ld, "VA CCC") == f"{core_row['agreement']['va_ccc']:.2f}"
+    assert c.panel.cell(ld, "Time").endswith(" s") and int(c.panel.cell(ld, "Edits")) >= 10
+    assert "lena: 1/3 done" in c.panel.totals.text()
+    win.close()
