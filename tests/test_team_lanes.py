@@ -172,3 +172,20 @@ def test_a_link_planted_in_team_is_not_read_as_a_lane(tmp_path: Path) -> None:
     assert r.track_names("v0") == ["ann1"] and r.owner_of("v0", "ann1") == "ann1"
     assert "evil" not in [x.name for x in r.annotators_now()]
     r.close()
+
+
+def test_an_annotator_starts_at_once_while_a_lead_session_holds_the_project(tmp_path: Path) -> None:
+    folder = _project(tmp_path / "proj")
+    lead = Project.open(folder)  # a whole-project session, held for long
+    assert not lead.readonly
+    a = Project.open(folder, annotator="ann1")
+    _label(a, "v0", 0, 10, 0.5)
+    assert any("not added to the project's list yet" in w for w in a.warnings)
+    a.save()
+    a.close()
+    assert lead.poll_changes() == [("ann1", "v0", "ann1")]
+    lead.close()
+    b = Project.open(folder, annotator="ann1")  # the project is free now: the list catches up
+    _label(b, "v1", 0, 10, 0.25)
+    assert "ann1" in b.annotators
+    b.close()

@@ -24,8 +24,8 @@ from ..tracks import Track, TrackKind, TrackSource
 from . import storage
 from .conform import conform_track
 from .journal import JOURNAL_DIR, Journal
-from .lanes import MAIN, Foreign, Lanes, LaneState, is_human_of
-from .lease import Lease, LeaseInfo, new_session_id
+from .lanes import MAIN, Foreign, Lanes, LaneState, is_human_of, project_lease_path
+from .lease import Lease, LeaseInfo, lease_state, new_session_id
 from .lock import ProjectLock
 from .manifest import MANIFEST_NAME, Manifest, VideoEntry
 from .opening import Opening, project_folder
@@ -253,7 +253,13 @@ class Project(Opening, VideoOps, Stamps, Lanes, Persistence):
                 raise ProjectError(f"track {name!r}: an annotator's session makes only that annotator's own "
                                    f"tracks ({self.lane}); other tracks are made by project commands", self.folder)
             if source.kind == TrackKind.HUMAN and source.annotator and source.annotator not in self.annotators:
-                self.add_annotator(source.annotator)
+                held = lease_state(project_lease_path(self.folder)) if self.lane is not None else None
+                if held is None:
+                    self.add_annotator(source.annotator)
+                else:  # a lead's session holds the project: the lane lists its annotator anyway, and a later
+                    # track adds them to project.json; never keep a person waiting for it
+                    self.warnings.append(f"annotator {source.annotator} not added to the project's list yet: "
+                                         f"the project is held by {held}")
             self._record({"op": "new_track", "video": video, "name": name, "source": source.to_dict(),
                           "n": entry.frame_count})
             track = self._new_track(video, name, source, entry.frame_count)
