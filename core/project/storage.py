@@ -8,6 +8,7 @@ au (and au_intensity, expr_prob, au_prob, va_std where present) datasets and the
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ProjectError
-from ..fsio import atomic_write_with, fsync_dir, fsync_file, not_a_link, remove_quietly
+from ..fsio import atomic_write_with, disk_problem, fsync_dir, fsync_file, open_regular, remove_quietly, write_all
 from ..labels import TASKS
 from ..safepaths import excerpt, name_problem
 from ..tracks import Track, TrackSource
@@ -110,9 +111,11 @@ def write_pack(path: Path, tracks: list[Track], sync: bool = True,
     """
     h5py = _h5py()
     groups = []
-    not_a_link(path, ProjectError)  # h5py opens by name: never a planted link's target
+    # HDF5 builds the file in memory and plain writes put it on disk: HDF5 closing a file whose write
+    # failed (a full disk) can crash the process (SIGSEGV in H5Fclose), and a plain write never follows a link
+    image = io.BytesIO()
     try:
-        with h5py.File(path, "w", locking=False) as f:
+        with h5py.File(image, "w", locking=False) as f:
             f.attrs["format"] = SEGMENT_FORMAT
             f.attrs["version"] = VERSION
             for i, track in enumerate(tracks):
@@ -122,11 +125,21 @@ def write_pack(path: Path, tracks: list[Track], sync: bool = True,
                 for name, arr in (extras[i] if extras else {}).items():  # edit stamps of lanes (core.project.stamps)
                     g.create_dataset(name, data=arr, chunks=True, **COMPRESSION)
                 groups.append(gname)
-        if sync:
-            fsync_file(path)
     except (OSError, RuntimeError, ValueError) as e:
-        remove_quietly(path)
         raise ProjectError(f"cannot write tracks: {h5_problem(e)}", path) from e
+    fd = open_regular(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, error=ProjectError)
+    try:
+        write_all(fd, image.getvalue())
+        if sync:
+            os.fsync(fd)
+    except OSError as e:
+        os.close(fd)
+        fd = -1
+        remove_quietly(path)
+        raise ProjectError(f"cannot write tracks: {disk_problem(path, e)}", path) from e
+    finally:
+        if fd >= 0:
+            os.close(fd)
     return groups
 
 
