@@ -14,10 +14,12 @@ from . import options as opt
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("info", help="describe a project or a media file",
-                              description="Describe a project (folder or project.json) or a media file: "
-                              "frame rate, frames that decode, size, duration, audio.")
-    p.add_argument("path", type=Path, help="media file, project folder or project.json")
+    p = subparsers.add_parser("info", help="describe a project, a media file or an image dataset",
+                              description="Describe a project (folder or project.json), a media file (frame "
+                              "rate, frames that decode, size, duration, audio) or an image dataset made by "
+                              "import-images (database, splits, images per class, label map, how the crops "
+                              "were made).")
+    p.add_argument("path", type=Path, help="media file, project folder, project.json or image dataset .h5")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=run_info)
 
