@@ -21,18 +21,23 @@ LAYOUTS = """databases (DATABASE ROOT):
   rafdb ROOT            EmoLabel/list_patition_label.txt + Image/aligned/ (or Image/original/ + Annotation/manual/)
   folders ROOT          ROOT/<class>/*.jpg or ROOT/<split>/<class>/*.jpg
   csv FILE.csv          path, expression and/or valence,arousal and/or AU<n> columns (+ split)
-expression spaces: affwild2, affwild2-7, affectnet-8, affectnet-7, rafdb-7 (core.labels maps them onto each other)"""
+expression spaces: affwild2, affwild2-7, affectnet-8, affectnet-7, rafdb-7 (core.labels maps them onto each other)
+images: JPEG, PNG, BMP or WebP, read strictly (a truncated or damaged file is an invalid row, never half decoded);
+  over MP_LIMIT megapixels is refused before decoding; EXIF orientation is ignored where the database's landmarks or
+  boxes place the face (they refer to the stored pixels) and applied to given crops and detected faces"""
 
 
 def register(sub: Any) -> None:
     from ..imagedata import DATABASES
+    from ..imagedata.decode import MAX_PIXELS
 
     p = sub.add_parser("import-images", help="read a still-image database into a face-crop dataset",
                        description="Read AffectNet, RAF-DB, class folders or an image CSV; align every face as "
                        "videos are (5-point template) or take the database's aligned crops; write OUT.h5 with "
                        "uint8 112x112 crops, labels, splits and the label mapping. Invalid rows abort (each "
                        "named with file and line) unless --skip-invalid; an interrupted import resumes.",
-                       epilog=LAYOUTS, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=LAYOUTS.replace("MP_LIMIT", str(MAX_PIXELS // 1_000_000)),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("database", choices=DATABASES)
     p.add_argument("root", metavar="ROOT")
     p.add_argument("out", metavar="OUT.h5")
