@@ -2,7 +2,9 @@
 variable AFFECTTRACE_PROBE names a file. Those tests drive the app with real X key and mouse events and
 read here what they cannot see from outside: where each text and number field, dock tab, menu item and
 the status bar is on the screen, which widget has the keyboard, the playback position. Labels are never
-read here (the tests read the saved project). Costs nothing unless the variable is set.
+read here (the tests read the saved project), except how many frames of each track the timeline draws
+with VA, and the annotator list: what another annotator's window shows of one's edits (the team test).
+Costs nothing unless the variable is set.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QObject, QRect, QTimer
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QMenu, QTabBar, QWidget
 
@@ -120,7 +123,16 @@ def state(win: "MainWindow") -> dict:
         "tabs": _tabs(win),
         "menus": _menus(win),
         "errors": list(win.errors),
+        "team": _team(win),
     }
+
+
+def _team(win: "MainWindow") -> dict:
+    """What the window shows of the team: the annotator list, the VA-labelled frames the timeline draws per track."""
+    tl, names = win.views.timeline, win.views.browser.annotators
+    drawn = {} if tl is None else {n: int(np.isfinite(t.va[:, 0]).sum()) for n, t in tl._tracks.items()}
+    return {"annotators": [names.item(i).text() for i in range(names.count())], "drawn_va": drawn,
+            "lane": getattr(win.session.project, "lane", None)}
 
 
 class Probe(QObject):
