@@ -25,12 +25,22 @@ def engine_demo(tmp_root: Path, dest: Path, seconds: float = 6.0) -> Path:
     return dest
 
 
+def _liveness_file(rel: str, name: str) -> bool:
+    """Files that say who is working now, not what is labelled: the project lock, lease files and their
+    heartbeats (core/project/lease.py), which move while the project is open whatever a job does."""
+    from core.project.lanes import LEASES_DIR
+    from core.project.lock import INFO_NAME, LOCK_NAME
+
+    return (rel.startswith(LEASES_DIR + "/") or name in (LOCK_NAME, INFO_NAME) or name.endswith(".lease")
+            or ".lease.beat-" in name or ".lease.taken-" in name)
+
+
 def annotations_digest(folder: Path) -> str:
     """A digest of everything that holds labels (manifest, tracks, journal): 'no other effect' checks."""
     h = hashlib.sha256()
     for p in sorted(folder.rglob("*")):
         rel = p.relative_to(folder).as_posix()
-        if p.is_file() and not rel.startswith(("models/", "cache/")) and p.name not in (".lock", "lock.json"):
+        if p.is_file() and not rel.startswith(("models/", "cache/")) and not _liveness_file(rel, p.name):
             h.update(rel.encode())
             h.update(p.read_bytes())
     return h.hexdigest()
