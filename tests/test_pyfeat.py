@@ -117,3 +117,32 @@ def test_bad_fex_tables_get_one_line_and_nothing_is_imported(tmp_path, cli, case
     with Project.open(folder, readonly=True) as p:
         assert p.track_names("clip") == []
     assert not (folder / "cache" / "faces" / "clip.h5").exists()
+
+
+def test_pyfeat_au_probabilities_score_at_the_stated_threshold(tmp_path, cli):
+    rng = np.random.default_rng(8)
+    frames = list(range(N))
+    au = rng.uniform(0, 1, (N, len(PYFEAT_AUS)))
+    folder = project_with_video(tmp_path, N)
+    assert cli("import-pyfeat", folder, write_pyfeat(tmp_path / "fex.csv", pyfeat_rows(frames, _emotions(rng, N),
+                                                                                         au)))[0] == 0
+    p12 = au[:, PYFEAT_AUS.index(12)]
+    ref = (rng.uniform(0, 1, N) < 0.4).astype(np.int8)
+    with Project.open(folder) as p:
+        t = p.new_track("clip", "ann1", TrackSource.human("ann1"))
+        t.au[:] = 0
+        t.au[:, p.au_set.index("AU12")] = ref
+        p.put_track(t)
+        p.save()
+
+    def f1(pred: np.ndarray) -> float:
+        return 2 * int((pred & (ref == 1)).sum()) / (int(pred.sum()) + int((ref == 1).sum()))
+
+    for extra, cut, rule in (([], 0.5, "py-feat: probability >= 0.5"),
+                             (["--au-threshold", "0.3"], 0.3, "py-feat: probability >= 0.3")):
+        code, out, err = cli("evaluate", "--task", "au", "--pred", f"{folder}:pyfeat", "--ref", f"{folder}:@ann1",
+                             "--json", *extra)
+        assert code == 0, err
+        res = json.loads(out)
+        assert res["overall"]["per_au_f1"]["AU12"] == pytest.approx(f1(p12.astype(np.float32) >= cut))
+        assert res["au_rules"]["pred"] == rule

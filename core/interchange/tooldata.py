@@ -31,6 +31,7 @@ TOOL_COLUMN_PREFIX = "tool_"  # export-csv's columns of tool data; import-csv le
 INTENSITY_SUFFIX = "_r"  # 'AU12_r': OpenFace's intensity 0-5
 PRESENCE_SUFFIX = "_c"  # 'AU12_c': OpenFace's presence 0/1
 PROBABILITY_SUFFIX = "_p"  # 'AU12_p': py-feat's probability 0-1
+AU_SCALE = {"openface": "AU_r intensity", "py-feat": "probability"}  # what --au-threshold cuts, per tool
 
 
 @dataclass
@@ -90,8 +91,7 @@ def au_rule(track: Track, threshold: float | None) -> str:
         return ""
     if threshold is None:
         return str(track.source.recipe.get("au_rule", ""))
-    scale = "probability" if track.au_prob is not None else "AU_r intensity"
-    return f"{scale} >= {threshold:g}"
+    return f"{AU_SCALE.get(tool, 'AU score')} >= {threshold:g}"
 
 
 def with_au_threshold(project: Project, track: Track, threshold: float | None) -> Track:
