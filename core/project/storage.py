@@ -19,7 +19,16 @@ from typing import Any
 import numpy as np
 
 from ..errors import ProjectError
-from ..fsio import atomic_write_with, disk_problem, fsync_dir, fsync_file, open_regular, remove_quietly, write_all
+from ..fsio import (
+    NOFOLLOW,
+    atomic_write_with,
+    disk_problem,
+    fsync_dir,
+    fsync_file,
+    open_regular,
+    remove_quietly,
+    write_all,
+)
 from ..labels import TASKS
 from ..safepaths import excerpt, name_problem
 from ..tracks import Track, TrackSource
@@ -290,8 +299,9 @@ def write_index(path: Path, index: Index, keep_prev: bool) -> None:
     saved_at = time.time()
 
     def writer(tmp: Path) -> None:
+        image = io.BytesIO()  # built in memory, written plainly: see write_pack
         try:
-            with h5py.File(tmp, "w", locking=False) as f:
+            with h5py.File(image, "w", locking=False) as f:
                 f.attrs["format"] = INDEX_FORMAT
                 f.attrs["version"] = VERSION
                 f.attrs["generation"] = index.generation
@@ -308,6 +318,11 @@ def write_index(path: Path, index: Index, keep_prev: bool) -> None:
                     if g is None:  # the low-level calls: ~4x faster than h5py's path handling for 1000s of links
                         g = groups[e.video] = h5py.h5g.create(videos.id, _link_name(e.video))
                     g.links.create_external(_link_name(e.name), e.file.encode("utf-8"), e.group.encode("utf-8"))
+            fd = os.open(tmp, os.O_WRONLY | os.O_TRUNC | NOFOLLOW)
+            try:
+                write_all(fd, image.getvalue())
+            finally:
+                os.close(fd)
             fsync_file(tmp)
         except (RuntimeError, ValueError) as e:
             raise OSError(0, h5_problem(e)) from e
