@@ -15,23 +15,9 @@ from core.errors import ProjectError
 from core.faces import FaceCache, warp_face
 from core.project import Project
 from core.tracks import TrackKind, TrackSource
-from tests.toolgen import interop, openface_rows, project_with_video, write_openface
+from tests.toolgen import add_au12_annotator, interop, openface_rows, project_with_video, write_openface
 
 N = 50
-
-
-def _video(folder: Path) -> str:
-    return "clip"
-
-
-def _human(folder: Path, au12: np.ndarray) -> None:
-    """An annotator 'ann1' labelling every AU of every frame: AU12 as given, the others absent."""
-    with Project.open(folder) as p:
-        t = p.new_track("clip", "ann1", TrackSource.human("ann1"))
-        t.au[:] = 0
-        t.au[:, p.au_set.index("AU12")] = au12
-        p.put_track(t)
-        p.save()
 
 
 def _f1(pred: np.ndarray, ref: np.ndarray) -> float:
@@ -95,7 +81,7 @@ def test_openface_track_scores_against_an_annotator_with_a_stated_threshold(tmp_
     folder = project_with_video(tmp_path, N)
     csv = write_openface(tmp_path / "clip.csv", openface_rows(N, au12_r, au12_c, success))
     assert cli("import-openface", folder, csv)[0] == 0  # the video named like the file
-    _human(folder, ref)
+    add_au12_annotator(folder, ref)
     face = success == 1
     want_c = _f1(au12_c[face], ref[face])
     want_r = _f1((au12_r >= 1.0).astype(int)[face], ref[face])
@@ -220,7 +206,7 @@ def test_bad_openface_files_get_one_line_and_nothing_is_imported(tmp_path, cli, 
 
 def test_a_tool_track_is_not_editable_and_an_existing_human_track_is_not_replaced(tmp_path, cli):
     folder = project_with_video(tmp_path, N)
-    _human(folder, np.zeros(N, np.int8))
+    add_au12_annotator(folder, np.zeros(N, np.int8))
     csv = write_openface(tmp_path / "clip.csv", openface_rows(N, np.zeros(N), np.zeros(N)))
     code, _, err = cli("import-openface", folder, csv, "--track", "ann1")
     assert code == 1 and "human track 'ann1'" in err

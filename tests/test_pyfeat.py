@@ -13,7 +13,15 @@ from core.faces import FaceCache
 from core.labels import EXPRESSIONS
 from core.project import Project
 from core.tracks import TrackSource
-from tests.toolgen import PYFEAT_AUS, PYFEAT_EMOTIONS, interop, project_with_video, pyfeat_rows, write_pyfeat
+from tests.toolgen import (
+    PYFEAT_AUS,
+    PYFEAT_EMOTIONS,
+    add_au12_annotator,
+    interop,
+    project_with_video,
+    pyfeat_rows,
+    write_pyfeat,
+)
 
 N = 40
 
@@ -128,12 +136,7 @@ def test_pyfeat_au_probabilities_score_at_the_stated_threshold(tmp_path, cli):
                                                                                          au)))[0] == 0
     p12 = au[:, PYFEAT_AUS.index(12)]
     ref = (rng.uniform(0, 1, N) < 0.4).astype(np.int8)
-    with Project.open(folder) as p:
-        t = p.new_track("clip", "ann1", TrackSource.human("ann1"))
-        t.au[:] = 0
-        t.au[:, p.au_set.index("AU12")] = ref
-        p.put_track(t)
-        p.save()
+    add_au12_annotator(folder, ref)
 
     def f1(pred: np.ndarray) -> float:
         return 2 * int((pred & (ref == 1)).sum()) / (int(pred.sum()) + int((ref == 1).sum()))

@@ -41,6 +41,19 @@ def project_with_video(tmp: Path, n: int, name: str = "clip", au_set: str = "aff
     return folder
 
 
+def add_au12_annotator(folder: Path, au12: np.ndarray, video: str = "clip", name: str = "ann1") -> None:
+    """An annotator labelling every AU of every frame of ``video``: AU12 as given, the others absent."""
+    from core.project import Project
+    from core.tracks import TrackSource
+
+    with Project.open(folder) as p:
+        t = p.new_track(video, name, TrackSource.human(name))
+        t.au[:] = 0
+        t.au[:, p.au_set.index("AU12")] = au12
+        p.put_track(t)
+        p.save()
+
+
 def face_landmarks(i: int) -> np.ndarray:
     """(68, 2) landmarks of a face drifting across the frame with the frame index."""
     lm, _ = face_at(1.2, 0.05 * np.sin(i / 5), (150 + i % 20, 120 + (i % 7)), seed=i)

@@ -23,6 +23,7 @@ from .toolcsv import (
     fail,
     file_sha256,
     frame_column,
+    landmark_array,
     landmark_columns,
     numeric,
     pick_faces,
@@ -67,8 +68,7 @@ def read_openface(path: str | Path, face_id: str | None = None) -> ToolFrames:
     fail(path, problems)
     landmarks = None
     if lm:
-        landmarks = np.stack([np.stack([num[x][rows] for x in lm[0]], 1),
-                              np.stack([num[y][rows] for y in lm[1]], 1)], axis=2).astype(np.float32)
+        landmarks = landmark_array(num, lm, rows)
         unfit = np.flatnonzero(face[rows] & ~np.isfinite(landmarks).all(axis=(1, 2)))
         if unfit.size:
             fail(path, [f"line {int(rows[unfit[0]]) + 2}: success is 1 but the landmarks are incomplete"])

@@ -24,6 +24,7 @@ from .toolcsv import (
     fail,
     file_sha256,
     frame_column,
+    landmark_array,
     landmark_columns,
     numeric,
     pick_faces,
@@ -72,8 +73,7 @@ def read_pyfeat(path: str | Path, face_id: str | None = None) -> ToolFrames:
     x0, y0, w, h = (box[rows, j] for j in range(4))
     landmarks = None
     if lm:
-        landmarks = np.stack([np.stack([num[x][rows] for x in lm[0]], 1),
-                              np.stack([num[y][rows] for y in lm[1]], 1)], axis=2).astype(np.float32)
+        landmarks = landmark_array(num, lm, rows)
     expr = {}
     for c in emotions:
         concept = expression_concept(c)

@@ -182,3 +182,10 @@ def column_groups(columns: list[str]) -> list[str]:
         if name not in out:
             out.append(name)
     return out
+
+
+def landmark_array(num: dict[str, np.ndarray], columns: tuple[list[str], list[str]], rows: np.ndarray) -> np.ndarray:
+    """(len(rows), 68, 2) float32 landmarks of the chosen rows from the x_/y_ columns."""
+    xs, ys = columns
+    return np.stack([np.stack([num[x][rows] for x in xs], 1), np.stack([num[y][rows] for y in ys], 1)],
+                    axis=2).astype(np.float32)
