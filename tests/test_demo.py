@@ -231,8 +231,11 @@ def test_cli_creates_and_reports_errors(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["demo", str(out), "--duration", "3"]) == 1  # not empty
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(out) in err
-    assert main(["demo", str(tmp_path / "x"), "--duration", "-1"]) == 1
-    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    with pytest.raises(SystemExit) as usage:  # a bad option value is a usage error (README: exit status 2)
+        main(["demo", str(tmp_path / "x"), "--duration", "-1"])
+    err = capsys.readouterr().err.strip()
+    assert usage.value.code == 2 and len(err.splitlines()) == 1 and "--duration" in err, err
+    assert not (tmp_path / "x").exists()
     with pytest.raises(ProjectError):
         load_ground_truth(tmp_path)
 
