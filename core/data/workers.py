@@ -48,8 +48,10 @@ def _release_fork_server() -> None:
     """A forkserver child holds a copy of the write end of the pipe by which the fork server learns that
     its user has gone (CPython passes it to every child). Closed here, so that the server exits with
     its user, and this worker with the server."""
-    from multiprocessing import forkserver
-
+    try:
+        from multiprocessing import forkserver
+    except ImportError:  # a platform without fork servers: spawned workers hold no such pipe
+        return
     server: Any = forkserver._forkserver  # its private fields: the pipe has no public handle
     fd = getattr(server, "_forkserver_alive_fd", None)
     if fd is not None and getattr(server, "_forkserver_pid", None) is None:  # a child, not the user
