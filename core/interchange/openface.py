@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from ..labels import AU_INTENSITY_MAX, au_number
+from ..weights import sha256
 from .toolcsv import (
     ToolFrames,
     check_range,
     column_groups,
     duplicate_rows,
     fail,
-    file_sha256,
     frame_column,
     landmark_array,
     landmark_columns,
@@ -77,7 +77,7 @@ def read_openface(path: str | Path, face_id: str | None = None) -> ToolFrames:
                and not (lm and c in set(lm[0]) | set(lm[1]))]
     f = face[rows]
     return ToolFrames(
-        tool=TOOL, path=path, sha256=file_sha256(path), frames=frames[rows], last_frame=int(frames.max(initial=-1)),
+        tool=TOOL, path=path, sha256=sha256(path), frames=frames[rows], last_frame=int(frames.max(initial=-1)),
         rows=len(df), face=f, scores=conf[rows].astype(np.float32), landmarks=landmarks, boxes=None,
         au_presence={f"AU{au_number(c[:-2])}": num[c][rows].astype(np.int8) for c in au_c},
         au_intensity={f"AU{au_number(c[:-2])}": num[c][rows].astype(np.float32) for c in au_r},

@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from ..labels import EXPRESSIONS, au_number, expression_concept
+from ..weights import sha256
 from .toolcsv import (
     ToolFrames,
     check_range,
     column_groups,
     duplicate_rows,
     fail,
-    file_sha256,
     frame_column,
     landmark_array,
     landmark_columns,
@@ -83,7 +83,7 @@ def read_pyfeat(path: str | Path, face_id: str | None = None) -> ToolFrames:
     dropped = [c for c in df.columns if c not in set(kept) | set(aus) | set(emotions) | {"frame", "Identity"}
                and not (lm and c in set(lm[0]) | set(lm[1]))]
     return ToolFrames(
-        tool=TOOL, path=path, sha256=file_sha256(path), frames=frames[rows], last_frame=int(frames.max(initial=-1)),
+        tool=TOOL, path=path, sha256=sha256(path), frames=frames[rows], last_frame=int(frames.max(initial=-1)),
         rows=len(df), face=f, scores=num["FaceScore"][rows].astype(np.float32), landmarks=landmarks,
         boxes=np.stack([x0, y0, x0 + w, y0 + h], axis=1).astype(np.float32),
         au_presence={a: np.where(np.isfinite(p), p >= 0.5, -1).astype(np.int8) for a, p in au_prob.items()},
