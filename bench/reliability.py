@@ -149,6 +149,7 @@ DISK_COMMANDS = {  # issue 19: each command writing into a (nearly) full disk; {
     "predict": ["predict", "{m}/p", "--checkpoint", "{c}/demo/p/models/good/best.pt"],
     "train": ["train", "{m}/p", "--epochs", "1", "--max-steps", "1", "--label-track", "truth", "--run-id", "x"],
     "fuse": ["fuse", "{m}/p", "--method", "vote"],
+    "faces --force": ["faces", "{m}/p", "--backend", "reference", "--force"],
 }
 
 

@@ -252,6 +252,24 @@ def not_a_link(path: str | Path, error: type[AffectTraceError] = AffectTraceErro
     return p
 
 
+ROOM_MARGIN = 1 << 20  # kept free besides what a write needs: metadata, other writers
+
+
+def ensure_room(path: str | Path, nbytes: int, error: type[AffectTraceError] = AffectTraceError) -> None:
+    """Refuse, naming ``path``, a write of ``nbytes`` that its disk has no room for. Checked before a
+    library that writes in place (HDF5) is asked to: HDF5 failing on a full disk leaves its objects
+    broken, and freeing them later can crash the process (SIGSEGV, SIGBUS)."""
+    p = Path(path)
+    try:
+        st = os.statvfs(p if p.is_dir() else p.parent)
+    except OSError:
+        return  # the write itself will say what is wrong
+    free = st.f_bavail * st.f_frsize
+    if free < nbytes + ROOM_MARGIN:
+        need = f", about {nbytes:,} needed" if nbytes else ""
+        raise error(f"cannot write: {os.strerror(errno.ENOSPC)} ({free:,} bytes free{need})", p)
+
+
 def disk_problem(path: str | Path, e: BaseException) -> str:
     """Why writing ``path`` failed: 'no space left on device' when its file system is (nearly) full,
     whatever the library said (torch's 'unexpected pos', HDF5's 'Disable slist on flush dest failure')."""

@@ -301,6 +301,19 @@ def test_every_writer_refuses_a_linked_folder_inside_a_project(tmp_path: Path, c
     assert same_labels(before, labels_of(p))
 
 
+@pytest.mark.parametrize("room", [0, 20_000, 60_000, 1_500_000])
+def test_faces_into_a_nearly_full_disk_is_one_line_never_a_crash(demo: Path, tmpfs: Path, room: int) -> None:
+    """HDF5 failing on a full disk left broken objects that crashed the process when freed (SIGSEGV/SIGBUS):
+    the room is checked before HDF5 writes."""
+    proj = Path(shutil.copytree(demo, tmpfs / "p", symlinks=True))
+    shutil.rmtree(proj / "models")
+    shutil.rmtree(proj / "cache")
+    fill_disk(tmpfs, room)
+    r = _run(["faces", str(proj), "--backend", "reference"])
+    line = one_line(r.stderr)
+    assert r.returncode == 1 and "No space left" in line and str(proj / "cache" / "faces") in line, line
+
+
 def test_predict_tracks_file_into_a_full_disk(cli, demo: Path, tmpfs: Path) -> None:
     fill_disk(tmpfs)
     out = tmpfs / "tracks.h5"

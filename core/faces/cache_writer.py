@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..fsio import not_a_link, real_folder
+from ..fsio import ensure_room, not_a_link, real_folder
 from .align import CROP_SIZE, TEMPLATE_112
 from .backends.base import Face
 
@@ -65,6 +65,7 @@ class FaceCacheWriter:
                     f.close()
                     f = None
         if f is None:
+            ensure_room(self.path, 0)
             f = h5py.File(self.path, "w")
             for name, (shape, dtype, chunk) in _SPECS.items():
                 f.create_dataset(name, shape=(0, *shape), maxshape=(None, *shape), dtype=dtype,
@@ -112,7 +113,9 @@ class FaceCacheWriter:
             self.flush()
 
     def flush(self) -> None:
-        """Append the pending rows and commit them (data first, then the ``next_frame`` mark)."""
+        """Append the pending rows and commit them (data first, then the ``next_frame`` mark). A disk
+        without room for them (uncompressed) is refused before HDF5 writes anything."""
+        ensure_room(self.path, sum(np.asarray(r[0]).nbytes * len(r) if r else 0 for r in self._pending.values()))
         for name, rows in self._pending.items():
             if not rows:
                 continue
