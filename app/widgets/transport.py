@@ -42,13 +42,13 @@ class ElidedLabel(QLabel):
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.setMinimumWidth(60)
 
-    MAX_KEPT_PX = 170
+    MAX_KEPT_PX = 130  # never more: the window must not grow for a note
 
     def setText(self, text: str) -> None:
-        """The text; at least its first clause (up to a colon) stays whole: 'No audio device', never 'No audi…'."""
+        """The text; a short first clause (before a colon) stays whole: 'No audio device…', not 'No audi…'."""
         super().setText(text)
         self.setToolTip(text)
-        head = text.split(":")[0] + ("…" if ":" in text else "")
+        head = text.split(":")[0] + "…" if ":" in text else ""
         self.setMinimumWidth(max(60, min(self.fontMetrics().horizontalAdvance(head) + 4, self.MAX_KEPT_PX)))
 
     def paintEvent(self, _e) -> None:
