@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QSignalBlocker, QTimer
 from PySide6.QtWidgets import QLabel, QMessageBox
 
 from core.errors import AffectTraceError
@@ -175,10 +175,7 @@ class TeamControl(QObject):
         self.annotators = r.annotators
         was_offline = p.offline_since is not None
         if r.moved or (was_offline and r.unreachable is None):
-            try:
-                p.poll_changes()
-            except AffectTraceError as e:
-                self.win.report_problem(str(e))
+            self._take_changes(p)
         if was_offline and p.offline_since is None:  # the spool went into the lane's journal
             self.back_at = time.time()
             self.win.save(quiet=True)
@@ -192,6 +189,32 @@ class TeamControl(QObject):
             self.take_over_action.setEnabled(True)
         self._show_banner(p.offline_reason or r.unreachable)
         self.show_annotators()
+
+    def _take_changes(self, p: Project) -> None:
+        """Read what the others saved and redraw only that: a changed track's curve and lanes; the whole track
+        list only when the shown video gained or lost a track."""
+        w, s = self.win, self.win.session
+        video = s.video
+        before = set(p.track_names(video)) if video in p.videos else set()
+        try:
+            with QSignalBlocker(s):  # the views hear about it below, once and narrowly
+                changes = p.poll_changes()
+        except AffectTraceError as e:
+            return w.report_problem(str(e))
+        if video is not None and video in p.videos and set(p.track_names(video)) != before:
+            s.tracksChanged.emit(video)
+            changes = [c for c in changes if c[1] != video]
+        tl = w.views.timeline
+        for _owner, v, name in changes:
+            if not p.has_track(v, name):
+                continue
+            if v == video and tl is not None:
+                try:
+                    tl.replace_track(p.track(v, name))
+                except AffectTraceError as e:
+                    w.report_problem(str(e))
+                    continue
+            s.labelsChanged.emit(v, name, "", 0, p.videos[v].frame_count)
 
     def show_annotators(self) -> None:
         """The project browser's annotator list with each one's last save ('ann2 · 12 s ago')."""

@@ -50,10 +50,13 @@ def test_others_saves_appear_by_polling_and_own_edits_are_published(qtbot, tmp_p
         qtbot.waitUntil(lambda: any(win.views.browser.annotators.item(i).text().startswith("omar · ")
                                     and "s ago" in win.views.browser.annotators.item(i).text()
                                     for i in range(win.views.browser.annotators.count())), timeout=5000)
-        # a later save of omar's redraws his curve in place
+        # a later save of omar's redraws his curve in place, and only his: the other curves stay as they were
+        tl = win.views.timeline
+        others = {n: c for n, c in tl._curves.items() if n != "omar"}
         label(omar, 100, 120, (-0.25, 0.75))
-        qtbot.waitUntil(lambda: np.allclose(win.views.timeline._tracks["omar"].va[100:120], [-0.25, 0.75]),
-                        timeout=10000)
+        qtbot.waitUntil(lambda: np.allclose(tl._tracks["omar"].va[100:120], [-0.25, 0.75]), timeout=10000)
+        qtbot.waitUntil(lambda: np.allclose(tl._curves["omar"][0].yData[100:120], -0.25), timeout=5000)
+        assert others and all(tl._curves[n] is c for n, c in others.items())
         # lena's edit in the window is saved within a second or so, and omar's session sees it by polling
         s = win.session
         assert s.push(s.set_labels("va", 200, 240, (0.125, 0.375)))

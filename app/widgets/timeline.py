@@ -380,6 +380,15 @@ class Timeline(QWidget):
         if current in names:
             self.lanes_box.setCurrentIndex(names.index(current))
 
+    def replace_track(self, track: Track) -> None:
+        """A newer copy of a drawn track (another annotator saved it): only its curve and lanes are redrawn."""
+        if track.name not in self._tracks:
+            return
+        self._tracks[track.name] = track
+        if self.lane_track is not None and self.lane_track.name == track.name:
+            self.lane_track = track
+        self.labels_changed(track.name, "", 0, track.n_frames)
+
     def set_visible(self, name: str, on: bool) -> None:
         self.visible[name] = on
         self.legend.set_checked(name, on)
