@@ -95,8 +95,8 @@ def test_full_share_spools_and_a_killed_session_is_replayed_at_next_open(
     while not _spooled(home) or sum(x.startswith("applied") for x in lines) < 400:
         lines.append(child.stdout.readline().strip())
     child.send_signal(signal.SIGKILL)
-    rest, _ = child.communicate(timeout=30)
-    lines += rest.splitlines()
+    lines += child.stdout.read().splitlines()  # not communicate(): it would skip what readline() buffered
+    child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL
     spooled = _spooled(home)[0].read_bytes().count(b"\n")
     assert spooled > 10
@@ -132,5 +132,6 @@ def test_full_share_spools_and_a_killed_session_is_replayed_at_next_open(
     for v in want:
         got = q.track(v, "ann1").va[:, 0] if q.has_track(v, "ann1") else np.full(N, np.nan, np.float32)
         ok = (got == want[v]) | (got == maybe[v]) | (np.isnan(got) & np.isnan(want[v]))
-        assert ok.all(), (v, np.flatnonzero(~ok)[:10])
+        bad = np.flatnonzero(~ok)[:10]
+        assert ok.all(), (v, bad, got[bad], want[v][bad], maybe[v][bad])
     q.close()

@@ -255,10 +255,11 @@ class Lease:
     def _break(path: Path, dead: LeaseInfo, by: LeaseInfo) -> None:
         """Move a dead (or taken-over) lease aside, leaving its holder a note of who broke it (read by
         ``check`` should it come back); losing this race to another breaker is fine."""
-        try:
-            _write_file(tombstone_path(path, dead.session), by.to_json())
-        except OSError:
-            pass
+        if not (dead.host == host_name() and not pid_alive(dead.pid)):  # a dead pid here never comes back
+            try:
+                _write_file(tombstone_path(path, dead.session), by.to_json())
+            except OSError:
+                pass
         aside = path.with_name(f".{path.name}.{dead.session}.broken-{secrets.token_hex(3)}")
         try:
             os.rename(path, aside)
