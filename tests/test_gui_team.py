@@ -16,6 +16,7 @@ from core.project.campaign import assign
 from core.project.lanes import TAKEOVERS_NAME, lane_root
 from core.tracks import TrackSource
 from tests.gui_support import demo_copy, make_window
+from tests.test_disk_and_locks import tmpfs  # noqa: F401 (the fixture: a real small tmpfs where root allows)
 
 pytestmark = pytest.mark.gui
 
@@ -238,3 +239,46 @@ def test_campaign_queue_next_assigned_progress_table_and_assigning(qtbot, tmp_pa
     assert c.panel.cell(ld, "Time").endswith(" s") and int(c.panel.cell(ld, "Edits")) >= 10
     assert "lena: 1/3 done" in c.panel.totals.text()
     win.close()
+
+
+def test_banner_when_the_share_is_full_and_the_spool_replayed_after(qtbot, tmp_path, tmpfs, monkeypatch):  # noqa: F811
+    from tests.badinput import fill_disk
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the local spool: off the full share
+    folder = tmpfs / "proj"
+    p0 = Project.create(folder)
+    p0.add_video(folder / "v0.mp4", name="v0", frame_count=300, fps=25)  # media elsewhere: labels only
+    p0.save()
+    p0.close()
+    with Project.open_writable(folder) as p:
+        assign(p, ["lena"], ["v0"], ["va"])
+    win = make_window(qtbot, tmp_path, None, annotator="lena")
+    assert win.open_project(folder)
+    s, p = win.session, win.session.project
+    assert p.lane == "lena" and s.video == "v0"
+    win.team.publish_timer.setInterval(60000)
+    assert s.push(s.set_labels("va", 0, 10, (0.5, 0.5))) and win.save(quiet=True)
+    filler = fill_disk(tmpfs)
+    try:
+        made = []
+        for i in range(10, 290):  # the journal's last page has some room: edit until the share refuses one
+            assert s.push(s.set_labels("va", i, i + 1, (i / 300, -i / 300)))
+            made.append(i)
+            if p.offline_since is not None:
+                break
+        assert p.offline_since is not None and "space" in (p.offline_reason or "").lower()
+        qtbot.waitUntil(lambda: "local spool" in win.team.banner.text(), timeout=10000)
+        assert win.team.banner.isVisible() and "space" in win.team.banner.text().lower()
+        for i in range(made[-1] + 1, made[-1] + 6):  # more edits while it is full
+            assert s.push(s.set_labels("va", i, i + 1, (i / 300, -i / 300)))
+            made.append(i)
+    finally:
+        filler.unlink()
+    qtbot.waitUntil(lambda: "answered again" in win.team.banner.text(), timeout=15000)
+    assert p.offline_since is None and not p.unsaved
+    win.close()
+    with Project.open(folder, readonly=True) as r:
+        va = r.track("v0", "lena").va
+        np.testing.assert_allclose(va[0:10], [[0.5, 0.5]] * 10)
+        for i in made:
+            np.testing.assert_allclose(va[i], [i / 300, -i / 300], rtol=1e-6)
