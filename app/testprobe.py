@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QRect, QTimer
-from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QMenu, QTabBar, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDockWidget,
+    QMenu,
+    QPushButton,
+    QTabBar,
+    QWidget,
+)
 
 from .key_filter import is_text_field
 
@@ -63,6 +72,13 @@ def _fields(win: "MainWindow") -> list[dict]:
     return out
 
 
+def _buttons(win: "MainWindow") -> list[dict]:
+    """The push buttons of every dock, where they are on screen (None: not in view)."""
+    return [{"dock": dock.objectName(), "text": b.text(), "enabled": b.isEnabled(), "rect": _shown_rect(b),
+             "whole": _shown_rect(b) is not None and _shown_rect(b)[2:] == [b.width(), b.height()]}
+            for dock in win.findChildren(QDockWidget) for b in dock.findChildren(QPushButton)]
+
+
 def _tabs(win: "MainWindow") -> list[dict]:
     out = []
     for bar in win.findChildren(QTabBar):
@@ -105,6 +121,8 @@ def state(win: "MainWindow") -> dict:
         "theme": win.theme.name,
         "annotator": s.annotator,
         "project": str(s.project.folder) if s.project is not None else None,
+        "making_demo": win.projects.demo_maker is not None and win.projects.demo_maker.busy,
+        "agreement_shown": win.views.agreement.result is not None,
         "video": s.video,
         "undo_index": s.stack.index(),
         "position": p.position,
@@ -120,6 +138,7 @@ def state(win: "MainWindow") -> dict:
                                              "joystick": focus is win.views.joystick},
         "modal": None if modal is None else {"title": modal.windowTitle(), "rect": _rect(modal)},
         "fields": _fields(win),
+        "buttons": _buttons(win),
         "tabs": _tabs(win),
         "menus": _menus(win),
         "errors": list(win.errors),
