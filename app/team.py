@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 POLL_MS = 1000  # others' saves appear within about this (plus their save delay)
+LEASE_POLLS = 3
 PUBLISH_MS = 1000  # one's own edits are saved this long after the first unsaved one
 
 
@@ -97,6 +98,10 @@ class TeamControl(QObject):
         self.take_over_action.setEnabled(False)
         self.merge = MergeCopy(win)  # File > Merge copy…
         self.campaign = CampaignControl(win)  # the Campaign dock, Next assigned video
+        # the Project panel refills its list with bare names (after each save): the last saves go back at once
+        win.views.browser.annotators.model().rowsInserted.connect(
+            lambda *_a: self.annotators and QTimer.singleShot(0, self.show_annotators))
+        self.was_readonly = False
         win.session.projectChanged.connect(self._on_project)
         win.session.labelsChanged.connect(self._on_labels)
 
@@ -147,6 +152,7 @@ class TeamControl(QObject):
         self._show_banner()
         team = p is not None and (p.lane is not None or is_team_project(p.folder))
         self.take_over_action.setEnabled(bool(p is not None and p.readonly and p.holder_info is not None))
+        self.was_readonly = bool(p is not None and p.readonly)
         self.campaign.project_opened(team)
         if team:
             self.poll_timer.start()
@@ -174,7 +180,9 @@ class TeamControl(QObject):
             r = Look(False, err, self.annotators)
         self.annotators = r.annotators
         was_offline = p.offline_since is not None
-        if r.moved or (was_offline and r.unreachable is None):
+        # every LEASE_POLLS polls also when nothing moved: poll_changes checks that this session still holds its
+        # lane (taken over from another workstation, it turns read-only before the next edit is refused)
+        if r.moved or (was_offline and r.unreachable is None) or (not p.readonly and self.polls % LEASE_POLLS == 0):
             self._take_changes(p)
         if was_offline and p.offline_since is None:  # the spool went into the lane's journal
             self.back_at = time.time()
@@ -185,6 +193,9 @@ class TeamControl(QObject):
         elif self.offline_since is not None:
             self.back_at = self.back_at or time.time()
             self.offline_since = None
+        if p.readonly and not self.was_readonly:  # e.g. taken over from another workstation meanwhile
+            self.was_readonly = True
+            self.win.report_problem(f"Read-only now: {p.readonly_reason}. Your edits so far are kept.")
         if p.readonly and p.holder_info is not None:
             self.take_over_action.setEnabled(True)
         self._show_banner(p.offline_reason or r.unreachable)

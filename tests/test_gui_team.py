@@ -282,3 +282,28 @@ def test_banner_when_the_share_is_full_and_the_spool_replayed_after(qtbot, tmp_p
         np.testing.assert_allclose(va[0:10], [[0.5, 0.5]] * 10)
         for i in made:
             np.testing.assert_allclose(va[i], [i / 300, -i / 300], rtol=1e-6)
+
+
+def test_a_window_whose_lane_is_taken_over_elsewhere_turns_read_only_and_says_so(qtbot, tmp_path, tmp_path_factory,
+                                                                                  monkeypatch):
+    folder = team_copy(tmp_path, tmp_path_factory)
+    monkeypatch.setenv("AFFECTTRACE_HOSTNAME", "ws1")
+    win = make_window(qtbot, tmp_path, folder, annotator="lena")
+    s, p = win.session, win.session.project
+    win.team.publish_timer.setInterval(60000)
+    assert s.push(s.set_labels("va", 0, 10, (0.5, 0.5)))  # journaled, not saved
+    monkeypatch.setenv("AFFECTTRACE_HOSTNAME", "ws2")
+    taker = Project.open(folder, annotator="lena", take_over=True)  # asked and confirmed on ws2
+    try:
+        assert not taker.readonly
+        qtbot.waitUntil(lambda: p.readonly, timeout=15000)
+        assert any("Read-only now" in e for e in win.errors) and not s.can_edit()
+        assert not s.push(s.set_labels("va", 20, 30, (0.1, 0.1)))  # refused, nothing raised
+        taker.save()  # the taker replayed the journal: the window's edit is kept
+    finally:
+        taker.close()
+    win.close()
+    with Project.open(folder, readonly=True) as r:
+        va = r.track("demo", "lena").va
+        np.testing.assert_allclose(va[0:10], [[0.5, 0.5]] * 10)
+        assert np.isnan(va[20:30]).all()

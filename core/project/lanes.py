@@ -255,7 +255,8 @@ class Lanes(ProjectState):
         """
         if self.offline_since is not None:
             self.reconnect()
-        elif self._lease is not None and self._lease.lost is None and not self._lease.check():
+        elif self._lease is not None and (self._lease.lost is not None or not self._lease.check()):
+            # (the heartbeat thread may have found it lost first)
             self._hold_read_only(f"this session no longer holds the lane: {self._lease.lost}")
         owners = ([MAIN] if self.lane is not None else []) + [a for a in lane_names(self.folder) if a != self.lane]
         changes: list[Change] = []
