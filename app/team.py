@@ -207,11 +207,14 @@ class TeamControl(QObject):
         w, s = self.win, self.win.session
         video = s.video
         before = set(p.track_names(video)) if video in p.videos else set()
+        videos = list(p.videos)
         try:
             with QSignalBlocker(s):  # the views hear about it below, once and narrowly
                 changes = p.poll_changes()
         except AffectTraceError as e:
             return w.report_problem(str(e))
+        if list(p.videos) != videos:  # the lead added or removed videos
+            w.refresh_browser()
         if video is not None and video in p.videos and set(p.track_names(video)) != before:
             s.tracksChanged.emit(video)
             changes = [c for c in changes if c[1] != video]

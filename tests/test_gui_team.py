@@ -58,6 +58,12 @@ def test_others_saves_appear_by_polling_and_own_edits_are_published(qtbot, tmp_p
         qtbot.waitUntil(lambda: np.allclose(tl._tracks["omar"].va[100:120], [-0.25, 0.75]), timeout=10000)
         qtbot.waitUntil(lambda: np.allclose(tl._curves["omar"][0].yData[100:120], -0.25), timeout=5000)
         assert others and all(tl._curves[n] is c for n, c in others.items())
+        # the lead adds a video meanwhile: it appears in the Project list
+        with Project.open_writable(folder) as lead:
+            lead.add_video(folder / "v9.mp4", name="v9", frame_count=100, fps=25)
+        tree = win.views.browser.tree
+        qtbot.waitUntil(lambda: "v9" in [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())],
+                        timeout=10000)
         # lena's edit in the window is saved within a second or so, and omar's session sees it by polling
         s = win.session
         assert s.push(s.set_labels("va", 200, 240, (0.125, 0.375)))
