@@ -253,6 +253,11 @@ class TeamControl(QObject):
                       "spool into your lane and saved.")
         else:
             b.setText("")
+        p = self.win.session.project
+        if p is not None and p.readonly and p.holder_info is not None:
+            h = p.holder_info
+            b.setText(f"{h.holder} is annotating on {h.host} (pid {h.pid}), so this window only shows their labels. "
+                      "File > Take over this annotator… moves their lane here (it asks first, and is recorded).")
         b.setVisible(bool(b.text()))
 
     # ------------------------------------------------------------------ publishing one's own edits

@@ -124,6 +124,7 @@ def test_second_window_of_an_annotator_is_read_only_naming_the_holder_and_can_ta
     p = win.session.project
     assert p.readonly and "ws1" in p.readonly_reason and "lena" in p.readonly_reason
     assert "ws1" in win.views.banner.text() and win.team.take_over_action.isEnabled()
+    assert "annotating on ws1" in win.team.banner.text() and "Take over" in win.team.banner.text()
     assert not win.session.can_edit()
     asked: list[str] = []
     assert not win.team.take_over(ask=lambda q: asked.append(q) or False)  # "No": nothing changes
