@@ -175,6 +175,8 @@ def full_disk_commands(corpus: Path, tmp: Path, leaves: tuple[int, ...] = (0, 8_
                 left = [p for p in mount.rglob("*") if p.name.endswith((".tmp", ".part")) or ".replaced-" in p.name]
                 out["trials"] += 1
                 out["half_written_left"] += bool(left)
+                if left:
+                    out.setdefault("left", []).append([name, leave, [str(p.relative_to(mount)) for p in left]])
                 if r.returncode == 0 and not errors:
                     out["succeeded"] += 1
                 elif r.returncode == 1 and len(errors) == 1 and str(mount) in errors[0] and "internal" not in errors[0]:
