@@ -64,9 +64,16 @@ class Share:
     def connect(self, path: Path) -> None:
         if self.fuse:
             path.mkdir(exist_ok=True)
-            subprocess.run(["bindfs", str(self.nas), str(path)], check=True, capture_output=True)
-        else:
-            path.symlink_to(self.nas)
+            left = os.listdir(path)  # nothing may have been made where the share was while it was away
+            assert not left, f"written under the unmounted share: {left}"
+            for _ in range(20):  # the lazily unmounted daemon may still be going away
+                r = subprocess.run(["bindfs", str(self.nas), str(path)], capture_output=True, text=True)
+                if r.returncode == 0:
+                    return
+                time.sleep(0.5)
+            raise AssertionError(f"bindfs: {r.stderr.strip()}")
+        assert not os.path.lexists(path), f"written where the share was: {path}"
+        path.symlink_to(self.nas)
 
     def disconnect(self, path: Path) -> None:
         if self.fuse:
