@@ -5,7 +5,7 @@ leaves no half-made demo (core.demo.create_demo removes what it made when interr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QProgressBar
@@ -15,7 +15,7 @@ from core.errors import AffectTraceError
 from .background import Background, current_task
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from .context import WindowContext
 
 KEY = "demo"
 
@@ -43,9 +43,10 @@ def _make(folder: Path, duration_s: float) -> Path:
 class DemoMaker(QObject):
     ready = Signal(str)  # the folder, generated (opened unless something else was opened meanwhile)
 
-    def __init__(self, win: MainWindow) -> None:
-        super().__init__(win)
-        self.win = win
+    def __init__(self, ctx: WindowContext, open_project: Callable[[Path], bool]) -> None:
+        super().__init__(ctx.app.window)
+        self.ctx, self.open_project = ctx, open_project
+        win = ctx.app.window
         self.bg: Background[Path] = Background(self, threads=1)
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(220)
@@ -76,22 +77,23 @@ class DemoMaker(QObject):
             self._say(f"Making the demo project (first start only): {100 * done // total} %")
 
     def _say(self, text: str) -> None:
-        self.win.statusBar().showMessage(text)
-        if self.win.session.project is None:
-            self.win.views.start_page.show_message(text)
+        self.ctx.app.window.statusBar().showMessage(text)
+        if self.ctx.app.session.project is None:
+            self.ctx.views.start_page.show_message(text)
 
     def _done(self, folder: Path | None, error: str) -> None:
         self.bar.hide()
-        self.win.statusBar().clearMessage()
+        status = self.ctx.app.window.statusBar()
+        status.clearMessage()
         if error or folder is None:
-            self.win.report_error(f"could not make the demo project: {error}")
+            self.ctx.notices.error(f"could not make the demo project: {error}")
             return
         self.ready.emit(str(folder))
-        if self.win.session.project is None:
-            self.win.views.start_page.show_message("")
-            self.win.open_project(folder)
+        if self.ctx.app.session.project is None:
+            self.ctx.views.start_page.show_message("")
+            self.open_project(folder)
         else:
-            self.win.statusBar().showMessage(f"The demo project is ready: File > Open the demo ({folder})", 10000)
+            status.showMessage(f"The demo project is ready: File > Open the demo ({folder})", 10000)
 
     def shutdown(self) -> None:
         """Stop a generation (the window is closing); it removes what it made."""

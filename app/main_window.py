@@ -17,7 +17,7 @@ from . import dialogs, resources
 from .actions import ActionRegistry, build_actions
 from .agreement_runner import AgreementRunner
 from .annotate import AnnotationController
-from .context import AppContext
+from .context import AppContext, WindowContext
 from .controls import Controls
 from .frame_display import FrameDisplay
 from .fusion import FusionController
@@ -28,7 +28,7 @@ from .keys import HOLD_KEY_ROWS
 from .layout import build_views, default_layout, make_dock, tab_left_column
 from .notices import Notices
 from .player import Player
-from .project_control import ProjectControl, close_quietly
+from .project_control import ProjectControl, ProjectSteps, close_quietly
 from .session import Session
 from .settings import Settings
 from .team import TeamControl
@@ -95,7 +95,6 @@ class MainWindow(QMainWindow):
         self.annot = AnnotationController(self.session, self.player, v.joystick, self)
         self.display = FrameDisplay(v, self.session, self.player)
         self.tracks = TrackDisplay(v, self.session)
-        self.projects = ProjectControl(self)
         self.extras = VideoExtrasLoader(self)
         self.faces: FaceOverlay | None = None
         self.engine: EngineLoop | None = None  # the engine's menu and docks, added with the timeline
@@ -109,6 +108,19 @@ class MainWindow(QMainWindow):
                                   lambda text: self.statusBar().showMessage(text, 6000))
         self.controls = Controls(v, self.registry, self.annot, self.player, self.session,
                                  lambda m: self.statusBar().showMessage(m, 5000))
+        self.window_context = WindowContext(
+            self.context, self.player, v, self.notices, self.controls, interactive,
+            marked_range=self.annot.marked_range, show_video=lambda name: self.show_video(name),
+            save_quietly=lambda: self.save(quiet=True), reload_faces=lambda: self.projects.reload_faces(),
+            place_dock=self.place_dock)
+        self.projects = ProjectControl(self.window_context, ProjectSteps(  # (parts made below: called later)
+            self.display, self.tracks, self.extras, attach_timeline=self.attach_timeline,
+            stop_recording=lambda: self.annot.set_armed(False), leave_video=self._leave_video,
+            finish_work=self.finish_work, show_start_page=lambda: self.show_start_page(),
+            forget_faces=self._forget_faces, faces_shown=lambda: self.faces is not None,
+            open_lane=lambda folder: self.team.open(folder), switch_lane=lambda name: self.team.switch_lane(name),
+            refresh_tracks=self.refresh_tracks, refresh_browser=self.refresh_browser,
+            recent_menu=lambda: self.menus.recent))
         self.menus = build_actions(self, self.registry)
         for d in v.docks.values():
             self.menus.panels.addAction(d.toggleViewAction())
@@ -163,6 +175,13 @@ class MainWindow(QMainWindow):
                 self.tabify(name, tabify_with)
         self.menus.panels.addAction(d.toggleViewAction())
         return d
+
+    def place_dock(self, dock: QDockWidget, area: Qt.DockWidgetArea, beside: str) -> None:
+        """Put a dock made elsewhere into ``area`` as a tab of dock ``beside`` (when first shown), unless
+        the restored layout placed it."""
+        if dock.objectName() not in self.saved_docks:
+            self.addDockWidget(area, dock)
+            self.tabify(dock.objectName(), beside)
 
     def tabify(self, name: str, beside: str) -> None:
         """Dock ``name`` as a tab of dock ``beside`` when it is first shown (a hidden dock tabified early
@@ -257,7 +276,7 @@ class MainWindow(QMainWindow):
         self.annot.marksChanged.connect(tl.set_marks)
         from .engine.wiring import install_loop  # the engine's views need pyqtgraph too
 
-        self.engine = install_loop(self)
+        self.engine = install_loop(self.window_context)
 
     def start_gamepad(self) -> None:
         """SDL starts after the window is up (it costs a little start-up time)."""
@@ -322,6 +341,20 @@ class MainWindow(QMainWindow):
         if tok == self.extras.token:
             self.faces = overlay
             self.show_overlay_state(overlay)
+
+    def _forget_faces(self) -> None:
+        self.faces = None
+        self.show_overlay_state(None)
+
+    def _leave_video(self) -> None:
+        """Before another video is shown: recording off, the player closed, the marks, the fusion and the
+        agreement reset."""
+        self.annot.set_armed(False)
+        self.player.close()
+        self.annot.clear_marks()
+        self.fusion.reset()
+        self.agreement_runner.cancel()
+        self.views.agreement.show_result(None, "Press Compute for this video.")
 
     def show_overlay_state(self, overlay: FaceOverlay | None) -> None:
         """The overlay action says whether this video has a face cache to draw from."""

@@ -34,7 +34,7 @@ from ..background import Background
 from ..widgets.timeline_lanes import LaneColours, confidence_lanes
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..context import WindowContext
     from .compare_view import CompareView
     from .suggestions_view import SuggestionsView
 
@@ -92,9 +92,9 @@ def _compute(w: _Work) -> tuple[np.ndarray | None, Suggestions | None]:
 class TimelineOverlays(QObject):
     drawn = Signal()  # strips and bands show the last computation (tests wait on it)
 
-    def __init__(self, win: MainWindow, compare: CompareView, suggestions: SuggestionsView, menu: QMenu) -> None:
-        super().__init__(win)
-        self.win, self.session, self.compare, self.view = win, win.session, compare, suggestions
+    def __init__(self, ctx: WindowContext, compare: CompareView, suggestions: SuggestionsView, menu: QMenu) -> None:
+        super().__init__(ctx.app.window)
+        self.ctx, self.session, self.compare, self.view = ctx, ctx.app.session, compare, suggestions
         self.choice: str | None = None  # the model chosen in the menu; None: the newest; '': none
         self.override: tuple[str, str] | None = None  # (track, reference) specs of the compare view's row
         self.pair: Pair | None = None
@@ -112,14 +112,14 @@ class TimelineOverlays(QObject):
         s.tracksChanged.connect(lambda _v: self.schedule())
         s.labelsChanged.connect(self._labels_changed)
         s.annotatorChanged.connect(lambda _n: self.schedule())
-        win.player.playingChanged.connect(self._playing_changed)
-        win.themeChanged.connect(lambda _t: self.schedule())
+        ctx.player.playingChanged.connect(self._playing_changed)
+        ctx.app.theme_changed.connect(lambda _t: self.schedule())
         compare.pairChosen.connect(self.choose_pair)
         compare.window_s.valueChanged.connect(lambda _v: self.schedule())
         suggestions.resultShown.connect(self._draw_suggestions)
         for task in TASK_TEXT:
-            win.registry[f"jump_{task}"].triggered.connect(lambda _on=False: self.schedule())
-        tl = win.views.timeline
+            ctx.app.actions[f"jump_{task}"].triggered.connect(lambda _on=False: self.schedule())
+        tl = ctx.views.timeline
         tl.auExpandedChanged.connect(lambda _on: self.schedule())
         tl.curvesShown.connect(lambda _name, _on: self.schedule())  # the band follows its curve
 
@@ -145,8 +145,8 @@ class TimelineOverlays(QObject):
         if video != self.session.video:
             return
         self.override = (track, reference)
-        self.win.registry[f"jump_{task}"].setChecked(True)
-        self.win.controls.jump_task = task
+        self.ctx.app.actions[f"jump_{task}"].setChecked(True)
+        self.ctx.controls.jump_task = task
         self.schedule()
 
     def current_pair(self) -> Pair | None:
@@ -154,7 +154,7 @@ class TimelineOverlays(QObject):
         p, v = s.project, s.video
         if p is None or v is None:
             return None
-        task = self.win.controls.jump_task
+        task = self.ctx.controls.jump_task
         if self.override is not None:
             a, b = (find_track(p, v, spec) for spec in self.override)
             if a and b:
@@ -188,7 +188,7 @@ class TimelineOverlays(QObject):
     def _labels_changed(self, video: str, *_rest: object) -> None:
         if video != self.session.video:
             return
-        if self.win.player.playing:
+        if self.ctx.player.playing:
             self._deferred = True
         else:
             self.schedule(LABELS_DELAY_MS)
@@ -200,7 +200,7 @@ class TimelineOverlays(QObject):
 
     # ------------------------------------------------------------------ drawing
     def refresh(self) -> None:
-        tl, s = self.win.views.timeline, self.session
+        tl, s = self.ctx.views.timeline, self.session
         self._refill_menu()
         if tl is None or s.project is None or s.video is None or tl.n_frames == 0:
             return
@@ -219,7 +219,7 @@ class TimelineOverlays(QObject):
         keys += [(AGREE, "agreement")] if pair else []
         keys += [(SUGGEST, "suggested")] if asked else []
         self._order_strips(keys)
-        t = self.win.theme  # what the strips' colours mean, in the legend (in this theme's colours)
+        t = self.ctx.app.theme()  # what the strips' colours mean, in the legend (in this theme's colours)
         tl.set_strip_legend(AGREE, [(t.disagree, "disagree"), (t.agree, "agree")])
         tl.set_strip_legend(SUGGEST, [(t.marks, "worth labelling")])
         for (key, _title), (_name, colours) in zip(keys, lanes):
@@ -242,7 +242,7 @@ class TimelineOverlays(QObject):
 
     def _computed(self, result: tuple[np.ndarray | None, Suggestions | None] | None, error: str) -> None:
         if error:
-            self.win.statusBar().showMessage(f"Timeline strips: {error}", 8000)
+            self.ctx.app.window.statusBar().showMessage(f"Timeline strips: {error}", 8000)
             return
         values, sug = result
         self.agreement = values
@@ -252,13 +252,13 @@ class TimelineOverlays(QObject):
         self.drawn.emit()
 
     def _draw_agreement(self) -> None:
-        tl = self.win.views.timeline
+        tl = self.ctx.views.timeline
         if self.agreement is not None and AGREE in tl.strips():
-            t = self.win.theme
+            t = self.ctx.app.theme()
             tl.set_strip_values(AGREE, np.clip(self.agreement, 0.0, 1.0), low=t.disagree, high=t.agree)
 
     def _draw_suggestions(self) -> None:
-        tl, s = self.win.views.timeline, self.session
+        tl, s = self.ctx.views.timeline, self.session
         if tl is None or tl.n_frames == 0:
             return
         score = self.view.score if self.view.video == s.video else None
@@ -267,11 +267,12 @@ class TimelineOverlays(QObject):
             return
         if SUGGEST not in tl.strips():
             tl.add_strip(SUGGEST, "suggested", self._tooltip(SUGGEST))
-        tl.set_strip_values(SUGGEST, relative(score), low=self.win.theme.unlabelled, high=self.win.theme.marks)
+        t = self.ctx.app.theme()
+        tl.set_strip_values(SUGGEST, relative(score), low=t.unlabelled, high=t.marks)
 
     def _order_strips(self, keys: list[tuple[str, str]]) -> None:
         """Make this module's strips exactly ``keys``, in that order (others' strips are left alone)."""
-        tl = self.win.views.timeline
+        tl = self.ctx.views.timeline
         mine = [k for k in tl.strips() if k in (AGREE, SUGGEST) or k.startswith(MODEL)]
         if mine == [k for k, _t in keys]:
             return
@@ -290,7 +291,7 @@ class TimelineOverlays(QObject):
         return "The model's labels; pale where it is unsure"
 
     def _draw_bands(self, track: Track | None) -> None:
-        tl = self.win.views.timeline
+        tl = self.ctx.views.timeline
         for key in BANDS.values():
             tl.remove_band(key)
         if track is None or track.va_std is None or not tl.visible.get(track.name, False):
@@ -298,10 +299,10 @@ class TimelineOverlays(QObject):
         colour = resources.label_colours().model
         for d, (plot, key) in enumerate(BANDS.items()):
             va, sd = track.va[:, d], track.va_std[:, d]
-            tl.add_band(key, plot, va - sd, va + sd, colour, BAND_ALPHA.get(self.win.theme.name, 60))
+            tl.add_band(key, plot, va - sd, va + sd, colour, BAND_ALPHA.get(self.ctx.app.theme().name, 60))
 
     def _lane_colours(self) -> LaneColours:
-        t = self.win.theme
+        t = self.ctx.app.theme()
         return LaneColours(t.unlabelled, t.va_labelled, t.au_present, t.au_absent,
                            resources.label_colours().expressions)
 

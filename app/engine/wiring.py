@@ -27,7 +27,7 @@ from .suggestions_view import SuggestionsView
 from .train_memory import propose_after_accept
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..context import WindowContext
 
 NEXT_SUGGESTED_KEY = "Ctrl+N"
 # Accept sits with the label panels (the left column's tabs would not fit their names at 1280 px)
@@ -45,17 +45,17 @@ def scrolled(widget: QWidget) -> QScrollArea:
 
 
 class EngineLoop(QObject):
-    def __init__(self, win: MainWindow) -> None:
-        super().__init__(win)
-        self.win = win  # what the context does not hold: marks, player, layout, video switching
-        self.ctx = ctx = win.context
+    def __init__(self, wctx: WindowContext) -> None:
+        super().__init__(wctx.app.window)
+        self.wctx, self.ctx = wctx, wctx.app
+        ctx, player = wctx.app, wctx.player
         s = ctx.session
         self.menu, self.training = install(ctx)
         self.runner = ctx.runner
         self.pre = Preannotator(s, self.runner, self)
         self.compare = CompareView(s, ctx.theme())
-        self.suggestions = SuggestionsView(s, current_frame=lambda: win.player.position)
-        self.accept = AcceptPanel(s, self.runner, marked_range=win.annot.marked_range)
+        self.suggestions = SuggestionsView(s, current_frame=lambda: player.position)
+        self.accept = AcceptPanel(s, self.runner, marked_range=wctx.marked_range)
         self.docks: dict[str, QDockWidget] = {"training": self.training.dock}
         for key, widget, title, area in (("compare", self.compare, "Compare", Qt.BottomDockWidgetArea),
                                          ("suggestions", self.suggestions, "Suggestions", Qt.LeftDockWidgetArea),
@@ -71,13 +71,13 @@ class EngineLoop(QObject):
         for key, text in (("compare", "&Compare tracks"), ("suggestions", "&Suggestions: what to label next"),
                           ("accept", "&Accept model labels")):
             reg.add(f"engine.{key}", text, lambda _=False, k=key: self.show_dock(k), None, m)
-        self.overlays = TimelineOverlays(win, self.compare, self.suggestions, m)
-        win.controls.agreement = self.overlays.series
+        self.overlays = TimelineOverlays(wctx, self.compare, self.suggestions, m)
+        wctx.controls.agreement = self.overlays.series
         self._add_next_suggested()
         self.compare.seekRequested.connect(self.seek)
         self.suggestions.seekRequested.connect(self.seek)
         self.pre.imported.connect(self._imported)
-        self.pre.failed.connect(win.report_error)
+        self.pre.failed.connect(wctx.notices.error)
         self.accept.accepted.connect(self._accepted)
         self.runner.jobAdded.connect(self._job_added)
         self.runner.jobFinished.connect(self._job_finished)
@@ -101,16 +101,14 @@ class EngineLoop(QObject):
         self.pre_action.setEnabled(self.ctx.session.project is not None)
 
     def say(self, text: str, ms: int = 6000) -> None:
-        self.win.statusBar().showMessage(text, ms)
+        self.ctx.window.statusBar().showMessage(text, ms)
 
     def _place_training(self) -> None:
         """The Training dock (made by app/engine/training.py) scrolls when short, and goes where it reads
         best with the video and joystick in view: a tab beside the timeline (unless it was moved before)."""
-        d, win = self.training.dock, self.win
+        d = self.training.dock
         d.setWidget(scrolled(self.training.panel))
-        if d.objectName() not in win.saved_docks:
-            win.addDockWidget(Qt.BottomDockWidgetArea, d)
-            win.tabify(d.objectName(), TAB_WITH["training"])
+        self.wctx.place_dock(d, Qt.BottomDockWidgetArea, TAB_WITH["training"])
 
     def show_dock(self, key: str) -> QDockWidget:
         d = self.docks[key]
@@ -123,7 +121,7 @@ class EngineLoop(QObject):
         s = self.ctx.session
         if s.project is None:
             return None
-        dlg = PreannotateDialog(s, self.pre, selected=self.win.views.browser.selected(), parent=self.win)
+        dlg = PreannotateDialog(s, self.pre, selected=self.wctx.views.browser.selected(), parent=self.ctx.window)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.open()
         return dlg
@@ -144,17 +142,17 @@ class EngineLoop(QObject):
     def seek(self, video: str, frame: int) -> None:
         """A view's jump: that video (shown first when another one is), that frame."""
         if video != self.ctx.session.video:
-            self.win.show_video(video)
-        self.win.player.seek(frame)
+            self.wctx.show_video(video)
+        self.wctx.player.seek(frame)
 
     # ------------------------------------------------------------------ jobs
     def _job_added(self, _job: Job) -> None:
         """The child reads the project from disk: save what is in memory first (the journal covers the rest)."""
-        self.win.save(quiet=True)
+        self.wctx.save_quietly()
 
     def _job_finished(self, job: Job) -> None:
         if job.command in ("faces", "train") and job.state == "finished":
-            self.win.projects.reload_faces()  # the job may have made the shown video's face cache
+            self.wctx.reload_faces()  # the job may have made the shown video's face cache
         if job.command == "train" and job.state == "finished" and job.run_info:
             self.say(f"Run {job.run_info.get('run_id', '')} finished: Engine > Pre-annotate runs it over videos",
                      10000)
@@ -163,19 +161,19 @@ class EngineLoop(QObject):
         """Say what was accepted; the next Train dialog proposes the track that holds it, fine-tuned from the
         run that made the model track."""
         self.say(text)
-        plan, p = self.accept.last_plan, self.win.session.project
+        plan, p = self.accept.last_plan, self.ctx.session.project
         if plan is None or p is None or plan.model not in p.track_names(plan.video):
             return
         run_id = p.track_source(plan.video, plan.model).run_id
-        propose_after_accept(self.win.settings, p.folder, plan.track, run_id)
+        propose_after_accept(self.ctx.settings, p.folder, plan.track, run_id)
 
     def _imported(self, tracks: list) -> None:
         self.say(f"Pre-annotation done: {imported_text(tracks)}", 20000)
-        here = [n for v, n in tracks if v == self.win.session.video]
+        here = [n for v, n in tracks if v == self.ctx.session.video]
         if here:
             self.overlays.choose_model(here[-1])
 
 
-def install_loop(win: MainWindow) -> EngineLoop:
+def install_loop(wctx: WindowContext) -> EngineLoop:
     """Plug the engine into the main window (once, after its menus exist)."""
-    return EngineLoop(win)
+    return EngineLoop(wctx)
