@@ -25,6 +25,7 @@ from core.faces import (
 )
 from core.faces.align import CROP_SIZE
 from core.faces.backends import resolve_backend_name
+from core.faces.cache_writer import CROP_CHUNK
 from tests.facegen import face_at
 from tests.videogen import make_video
 
@@ -77,6 +78,70 @@ def test_writer_reader_round_trip(tmp_path):
         with pytest.raises(KeyError):
             c.crop(4)
         np.testing.assert_array_equal(c.all_crops()[3], crops[5])
+
+
+def _textured_cache(path: Path, layout: tuple[int, str | None] | None, n: int = 70) -> dict[int, np.ndarray]:
+    """A cache of ``n`` frames of distinct noise crops (frames 5 and 40 without a face) in ``layout``."""
+    rng = np.random.default_rng(len(str(layout)))
+    crops = {i: rng.integers(0, 256, (CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8) for i in range(n) if i not in (5, 40)}
+    kw = {} if layout is None else {"crop_layout": layout}
+    with FaceCacheWriter(path, n, "test", block=32, **kw) as w:
+        for i in range(n):
+            w.add(i, _face(i) if i in crops else None, crops.get(i))
+        w.finish()
+    return crops
+
+
+@pytest.mark.parametrize("layout", [None, (1, "gzip"), (64, "lzf")], ids=["raw16", "gzip1-earlier", "lzf64"])
+def test_crop_layouts_read_back_exactly(tmp_path, layout):
+    """The default layout (raw, CROP_CHUNK rows a chunk), the earlier one (gzip, one crop a chunk: caches
+    made before keep working) and another: single crops, runs, scattered and repeated rows, all crops."""
+    import h5py
+
+    path = tmp_path / "c.h5"
+    crops = _textured_cache(path, layout)
+    with h5py.File(path, "r") as f:
+        ds = f["crops"]
+        assert (ds.compression, ds.chunks[0]) == ((None, CROP_CHUNK) if layout is None else (layout[1], layout[0]))
+    with FaceCache(path) as c:
+        for i in (0, 15, 16, 39, 41, 69):
+            np.testing.assert_array_equal(c.crop(i), crops[i])
+        for idx in ([3, 4, 6, 7], [69, 0, 33, 0, 34, 35, 17], list(range(10, 40)) + list(range(41, 60)), [41]):
+            np.testing.assert_array_equal(c.crops(idx), np.stack([crops[i] for i in idx]))
+        np.testing.assert_array_equal(c.all_crops(), np.stack([crops[i] for i in sorted(crops)]))
+
+
+def test_loader_workers_read_the_cache_layouts(tmp_path):
+    """Spawned loader workers (the trainer's batch loader) deliver every crop of raw and gzip caches
+    exactly, shuffled and in order; windows read the same crops."""
+    from core.data import FaceFrames, FaceWindows
+    from core.data.batches import batch_loader
+    from core.project import Project
+
+    p = Project.create(tmp_path / "proj")
+    want = {}
+    for v, layout in (("raw", None), ("old", (1, "gzip"))):
+        p.add_video(tmp_path / f"{v}.mp4", name=v, frame_count=70, fps=25.0)
+        want[v] = _textured_cache(Path(p.cache_dir("faces")) / f"{v}.h5", layout)
+    p.save()
+    ds = FaceFrames(p, None, split=None, raw=True, preload=False, require_labels=False)
+    assert len(ds) == 2 * 68
+    for order in (np.random.default_rng(0).permutation(len(ds)).tolist(), list(range(len(ds)))):
+        seen = 0
+        for batch in batch_loader(ds, order, 24, workers=2):
+            for img, v, f in zip(batch["image"], batch["video"], batch["frame"].tolist()):
+                np.testing.assert_array_equal(img.numpy(), want[v][f])
+                seen += 1
+        assert seen == len(ds)
+    ds.close()
+    win = FaceWindows(p, None, split=None, raw=True, preload=False, require_labels=False, length=8)
+    for k in range(len(win)):
+        item = win[k]
+        for img, f, face in zip(item["image"], item["frames"].tolist(), item["face"].tolist()):
+            assert face == (f in want[item["video"]])
+            np.testing.assert_array_equal(img.numpy(), want[item["video"]][f] if face else 0)
+    win.close()
+    p.close()
 
 
 def test_tracker_follows_the_face_and_re_detects_on_keyframes():

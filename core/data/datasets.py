@@ -136,12 +136,14 @@ class _FaceData(Dataset):
                                                  else expression_mapping(EXPRESSIONS, tuple(expressions)),
                                                  shared_crops)
 
-    def _image(self, d: VideoData, frame: int) -> torch.Tensor:
+    def _image(self, d: VideoData, frame: int, crop: torch.Tensor | None = None) -> torch.Tensor:
+        """The item's image from ``crop`` (read already) or the frame's crop."""
+        c = d.crop(frame) if crop is None else crop
         if self.raw:
-            return d.crop(frame)
+            return c
         if self.augment is None:
-            return crop_to_input(d.crop(frame).numpy())
-        return normalise(self.augment(to_float(d.crop(frame))))
+            return crop_to_input(c.numpy())
+        return normalise(self.augment(to_float(c)))
 
     def get_batch(self, indices: Iterable[int]) -> dict[str, Any]:
         """The collated batch of these items (what a batch-fetching loader asks for)."""
@@ -181,11 +183,28 @@ class FaceFrames(_FaceData):
         return len(self.index_frame)
 
     def __getitem__(self, k: int) -> dict[str, Any]:
+        return self._item(k)
+
+    def get_batch(self, indices: Iterable[int]) -> dict[str, Any]:
+        """The collated items; crops not preloaded are read with one cache call per video (a run of
+        consecutive frames is one read)."""
+        idx = np.fromiter(indices, np.int64)
+        vids, frames = self.index_video[idx], self.index_frame[idx]
+        crops: list[torch.Tensor | None] = [None] * len(idx)
+        for v in np.unique(vids).tolist():
+            d = self.videos[v]
+            if d.crops is None:
+                at = np.flatnonzero(vids == v)
+                for j, c in zip(at.tolist(), torch.from_numpy(d.cache.crops(frames[at]))):
+                    crops[j] = c
+        return collate_batch([self._item(int(k), c) for k, c in zip(idx, crops)])
+
+    def _item(self, k: int, crop: torch.Tensor | None = None) -> dict[str, Any]:
         d = self.videos[int(self.index_video[k])]
         f = int(self.index_frame[k])
         t = d.targets
         item: dict[str, Any] = {
-            "image": self._image(d, f),
+            "image": self._image(d, f, crop),
             "va": torch.from_numpy(t.va[f]), "va_mask": bool(t.va_mask[f]),
             "expr": int(t.expr[f]), "expr_mask": bool(t.expr_mask[f]),
             "au": torch.from_numpy(t.au[f]), "au_mask": bool(t.au_mask[f]),
@@ -235,8 +254,9 @@ class FaceWindows(_FaceData):
         clipped = np.minimum(frames, d.n_frames - 1)
         face = inside & (d.row_of[clipped] >= 0)
         crops = np.zeros((self.length, CROP_SIZE, CROP_SIZE, 3), np.uint8)
-        for j in np.flatnonzero(face):
-            crops[j] = d.crop(int(frames[j])).numpy()
+        if face.any():  # the window's crops: one read of consecutive rows
+            crops[face] = d.crops[torch.from_numpy(d.row_of[frames[face]])].numpy() if d.crops is not None \
+                else d.cache.crops(frames[face])
         if self.raw:  # frames without a face are zeroed after normalisation, on the device (prepare_images)
             x = torch.from_numpy(crops)
         elif self.augment is None:

@@ -1,7 +1,8 @@
 """Read aligned face crops: our HDF5 face caches and Aff-Wild2 ``cropped_aligned/<video>/`` folders alike.
 
 HDF5 layout (``cache/faces/<video>.h5``): ``frames`` (m,) int32 frame indices with a face, ``crops``
-(m, 112, 112, 3) uint8 RGB, ``landmarks`` (m, 68, 2) f32, ``boxes`` (m, 4) f32 xyxy, ``scores`` (m,) f32,
+(m, 112, 112, 3) uint8 RGB (raw, 16 rows a chunk; earlier caches: gzip, one row a chunk: both read the
+same), ``landmarks`` (m, 68, 2) f32, ``boxes`` (m, 4) f32 xyxy, ``scores`` (m,) f32,
 ``no_face`` (j,) int32, ``other_frames``/``other_boxes``/``other_scores`` (faces seen besides the tracked
 one, at keyframes); attrs ``n_frames``, ``backend``, ``complete``, ``template``, ``next_frame``.
 """
@@ -76,7 +77,9 @@ class FaceCache:
             import h5py
 
             try:
-                self._h5 = h5py.File(self.path, "r")
+                # no chunk cache: a crop read from a raw chunk of several is then one read of its own
+                # bytes, not of the whole chunk (gzip chunks hold one crop each: nothing to cache)
+                self._h5 = h5py.File(self.path, "r", rdcc_nbytes=0)
             except OSError as e:
                 raise AffectTraceError(f"unreadable face cache ({e})", self.path) from e
         return self._h5
@@ -112,8 +115,23 @@ class FaceCache:
         rows = np.array([self.position(int(i)) for i in idx], dtype=np.int64)
         if self.is_folder:
             return np.stack([self._read_image(self._files[int(self.frames[r])]) for r in rows])
-        uniq, inverse = np.unique(rows, return_inverse=True)  # h5py wants increasing indices
-        return self._crops()[uniq][inverse]
+        uniq, inverse = np.unique(rows, return_inverse=True)
+        out = self._rows(uniq)
+        return out if len(uniq) == len(rows) and bool((uniq == rows).all()) else out[inverse]
+
+    def _rows(self, rows: np.ndarray) -> np.ndarray:
+        """Crops of increasing, distinct ``rows``: one read per run of consecutive rows (h5py's point
+        selections cost a search per row)."""
+        ds = self._crops()
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        starts = np.concatenate([[0], breaks])
+        ends = np.concatenate([breaks, [len(rows)]])
+        if len(starts) == 1:
+            return ds[int(rows[0]): int(rows[-1]) + 1]
+        out = np.empty((len(rows), CROP_SIZE, CROP_SIZE, 3), np.uint8)
+        for a, b in zip(starts.tolist(), ends.tolist()):
+            ds.read_direct(out, np.s_[int(rows[a]): int(rows[b - 1]) + 1], np.s_[a:b])
+        return out
 
     def all_crops(self) -> np.ndarray:
         """Every crop in row order (matching ``frames``), read in one go."""

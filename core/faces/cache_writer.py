@@ -11,7 +11,13 @@ from .align import CROP_SIZE, TEMPLATE_112
 from .backends.base import Face
 
 FORMAT_VERSION = 1
-CROP_CHUNK = 1  # one crop per compressed chunk: a shuffled loader reads (and inflates) only what it uses
+# Crops are stored raw, CROP_CHUNK consecutive crops per chunk (bench/affwild2_scale.py, phase "layouts"):
+# gzip saved ~20 % of the space of real crops (lzf ~10 %) but inflating a crop cost 5-10x its read, so
+# reading was CPU-bound (~600 crops/s per core); raw, a crop is one read (readers open the file without a
+# chunk cache, so one crop of a chunk reads only its own bytes) and a run of consecutive crops one
+# sequential read. Caches written with gzip, one crop per chunk (the earlier layout), read the same.
+CROP_CHUNK = 16
+CROP_COMPRESSION: str | None = None
 _SPECS: dict[str, tuple[tuple[int, ...], Any, int]] = {
     # name: (row shape, dtype, rows per chunk)
     "frames": ((), np.int32, 4096),
@@ -37,7 +43,10 @@ class FaceCacheWriter:
     """
 
     def __init__(self, path: str | Path, n_frames: int, backend: str, *, block: int = 256,
-                 overwrite: bool = False, meta: dict[str, Any] | None = None) -> None:
+                 overwrite: bool = False, meta: dict[str, Any] | None = None,
+                 crop_layout: tuple[int, str | None] = (CROP_CHUNK, CROP_COMPRESSION)) -> None:
+        """``crop_layout``: (crops per chunk, HDF5 compression or None) of a new cache's crops (the bench
+        compares layouts; a resumed cache keeps its own)."""
         import h5py
 
         self.path = Path(path)
@@ -68,8 +77,14 @@ class FaceCacheWriter:
             ensure_room(self.path, 0)
             f = h5py.File(self.path, "w")
             for name, (shape, dtype, chunk) in _SPECS.items():
+                comp: dict[str, Any] = {"compression": "gzip", "compression_opts": 4}
+                if name == "crops":
+                    chunk = max(1, int(crop_layout[0]))
+                    comp = {"compression": crop_layout[1]} if crop_layout[1] else {}
+                    if crop_layout[1] == "gzip":
+                        comp["compression_opts"] = 4
                 f.create_dataset(name, shape=(0, *shape), maxshape=(None, *shape), dtype=dtype,
-                                 chunks=(chunk, *shape), compression="gzip", compression_opts=4)
+                                 chunks=(chunk, *shape), **comp)
             f.attrs.update({"format": FORMAT_VERSION, "n_frames": n_frames, "expected_frames": n_frames,
                             "backend": backend,
                             "complete": False, "next_frame": 0, "template": TEMPLATE_112,
