@@ -174,6 +174,10 @@ def test_preannotate_keeps_the_file_says_what_it_wrote_and_marks_cancelled_runs(
     assert any(t.startswith("r2") and t.endswith("[cancelled]") for t in texts), texts
     assert any(t.startswith(RUN) and "[" not in t for t in texts), texts
     assert run_text("r3", "finished", 0.5) == "r3  (score 0.500)"
+    train = loop.training.open_dialog()  # the Train dialog's runs to fine-tune are named the same way
+    starts = [train.start_from.itemText(i) for i in range(train.start_from.count())]
+    assert "Fine-tune run r2  [cancelled]" in starts and f"Fine-tune run {RUN}" in starts, starts
+    train.reject()
     dlg.choose_file(str(ckpt / "best.pt"))
     assert dlg.run_combo.currentText() == "r9/best.pt"
     assert dlg.run_combo.itemData(dlg.run_combo.currentIndex(), Qt.ToolTipRole) == str(ckpt / "best.pt")

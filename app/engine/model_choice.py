@@ -1,4 +1,5 @@
-"""The model-track chooser the engine panels share: the current video's model tracks, newest first."""
+"""The model choosers the engine panels share: the current video's model tracks (newest first), and how a
+training run is named in a list of runs."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
@@ -6,6 +7,7 @@ from typing import TYPE_CHECKING, Sequence
 from PySide6.QtWidgets import QComboBox
 
 from core.modeltracks import model_track_names
+from core.words import EndState
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -22,3 +24,9 @@ def refill_model_combo(combo: QComboBox, session: Session, extra: Sequence[str] 
     if keep in names:
         combo.setCurrentText(keep)
     return names
+
+
+def run_text(run_id: str, status: str, score: object = None) -> str:
+    """A run as run lists show it: its id, its best score, and how it ended when it did not finish."""
+    text = run_id + (f"  (score {score:.3f})" if isinstance(score, float) else "")
+    return text if status in (EndState.FINISHED, EndState.EARLY_STOPPED) else f"{text}  [{status}]"

@@ -37,6 +37,8 @@ from core.modeltracks import read_prediction_file, unlabelled_videos
 from core.runs import list_runs
 from core.words import DEVICE_CHOICES, FACE_BACKENDS, EndState
 
+from .model_choice import run_text
+
 if TYPE_CHECKING:
     from core.project import Project
 
@@ -47,12 +49,6 @@ SCOPES = ("current", "selected", "unlabelled")
 SCOPE_TEXT = {"current": "Current video", "selected": "Selected videos", "unlabelled": "Every video without labels"}
 PREDICTIONS_CACHE = "predictions"
 QUEUED_FORMAT = "queued"
-
-
-def run_text(run_id: str, status: str, score: object) -> str:
-    """A run as the Model list shows it: its id, its best score, and how it ended when it did not finish."""
-    text = run_id + (f"  (score {score:.3f})" if isinstance(score, float) else "")
-    return text if status in (EndState.FINISHED, EndState.EARLY_STOPPED) else f"{text}  [{status}]"
 
 
 def file_text(path: str | Path) -> str:

@@ -37,6 +37,7 @@ from core.tracks import TrackKind
 from core.words import AMP_CHOICES, DEFAULT_VAL_BLOCKS, DEVICE_CHOICES, FACE_BACKENDS
 
 from ..jobs import Job, JobRunner
+from .model_choice import run_text
 from .train_inputs import PresetProbe, VideoSplitTable
 from .train_memory import SettingsStore, proposal, remember_form, remembered_form
 
@@ -161,7 +162,7 @@ class TrainDialog(QDialog):
         self.start_from.addItem("Pretrained backbone file…", "file")
         for run in list_runs(self.folder):
             if (run.path / "best.pt").is_file():  # heads kept where the classes match (train --finetune)
-                self.start_from.addItem(f"Fine-tune run {run.run_id}", f"run:{run.path}")
+                self.start_from.addItem(f"Fine-tune run {run_text(run.run_id, run.status)}", f"run:{run.path}")
         self.start_from.activated.connect(self._start_from_chosen)
         self.weights = QLineEdit()
         self.weights.setPlaceholderText("torchvision ResNet/VGG, VGG-FACE or AffectTrace .pt")
