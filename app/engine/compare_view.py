@@ -4,7 +4,7 @@ its worst segments (click one to jump there), "next disagreement", and CSV/PNG e
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
@@ -262,7 +262,7 @@ class CompareView(QWidget):
             return
         self.status.setText(f"Plots written to {path}")
 
-    def _ask_path(self, kind: str, suffix: str, write: Any) -> None:
+    def _ask_path(self, kind: str, suffix: str, write: Callable[[str], None]) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export", f"comparison{suffix}", kind)
         if path:
             try:

@@ -12,7 +12,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -42,7 +42,7 @@ from .model_choice import run_text
 if TYPE_CHECKING:
     from core.project import Project
 
-    from ..jobs import JobRunner
+    from ..jobs import Job, JobRunner
     from ..session import Session
 
 SCOPES = ("current", "selected", "unlabelled")
@@ -123,9 +123,9 @@ class Preannotator(QObject):
     def __init__(self, session: Session, runner: JobRunner, parent: QObject | None = None) -> None:
         super().__init__(parent if parent is not None else runner)
         self.session, self.runner = session, runner
-        self.jobs: list[Any] = []
+        self.jobs: list[Job] = []
 
-    def start(self, req: PreannotateRequest) -> list[Any]:
+    def start(self, req: PreannotateRequest) -> list[Job]:
         """Queue the jobs of a request (faces first where caches are missing); returns them."""
         project = self.session.project
         if project is None or self.session.readonly:
@@ -134,7 +134,7 @@ class Preannotator(QObject):
             raise ValueError("no video to pre-annotate in this choice")
         stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
         out = Path(project.cache_dir(PREDICTIONS_CACHE)) / f"predict-{stamp}.h5"
-        jobs = []
+        jobs: list[Job] = []
         missing = lacking_faces(project, req.videos)
         if missing:
             jobs.append(self.runner.submit(faces_argv(req, missing), title=f"Faces of {len(missing)} video(s)"))
@@ -173,7 +173,7 @@ class PreannotateDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Pre-annotate with a model")
         self.session, self.pre, self.selected = session, preannotator, list(selected)
-        self.jobs: list[Any] = []
+        self.jobs: list[Job] = []
         self.done_text = ""
         self.files: list[str] = []  # checkpoint files chosen with File…, kept in the list
         lay = QVBoxLayout(self)
