@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QScrollArea
 
 from core.errors import AffectTraceError
 from core.project import Project, open_project
@@ -58,7 +59,11 @@ class CampaignControl(QObject):
         self.win = win
         self.bg: Background[Any] = Background(self, threads=1)
         self.panel = CampaignPanel()
-        self.dock = win.context.add_dock(self.panel, "Campaign", "campaign", Qt.LeftDockWidgetArea, "dock_project",
+        area = QScrollArea()  # a short dock column scrolls the panel instead of growing the window
+        area.setWidgetResizable(True)
+        area.setFrameShape(QScrollArea.NoFrame)
+        area.setWidget(self.panel)
+        self.dock = win.context.add_dock(area, "Campaign", "campaign", Qt.LeftDockWidgetArea, "dock_project",
                                          hidden=True)
         self.progress: Progress | None = None
         self.refreshes = 0  # results shown (tests wait on it)
