@@ -238,6 +238,10 @@ def clean_summary(summary: Any) -> dict[str, Any]:
 RUN_LOCK = ".lock"  # flock'd by the process training the run: a second training of one id is refused
 
 
+class RunExistsError(AffectTraceError):
+    """A run folder of that id exists (and --force was not given, or another training claimed it first)."""
+
+
 class RunClaim:
     """A run folder this process owns: made exclusively (``os.mkdir``), flock'd while it trains.
 
@@ -287,8 +291,8 @@ def claim_run(models: Path, run_id: str, replace: bool = False, root: Path | Non
     except FileExistsError:
         if not replace:
             done = "a finished run" if (run_dir / "summary.json").exists() else "a run"
-            raise AffectTraceError(f"{done} of this id exists: choose another --run-id, --resume it, or give "
-                                   "--force to replace it", run_dir) from None
+            raise RunExistsError(f"{done} of this id exists: choose another --run-id, --resume it, or give "
+                                 "--force to replace it", run_dir) from None
         if os.path.islink(run_dir) or not run_dir.is_dir():
             raise AffectTraceError("is not a run folder: not replaced", run_dir) from None
         old = _lock_run(run_dir, False)  # refused while another process trains it
@@ -301,7 +305,7 @@ def claim_run(models: Path, run_id: str, replace: bool = False, root: Path | Non
         try:
             os.mkdir(run_dir)
         except FileExistsError:
-            raise AffectTraceError("another training claimed this run id just now", run_dir) from None
+            raise RunExistsError("another training claimed this run id just now", run_dir) from None
     except OSError as e:
         raise AffectTraceError(f"cannot make the run folder: {os_problem(e)}", run_dir) from None
     return _lock_run(run_dir, True)

@@ -162,6 +162,17 @@ def test_a_run_folder_is_claimed_once(tmp_path: Path) -> None:
     assert not (tmp_path / "models" / "same").exists()  # no checkpoint: no run left behind
 
 
+def test_a_default_run_id_taken_meanwhile_moves_to_the_next(cli, proj: Path, monkeypatch) -> None:
+    import core.nn.run as run
+
+    ids = iter(["taken", "taken", "free"])  # the first guess lost a race with another training
+    monkeypatch.setattr(run, "new_run_id", lambda preset, models: next(ids))
+    (proj / "models" / "taken").mkdir()
+    code, _, err = cli("train", proj, *TRAIN)
+    assert code == 0, err
+    assert (proj / "models" / "free" / "last.pt").is_file() and not any((proj / "models" / "taken").iterdir())
+
+
 # ------------------------------------------------------------------ §2 no output over an input
 
 def test_compare_csv_over_the_manifest_is_refused(cli, proj: Path) -> None:

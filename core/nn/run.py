@@ -10,7 +10,7 @@ from ..data.batches import ConcatFrames
 from ..errors import AffectTraceError
 from ..labels import EXPRESSIONS, expression_mapping, expression_space
 from ..progress import CancelToken
-from ..runs import RunClaim, claim_run, hold_run
+from ..runs import RunClaim, RunExistsError, claim_run, hold_run
 from ..safepaths import check_name
 from ..tracks import TrackKind
 from ..words import DEFAULT_VAL_BLOCKS
@@ -262,12 +262,20 @@ def train_project(project: Project | None, cfg: TrainConfig, on_event: Callable[
     else:
         models = models_folder(project, cfg, models_dir)
         info = ddp.init(resolve_device(cfg.device, ddp.env_info().local_rank))
+        named = bool(cfg.run_id)
         run_id = cfg.run_id or new_run_id(cfg.preset, models)
         cfg.run_id = ddp.gather_objects(run_id, info)[0]  # every rank writes under rank 0's name
-        run_dir = models / cfg.run_id
         if main:
             root = Path(project.folder) if project is not None and models_dir is None else models
-            claim = claim_run(models, cfg.run_id, replace, root)
+            for attempt in range(10):  # a default id taken meanwhile by a run started in the same second: the next
+                try:
+                    claim = claim_run(models, cfg.run_id, replace, root)
+                    break
+                except RunExistsError:
+                    if named or info.world > 1 or attempt == 9:
+                        raise
+                    cfg.run_id = new_run_id(cfg.preset, models)
+        run_dir = models / cfg.run_id
     train = val = None
     try:
         images = [ImageDataset(p) for p in cfg.images]
