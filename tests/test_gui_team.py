@@ -314,3 +314,23 @@ def test_a_window_whose_lane_is_taken_over_elsewhere_turns_read_only_and_says_so
         va = r.track("demo", "lena").va
         np.testing.assert_allclose(va[0:10], [[0.5, 0.5]] * 10)
         assert np.isnan(va[20:30]).all()
+
+
+def test_changing_the_annotator_opens_their_lane_and_frees_the_first(qtbot, tmp_path, tmp_path_factory):
+    folder = team_copy(tmp_path, tmp_path_factory)
+    win = make_window(qtbot, tmp_path, folder, annotator="lena")
+    s = win.session
+    assert s.push(s.set_labels("va", 0, 10, (0.5, 0.5)))
+    win.projects.set_annotator("omar")  # Edit > Change annotator…
+    assert s.project.lane == "omar" and s.annotator == "omar" and not s.project.readonly
+    assert "annotator: omar" in win.views.st_user.text()
+    assert s.push(s.set_labels("va", 20, 30, (-0.5, 0.5)))
+    lena = Project.open(folder, annotator="lena")  # her lane was saved and let go
+    try:
+        assert not lena.readonly
+        np.testing.assert_allclose(lena.track("demo", "lena").va[0:10], [[0.5, 0.5]] * 10)
+    finally:
+        lena.close()
+    win.close()
+    with Project.open(folder, readonly=True) as r:
+        np.testing.assert_allclose(r.track("demo", "omar").va[20:30], [[-0.5, 0.5]] * 10)
