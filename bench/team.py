@@ -8,8 +8,9 @@ annotator's tracks saved in their lane (team/<annotator>/). Then, in fresh proce
 open as an annotator, an annotator's save after a joystick pass, edit -> visible in another annotator's
 session polling every POLL_S (the edit saved at once, as the app's autosave does), one poll's cost,
 peak RSS of the annotator's process, and `affecttrace project status --json` (a new process, agreement
-included). Targets (issue 15): open < 2 s, save < 0.5 s, edit -> visible <= 3 s, RSS < 1.5 GB,
-status < 2 s. Prints JSON, then one summary line.
+included): the project's first (agreement computed from every pack), another workstation's first (agreement
+from the project's shared cache) and a repeat. Targets (issue 15): open < 2 s, save < 0.5 s, edit -> visible
+<= 3 s, RSS < 1.5 GB, status < 2 s. Prints JSON, then one summary line.
 """
 from __future__ import annotations
 
@@ -170,15 +171,17 @@ def main() -> None:
         r = subprocess.run([sys.executable, __file__, "--annotator", str(folder), "ann0", "ann1",
                             "--rounds", str(args.rounds)], capture_output=True, text=True, check=True)
         out["annotator"] = json.loads(r.stdout.strip().splitlines()[-1])
-        cache = Path(tmp or args.keep) / "cache"  # type: ignore[arg-type]
-        for run in ("cold", "warm"):  # cold: this workstation's first status; warm: agreement cached
+        base = Path(tmp or args.keep)  # type: ignore[arg-type]
+        # first: the project's first status anywhere (agreement computed from every pack); cold: another
+        # workstation's first (agreement from the shared project's cache); warm: again on that workstation
+        for run, cache in (("first", base / "ws1"), ("cold", base / "ws2"), ("warm", base / "ws2")):
             t = time.perf_counter()
             env = dict(os.environ, XDG_CACHE_HOME=str(cache))
             s = subprocess.run([sys.executable, "-m", "core.cli", "project", "status", str(folder), "--json"],
                                capture_output=True, text=True, cwd=REPO, env=env)
             out[f"status_{run}_s"] = round(time.perf_counter() - t, 2)
             assert s.returncode == 0, s.stderr
-        out["status_s"] = out["status_warm_s"]
+        out["status_s"] = max(out["status_cold_s"], out["status_warm_s"])
         st = json.loads(s.stdout)
         out["status_rows"] = len(st["rows"])
         a = out["annotator"]
@@ -191,8 +194,9 @@ def main() -> None:
               f"{args.annotators} annotators: open {a['open_s']:.2f} s, save {a['save_s_median']:.2f} s "
               f"(max {a['save_s_max']:.2f}), edit->visible {a['edit_visible_s_median']:.1f} s (max "
               f"{a['edit_visible_s_max']:.1f}, polling every {POLL_S:.0f} s), poll {a['poll_s_median'] * 1000:.1f} ms, "
-              f"RSS {a['rss_mb']} MB, status {out['status_s']:.2f} s "
-              f"(first on a workstation {out['status_cold_s']:.1f} s): {'all targets met' if ok else 'TARGET MISSED'}")
+              f"RSS {a['rss_mb']} MB, status {out['status_warm_s']:.2f} s (first on a workstation "
+              f"{out['status_cold_s']:.2f} s, the project's first {out['status_first_s']:.1f} s): "
+              f"{'all targets met' if ok else 'TARGET MISSED'}")
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -115,3 +116,94 @@ def test_team_and_take_over_from_the_command_line(cli, proj: Path, monkeypatch) 
     r = Project.open(proj, readonly=True)
     np.testing.assert_allclose(r.track("v0", "ann3").va[:10, 0], 0.5)
     r.close()
+
+
+def _reference_agreement(mine: tuple[np.ndarray, np.ndarray],
+                         others: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, float | None]:
+    """The status table's agreement as first written, one annotator at a time with the shared metrics."""
+    from core.agreement.stats import cohen_kappa
+    from core.metrics.continuous import ccc
+
+    if not others:
+        return {"va_ccc": None, "expr_kappa": None}
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames nobody else labelled: NaN, left out
+        stack = np.stack([o[0] for o in others])
+        mean = stack[0] if len(others) == 1 else np.nanmean(stack, axis=0)
+        c = [ccc(mine[0][:, d], mean[:, d]) for d in (0, 1)]
+        k = [cohen_kappa(mine[1], o[1]) for o in others]
+    kk = [x for x in k if np.isfinite(x)]
+    return {"va_ccc": float(np.nanmean(c)) if np.isfinite(c).any() else None,
+            "expr_kappa": float(np.mean(kk)) if kk else None}
+
+
+def test_status_agreement_cached_in_the_shared_project(cli, proj: Path, tmp_path: Path, monkeypatch) -> None:
+    """Agreement as computed annotator by annotator (gaps, a constant dimension, an EXPR-only and an
+    unlabelled-EXPR annotator); the first status leaves it in the project for the other workstations, whose
+    first status uses it while every pack is unchanged and recomputes a video once a lane saved it again;
+    a damaged shared cache is ignored."""
+    rng = np.random.default_rng(3)
+    for i in range(4):
+        p = Project.open(proj, annotator=f"ann{i}")
+        for v in ("v0", "v1"):
+            va = np.tanh(np.cumsum(rng.normal(0, 0.05, (N, 2)), axis=0)).astype(np.float32)
+            va[rng.integers(0, N):][: N // 4] = np.nan
+            expr = np.repeat(rng.integers(-1, 8, N // 20 + 1), 20)[:N].astype(np.int8)
+            if i == 1:
+                va[:, 1] = 0.25
+            if i == 2:
+                va[:] = np.nan
+            if i == 3:
+                expr[:] = -1
+            p.new_track(v, p.lane, TrackSource.human(p.lane))
+            p.history.push(Edit(v, p.lane, "va", 0, va, author=p.lane))
+            p.history.push(Edit(v, p.lane, "expr", 0, expr, author=p.lane))
+        p.save()
+        p.close()
+
+    def agreements() -> dict[tuple[str, str], dict]:
+        code, out, err = cli("project", "status", proj, "--json")
+        assert code == 0, err
+        return {(r["annotator"], r["video"]): r["agreement"] for r in json.loads(out)["rows"]}
+
+    def reference() -> dict[tuple[str, str], dict]:
+        r = Project.open(proj, readonly=True)
+        out = {}
+        for v in ("v0", "v1"):
+            got = {n: (r.track(v, n).va, r.track(v, n).expr) for n in r.track_names(v)}
+            for a, x in got.items():
+                out[(a, v)] = _reference_agreement(x, [y for b, y in got.items() if b != a])
+        r.close()
+        return out
+
+    def same(got: dict, want: dict) -> None:
+        assert set(got) == set(want)
+        for key, w in want.items():
+            for m, value in w.items():
+                assert (got[key][m] is None) if value is None else got[key][m] == pytest.approx(value, abs=1e-12)
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "ws1"))
+    first = agreements()
+    same(first, reference())
+    assert first[("ann0", "v0")]["va_ccc"] is not None and first[("ann3", "v0")]["expr_kappa"] is None
+    shared = proj / "cache" / "status" / "agreement.json"
+    cached = json.loads(shared.read_text())
+    assert set(cached) == {"v0", "v1"} and all(not Path(s[1]).is_absolute() for s in cached["v0"]["sig"])
+    cached["v0"]["agreement"]["ann0"]["va_ccc"] = 0.123  # marks what another workstation takes from the share
+    cached["v1"]["agreement"]["ann0"]["va_ccc"] = 0.123
+    shared.write_text(json.dumps(cached))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "ws2"))
+    assert agreements()[("ann0", "v0")]["va_ccc"] == 0.123
+    b = Project.open(proj, annotator="ann1")  # a new save of v1: its entry no longer counts
+    b.history.push(set_range("v1", "ann1", "va", 0, 50, (0.9, -0.9)))
+    b.save()
+    b.close()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "ws3"))
+    now, want = agreements(), reference()
+    assert now[("ann0", "v0")]["va_ccc"] == 0.123
+    same({k: v for k, v in now.items() if k[1] == "v1"}, {k: v for k, v in want.items() if k[1] == "v1"})
+    for damaged in (b"{not json", b'{"v0": {"sig": 3, "agreement": []}}', json.dumps(
+            {v: dict(e, agreement={"ann0": {"va_ccc": "high"}}) for v, e in cached.items()}).encode()):
+        shared.write_bytes(damaged)
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / f"ws-{len(damaged)}"))
+        same(agreements(), want)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ProjectError
-from ..fsio import atomic_write_bytes
+from ..fsio import atomic_write_bytes, real_folder
 from ..labels import EXPRESSIONS, TASKS
 from ..safepaths import check_name
 from ..tracks import TrackKind
@@ -214,7 +214,8 @@ def _signature(project: Project, video: str) -> list[list[str]] | None:
             continue
         if e.file is None or (project.owner_of(video, n) is None and project.is_dirty(video, n)):
             return None
-        out.append([e.source.annotator or n, str(project.track_path(video, n)), e.group])
+        # the pack relative to the project: the same on every workstation, whatever its mount point
+        out.append([e.source.annotator or n, os.path.relpath(project.track_path(video, n), project.folder), e.group])
     return sorted(out)
 
 
@@ -223,32 +224,54 @@ def status_cache_path(project: Project) -> Path:
     return Path(base) / "affecttrace" / "status" / f"{project_key(project.folder, project_id(project.manifest))}.json"
 
 
+def shared_cache_path(project: Project) -> Path:
+    return project.folder / "cache" / "status" / "agreement.json"
+
+
+def _cached(hit: object, sig: list[list[str]] | None) -> dict[str, dict[str, float | None]] | None:
+    """A cache entry's agreement when it was computed from exactly these packs and groups (packs are
+    immutable and never renamed to another's name, so the same signature means the same labels)."""
+    if sig is None or not isinstance(hit, dict) or hit.get("sig") != sig:
+        return None
+    agreement = hit.get("agreement")
+    if not isinstance(agreement, dict) or not all(
+            isinstance(a, dict) and all(isinstance(x, (int, float)) or x is None for x in a.values())
+            for a in agreement.values()):
+        return None
+    return agreement
+
+
 def video_agreements(project: Project, videos: list[str]) -> dict[str, dict[str, dict[str, float | None]]]:
-    """video -> annotator -> agreement with the others so far; videos whose tracks did not change since the
-    last status on this workstation come from its cache (~/.cache/affecttrace/status/)."""
-    cache_path = status_cache_path(project)
-    cache = read_json(cache_path) or {}
+    """video -> annotator -> agreement with the others so far. Videos whose human tracks did not change since
+    they were last computed come from a cache: this workstation's (~/.cache/affecttrace/status/) or the one
+    in the shared project (cache/status/agreement.json), which whoever computes first leaves for the
+    others (replaced atomically; an entry counts only while its packs are still the tracks' packs)."""
+    paths = (status_cache_path(project), shared_cache_path(project))
+    caches = [c if isinstance(c := read_json(p), dict) else {} for p in paths]
     out: dict[str, dict[str, dict[str, float | None]]] = {}
     stale, sigs = [], {}
     for v in videos:
         sigs[v] = _signature(project, v)
-        hit = cache.get(v)
-        if sigs[v] is not None and isinstance(hit, dict) and hit.get("sig") == sigs[v]:
-            out[v] = hit["agreement"]
+        hit = next((e for c in caches if (e := _cached(c.get(v), sigs[v])) is not None), None)
+        if hit is not None:
+            out[v] = hit
         else:
             stale.append(v)
-    if not stale:
-        return out
-    arrays = _human_arrays(project, stale)
-    for v in stale:
-        got = arrays.get(v, {})
-        out[v] = {ann: _agreement(x, [y for a, y in got.items() if a != ann]) for ann, x in got.items()}
-    fresh = {v: {"sig": sigs[v], "agreement": out[v]} for v in videos if sigs[v] is not None}
-    try:
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(cache_path, json.dumps(fresh, separators=(",", ":")).encode())
-    except (OSError, ProjectError):
-        pass  # a cache only: the next status computes again
+    fresh = {v: {"sig": sigs[v], "agreement": out[v]} for v in videos if sigs[v] is not None and v in out}
+    if stale:
+        arrays = _human_arrays(project, stale)
+        for v in stale:
+            got = arrays.get(v, {})
+            out[v] = {ann: _agreement(x, [y for a, y in got.items() if a != ann]) for ann, x in got.items()}
+        fresh = {v: {"sig": sigs[v], "agreement": out[v]} for v in videos if sigs[v] is not None}
+    data = json.dumps(fresh, separators=(",", ":")).encode()
+    for path, cache, root in zip(paths, caches, (None, project.folder)):
+        if stale or set(cache) != set(fresh):
+            try:  # in the project: never through a linked folder
+                real_folder(path.parent, root, ProjectError) if root else path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(path, data)
+            except (OSError, ProjectError):
+                pass  # a cache only (a read-only share, a full disk): the next status computes again
     return out
 
 

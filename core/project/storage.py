@@ -225,12 +225,12 @@ def read_arrays(path: Path, groups: list[str], names: tuple[str, ...],
     try:
         with h5py.File(path, "r", locking=False) as f:
             for group in groups:
-                g = f[group]
+                gid = h5py.h5g.open(f.id, group.encode())  # low-level: no Group objects (thousands of tracks)
                 arrays = {}
                 for k in names:
-                    if missing_ok and not g.id.links.exists(k.encode()):
+                    if missing_ok and not gid.links.exists(k.encode()):
                         continue
-                    d = h5py.h5d.open(g.id, k.encode())
+                    d = h5py.h5d.open(gid, k.encode())
                     arr = np.empty(d.shape, d.dtype)
                     if arr.size:
                         d.read(h5py.h5s.ALL, h5py.h5s.ALL, arr)
