@@ -78,7 +78,7 @@ class CampaignControl(QObject):
         p.nextRequested.connect(self.next_video)
         p.refreshRequested.connect(self.refresh)
         p.assignRequested.connect(self.assign)
-        win.session.annotatorChanged.connect(lambda _name: self.timer.isActive() and self.refresh())
+        win.session.annotatorChanged.connect(self._annotator_changed)
 
     def project_opened(self, team: bool) -> None:
         """A project was opened: the dock shows itself for a team project."""
@@ -92,6 +92,10 @@ class CampaignControl(QObject):
             self.refresh()
         else:
             self.timer.stop()
+
+    def _annotator_changed(self, _name: str) -> None:
+        if self.timer.isActive():  # a team project: the queue is the new annotator's
+            self.refresh()
 
     def _tick(self) -> None:
         if self.dock.isVisible() and self.bg.running("progress") is None:

@@ -106,8 +106,8 @@ class MergeCopy(QObject):
         return True
 
     def _job(self, extra: list[str], then: Callable[[Job], None]) -> None:
-        assert self.run is not None
         p = self.win.session.project
+        assert self.run is not None and p is not None
         argv = ["project", "merge", str(p.folder), str(self.run.other)]
         for a in self.run.others:
             argv += ["-a", a]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, QSignalBlocker, QTimer
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtWidgets import QBoxLayout, QLabel, QMessageBox
 
 from core.errors import AffectTraceError
 from core.project import Project
@@ -89,7 +89,7 @@ class TeamControl(QObject):
         self.banner.setWordWrap(True)
         self.banner.hide()
         page = win.views.page.layout()
-        if page is not None:
+        if isinstance(page, QBoxLayout):  # above the notices' banner and the video
             page.insertWidget(0, self.banner)
         reg = win.registry
         self.take_over_action = reg.add("take_over", "Take over this annotator…", lambda: self.take_over(), None,
@@ -170,7 +170,10 @@ class TeamControl(QObject):
         def look() -> Look:
             return Look(p.heads_moved(), lane_is_reachable(root) if writable else None, p.annotators_now())
 
-        self.bg.submit(look, lambda r, err, p=p: self._looked(p, r, err), key="poll")
+        def looked(r: Look | None, err: str) -> None:
+            self._looked(p, r, err)
+
+        self.bg.submit(look, looked, key="poll")
 
     def _looked(self, p: Project, r: Look | None, err: str) -> None:
         if p is not self.win.session.project:
