@@ -466,9 +466,7 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, e) -> None:
-        from .jobs import runner_for
-
-        if not runner_for(self).confirm_close(self, (lambda: "stop") if self.stop_jobs_on_close else None):
+        if not self.context.runner.confirm_close(self, (lambda: "stop") if self.stop_jobs_on_close else None):
             e.ignore()
             return
         self.finish_work()
