@@ -103,7 +103,7 @@ def batch_size(text: str) -> int:
 
 class OneLineParser(argparse.ArgumentParser):
     """An argparse parser whose usage errors are one line (``affecttrace train: error: argument --lr: ...``),
-    exit status 2, like every other refusal: no usage block before it."""
+    exit status 2 (a usage error, as argparse; a bad input file ends with 1): no usage block before it."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
