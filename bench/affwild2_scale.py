@@ -1,6 +1,7 @@
 """Aff-Wild2 at full size: label import, crop decoding, face-cache size, cold reads for training, evaluate/compare.
 
     python bench/affwild2_scale.py [--videos 558] [--frames 2800000] [--crop-sample 20000] [--work DIR] [--keep]
+                                   [--skip crops,evaluate]
 
 Generates, under a temporary folder on --work (default: the repository's parent, /work here; the
 trees need ~0.5 GB), a label tree of Aff-Wild2's size in BOTH layouts (558 videos, 2.8 M frames; VA for
@@ -13,9 +14,11 @@ as stated in the JSON. Each phase runs in its own process (its peak RSS is repor
   import     import-affwild2 of each layout into a project (labels only: no media)        <= 60 s
   crops      decode + resize of the JPEGs (FaceCache's reader), 1 process and a pool      >= 1,500 / s per core
   caches     the sample written as HDF5 face caches (FaceCacheWriter): size on disk, rate
-  loader     cold reads for training: page cache dropped for the cache files (posix_fadvise
-             DONTNEED: /proc/sys/vm/drop_caches is read-only in this container), then the
-             training loader (FaceFrames + make_loader, its default workers) over every crop   >= 10,000 / s
+  loader     cold reads for training: page cache dropped (/proc/sys/vm/drop_caches where writable,
+             and posix_fadvise DONTNEED per cache file), then the trainer's loader (FaceFrames +
+             batch_loader, its default workers) over every crop, shuffled                >= 10,000 / s
+  layouts    the same caches rewritten with each crop layout (gzip/lzf/raw, 1/16/64 crops a
+             chunk): bytes per crop, cold reads shuffled and in order, warm reads
   evaluate   evaluate (VA, EXPR, AU) and compare of a model track against the imported
              track over every frame of every video                                       <= 10 s
   RSS        every phase                                                                 < 2 GB
@@ -321,9 +324,13 @@ def _evict(files: list[Path]) -> dict:
     return {"how": how, "resident_bytes_before": before, "resident_bytes_after": resident()}
 
 
-def _loader_pass(project_folder: Path, files: list[Path], workers: int | None, cold: bool = True) -> dict:
+def _loader_pass(project_folder: Path, files: list[Path], workers: int | None, cold: bool = True,
+                 shuffle: bool = True) -> dict:
+    """One pass over every crop through the trainer's loader (batch_loader: workers fetch whole batches with
+    FaceFrames.get_batch), shuffled like training or in order like validation and predict."""
     from core.data import FaceFrames
-    from core.data.loader import default_workers, make_loader
+    from core.data.batches import batch_loader
+    from core.data.loader import default_workers
     from core.project import Project
 
     p = Project.open(project_folder, readonly=True)
@@ -335,7 +342,8 @@ def _loader_pass(project_folder: Path, files: list[Path], workers: int | None, c
         evicted = {"how": "warm: files read into the page cache first"}
         for f in files:
             f.read_bytes()
-    loader = make_loader(ds, batch_size=256, shuffle=True, workers=workers)
+    order = np.random.default_rng(0).permutation(len(ds)).tolist() if shuffle else list(range(len(ds)))
+    loader = batch_loader(ds, order, 256, workers=workers)
     t0 = time.perf_counter()
     n = n_first = 0
     first = None
@@ -347,7 +355,8 @@ def _loader_pass(project_folder: Path, files: list[Path], workers: int | None, c
     ds.close()
     p.close()
     steady = (n - n_first) / (end - first) if first is not None and end > first else float("nan")
-    return {"workers": workers, "crops": n, "seconds": round(end - t0, 2), "per_s": round(n / (end - t0)),
+    return {"workers": workers, "order": "shuffled" if shuffle else "in order", "crops": n,
+            "seconds": round(end - t0, 2), "per_s": round(n / (end - t0)),
             "first_batch_s": round((first or t0) - t0, 2), "steady_per_s": round(steady),
             "page_cache": evicted}
 
@@ -437,8 +446,54 @@ def _evaluate_breakdown(folder: Path) -> dict:
     return out
 
 
+LAYOUTS = {"gzip_1": (1, "gzip"), "lzf_1": (1, "lzf"), "raw_1": (1, None), "gzip_16": (16, "gzip"),
+           "lzf_16": (16, "lzf"), "raw_16": (16, None), "raw_64": (64, None)}  # crops per chunk, compression
+
+
+def phase_layouts(work: Path) -> dict:
+    """The sample's face caches rewritten with each crop layout (LAYOUTS; the writer's default is raw_16,
+    gzip_1 the earlier one), then read through the trainer's loader: cold shuffled and in order with the
+    default workers, cold shuffled with 2, and warm shuffled (the CPU side alone)."""
+    from core.data.loader import default_workers
+    from core.faces import FaceCache, FaceCacheWriter
+    from core.faces.backends.base import Face
+
+    faces = work / "sample_proj" / "cache" / "faces"
+    originals = work / "layout_originals"
+    if not originals.exists():
+        shutil.copytree(faces, originals)
+    lm = np.zeros((68, 2), np.float32)
+    out: dict = {"default_workers": default_workers()}
+    for name, layout in LAYOUTS.items():
+        t0 = time.perf_counter()
+        crops = 0
+        for src in sorted(originals.glob("*.h5")):
+            with FaceCache(src) as c, FaceCacheWriter(faces / src.name, c.n_frames, c.backend, overwrite=True,
+                                                      crop_layout=layout) as w:
+                have = dict(zip(c.frames.tolist(), range(len(c.frames))))
+                every = c.all_crops()
+                for i in range(c.n_frames):
+                    w.add(i, Face(np.zeros(4, np.float32), lm, 1.0) if i in have else None, every[have[i]]
+                          if i in have else None)
+                w.finish()
+                crops += len(c.frames)
+        write_s = time.perf_counter() - t0
+        files = sorted(faces.glob("*.h5"))
+        size = sum(f.stat().st_size for f in files)
+        out[name] = {"crops_per_chunk": layout[0], "compression": layout[1] or "none",
+                     "bytes_per_crop": round(size / crops), "full_2_8M_gb": round(size / crops * FULL_FRAMES / 1e9, 1),
+                     "write_per_s": round(crops / write_s),
+                     "cold_shuffled": _loader_pass(work / "sample_proj", files, None),
+                     "cold_in_order": _loader_pass(work / "sample_proj", files, None, shuffle=False),
+                     "cold_shuffled_2_workers": _loader_pass(work / "sample_proj", files, 2),
+                     "warm_shuffled": _loader_pass(work / "sample_proj", files, None, cold=False)}
+    for src in originals.glob("*.h5"):  # the default layout back for the phases after
+        shutil.copy(src, faces / src.name)
+    return out
+
+
 PHASES = {"import": phase_import, "crops": phase_crops, "caches": phase_caches, "loader": phase_loader,
-          "evaluate": phase_evaluate}
+          "layouts": phase_layouts, "evaluate": phase_evaluate}
 
 
 def run_phase(name: str, work: Path) -> dict:
@@ -454,23 +509,34 @@ def run_phase(name: str, work: Path) -> dict:
 
 
 def summary(res: dict) -> str:
-    imp = max(res["import"][k]["seconds"] for k in ("2020", "2022"))
-    imp_cpu = max(res["import"][k]["cpu_s"] for k in ("2020", "2022"))
-    dec = res["crops"]["per_core_per_s"]
-    cold = res["loader"]["h5_default_workers"]["steady_per_s"]
-    ev = max(res["evaluate"][f"evaluate_{t}_s"] for t in ("va", "expr", "au"))
-    cmp = res["evaluate"]["compare_all_tasks_s"]
-    rss = res["peak_rss_mb"]
     def mark(ok: bool) -> str:
         return "ok" if ok else "MISSED"
-    return (f"affwild2_scale: {res['tree']['videos']} videos / {res['tree']['frames']:,} frames; label import "
-            f"{imp:.1f} s, {imp_cpu:.1f} s CPU ({mark(imp <= TARGETS['label_import_s'])}); crop decode {dec:,}/s "
-            f"per core "
-            f"({mark(dec >= TARGETS['crop_decode_per_core'])}), {res['crops']['pool_per_s']:,}/s with "
-            f"{res['crops']['pool_processes']} processes; face caches {res['caches']['full_2_8M_cache_gb']} GB "
-            f"for 2.8 M; cold loader read {cold:,}/s ({mark(cold >= TARGETS['cold_read_per_s'])}); evaluate "
-            f"{ev:.1f} s, compare {cmp:.1f} s ({mark(max(ev, cmp) <= TARGETS['evaluate_s'])}); peak RSS "
-            f"{rss:.0f} MB ({mark(rss < TARGETS['rss_mb'])})")
+    parts = [f"affwild2_scale: {res['tree']['videos']} videos / {res['tree']['frames']:,} frames"]
+    if "import" in res:
+        imp = max(res["import"][k]["seconds"] for k in ("2020", "2022"))
+        imp_cpu = max(res["import"][k]["cpu_s"] for k in ("2020", "2022"))
+        parts.append(f"label import {imp:.1f} s, {imp_cpu:.1f} s CPU ({mark(imp <= TARGETS['label_import_s'])})")
+    if "crops" in res:
+        dec = res["crops"]["per_core_per_s"]
+        parts.append(f"crop decode {dec:,}/s per core ({mark(dec >= TARGETS['crop_decode_per_core'])}), "
+                     f"{res['crops']['pool_per_s']:,}/s with {res['crops']['pool_processes']} processes")
+    if "caches" in res:
+        parts.append(f"face caches {res['caches']['full_2_8M_cache_gb']} GB for 2.8 M")
+    if "loader" in res:
+        cold = res["loader"]["h5_default_workers"]["steady_per_s"]
+        parts.append(f"cold loader read {cold:,}/s shuffled ({mark(cold >= TARGETS['cold_read_per_s'])})")
+    if "layouts" in res:
+        parts.append("cold shuffled / in order / warm per layout: " + ", ".join(
+            f"{k} {v['cold_shuffled']['steady_per_s']:,}/{v['cold_in_order']['steady_per_s']:,}/"
+            f"{v['warm_shuffled']['steady_per_s']:,} ({v['bytes_per_crop']:,} B)"
+            for k, v in res["layouts"].items() if isinstance(v, dict)))
+    if "evaluate" in res:
+        ev = max(res["evaluate"][f"evaluate_{t}_s"] for t in ("va", "expr", "au"))
+        cmp = res["evaluate"]["compare_all_tasks_s"]
+        parts.append(f"evaluate {ev:.1f} s, compare {cmp:.1f} s ({mark(max(ev, cmp) <= TARGETS['evaluate_s'])})")
+    rss = res["peak_rss_mb"]
+    parts.append(f"peak RSS {rss:.0f} MB ({mark(rss < TARGETS['rss_mb'])})")
+    return "; ".join(parts)
 
 
 def main() -> int:
@@ -480,8 +546,12 @@ def main() -> int:
     ap.add_argument("--crop-sample", type=int, default=20_000)
     ap.add_argument("--work", type=Path, default=REPO.parent, help="folder for the temporary tree (needs ~1 GB)")
     ap.add_argument("--keep", action="store_true", help="keep the generated tree and projects")
+    ap.add_argument("--skip", default="", help="comma-separated phases to leave out (caches needs import; "
+                    "loader and layouts need caches)")
     ap.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if set(args.skip.split(",")) - set(PHASES) - {""}:
+        ap.error(f"--skip: phases are {', '.join(PHASES)}")
     if args.phase:  # a child: one phase, JSON on the last stdout line
         out = PHASES[args.phase](args.work)
         out.update(_rss_mb())
@@ -497,11 +567,13 @@ def main() -> int:
         tree = generate(work, args.videos, args.frames)
         res["crop_sample"] = write_crops(work, tree.pop("names"), tree.pop("counts"), args.crop_sample)
         res["tree"] = tree
-        for name in ("import", "crops", "caches", "loader", "evaluate"):
-            res[name] = run_phase(name, work)
+        skip = {x for x in args.skip.split(",") if x}
+        for name in ("import", "crops", "caches", "loader", "layouts", "evaluate"):
+            if name not in skip:
+                res[name] = run_phase(name, work)
         res["load_avg_end"] = os.getloadavg()
         res["peak_rss_mb"] = max(max(r.get("peak_rss_mb", 0), r.get("children_peak_rss_mb", 0))
-                                 for r in (res[k] for k in PHASES))
+                                 for r in (res[k] for k in PHASES if k in res))
         res["targets"] = TARGETS
         res["extrapolation"] = (f"crop figures measured on {res['crop_sample']['crops']:,} crops of "
                                 f"{len(res['crop_sample']['videos'])} whole videos; full-size figures = per-crop "

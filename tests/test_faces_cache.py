@@ -92,7 +92,8 @@ def _textured_cache(path: Path, layout: tuple[int, str | None] | None, n: int = 
     return crops
 
 
-@pytest.mark.parametrize("layout", [None, (1, "gzip"), (64, "lzf")], ids=["raw16", "gzip1-earlier", "lzf64"])
+@pytest.mark.parametrize("layout", [None, (1, "gzip"), (64, "lzf"), (1, None)],
+                         ids=["raw16", "gzip1-earlier", "lzf64", "raw1"])
 def test_crop_layouts_read_back_exactly(tmp_path, layout):
     """The default layout (raw, CROP_CHUNK rows a chunk), the earlier one (gzip, one crop a chunk: caches
     made before keep working) and another: single crops, runs, scattered and repeated rows, all crops."""
@@ -109,6 +110,10 @@ def test_crop_layouts_read_back_exactly(tmp_path, layout):
         for idx in ([3, 4, 6, 7], [69, 0, 33, 0, 34, 35, 17], list(range(10, 40)) + list(range(41, 60)), [41]):
             np.testing.assert_array_equal(c.crops(idx), np.stack([crops[i] for i in idx]))
         np.testing.assert_array_equal(c.all_crops(), np.stack([crops[i] for i in sorted(crops)]))
+        with pytest.raises(KeyError):
+            c.crops([4, 5])
+        with pytest.raises(KeyError):
+            c.crops([69, 70])
 
 
 def test_loader_workers_read_the_cache_layouts(tmp_path):
