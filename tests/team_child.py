@@ -5,12 +5,19 @@
         journaled (or spooled), "next RUN I VIDEO START STOP VALUE" before it is tried, "saved" after a
         save, "offline" when a save found the share away; exit 3 with one line when writing is refused
     python -m tests.team_child lead FOLDER ROUNDS
-        fuse every video ROUNDS times under the short project lease; "fused R" per round
+        ROUNDS times: fuse every video under the short project lease ("fused R"), train a tiny model on the
+        face-cached video TRAIN_VIDEO ("trained R RUN") and pre-annotate it with a model track MODEL_TRACK
+        ("predicted R RUN"); a command that fails prints "failed R COMMAND CODE" after its one error line
+    python -m tests.team_child predict FOLDER RUN
+        pre-annotate TRAIN_VIDEO with run RUN as any workstation would: "predicted" or "failed predict CODE"
 
 Edits are a pure function of (annotator, run, i), so the parent can rebuild what each lane must hold.
 """
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import sys
 import time
 import zlib
@@ -21,6 +28,11 @@ from core.edits import set_range
 from core.errors import AffectTraceError, ProjectLockedError
 from core.project import Project
 from core.tracks import TrackSource
+
+TRAIN_VIDEO = "demo"  # the one video with media and face caches: the lead trains on it and pre-annotates it
+MODEL_TRACK = "model"
+TINY_TRAIN = ["--preset", "mt-tiny", "--label-track", "truth", "--epochs", "1", "--max-steps", "2",
+              "--batch-size", "8", "--seed", "0", "--device", "cpu"]
 
 
 def edit_of(annotator: str, run: int, i: int, videos: list[str], n_frames: int) -> tuple[str, int, int, float]:
@@ -46,7 +58,7 @@ def annotate(folder: str, annotator: str, run: int, n_edits: int, save_every: in
             print(f"error: {e}", flush=True)
         p.close()
         return 3
-    videos = sorted(p.videos)
+    videos = sorted(v for v in p.videos if v != TRAIN_VIDEO)
     n = p.videos[videos[0]].frame_count
     print(f"ready {run} recovered={p.recovered}", flush=True)
     for i in range(n_edits):
@@ -73,16 +85,44 @@ def annotate(folder: str, annotator: str, run: int, n_edits: int, save_every: in
     return 0
 
 
+def command(argv: list[str]) -> tuple[int, str]:
+    """An `affecttrace` command in this process (as killable as the lead): its exit code and what it wrote
+    on stderr (printed through, so a traceback would reach the test)."""
+    from core.cli.main import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(argv)
+    text = err.getvalue()
+    print(text, end="", flush=True)
+    return code, text
+
+
+def predict(folder: str, run: str, tag: str = "") -> bool:
+    code, _ = command(["predict", folder, "--checkpoint", run, "--track-name", MODEL_TRACK, "--video", TRAIN_VIDEO])
+    print(f"predicted{tag} {run}" if code == 0 else f"failed{tag} predict {code}", flush=True)
+    return code == 0
+
+
 def lead(folder: str, rounds: int) -> int:
     from core.agreement.fuse import fuse_project
 
     for r in range(rounds):
-        p = Project.open_writable(folder, wait_s=30)
+        try:
+            p = Project.open_writable(folder, wait_s=30)
+        except ProjectLockedError as e:  # held longer than that (the test's probe holds it): a clean refusal
+            print(f"affecttrace fuse: error: {' '.join(str(e).split())}\nfailed {r} fuse 1", flush=True)
+            continue
         try:
             fuse_project(p, "mean", tasks=("va",))
         finally:
             p.close()
         print(f"fused {r}", flush=True)
+        run = f"lead{os.getpid()}-{r}"
+        code, _ = command(["train", folder, *TINY_TRAIN, "--run-id", run])
+        print(f"trained {r} {run}" if code == 0 else f"failed {r} train {code}", flush=True)
+        if code == 0:
+            predict(folder, run, f" {r}")
         time.sleep(0.2)
     return 0
 
@@ -92,6 +132,8 @@ def main(argv: list[str]) -> int:
         return annotate(argv[1], argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
     if argv[0] == "lead":
         return lead(argv[1], int(argv[2]))
+    if argv[0] == "predict":
+        return 0 if predict(argv[1], argv[2]) else 1
     raise SystemExit(f"unknown mode {argv[0]!r}")
 
 

@@ -1,14 +1,16 @@
 """Issue 15 §4: four or more annotator processes, each on its own simulated workstation (HOME, host name,
 path to the share), label one project at once while random kill -9s hit them and the lead; one
-workstation's share disappears and comes back; the lead fuses meanwhile. Every acknowledged edit must be
-in its lane at the end, every reopen consistent, every refused write one clean line.
+workstation's share disappears and comes back; meanwhile the lead fuses, trains a tiny model on the one
+video with face caches and pre-annotates it (a model track), and is killed too. Every acknowledged edit must
+be in its lane at the end, every reopen consistent, every refused write one clean line: a second session of
+a busy annotator, and a pre-annotation from a workstation while the project lease is held.
 
 Each workstation reaches the share through its own path: a FUSE mount (bindfs) of the "NAS" folder where
 this machine allows it (root, /dev/fuse, bindfs installed), unmounted lazily while its share is away;
 otherwise a symbolic link, removed meanwhile. (A real NFS mount over loopback is not possible on the dev
 box: its kernel has no NFS client — nfs is absent from /proc/filesystems and there are no modules.)
 
-The CI run takes ~30 s; AFFECTTRACE_TEAM_LONG=1 runs the several-minute campaigns as well.
+The CI run takes ~60-90 s on a loaded 2-core box; AFFECTTRACE_TEAM_LONG=1 runs the several-minute campaigns as well.
 """
 from __future__ import annotations
 
@@ -22,12 +24,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
 
 from core.project import Project
-from tests.team_child import edit_of
+from tests.team_child import MODEL_TRACK, TRAIN_VIDEO, edit_of
 
 REPO = Path(__file__).resolve().parents[1]
 N_FRAMES = 400
@@ -141,12 +144,27 @@ def _check_lane(p: Project, annotator: str, allowed: dict[str, list[set[float]]]
     return checked
 
 
+def _train_ready_project(tmp_path: Path, real: Path) -> Project:
+    """The demo project (4 s of a drawn face, its simulated annotators and the ground truth as track 'truth')
+    with face caches from its reference landmarks: what the lead trains on and pre-annotates."""
+    from core.demo import create_demo, load_ground_truth
+    from core.faces import process_project
+
+    p = create_demo(real, seed=0, duration_s=4.0)
+    truth = load_ground_truth(real)
+    truth.track.name = "truth"
+    p.put_track(truth.track)
+    np.save(tmp_path / "landmarks.npy", truth.landmarks)
+    process_project(p, backend="reference", videos=[TRAIN_VIDEO], reference=tmp_path / "landmarks.npy")
+    return p
+
+
 def campaign(tmp_path: Path, monkeypatch, n_annotators: int, duration_s: float, seed: int,
              fuse: bool) -> dict[str, int]:
     rng = random.Random(seed)
     tune = {"AFFECTTRACE_LEASE_BEAT_S": "0.5", "AFFECTTRACE_LEASE_EXPIRE_S": "3"}
     real = tmp_path / "nas" / "proj"
-    p = Project.create(real)
+    p = _train_ready_project(tmp_path, real)
     for v in VIDEOS:
         p.add_video(real / f"{v}.mp4", name=v, frame_count=N_FRAMES, fps=25)
     p.save()
@@ -192,8 +210,16 @@ def _run(tmp_path: Path, monkeypatch, stations: list[Station], share: Share, rea
     away = stations[0]
     t0 = time.monotonic()
     away_at, back_at = duration_s * 0.3, duration_s * 0.55
-    is_away, kills, refused = False, 0, []
-    while time.monotonic() - t0 < duration_s:
+    is_away, kills, refused, probe = False, 0, [], []
+
+    def lead_did(what: str) -> list[str]:
+        return [x for c in leads for x in c.lines if x.startswith(what)]
+
+    # the annotators go on at least until the lead has trained and pre-annotated once (a tiny model takes
+    # ~20 s on a loaded 2-core box) and a pre-annotation was refused while the project lease was held
+    while time.monotonic() - t0 < duration_s or not (lead_did("predicted ") and probe):
+        assert time.monotonic() - t0 < duration_s + 240, "the lead never trained and pre-annotated:\n" + "\n".join(
+            x for c in leads for x in c.lines[-10:])
         time.sleep(rng.uniform(0.5, 1.5))
         now = time.monotonic() - t0
         if not is_away and away_at <= now < back_at:
@@ -210,20 +236,11 @@ def _run(tmp_path: Path, monkeypatch, stations: list[Station], share: Share, rea
             finish(st)  # kill -9
             kills += 1
             start(st)
-        if rng.random() < 0.15:
-            leads[-1].proc.kill()
-            leads[-1].proc.wait()
-            kills += 1
-            leads.append(_start(["lead", str(real), "100000"], _env(lead_station, tune), "lead", 0))
-        if not refused and now > duration_s * 0.7:  # a second session of a busy annotator, elsewhere
-            other = stations[-1]
-            dup = _start(["annotate", str(other.link), other.annotator, "999", "1", "1"],
-                         dict(_env(other, tune), AFFECTTRACE_HOSTNAME="ws-intruder"), "dup", 999)
-            dup.proc.wait(timeout=60)
-            assert dup.reader is not None
-            dup.reader.join(timeout=10)
-            refused = dup.lines
-            assert dup.proc.returncode == 3, dup.lines
+        probe, killed = _lead_turn(real, stations[1], leads, probe, rng, tune,
+                                   lambda: _start(["lead", str(real), "100000"], _env(lead_station, tune), "lead", 0))
+        kills += killed
+        if not refused and now > duration_s * 0.7:
+            refused = _second_session(stations[-1], tune)
     if is_away:
         share.connect(away.link)
     time.sleep(1.0)  # the away station reconnects at its next save or poll
@@ -231,7 +248,49 @@ def _run(tmp_path: Path, monkeypatch, stations: list[Station], share: Share, rea
         finish(st)
     for c in leads:
         _stop(c)
-    return _verify(monkeypatch, stations, leads, away, real, refused, kills)
+    return _verify(monkeypatch, stations, leads, away, real, refused, kills)  # probe: checked where made
+
+
+def _lead_turn(real: Path, st: Station, leads: list[Child], probe: list[str], rng: random.Random,
+               tune: dict[str, str], restart: Callable[[], Child]) -> tuple[list[str], int]:
+    """Once the lead trained: a pre-annotation from ``st`` while the project lease is held (the probe);
+    once it pre-annotated: kill -9s (mid-fuse, mid-training, mid-prediction) and a new lead."""
+    done = [x for c in leads for x in c.lines if x.startswith(("trained ", "predicted "))]
+    if not probe and done:
+        probe = _refused_predict(real, st, done[0].split()[2], tune)
+    if rng.random() < 0.15 and any(x.startswith("predicted ") for x in done):
+        leads[-1].proc.kill()
+        leads[-1].proc.wait()
+        leads.append(restart())
+        return probe, 1
+    return probe, 0
+
+
+def _second_session(other: Station, tune: dict[str, str]) -> list[str]:
+    """A second session of a busy annotator, elsewhere: read-only, its write refused."""
+    dup = _start(["annotate", str(other.link), other.annotator, "999", "1", "1"],
+                 dict(_env(other, tune), AFFECTTRACE_HOSTNAME="ws-intruder"), "dup", 999)
+    dup.proc.wait(timeout=60)
+    assert dup.reader is not None
+    dup.reader.join(timeout=10)
+    assert dup.proc.returncode == 3, dup.lines
+    return dup.lines
+
+
+def _refused_predict(real: Path, st: Station, run: str, tune: dict[str, str]) -> list[str]:
+    """`affecttrace predict` from ``st`` while this process holds the project lease: refused, one line."""
+    held = Project.open_writable(real, wait_s=60)
+    try:
+        c = _start(["predict", str(st.link), run], _env(st, tune), "probe", 0)
+        c.proc.wait(timeout=120)
+        assert c.reader is not None
+        c.reader.join(timeout=10)
+    finally:
+        held.close()
+    assert c.proc.returncode == 1 and c.lines[-1] == "failed predict 1", c.lines
+    errors = [x for x in c.lines if x.strip()][:-1]
+    assert len(errors) == 1 and errors[0].startswith("affecttrace predict: error: ") and "held by" in errors[0], errors
+    return c.lines
 
 
 def _ensure_ready(st: Station, children: dict[str, Child], start) -> None:
@@ -267,6 +326,14 @@ def _verify(monkeypatch, stations: list[Station], leads: list[Child], away: Stat
     for c in leads:
         bad = [x for x in c.lines if "Traceback" in x or "internal error" in x]
         assert not bad, c.lines[-20:]
+        for i, x in enumerate(c.lines):  # a refused fuse, training or prediction: its one error line first
+            if x.startswith("failed "):
+                assert c.lines[i - 1].startswith(f"affecttrace {x.split()[2]}: error: "), c.lines[max(0, i - 5):i + 1]
+    predicted = {x.split()[2] for c in leads for x in c.lines if x.startswith("predicted ")}
+    trained = {x.split()[2] for c in leads for x in c.lines if x.startswith("trained ")}
+    assert predicted and predicted <= trained
+    for run in trained:
+        assert (real / "models" / run / "best.pt").is_file(), run
 
     checked = acked = 0
     for st in stations:  # reopen each lane on its own workstation: its spool, if any, is replayed
@@ -289,11 +356,14 @@ def _verify(monkeypatch, stations: list[Station], leads: list[Child], away: Stat
     whole = Project.open(real, readonly=True)
     names = set(whole.track_names("v0"))
     assert {st.annotator for st in stations} <= names | {st.annotator for st in stations if not acked}
-    for v in VIDEOS:
+    for v in whole.videos:
         for n in whole.track_names(v):
             whole.track(v, n)  # every track of every store reads
+    model = whole.track(TRAIN_VIDEO, MODEL_TRACK)  # the last pre-annotation that finished, whole
+    assert model.source.run_id in predicted and np.isfinite(model.va).all(), model.source
     whole.close()
-    stats = {"kills": kills, "acknowledged_edits": acked, "spooled_edits": spooled, "frames_checked": checked}
+    stats = {"kills": kills, "acknowledged_edits": acked, "spooled_edits": spooled, "frames_checked": checked,
+             "models_trained": len(trained), "pre_annotations": len(predicted)}
     print(stats)
     return stats
 
