@@ -111,7 +111,13 @@ def test_a_crashed_workstation_lease_expires_by_the_observer_clock(tmp_path: Pat
     lease = Lease.acquire(root / LANE_LEASE, "ann1", wait_s=3.0, expire_s=0.6)
     assert lease.info.took_over_from["expired"] and lease.info.took_over_from["host"] == "ws-crashed"
     assert not (root / f"{LANE_LEASE}.beat-deadbeef0001").exists()
+    note = root / f"{LANE_LEASE}.taken-deadbeef0001"  # for the crashed holder, should it ever come back
+    assert LeaseInfo.from_json(note.read_bytes()).session == lease.info.session
     lease.release()
+    # the next clean take (the last holder released normally): the crashed holder's note goes
+    again = Lease.acquire(root / LANE_LEASE, "ann1")
+    assert not note.exists() and not list(root.glob(f"{LANE_LEASE}.taken-*"))
+    again.release()
 
 
 def test_a_live_heartbeat_is_never_judged_dead(tmp_path: Path, monkeypatch) -> None:

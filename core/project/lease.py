@@ -122,6 +122,20 @@ def tombstone_path(path: Path, session: str) -> Path:
     return path.with_name(f"{path.name}.taken-{session}")
 
 
+def clear_notes(path: Path) -> None:
+    """Remove the take-over notes left for holders broken earlier: at a clean take (nobody's lease there, none
+    broken now) the last holder released normally, so a noted holder that never read its note had crashed
+    (another host's session does not come back). One that still comes back, after a long stall, finds its
+    lease file gone or another's and stops writing all the same; takeovers.jsonl keeps the record."""
+    prefix = f"{path.name}.taken-"
+    try:
+        names = [n for n in os.listdir(path.parent) if n.startswith(prefix)]
+    except OSError:
+        return
+    for name in names:
+        remove_quietly(path.parent / name)
+
+
 def beat_path(path: Path, session: str) -> Path:
     return path.with_name(f"{path.name}.beat-{session}")
 
@@ -198,6 +212,7 @@ class Lease:
         session = session or new_session_id()
         watch = Watch(path, expire_s)
         deadline = time.monotonic() + wait_s
+        broke = False
         while True:
             info = LeaseInfo(holder, host_name(), os.getpid(), session, time.time(), purpose)
             current, dead = watch.look()
@@ -214,8 +229,10 @@ class Lease:
                                      {"holder": current.holder, "host": current.host, "session": current.session,
                                       "expired": True, "at": time.time()})
                 cls._break(path, current, info)
-                current = None
+                broke, current = True, None
             if current is None and cls._create(path, info):
+                if not broke:
+                    clear_notes(path)
                 lease = cls(path, info)
                 lease._beat()
                 lease._start()
