@@ -17,7 +17,8 @@ py="${PYTHON:-python3}"
 debian_packages=(libportaudio2 libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0
   libpulse0 libegl1 libgl1 libdbus-1-3 libfontconfig1 libglib2.0-0 xvfb
-  openbox xdotool x11-utils)  # the real-window tests (tests/realwindow): a window manager, X input, xprop/xwininfo
+  openbox xdotool x11-utils  # the real-window tests (tests/realwindow): a window manager, X input, xprop/xwininfo
+  bindfs)  # the team stress test's FUSE mounts (tests/test_team_stress.py; it pulls fuse): links where FUSE cannot mount
 
 install_debian() {
   command -v dpkg-query >/dev/null || return 0
