@@ -118,19 +118,36 @@ def test_crop_layouts_read_back_exactly(tmp_path, layout):
 
 def test_loader_workers_read_the_cache_layouts(tmp_path):
     """Spawned loader workers (the trainer's batch loader) deliver every crop of raw and gzip caches
-    exactly, shuffled and in order; windows read the same crops."""
+    exactly, shuffled and in order, with the items' labels; windows read the same crops."""
+    import torch
+
     from core.data import FaceFrames, FaceWindows
     from core.data.batches import batch_loader
+    from core.data.loader import collate_batch
     from core.project import Project
+    from core.tracks import Track, TrackSource
 
     p = Project.create(tmp_path / "proj")
     want = {}
-    for v, layout in (("raw", None), ("old", (1, "gzip"))):
+    for j, (v, layout) in enumerate((("raw", None), ("old", (1, "gzip")))):
         p.add_video(tmp_path / f"{v}.mp4", name=v, frame_count=70, fps=25.0)
         want[v] = _textured_cache(Path(p.cache_dir("faces")) / f"{v}.h5", layout)
+        track = Track.empty(v, "truth", TrackSource.fused(), 70, p.au_set)
+        track.va[::2] = np.linspace(-1, 1, 70)[::2, None] * (j + 1) / 2
+        track.expr[1::3] = (np.arange(70)[1::3] + j) % 7
+        track.au[::5] = np.arange(70)[::5, None] % 2
+        p.put_track(track)
     p.save()
-    ds = FaceFrames(p, None, split=None, raw=True, preload=False, require_labels=False)
+    ds = FaceFrames(p, "truth", split=None, raw=True, preload=False, require_labels=False)
     assert len(ds) == 2 * 68
+    idx = [5, 100, 6, 7, 70, 0, 135]
+    got, items = ds.get_batch(idx), collate_batch([ds[i] for i in idx])
+    assert got.keys() == items.keys()
+    for k in got:
+        if isinstance(got[k], torch.Tensor):
+            assert got[k].dtype == items[k].dtype and torch.equal(got[k], items[k]), k
+        else:
+            assert got[k] == items[k], k
     for order in (np.random.default_rng(0).permutation(len(ds)).tolist(), list(range(len(ds)))):
         seen = 0
         for batch in batch_loader(ds, order, 24, workers=2):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, get_worker_info
 
 from ..errors import AffectTraceError
 from ..faces.align import CROP_SIZE
@@ -187,17 +187,48 @@ class FaceFrames(_FaceData):
 
     def get_batch(self, indices: Iterable[int]) -> dict[str, Any]:
         """The collated items; crops not preloaded are read with one cache call per video (a run of
-        consecutive frames is one read)."""
+        consecutive frames is one read). Raw crops go straight into the batch, in a loader worker into
+        shared memory (what the DataLoader would otherwise copy them to)."""
         idx = np.fromiter(indices, np.int64)
         vids, frames = self.index_video[idx], self.index_frame[idx]
-        crops: list[torch.Tensor | None] = [None] * len(idx)
+        images = torch.empty((len(idx), CROP_SIZE, CROP_SIZE, 3), dtype=torch.uint8)
+        if self.raw and get_worker_info() is not None:
+            images.share_memory_()
+        read = np.zeros(len(idx), bool)
         for v in np.unique(vids).tolist():
             d = self.videos[v]
+            at = np.flatnonzero(vids == v)
             if d.crops is None:
-                at = np.flatnonzero(vids == v)
-                for j, c in zip(at.tolist(), torch.from_numpy(d.cache.crops(frames[at]))):
-                    crops[j] = c
-        return collate_batch([self._item(int(k), c) for k, c in zip(idx, crops)])
+                d.cache.crops(frames[at], images.numpy(), at)
+                read[at] = True
+            elif self.raw:
+                images[torch.from_numpy(at)] = d.crops[torch.from_numpy(d.row_of[frames[at]])]
+                read[at] = True
+        if not self.raw:
+            return collate_batch([self._item(int(k), images[j] if read[j] else None) for j, k in enumerate(idx)])
+        return {"image": images, **self._labels(vids, frames)}
+
+    def _labels(self, vids: np.ndarray, frames: np.ndarray) -> dict[str, Any]:
+        """What collate_batch makes of the items' other keys, gathered per video with numpy."""
+        t0 = self.videos[int(vids[0])].targets
+        out = {k: np.empty((len(vids), *getattr(t0, k).shape[1:]), getattr(t0, k).dtype)
+               for k in ("va", "va_mask", "expr", "expr_mask", "au", "au_mask")}
+        audio: list[torch.Tensor | None] = [None] * len(vids)
+        for v in np.unique(vids).tolist():
+            d = self.videos[v]
+            at = np.flatnonzero(vids == v)
+            for k, a in out.items():
+                a[at] = getattr(d.targets, k)[frames[at]]
+            if d.audio is not None:
+                for j in at.tolist():
+                    audio[j] = d.audio.window(int(frames[j]))
+        batch: dict[str, Any] = {k: torch.from_numpy(a) for k, a in out.items()}
+        batch["expr"] = batch["expr"].long()
+        batch["video"] = [self.videos[int(v)].name for v in vids]
+        batch["frame"] = torch.from_numpy(frames.astype(np.int64))
+        if audio[0] is not None:
+            batch["audio"] = torch.stack([a for a in audio if a is not None])
+        return batch
 
     def _item(self, k: int, crop: torch.Tensor | None = None) -> dict[str, Any]:
         d = self.videos[int(self.index_video[k])]

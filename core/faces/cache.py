@@ -117,16 +117,17 @@ class FaceCache:
         self._raw = (os.open(self.path, os.O_RDONLY), k, offsets)
         return self._raw
 
-    def _pread_rows(self, raw: tuple[int, int, np.ndarray], rows: np.ndarray) -> np.ndarray:
-        """Crops of ``rows`` read straight from the file: one pread per run of adjacent bytes."""
+    def _pread_rows(self, raw: tuple[int, int, np.ndarray], rows: np.ndarray, out: np.ndarray,
+                    dest: np.ndarray) -> None:
+        """Crop of row ``rows[j]`` into ``out[dest[j]]``, straight from the file: one pread per run that
+        is adjacent both in the file and in ``out``."""
         fd, k, offsets = raw
         at = offsets[rows // k] + (rows % k) * CROP_BYTES
-        out = np.empty((len(rows), CROP_SIZE, CROP_SIZE, 3), np.uint8)
-        breaks = np.flatnonzero(np.diff(at) != CROP_BYTES) + 1
+        breaks = np.flatnonzero((np.diff(at) != CROP_BYTES) | (np.diff(dest) != 1)) + 1
         for a, b in zip([0, *breaks.tolist()], [*breaks.tolist(), len(rows)]):
-            if os.preadv(fd, [out[a:b].data.cast("B")], int(at[a])) != (b - a) * CROP_BYTES:
+            d = int(dest[a])
+            if os.preadv(fd, [out[d:d + b - a].data.cast("B")], int(at[a])) != (b - a) * CROP_BYTES:
                 raise AffectTraceError("face cache truncated (crops missing)", self.path)
-        return out
 
     # --- queries --------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -144,33 +145,40 @@ class FaceCache:
         k = self.position(i)
         if self.is_folder:
             return self._read_image(self._files[int(self.frames[k])])
-        raw = self._raw_chunks()
-        if raw is not None:
-            return self._pread_rows(raw, np.array([k], np.int64))[0]
-        return self._crops()[k]
+        if self._raw_chunks() is None:
+            return self._crops()[k]
+        return self.crops([i])[0]
 
-    def crops(self, idx: Sequence[int] | np.ndarray) -> np.ndarray:
-        """(len(idx), 112, 112, 3) uint8 crops of the given frames (each must have a face)."""
+    def crops(self, idx: Sequence[int] | np.ndarray, out: np.ndarray | None = None,
+              dest: np.ndarray | None = None) -> np.ndarray:
+        """(len(idx), 112, 112, 3) uint8 crops of the given frames (each must have a face). With ``out``
+        (a C-contiguous uint8 (n, 112, 112, 3) array, e.g. a batch in shared memory) crop ``idx[j]`` goes
+        to ``out[dest[j]]`` (``dest`` default: j) and ``out`` is returned."""
         idx = np.asarray(idx, dtype=np.int64).reshape(-1)
+        if out is None:
+            out = np.empty((len(idx), CROP_SIZE, CROP_SIZE, 3), np.uint8)
+        dest = np.arange(len(idx)) if dest is None else np.asarray(dest, np.int64)
         if len(idx) == 0:
-            return np.zeros((0, CROP_SIZE, CROP_SIZE, 3), np.uint8)
+            return out
         rows = np.searchsorted(self.frames, idx)  # frames are increasing
         found = rows < len(self.frames)
         found[found] = self.frames[rows[found]] == idx[found]
         if not found.all():
             raise KeyError(int(idx[np.argmin(found)]))
-        if self.is_folder:
-            return np.stack([self._read_image(self._files[int(self.frames[r])]) for r in rows])
-        uniq, inverse = np.unique(rows, return_inverse=True)
-        out = self._rows(uniq)
-        return out if len(uniq) == len(rows) and bool((uniq == rows).all()) else out[inverse]
+        raw = None if self.is_folder else self._raw_chunks()
+        if raw is not None:
+            self._pread_rows(raw, rows, out, dest)
+        elif self.is_folder:
+            for r, d in zip(rows.tolist(), dest.tolist()):
+                out[d] = self._read_image(self._files[int(self.frames[r])])
+        else:
+            uniq, inverse = np.unique(rows, return_inverse=True)
+            out[dest] = self._rows(uniq)[inverse]
+        return out
 
     def _rows(self, rows: np.ndarray) -> np.ndarray:
-        """Crops of increasing, distinct ``rows``: one read per run of consecutive rows (h5py's point
-        selections cost a search per row)."""
-        raw = self._raw_chunks()
-        if raw is not None:
-            return self._pread_rows(raw, rows)
+        """Crops of increasing, distinct ``rows`` through HDF5 (compressed crops): one read per run of
+        consecutive rows (h5py's point selections cost a search per row)."""
         ds = self._crops()
         breaks = np.flatnonzero(np.diff(rows) != 1) + 1
         starts = np.concatenate([[0], breaks])
