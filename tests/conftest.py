@@ -1,6 +1,7 @@
 """Shared fixtures. Real media live in ../shared/data beside the checkout (skipped where absent)."""
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -31,3 +32,26 @@ def cli(capsys):
         return code, out.out, out.err
 
     return go
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """GUI tests: Python's cyclic collector stays off while the test runs and is run here, on the GUI
+    thread, once the test is over (its windows closed and its fixtures' references dropped). Otherwise a
+    collection triggered by any worker thread (the player's decoder, a Background task, a job watcher)
+    frees the Python-owned Qt objects of closed windows (pyqtgraph's parentless menus) on that thread
+    while the GUI thread walks the same widget lists: the fatal signals seen in topLevelWidgets()."""
+    names = getattr(item, "fixturenames", ())
+    if "qtbot" not in names and "qapp" not in names:
+        yield
+        return
+    from tests.gui_support import free_qt_garbage
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        free_qt_garbage()
+        if was_enabled:
+            gc.enable()

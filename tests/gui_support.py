@@ -1,6 +1,7 @@
 """Helpers shared by the GUI tests (tests/test_gui_*.py): a short demo project and a window on it."""
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import time
@@ -67,6 +68,28 @@ def keyboard_win(qtbot, tmp_path: Path, tmp_path_factory):
     w = demo_window(qtbot, tmp_path, tmp_path_factory)
     yield w
     w.close()
+
+
+def top_levels(kind: type) -> list:
+    """The shown top-level widgets of ``kind`` whose C++ object still exists (a wrapper of a widget
+    deleted since is skipped, never touched)."""
+    import shiboken6
+    from PySide6.QtWidgets import QApplication
+
+    return [w for w in QApplication.topLevelWidgets()
+            if shiboken6.isValid(w) and isinstance(w, kind) and w.isVisible()]
+
+
+def free_qt_garbage() -> None:
+    """Delete what closed windows left (deferred deletes, then the Python-owned Qt objects in reference
+    cycles, such as pyqtgraph's parentless menus) here, on the GUI thread, until nothing is left."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    for _ in range(5):
+        if QCoreApplication.instance() is not None:
+            QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+        if not gc.collect():
+            break
 
 
 def wait_frame(qtbot, win, i: int, timeout_ms: int = 15000) -> None:

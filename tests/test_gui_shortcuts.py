@@ -8,7 +8,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 
 from app.keys import held_keys
-from tests.gui_support import keyboard_win  # noqa: F401 (keyboard_win: the win fixture)
+from tests.gui_support import keyboard_win, top_levels  # noqa: F401 (keyboard_win: the win fixture)
 
 pytestmark = pytest.mark.gui
 
@@ -66,9 +66,10 @@ def test_undo_and_redo_by_every_key(qtbot, win):
 
 def test_shortcuts_sheet_lists_the_registry(qtbot, win):
     win.show_shortcuts()
-    from PySide6.QtWidgets import QApplication, QDialog, QTableWidget
+    from PySide6.QtWidgets import QDialog, QTableWidget
 
-    sheet = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible())
+    [sheet] = top_levels(QDialog)
+    assert sheet.parent() is win
     table = sheet.findChild(QTableWidget)
     keys = {table.item(r, 0).text() for r in range(table.rowCount())}
     for _menu, k, _text in win.registry.shortcut_rows():

@@ -1,0 +1,33 @@
+"""GUI test teardown: a closed window leaves no Qt object behind for a worker thread's garbage collection
+to free off the GUI thread (the fatal signals once seen in topLevelWidgets() under load)."""
+from __future__ import annotations
+
+import gc
+
+import pytest
+import shiboken6
+from PySide6.QtWidgets import QApplication
+
+from tests.gui_support import demo_window, free_qt_garbage, play_until
+
+pytestmark = pytest.mark.gui
+
+
+def test_the_collector_is_off_while_a_gui_test_runs(qtbot):
+    assert not gc.isenabled(), "only the GUI thread may collect Qt objects (conftest turns it on afterwards)"
+
+
+def test_a_closed_window_leaves_no_widget_behind(qtbot, tmp_path, tmp_path_factory):
+    free_qt_garbage()
+    before = {id(w) for w in QApplication.topLevelWidgets()}
+    w = demo_window(qtbot, tmp_path, tmp_path_factory, keyboard=False)
+    play_until(qtbot, w, 10)  # the decoder thread and the plots have run
+    made = [x for x in QApplication.topLevelWidgets() if id(x) not in before]
+    assert any(x.parent() is None and x is not w for x in made), "pyqtgraph's parentless menus exist"
+    del made
+    w.close()
+    w.deleteLater()
+    del w
+    free_qt_garbage()
+    left = [x for x in QApplication.topLevelWidgets() if shiboken6.isValid(x)]
+    assert len(left) <= len(before), [type(x).__name__ for x in left]
