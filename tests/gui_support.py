@@ -71,13 +71,14 @@ def keyboard_win(qtbot, tmp_path: Path, tmp_path_factory):
 
 
 def top_levels(kind: type) -> list:
-    """The shown top-level widgets of ``kind`` whose C++ object still exists (a wrapper of a widget
-    deleted since is skipped, never touched)."""
+    """The shown top-level widgets of ``kind`` whose C++ object still exists. Only widgets of ``kind`` are
+    asked anything (other windows, maybe being deleted, are never touched); a test that knows the owner
+    window asks it instead (``win.findChildren``)."""
     import shiboken6
     from PySide6.QtWidgets import QApplication
 
-    return [w for w in QApplication.topLevelWidgets()
-            if shiboken6.isValid(w) and isinstance(w, kind) and w.isVisible()]
+    mine = [w for w in QApplication.topLevelWidgets() if isinstance(w, kind)]  # the type: no call into C++
+    return [w for w in mine if shiboken6.isValid(w) and w.isVisible()]
 
 
 def free_qt_garbage() -> None:
