@@ -18,7 +18,7 @@ from .background import Background
 from .widgets.campaign_panel import CampaignPanel
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from .context import WindowContext
 
 REFRESH_MS = 15000  # the progress table follows the lanes' saves this often while it is shown
 
@@ -28,6 +28,9 @@ class Progress:
     annotator: str
     queue: list[QueueItem]
     status: dict[str, Any]
+
+
+Result = Progress | str  # a progress read, or what an assignment did (in words)
 
 
 def read_progress(folder: Path, annotator: str) -> Progress:
@@ -54,37 +57,37 @@ def assigned_text(annotators: list[str], videos: list[str], tasks: list[str], re
 
 
 class CampaignControl(QObject):
-    def __init__(self, win: MainWindow) -> None:
-        super().__init__(win)
-        self.win = win
-        self.bg: Background[Any] = Background(self, threads=1)
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__(ctx.app.window)
+        self.ctx, self.app = ctx, ctx.app
+        self.bg: Background[Result] = Background(self, threads=1)  # one at a time: reads, assignments
         self.panel = CampaignPanel()
         area = QScrollArea()  # a short dock column scrolls the panel instead of growing the window
         area.setWidgetResizable(True)
         area.setFrameShape(QScrollArea.NoFrame)
         area.setWidget(self.panel)
-        self.dock = win.context.add_dock(area, "Campaign", "campaign", Qt.LeftDockWidgetArea, "dock_project",
+        self.dock = ctx.app.add_dock(area, "Campaign", "campaign", Qt.LeftDockWidgetArea, "dock_project",
                                          hidden=True)
         self.progress: Progress | None = None
         self.refreshes = 0  # results shown (tests wait on it)
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self._tick)
-        self.action = win.registry.add("next_assigned", "Next assigned video", lambda: self.next_video(),
+        self.action = ctx.app.actions.add("next_assigned", "Next assigned video", lambda: self.next_video(),
                                        "Ctrl+Shift+N", "Annotate",
                                        tip="The next video of your queue that is not done yet (Campaign panel)")
         p = self.panel
-        p.videoActivated.connect(win.show_video)
+        p.videoActivated.connect(ctx.show_video)
         p.nextRequested.connect(self.next_video)
         p.refreshRequested.connect(self.refresh)
         p.assignRequested.connect(self.assign)
-        win.session.annotatorChanged.connect(self._annotator_changed)
+        ctx.app.session.annotatorChanged.connect(self._annotator_changed)
 
     def project_opened(self, team: bool) -> None:
         """A project was opened: the dock shows itself for a team project."""
         self.bg.cancel()
         self.progress = None
-        self.panel.show_queue(self.win.session.annotator, [], None)
+        self.panel.show_queue(self.app.session.annotator, [], None)
         self.panel.show_status(None)
         if team:
             self.dock.show()
@@ -102,11 +105,12 @@ class CampaignControl(QObject):
             self.refresh()
 
     def refresh(self) -> None:
-        s = self.win.session
+        s = self.app.session
         if s.project is None:
             return
         folder, annotator = s.project.folder, s.annotator
-        self.bg.submit(lambda: read_progress(folder, annotator), self._shown, key="progress")
+        self.bg.submit(lambda: read_progress(folder, annotator),
+                       lambda r, err: self._shown(r if isinstance(r, Progress) else None, err), key="progress")
 
     def _shown(self, progress: Progress | None, error: str) -> None:
         self.refreshes += 1
@@ -116,32 +120,32 @@ class CampaignControl(QObject):
         self.progress = progress
         if self.panel.note.text().startswith("Progress could not be read"):
             self.panel.note.setText("")
-        self.panel.show_queue(progress.annotator, progress.queue, self.win.session.video)
+        self.panel.show_queue(progress.annotator, progress.queue, self.app.session.video)
         self.panel.show_status(progress.status)
 
     def next_video(self) -> None:
         """Show the next assigned video not done yet (after the one shown, wrapping round)."""
-        s = self.win.session
+        s = self.app.session
         if s.project is None:
             return
         try:
             name = next_assigned(s.project, s.annotator, after=s.video)
         except AffectTraceError as e:
-            return self.win.report_error(str(e))
+            return self.ctx.notices.error(str(e))
         if name is None:
             mine = queue(s.project, s.annotator)
-            self.win.context.say("Every other video assigned to you is done" if mine else
-                                 f"Nothing is assigned to {s.annotator} in this project")
+            self.app.say("Every other video assigned to you is done" if mine else
+                         f"Nothing is assigned to {s.annotator} in this project")
             return
-        self.win.show_video(name)
-        self.win.context.say(f"Next assigned video: {name}")
+        self.ctx.show_video(name)
+        self.app.say(f"Next assigned video: {name}")
 
     def assign(self, annotators: list[str], tasks: list[str], remove: bool = False) -> None:
         """Assign (or take back) ``tasks`` of the selected videos (else the one shown) to ``annotators``."""
-        w, s = self.win, self.win.session
+        c, s = self.ctx, self.app.session
         if s.project is None:
             return
-        videos = w.views.browser.selected() or ([s.video] if s.video else [])
+        videos = c.views.browser.selected() or ([s.video] if s.video else [])
         if not annotators or not tasks or not videos:
             self.panel.note.setText("Name the annotators, tick a task and select videos in the Project list first.")
             return
@@ -150,17 +154,17 @@ class CampaignControl(QObject):
             try:
                 assign(p, annotators, videos, tasks, remove=remove)
             except AffectTraceError as e:
-                return w.report_error(str(e))
+                return c.notices.error(str(e))
             return self._assigned(assigned_text(annotators, videos, tasks, remove), "")
         folder = p.folder
         self.bg.submit(lambda: write_assignments(folder, annotators, videos, tasks, remove),
-                       lambda text, err: self._assigned(text, err), key="assign")
+                       lambda r, err: self._assigned(r if isinstance(r, str) else None, err), key="assign")
 
     def _assigned(self, text: str | None, error: str) -> None:
         if error or text is None:
-            return self.win.report_error(error or "the assignment was not written")
+            return self.ctx.notices.error(error or "the assignment was not written")
         self.panel.note.setText(text)
-        self.win.context.say(text)
+        self.app.say(text)
         self.refresh()
 
     def shutdown(self) -> None:

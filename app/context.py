@@ -1,10 +1,11 @@
 """What a controller may use of the application, typed: handed to controllers instead of the main window.
 
 The main window builds one AppContext (``MainWindow.context``): the Engine menu and Training take only it.
-Controllers of the annotation window itself (ProjectControl, EngineLoop and its timeline overlays) take a
-WindowContext (``MainWindow.window_context``): the AppContext plus the player, the window's views, notices,
-the in/out marks and the few window-level steps they start (show a video, save, place a dock). No
-controller holds the main window. Themes reach widgets one way: the current one from ``theme()``, later
+Controllers of the annotation window itself (ProjectControl, EngineLoop and its timeline overlays, the team's
+TeamControl, CampaignControl and MergeCopy) take a WindowContext (``MainWindow.window_context``): the AppContext
+plus the player, the window's views, notices, the in/out marks and the few window-level steps they start (show
+a video or a project, save, place a dock, redraw the tracks and the project list). No controller holds the
+main window. Themes reach widgets one way: the current one from ``theme()``, later
 ones through ``theme_changed``.
 """
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     from PySide6.QtCore import Qt, SignalInstance
     from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+    from core.project import Project
 
     from .actions import ActionRegistry
     from .controls import Controls
@@ -54,3 +57,7 @@ class WindowContext:
     reload_faces: Callable[[], None]  # a job made the shown video's face cache: draw the overlay from it
     # a dock into that area as a tab of the named one, unless the saved layout placed it
     place_dock: Callable[[QDockWidget, Qt.DockWidgetArea, str], None]
+    set_project: Callable[[Project], None]  # show this opened project (a lane opened again, a take-over)
+    finish_work: Callable[[], None]  # recording passes and held keys written, position remembered
+    refresh_tracks: Callable[[], None]  # the shown video's track list and labels drawn again
+    refresh_browser: Callable[[], None]  # the Project panel's videos and annotators listed again

@@ -112,7 +112,8 @@ class MainWindow(QMainWindow):
             self.context, self.player, v, self.notices, self.controls, interactive,
             marked_range=self.annot.marked_range, show_video=lambda name: self.show_video(name),
             save_quietly=lambda: self.save(quiet=True), reload_faces=lambda: self.projects.reload_faces(),
-            place_dock=self.place_dock)
+            place_dock=self.place_dock, set_project=lambda project: self.set_project(project),
+            finish_work=self.finish_work, refresh_tracks=self.refresh_tracks, refresh_browser=self.refresh_browser)
         self.projects = ProjectControl(self.window_context, ProjectSteps(  # (parts made below: called later)
             self.display, self.tracks, self.extras, attach_timeline=self.attach_timeline,
             stop_recording=lambda: self.annot.set_armed(False), leave_video=self._leave_video,
@@ -129,7 +130,8 @@ class MainWindow(QMainWindow):
         self.fusion = FusionController(self.session, v.agreement, self.tracks, self.refresh_tracks,
                                        lambda: self.save(quiet=True), self)
         self.fusion.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
-        self.team = TeamControl(self)  # lanes, polling, the share's banner, take-over, merge, campaign
+        # lanes, polling, the share's banner, take-over, merge, campaign
+        self.team = TeamControl(self.window_context)
         self.pad = GamepadInput(GamepadConfig.from_dict(self.settings.get("gamepad", {}) or {}), self)
         self.key_filter = HoldKeyFilter(self, self.annot, lambda: len(v.au_panel.aus),
                                         lambda: v.video.setFocus(Qt.ShortcutFocusReason))

@@ -25,8 +25,8 @@ from .background import Background
 from .commands import push_edits
 
 if TYPE_CHECKING:
+    from .context import WindowContext
     from .jobs.job import Job
-    from .main_window import MainWindow
 
 Choice = Callable[[list[str]], "str | None"]  # the conflict lines -> "theirs", "ours" or None (cancel)
 
@@ -57,14 +57,15 @@ class MergeRun:
 
 
 class MergeCopy(QObject):
-    def __init__(self, win: MainWindow) -> None:
-        super().__init__(win)
-        self.win = win
+    def __init__(self, ctx: WindowContext, merged: Callable[[], None]) -> None:
+        """``merged``: called once a merge is done (the team control polls, so the others' lanes show)."""
+        super().__init__(ctx.app.window)
+        self.ctx, self.app, self.merged = ctx, ctx.app, merged
         self.bg: Background[MergeReport] = Background(self, threads=1)
         self.run: MergeRun | None = None
         self.choose: Choice | None = None  # tests answer the conflict question here
         self.result = ""  # the last outcome, as said in the status bar
-        self.action = win.registry.add("merge_copy", "Merge copy…", lambda: self.ask(), None, "File",
+        self.action = ctx.app.actions.add("merge_copy", "Merge copy…", lambda: self.ask(), None, "File",
                                        tip="Bring back the labels made in a copy of this project (e.g. on a laptop)")
 
     @property
@@ -72,46 +73,47 @@ class MergeCopy(QObject):
         return self.run is not None
 
     def ask(self) -> None:
-        p = self.win.session.project
+        p = self.app.session.project
         if p is None:
             return
-        folder = QFileDialog.getExistingDirectory(self.win, "Merge labels from a copy of this project", str(p.folder))
+        folder = QFileDialog.getExistingDirectory(self.app.window, "Merge labels from a copy of this project",
+                                                  str(p.folder))
         if folder:
             self.start(Path(folder))
 
     def start(self, other: Path) -> bool:
         """Plan the merge of ``other``: the command's plan for the other annotators, this lane's here."""
-        w = self.win
-        p = w.session.project
+        c = self.ctx
+        p = self.app.session.project
         if p is None or self.run is not None:
             return False
         other = Path(project_folder(other)).absolute()
         if p.readonly:
-            w.report_error(f"cannot merge into a read-only project: {p.readonly_reason}")
+            c.notices.error(f"cannot merge into a read-only project: {p.readonly_reason}")
             return False
         if other == p.folder:
-            w.report_error(f"{other}: the copy to merge is this project itself")
+            c.notices.error(f"{other}: the copy to merge is this project itself")
             return False
         own = p.lane
         others = [a for a in lane_names(other) if a != own] if own is not None else []
         run = self.run = MergeRun(other, others)
         if own is not None:
             run.waiting += 1
-            w.save(quiet=True)
+            c.save_quietly()
             self.bg.submit(lambda: merge_lane(p, other, apply=False), self._own_planned, key="plan")
         if own is None or others:
             run.waiting += 1
             self._job(["--plan"], self._job_planned)
-        w.context.say(f"Comparing with {other}…")
+        self.app.say(f"Comparing with {other}…")
         return True
 
     def _job(self, extra: list[str], then: Callable[[Job], None]) -> None:
-        p = self.win.session.project
+        p = self.app.session.project
         assert self.run is not None and p is not None
         argv = ["project", "merge", str(p.folder), str(self.run.other)]
         for a in self.run.others:
             argv += ["-a", a]
-        job = self.win.context.runner.submit(argv + extra, f"Merge {self.run.other.name}")
+        job = self.app.runner.submit(argv + extra, f"Merge {self.run.other.name}")
         job.finished.connect(lambda _state, j=job: then(j))
 
     def _own_planned(self, report: MergeReport | None, error: str) -> None:
@@ -150,7 +152,7 @@ class MergeCopy(QObject):
     def _ask_prefer(self, lines: list[str]) -> str | None:
         shown = lines[:30] + ([f"… and {len(lines) - 30} more lines"] if len(lines) > 30 else [])
         box = QMessageBox(QMessageBox.Question, "Merge copy", "Frames were edited both here and in the copy since "
-                          "it was made. Which labels should these frames keep?", parent=self.win)
+                          "it was made. Which labels should these frames keep?", parent=self.app.window)
         box.setInformativeText("\n".join(shown))
         theirs = box.addButton("Keep the copy's labels (theirs)", QMessageBox.AcceptRole)
         ours = box.addButton("Keep this project's labels (ours)", QMessageBox.AcceptRole)
@@ -161,17 +163,17 @@ class MergeCopy(QObject):
     def _apply(self) -> None:
         run = self.run
         assert run is not None
-        w = self.win
-        p = w.session.project
+        c, s = self.ctx, self.app.session
+        p = s.project
         if run.own is not None and p is not None and p.lane is not None:
             edits: list[Edit] = []
             try:
                 run.own = merge_lane(p, run.other, run.prefer, push=edits.append)
             except AffectTraceError as e:
                 return self._end(f"Merge of {run.other} stopped: {e}", error=True)
-            push_edits(w.session.stack, p, edits, f"merge {len(edits)} edit(s) from {run.other.name}")
-            w.refresh_tracks()
-            w.save(quiet=True)
+            push_edits(s.stack, p, edits, f"merge {len(edits)} edit(s) from {run.other.name}")
+            c.refresh_tracks()
+            c.save_quietly()
         if run.job_plan or (p is not None and p.lane is None):
             self._job(["--prefer", run.prefer] if run.prefer else [], self._job_done)
         else:
@@ -192,16 +194,16 @@ class MergeCopy(QObject):
             frames, edits = frames + run.own.merged, edits + run.own.edits
         who = "; conflicts: " + ("the copy's" if run.prefer == "theirs" else "this project's") + " labels kept" \
             if run.prefer else ""
-        self.win.team.poll()
+        self.merged()
         self._end(f"Merged {frames} frame(s) from {run.other} as {edits} undoable edit(s){who}")
 
     def _end(self, text: str, error: bool = False) -> None:
         self.run = None
         self.result = text
         if error:
-            self.win.report_error(text)
+            self.ctx.notices.error(text)
         else:
-            self.win.context.say(text)
+            self.app.say(text)
 
     def shutdown(self) -> None:
         self.bg.shutdown(3000)

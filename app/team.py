@@ -28,7 +28,7 @@ from .merge_copy import MergeCopy
 from .settings import default_annotator
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from .context import WindowContext
 
 POLL_MS = 1000  # others' saves appear within about this (plus their save delay)
 LEASE_POLLS = 3
@@ -69,9 +69,9 @@ class Look:
 
 
 class TeamControl(QObject):
-    def __init__(self, win: MainWindow) -> None:
-        super().__init__(win)
-        self.win = win
+    def __init__(self, ctx: WindowContext) -> None:
+        super().__init__(ctx.app.window)
+        self.ctx, self.app = ctx, ctx.app
         self.bg: Background[Look] = Background(self, threads=1)
         self.poll_timer = QTimer(self)
         self.poll_timer.setInterval(POLL_MS)
@@ -88,28 +88,28 @@ class TeamControl(QObject):
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
         self.banner.hide()
-        page = win.views.page.layout()
+        page = ctx.views.page.layout()
         if isinstance(page, QBoxLayout):  # above the notices' banner and the video
             page.insertWidget(0, self.banner)
-        reg = win.registry
+        reg = ctx.app.actions
         self.take_over_action = reg.add("take_over", "Take over this annotator…", lambda: self.take_over(), None,
                                         "File", tip="Take this annotator's lane from the session holding it "
                                         "(asks first; recorded in the project)")
         self.take_over_action.setEnabled(False)
-        self.merge = MergeCopy(win)  # File > Merge copy…
-        self.campaign = CampaignControl(win)  # the Campaign dock, Next assigned video
+        self.merge = MergeCopy(ctx, merged=self.poll)  # File > Merge copy…
+        self.campaign = CampaignControl(ctx)  # the Campaign dock, Next assigned video
         # the Project panel refills its list with bare names (after each save): the last saves go back at once
-        win.views.browser.annotators.model().rowsInserted.connect(
+        ctx.views.browser.annotators.model().rowsInserted.connect(
             lambda *_a: self.annotators and QTimer.singleShot(0, self.show_annotators))
         self.was_readonly = False
-        win.session.projectChanged.connect(self._on_project)
-        win.session.labelsChanged.connect(self._on_labels)
+        ctx.app.session.projectChanged.connect(self._on_project)
+        ctx.app.session.labelsChanged.connect(self._on_labels)
 
     # ------------------------------------------------------------------ opening
     def annotator_for_open(self) -> str:
         """Whose lane a team project opens as: the window's annotator, else this start's, else remembered."""
-        s = self.win.settings
-        return (self.win.session.annotator or s.this_start("annotator") or s.remembered_annotator()
+        s = self.app.settings
+        return (self.app.session.annotator or s.this_start("annotator") or s.remembered_annotator()
                 or default_annotator())
 
     def open(self, folder: str | Path, take_over: bool = False) -> Project:
@@ -125,26 +125,26 @@ class TeamControl(QObject):
     def switch_lane(self, name: str) -> bool:
         """Annotate as ``name`` in a team project: the project is saved and opened again as their lane.
         False when this is no team session (the caller changes the annotator as before)."""
-        w = self.win
-        p = w.session.project
+        c, s = self.ctx, self.app.session
+        p = s.project
         if p is None or p.lane is None or name == p.lane:
             return False
-        w.finish_work()
-        w.save(quiet=True)
-        w.session.annotator = name
+        c.finish_work()
+        c.save_quietly()
+        s.annotator = name
         try:
             fresh = self.open(p.folder)
         except AffectTraceError as e:
-            w.report_error(str(e))
+            c.notices.error(str(e))
             return True
-        w.set_project(fresh)
-        w.session.set_annotator(name)
-        w.refresh_tracks()
-        w.refresh_browser()
+        c.set_project(fresh)
+        s.set_annotator(name)
+        c.refresh_tracks()
+        c.refresh_browser()
         return True
 
     def _on_project(self) -> None:
-        p = self.win.session.project
+        p = self.app.session.project
         self.bg.cancel()
         self.publish_timer.stop()
         self.offline_since = self.back_at = None
@@ -162,7 +162,7 @@ class TeamControl(QObject):
 
     # ------------------------------------------------------------------ polling
     def poll(self) -> None:
-        p = self.win.session.project
+        p = self.app.session.project
         if p is None or self.bg.running("poll") is not None:
             return
         root, writable = p.root, p.lane is not None and not p.readonly
@@ -176,7 +176,7 @@ class TeamControl(QObject):
         self.bg.submit(look, looked, key="poll")
 
     def _looked(self, p: Project, r: Look | None, err: str) -> None:
-        if p is not self.win.session.project:
+        if p is not self.app.session.project:
             return
         self.polls += 1
         if r is None:  # the share answered nothing sensible: say so like an unreachable share
@@ -189,7 +189,7 @@ class TeamControl(QObject):
             self._take_changes(p)
         if was_offline and p.offline_since is None:  # the spool went into the lane's journal
             self.back_at = time.time()
-            self.win.save(quiet=True)
+            self.ctx.save_quietly()
         if p.offline_since is not None or r.unreachable is not None:
             self.offline_since = self.offline_since or p.offline_since or time.time()
             self.back_at = None
@@ -198,7 +198,7 @@ class TeamControl(QObject):
             self.offline_since = None
         if p.readonly and not self.was_readonly:  # e.g. taken over from another workstation meanwhile
             self.was_readonly = True
-            self.win.report_problem(f"Read-only now: {p.readonly_reason}. Your edits so far are kept.")
+            self.ctx.notices.problem(f"Read-only now: {p.readonly_reason}. Your edits so far are kept.")
         if p.readonly and p.holder_info is not None:
             self.take_over_action.setEnabled(True)
         self._show_banner(p.offline_reason or r.unreachable)
@@ -207,7 +207,7 @@ class TeamControl(QObject):
     def _take_changes(self, p: Project) -> None:
         """Read what the others saved and redraw only that: a changed track's curve and lanes; the whole track
         list only when the shown video gained or lost a track."""
-        w, s = self.win, self.win.session
+        c, s = self.ctx, self.app.session
         video = s.video
         before = set(p.track_names(video)) if video in p.videos else set()
         videos = list(p.videos)
@@ -215,13 +215,13 @@ class TeamControl(QObject):
             with QSignalBlocker(s):  # the views hear about it below, once and narrowly
                 changes = p.poll_changes()
         except AffectTraceError as e:
-            return w.report_problem(str(e))
+            return c.notices.problem(str(e))
         if list(p.videos) != videos:  # the lead added or removed videos
-            w.refresh_browser()
+            c.refresh_browser()
         if video is not None and video in p.videos and set(p.track_names(video)) != before:
             s.tracksChanged.emit(video)
             changes = [c for c in changes if c[1] != video]
-        tl = w.views.timeline
+        tl = c.views.timeline
         for _owner, v, name in changes:
             if not p.has_track(v, name):
                 continue
@@ -229,14 +229,14 @@ class TeamControl(QObject):
                 try:
                     tl.replace_track(p.track(v, name))
                 except AffectTraceError as e:
-                    w.report_problem(str(e))
+                    c.notices.problem(str(e))
                     continue
             s.labelsChanged.emit(v, name, "", 0, p.videos[v].frame_count)
 
     def show_annotators(self) -> None:
         """The project browser's annotator list with each one's last save ('ann2 · 12 s ago')."""
-        lst = self.win.views.browser.annotators
-        now, me = time.time(), self.win.session.annotator
+        lst = self.ctx.views.browser.annotators
+        now, me = time.time(), self.app.session.annotator
         lines = [annotator_line(a, me, now) for a in self.annotators]
         if [lst.item(i).text() for i in range(lst.count())] == lines:
             return
@@ -256,7 +256,7 @@ class TeamControl(QObject):
                       "spool into your lane and saved.")
         else:
             b.setText("")
-        p = self.win.session.project
+        p = self.app.session.project
         if p is not None and p.readonly and p.holder_info is not None:
             h = p.holder_info
             b.setText(f"{h.holder} is annotating on {h.host} (pid {h.pid}), so this window only shows their labels. "
@@ -265,38 +265,38 @@ class TeamControl(QObject):
 
     # ------------------------------------------------------------------ publishing one's own edits
     def _on_labels(self, video: str, track: str, _task: str, _start: int, _stop: int) -> None:
-        p = self.win.session.project
+        p = self.app.session.project
         if p is not None and p.lane is not None and track == p.lane and not p.readonly \
                 and not self.publish_timer.isActive():
             self.publish_timer.start()
 
     def publish(self) -> None:
         """Save the lane, so that the others' windows show these edits at their next poll."""
-        p = self.win.session.project
+        p = self.app.session.project
         if p is not None and p.lane is not None and not p.readonly and p.unsaved:
-            self.win.save(quiet=True)
+            self.ctx.save_quietly()
 
     # ------------------------------------------------------------------ take over
     def take_over(self, ask: Callable[[str], bool] | None = None) -> bool:
         """Take this annotator's lane from the session holding it, after asking (``ask`` replaces the dialog)."""
-        w = self.win
-        p = w.session.project
+        c = self.ctx
+        p = self.app.session.project
         if p is None or not p.readonly or p.holder_info is None:
             return False
         question = (f"{p.lane}'s labels are open in another session: {p.holder_info}.\n\nTake them over here? "
                     "That session can no longer save (its edits so far are kept and replayed here), and the "
                     "take-over is recorded in the project.")
         yes = ask(question) if ask is not None else QMessageBox.question(
-            w, "Take over", question, QMessageBox.Yes | QMessageBox.No, QMessageBox.No) == QMessageBox.Yes
+            self.app.window, "Take over", question, QMessageBox.Yes | QMessageBox.No, QMessageBox.No) == QMessageBox.Yes
         if not yes:
             return False
         try:
             fresh = self.open(p.folder, take_over=True)
         except AffectTraceError as e:
-            w.report_error(str(e))
+            c.notices.error(str(e))
             return False
-        w.set_project(fresh)
-        w.context.say(f"Took over {fresh.lane}'s labels (recorded in the project)")
+        c.set_project(fresh)
+        self.app.say(f"Took over {fresh.lane}'s labels (recorded in the project)")
         return not fresh.readonly
 
     def shutdown(self) -> None:
