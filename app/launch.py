@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("AffectTrace")
+    from .gui_gc import GuiThreadCollector
+
+    collector = GuiThreadCollector(app)  # Qt objects are freed on the GUI thread only (see app/gui_gc.py)
     settings = Settings()
     settings.use_for_this_start(annotator=args.annotator, theme=args.theme)
     from . import resources
@@ -116,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot or args.timing:
         QTimer.singleShot(int(SCRIPT_LIMIT_S * 1000), lambda: _give_up(app, win, rc))
     app.exec()
+    collector.stop()
     undo_signals()
     if args.timing and args.screenshot:
         _print_timings(timings)

@@ -31,3 +31,33 @@ def test_a_closed_window_leaves_no_widget_behind(qtbot, tmp_path, tmp_path_facto
     free_qt_garbage()
     left = [x for x in QApplication.topLevelWidgets() if shiboken6.isValid(x)]
     assert len(left) <= len(before), [type(x).__name__ for x in left]
+
+
+def test_the_app_collects_only_on_the_gui_thread(qtbot):
+    from PySide6.QtCore import QObject, Qt, QThread
+    from PySide6.QtWidgets import QMenu
+
+    from app.gui_gc import GuiThreadCollector
+
+    gc.enable()  # as in the app before the collector starts
+    try:
+        owner = QObject()
+        collector = GuiThreadCollector(owner, interval_ms=20)
+        assert not gc.isenabled(), "no thread collects on its own while the app runs"
+        freed_on_gui: list[bool] = []
+
+        class Cycle:
+            pass
+
+        c = Cycle()
+        c.menu, c.me = QMenu(), c  # a parentless pyqtgraph-like menu kept only by a cycle
+        c.menu.destroyed.connect(lambda *_: freed_on_gui.append(QThread.isMainThread()), Qt.DirectConnection)
+        del c
+        junk = [[i] for i in range(3 * gc.get_threshold()[0])]  # allocations past the first threshold
+        qtbot.waitUntil(lambda: bool(freed_on_gui), timeout=5000)
+        del junk
+        assert freed_on_gui == [True]
+        collector.stop()
+        assert gc.isenabled()
+    finally:
+        gc.disable()  # the GUI tests' own state (conftest collects after the test)
