@@ -61,3 +61,41 @@ def test_the_app_collects_only_on_the_gui_thread(qtbot):
         assert gc.isenabled()
     finally:
         gc.disable()  # the GUI tests' own state (conftest collects after the test)
+
+
+def test_a_stopped_decoder_never_calls_its_player_back():
+    """The player joins its decoder for 2 s only; a decoder still inside a slow read then must not reach the
+    player (deleted with its window) when the read ends."""
+    import threading
+
+    import numpy as np
+
+    from app.player.decoder import DecodeWorker
+
+    inside, release = threading.Event(), threading.Event()
+
+    class SlowSource:
+        def __len__(self) -> int:
+            return 10
+
+        def frame(self, i: int) -> np.ndarray:
+            inside.set()
+            release.wait(10)
+            return np.zeros((4, 4, 3), np.uint8)
+
+        def iter_frames(self, start: int = 0, stop: int | None = None):
+            return iter(())
+
+        def close(self) -> None:
+            pass
+
+    calls: list[tuple] = []
+    w = DecodeWorker(SlowSource, on_still=lambda *a: calls.append(a), on_error=lambda m: calls.append((m,)))
+    w.start()
+    w.request(3, serial=1)
+    assert inside.wait(10)
+    w.stop()
+    release.set()
+    w.join(10)
+    assert not w.is_alive()
+    assert calls == []

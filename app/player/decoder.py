@@ -90,11 +90,18 @@ class DecodeWorker(threading.Thread):
             self._cond.notify_all()
 
     # --- worker side ---
+    def _tell(self, callback: Callable[..., None], *args: object) -> None:
+        """Call the player back unless stopped, under the lock: once ``stop()`` returns no callback runs or
+        will run, so a worker that outlives the player's join never reaches a deleted player."""
+        with self._cond:
+            if not self._quit:
+                callback(*args)
+
     def run(self) -> None:
         try:
             src = self._open()
         except Exception as e:
-            self.on_error(str(e))
+            self._tell(self.on_error, str(e))
             return
         try:
             self._loop(src)
@@ -138,12 +145,12 @@ class DecodeWorker(threading.Thread):
         try:
             f = self._fit(src.frame(i))
         except Exception as e:
-            self.on_error(f"frame {i}: {e}")
+            self._tell(self.on_error, f"frame {i}: {e}")
             return
         with self._cond:
             superseded = self._still is not None
         if not superseded:
-            self.on_still(serial, i, f)
+            self._tell(self.on_still, serial, i, f)
 
     def _decode_run(self, src: FrameSource, start: int, gen: int) -> None:
         try:
@@ -161,4 +168,4 @@ class DecodeWorker(threading.Thread):
                         self._play_start = i + 1
                         return
         except Exception as e:
-            self.on_error(f"decoding from frame {start}: {e}")
+            self._tell(self.on_error, f"decoding from frame {start}: {e}")
