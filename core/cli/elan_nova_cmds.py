@@ -108,7 +108,9 @@ def _export(args: argparse.Namespace, one: Callable[[Project, str], list[str]]) 
     from ..errors import AffectTraceError
     from ..interchange.elan import NothingToExport
     from ..project import open_project
+    from ..safepaths import check_output
 
+    check_output(args.out, (args.project,), "folder")  # not a link, a file, the project or a folder inside it
     p = open_project(args.project, readonly=True)
     try:
         if args.all_videos and args.video:

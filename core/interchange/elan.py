@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import AffectTraceError, LabelFileError, ProjectError
 from ..fsio import atomic_write_bytes, remove_quietly, safe_stem
 from ..labels import AU_MISSING, EXPR_MISSING, EXPRESSIONS, VA_RANGE
-from ..safepaths import require_file
+from ..safepaths import check_output, require_file
 from ..tracks import Track, TrackKind
 from .eaf import EafDoc, EafTier, read_eaf
 from .eaf_write import Kept, OutTier, build_eaf
@@ -364,6 +364,16 @@ def _out_tiers(t: Track, fps: Fraction) -> list[OutTier]:
     return out
 
 
+def check_export_files(project: Project, video: str, paths: list[Path], overwrite: bool, fmt: str) -> None:
+    """Refuse, before anything is written, an export file that is the video, a file of the project, a link,
+    a FIFO or a folder, or that exists when ``overwrite`` was not given."""
+    for p in paths:
+        check_output(p, (project.folder, project.media_path(video)), "text", force=True)
+        if p.exists() and not overwrite:
+            raise AffectTraceError(f"already exists: export-{fmt.lower()} does not overwrite {fmt} files unless "
+                                   "asked (--overwrite)", p)
+
+
 def _link(path: Path, mime: str) -> dict[str, str]:
     return {"LINK_URL": file_url(path), "MIME_TYPE": mime, "RELATIVE_LINK_URL": f"./{path.name}"}
 
@@ -385,15 +395,13 @@ def export_elan(project: Project, video: str, out_dir: str | Path, names: list[s
                            f"{', '.join(t.name for t in tracks) or 'any human track'}", project.folder)
     stem = out_dir / video
     eaf_path = Path(f"{stem}.eaf")
-    if eaf_path.exists() and not overwrite:
-        raise AffectTraceError("already exists: export-elan does not overwrite ELAN files unless asked "
-                               "(--overwrite)", eaf_path)
+    csv_path, conf_path = Path(f"{stem}_va.csv"), Path(f"{stem}{TSCONF_SUFFIX}")
+    check_export_files(project, video, [eaf_path] + ([csv_path, conf_path] if columns else []), overwrite, "ELAN")
     out_dir.mkdir(parents=True, exist_ok=True)
     media, rel = media_refs(project, video, out_dir)
     report = ElanExport([eaf_path], [t.id for t in tiers], list(columns), sum(len(k.tiers) for k in kept))
     linked = []
     if columns:
-        csv_path, conf_path = Path(f"{stem}_va.csv"), Path(f"{stem}{TSCONF_SUFFIX}")
         csv_bytes, conf_bytes = write_series(csv_path, n, fps, columns)
         atomic_write_bytes(csv_path, csv_bytes, AffectTraceError)
         atomic_write_bytes(conf_path, conf_bytes, AffectTraceError)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 
 from ..errors import LabelFileError
-from ..safepaths import excerpt
+from ..fsio import csv_rows, open_regular
+from ..safepaths import excerpt, require_file
 from .framerule import NS, hold_samples, ns_time, seconds_text
 from .xmlfile import parse_xml, read_input
 
@@ -110,15 +112,14 @@ def read_series(conf_path: Path, fps: Fraction, n_frames: int, origin_ms: int = 
 
 
 def _fill(path: Path, tcol: int, tracks: list[SeriesTrack], fps: Fraction, n_frames: int, shift_ns: int) -> None:
-    try:
-        text = read_input(path).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise LabelFileError("time-series file is not UTF-8 text", path) from None
-    lines = text.splitlines()
-    delim = max((",", ";", "\t"), key=lambda d: sum(line.count(d) for line in lines[:5]))
+    require_file(path, LabelFileError)  # 'file not found' rather than the bare errno text
+    fd = open_regular(path, os.O_RDONLY, error=LabelFileError, verb="cannot read", follow=True)
+    with os.fdopen(fd, "rb") as f:  # a FIFO or device was refused above, never waited on
+        head = f.read(1 << 16).decode("utf-8-sig", "replace").splitlines()[:5]
+    delim = max((",", ";", "\t"), key=lambda d: sum(line.count(d) for line in head))
     times: list[int] = []
     rows: list[list[str]] = []
-    for i, row in enumerate(csv.reader(lines, delimiter=delim), start=1):
+    for i, row in csv_rows(path, LabelFileError, delimiter=delim):  # lines, cells and columns bounded
         if not row or not "".join(row).strip():
             continue
         t = ns_time(row[tcol]) if tcol < len(row) else None

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LabelFileError
+from ..fsio import scan_table
 from ..safepaths import excerpt
 from .framerule import exact_time
 from .xmlfile import parse_xml, read_input
@@ -101,6 +102,8 @@ def read_nova(path: str | Path) -> NovaAnnotation:
             raise _fail(data, f"data file missing (the header announces {size} record(s))")
         ann.samples = np.zeros((0, 2)) if scheme.type == "CONTINUOUS" else None
         return ann
+    if ftype == "ASCII":
+        scan_table(data, LabelFileError, sep=";")  # no line over 1 MiB, before the whole file is read
     raw = read_input(data)
     if scheme.type == "CONTINUOUS":
         ann.samples = _continuous(data, raw, ftype, size, scheme)
@@ -178,10 +181,17 @@ def _text(path: Path, raw: bytes) -> str:
         return raw.decode("latin-1")  # SSI writes labels in the local code page
 
 
+def _ascii_rows(path: Path, raw: bytes) -> list[list[str]]:
+    try:
+        return list(csv.reader(io.StringIO(_text(path, raw)), delimiter=";", quotechar='"'))
+    except csv.Error as e:  # a cell over csv's field limit, an unclosed quote at the end
+        raise _fail(path, f"not 'from;to;label;confidence' lines: {e}") from None
+
+
 def _segments(path: Path, raw: bytes, ftype: str, size: int, scheme: NovaScheme) -> list[Segment]:
     rows: list[_Row] = []
     if ftype == "ASCII":
-        for i, row in enumerate(csv.reader(io.StringIO(_text(path, raw)), delimiter=";", quotechar='"'), start=1):
+        for i, row in enumerate(_ascii_rows(path, raw), start=1):
             if not row or not "".join(row).strip():
                 continue
             if len(row) < 3:

@@ -33,7 +33,7 @@ from ..labels import AU_MISSING, EXPR_MISSING, EXPRESSIONS
 from ..modeltracks import VA_STD_SCALE
 from ..safepaths import require_file
 from ..tracks import Track
-from .elan import NothingToExport, export_tracks
+from .elan import NothingToExport, check_export_files, export_tracks
 from .framerule import regular_samples, seconds_text
 from .gather import Gathered
 from .nova import NovaAnnotation, NovaScheme, continuous_bytes, data_path, discrete_bytes, header_bytes, read_nova
@@ -200,11 +200,8 @@ def export_nova(project: Project, video: str, out_dir: str | Path, names: list[s
             planned.append((path, header_bytes(scheme, ftype, size, t.name, video), data))
     if not planned:
         raise NothingToExport(f"nothing to export: video {video!r} has no labels in the chosen tracks", project.folder)
-    for path, _, _ in planned:
-        for p in (path, data_path(path)):
-            if p.exists() and not overwrite:
-                raise AffectTraceError("already exists: export-nova does not overwrite NOVA files unless asked "
-                                       "(--overwrite)", p)
+    check_export_files(project, video, [p for path, _, _ in planned for p in (path, data_path(path))], overwrite,
+                       "NOVA")
     out_dir.mkdir(parents=True, exist_ok=True)
     for path, header, data in planned:
         atomic_write_bytes(data_path(path), data, AffectTraceError)

@@ -13,6 +13,7 @@ duplicate frames: an error.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import LabelFileError
+from ..fsio import open_regular, scan_table
 from ..safepaths import excerpt, require_file
 
 LANDMARKS = 68
@@ -61,8 +63,11 @@ def read_table(path: str | Path, what: str) -> pd.DataFrame:
     """The table of a tool's CSV: header names stripped (OpenFace writes ', '), CRLF or LF, every cell
     a number or empty (NaN) except ``text_columns``. Raises LabelFileError naming the file."""
     path = require_file(Path(path), LabelFileError)
+    scan_table(path, LabelFileError)  # no line over 1 MiB, no header over 10,000 columns: before pandas reads it
+    fd = open_regular(path, os.O_RDONLY, error=LabelFileError, verb="cannot read", follow=True)
     try:
-        df = pd.read_csv(path, skipinitialspace=True, low_memory=False, encoding="utf-8")
+        with os.fdopen(fd, "rb") as f:  # by descriptor: a FIFO swapped in after the scan is refused too
+            df = pd.read_csv(f, skipinitialspace=True, low_memory=False, encoding="utf-8")
     except pd.errors.EmptyDataError:
         raise LabelFileError(f"empty file, not a {what} CSV", path) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:

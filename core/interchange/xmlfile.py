@@ -1,12 +1,12 @@
 """Reading other tools' files safely: a size limit, regular files only, XML without DTDs or entities."""
 from __future__ import annotations
 
-import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..errors import AffectTraceError, LabelFileError
+from ..fsio import read_regular
 from ..safepaths import require_file
 
 MAX_BYTES = 512 * 1024 * 1024
@@ -14,15 +14,10 @@ _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 def read_input(path: Path, error: type[AffectTraceError] = LabelFileError, limit: int = MAX_BYTES) -> bytes:
-    """The bytes of a regular file (a FIFO or folder is refused by stat, never opened) of at most ``limit`` bytes."""
-    require_file(path, error)
-    try:
-        size = os.stat(path).st_size
-        if size > limit:
-            raise error(f"is {size:,} bytes, more than the {limit:,} this file may hold", path)
-        return path.read_bytes()
-    except OSError as e:
-        raise error(f"cannot read: {e.strerror or e}", path) from None
+    """The bytes of a regular file of at most ``limit`` bytes: a FIFO, device or folder (or a link to one) is
+    refused by fstat of a non-blocking descriptor, never waited on."""
+    require_file(path, error)  # 'file not found' rather than the bare errno text
+    return read_regular(path, error, limit)
 
 
 def parse_xml(path: Path, data: bytes, what: str) -> ET.Element:
