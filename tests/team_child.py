@@ -3,7 +3,8 @@
     python -m tests.team_child annotate FOLDER ANNOTATOR RUN N_EDITS SAVE_EVERY
         label VA ranges of random videos; print "applied RUN I VIDEO START STOP VALUE" once an edit is
         journaled (or spooled), "next RUN I VIDEO START STOP VALUE" before it is tried, "saved" after a
-        save, "offline" when a save found the share away; exit 3 with one line when writing is refused
+        save, "offline" when a save found the share away or an edit went into the spool; exit 3 with one
+        line when writing is refused
     python -m tests.team_child lead FOLDER ROUNDS
         ROUNDS times: fuse every video under the short project lease ("fused R"), train a tiny model on the
         face-cached video TRAIN_VIDEO ("trained R RUN") and pre-annotate it with a model track MODEL_TRACK
@@ -61,6 +62,7 @@ def annotate(folder: str, annotator: str, run: int, n_edits: int, save_every: in
     videos = sorted(v for v in p.videos if v != TRAIN_VIDEO)
     n = p.videos[videos[0]].frame_count
     print(f"ready {run} recovered={p.recovered}", flush=True)
+    spooling = False
     for i in range(n_edits):
         video, start, stop, value = edit_of(annotator, run, i, videos, n)
         print(f"next {run} {i} {video} {start} {stop} {value!r}", flush=True)
@@ -68,6 +70,9 @@ def annotate(folder: str, annotator: str, run: int, n_edits: int, save_every: in
             p.new_track(video, annotator, TrackSource.human(annotator))
         p.history.push(set_range(video, annotator, "va", start, stop, (value, -value), author=annotator))
         print(f"applied {run} {i} {video} {start} {stop} {value!r}", flush=True)
+        if p.offline_since is not None and not spooling:  # this edit went into the spool, not the share
+            print(f"offline True spooling: {str(p.offline_reason).splitlines()[0][:200]}", flush=True)
+        spooling = p.offline_since is not None
         if save_every and (i + 1) % save_every == 0:
             try:
                 p.save()
