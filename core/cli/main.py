@@ -1,6 +1,6 @@
 """`affecttrace` command line: one subcommand module per engine action.
 
-Each module in COMMANDS has ``register(subparsers)`` that adds its parser and sets ``func``
+Each module in COMMANDS (from COMMAND_MODULES) has ``register(subparsers)`` that adds its parser and sets ``func``
 (a callable taking the parsed args and returning an exit code). The GUI's worker calls the same
 commands, so every engine action is reachable here.
 """
@@ -12,31 +12,9 @@ import os
 import sys
 import warnings
 
-# Order is the order of `affecttrace --help`. Add a module here to add a command.
-COMMANDS: tuple[str, ...] = (
-    "core.cli.store_cmds",  # project new|add-video|relocate|check|repair|save
-    "core.cli.media_cmds",  # info, frame
-    "core.cli.demo_cmd",  # demo
-    "core.cli.faces_cmd",  # faces
-    "core.cli.train_cmd",  # train
-    "core.cli.predict_cmd",  # predict
-    "core.cli.models_cmd",  # models
-    "core.cli.interchange_cmds",  # import-affwild2, export-affwild2, import-csv, export-csv
-    "core.cli.tool_cmds",  # import-openface, import-pyfeat
-    "core.cli.elan_nova_cmds",  # import-elan, export-elan, import-nova, export-nova
-    "core.cli.evaluate_cmd",  # evaluate
-    "core.cli.images_cmds",  # import-images, evaluate-images
-    "core.cli.compare_cmd",  # compare
-    "core.cli.suggest_cmd",  # suggest
-    "core.cli.accept_cmd",  # accept
-    "core.cli.agreement_cmds",  # agreement, fuse
-    "core.cli.weights_cmd",  # weights [list|install]
-)
-
-
-# The commands each module above registers, so that starting one command imports only its module
-# (`affecttrace info` must not pay for torch's or OpenCV's imports). A command missing here still
-# works, through the full parser; tests/test_cli_startup.py checks this table against the modules.
+# Each command and the module that registers it (add a command here), so that starting one command
+# imports only its module (`affecttrace info` must not pay for torch's or OpenCV's imports);
+# tests/test_cli_startup.py checks this table against what the modules register.
 COMMAND_MODULES: dict[str, str] = {
     "project": "core.cli.store_cmds", "info": "core.cli.media_cmds", "frame": "core.cli.media_cmds",
     "demo": "core.cli.demo_cmd", "faces": "core.cli.faces_cmd", "train": "core.cli.train_cmd",
@@ -52,6 +30,8 @@ COMMAND_MODULES: dict[str, str] = {
     "agreement": "core.cli.agreement_cmds", "fuse": "core.cli.agreement_cmds",
     "weights": "core.cli.weights_cmd",
 }
+# The modules, in the order of `affecttrace --help`.
+COMMANDS: tuple[str, ...] = tuple(dict.fromkeys(COMMAND_MODULES.values()))
 
 
 def _modules_for(argv: list[str]) -> tuple[str, ...]:
