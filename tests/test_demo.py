@@ -1,6 +1,9 @@
 """The demo project: determinism, label sanity, drawing follows the labels, annotators, media, CLI."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import av
@@ -63,6 +66,22 @@ def test_same_seed_gives_identical_project(demos: dict[str, Path]) -> None:
     fa, fb = _frames(demos["a"]), _frames(demos["a2"])
     assert fa.shape == fb.shape == (N, 240, 320, 3)
     assert np.array_equal(fa, fb)
+
+
+_SIGNAL_DIGEST = ("import hashlib, numpy as np; from core.demo.signals import make_signals; "
+                  "s = make_signals(1500, 25.0, np.random.default_rng(7)); "
+                  "print(hashlib.sha256(b''.join(s.weight[a].tobytes() for a in sorted(s.weight))).hexdigest())")
+
+
+def test_same_seed_draws_the_same_face_in_every_process() -> None:
+    """Drawn intensities were once set in a set's order, which follows the per-process string hash: the same
+    seed drew another face (and so other landmarks and crops) in the next process."""
+    digests = set()
+    for hash_seed in ("1", "2", "3"):
+        out = subprocess.run([sys.executable, "-c", _SIGNAL_DIGEST], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": hash_seed}, cwd=Path(__file__).parents[1])
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1, digests
 
 
 def test_other_seed_differs(demos: dict[str, Path]) -> None:

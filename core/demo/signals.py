@@ -162,7 +162,7 @@ def _action_units(segs: list[tuple[int, int, int]], expr: np.ndarray, fps: float
                 chosen.add(au)
         if "AU26" in chosen:
             chosen.add("AU25")
-        for au in chosen:
+        for au in sorted(chosen):  # a set's order follows the string hash, which differs per process
             on[au][s:e] = True
             level[au][s:e] = rng.uniform(0.75, 1.0)
     minutes = n / fps / 60.0
