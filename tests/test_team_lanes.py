@@ -15,6 +15,7 @@ from core.project import lease as lease_mod
 from core.project.lanes import LANE_LEASE, TAKEOVERS_NAME, lane_root
 from core.project.lease import Lease, LeaseInfo
 from core.tracks import TrackSource
+from tests.test_disk_and_locks import tmpfs  # noqa: F401 (the fixture: a real small tmpfs where root allows)
 
 N = 300
 
@@ -130,6 +131,23 @@ def test_a_live_heartbeat_is_never_judged_dead(tmp_path: Path, monkeypatch) -> N
     assert e.value.info.session == holder.info.session
     holder.release()
     assert not path.exists()
+
+
+def test_a_heartbeat_on_a_full_share_says_so_and_leaves_no_temporary_file(tmpfs: Path) -> None:  # noqa: F811
+    path = tmpfs / "x.lease"
+    lease = Lease.acquire(path, "ann1")
+    try:
+        with open(tmpfs / "filler", "wb") as f:  # the share fills up while the session holds its lease
+            with pytest.raises(OSError):
+                while True:
+                    f.write(b"\0" * (1 << 16))
+                    f.flush()
+        lease._beat()
+        assert lease.beat_error is not None and "space" in lease.beat_error.lower(), lease.beat_error
+        assert not [f.name for f in tmpfs.iterdir() if f.name.endswith(".tmp")]
+        assert lease.check()  # a beat that could not be written does not lose the lease
+    finally:
+        lease.release()
 
 
 def test_legacy_project_track_is_adopted_into_the_lane_on_first_edit(tmp_path: Path) -> None:

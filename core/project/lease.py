@@ -315,6 +315,7 @@ class Lease:
             self.beat_error = None
         except OSError as e:
             self.beat_error = os_problem(e)
+            remove_quietly(tmp)  # a full share: no half-written beat file left behind
 
     def check(self) -> bool:
         """Still mine? Reads the lease file back; sets ``lost`` (and calls ``on_lost``) when not."""
