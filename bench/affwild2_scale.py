@@ -370,16 +370,23 @@ def phase_loader(work: Path) -> dict:
            "h5_warm_2_workers": _loader_pass(work / "sample_proj", h5, 2, cold=False)}
     from core.project import Project
 
-    jp = Project.open(work / "sample_proj")  # the same videos read from their JPEG folders
-    for v in list(jp.videos):
+    def crops_from(folders: dict[str, str | None] | None) -> dict[str, str | None]:
+        """Point each video's crops at its JPEG folder (``folders`` None) or back; returns what was there."""
         import dataclasses
 
-        jp.update_video(dataclasses.replace(jp.videos[v], crops=str(work / "cropped_aligned" / v)))
-    jp.save()
-    jp.close()
+        with Project.open(work / "sample_proj") as jp:
+            was = {v: e.crops for v, e in jp.videos.items()}
+            for v in list(jp.videos):
+                where = str(work / "cropped_aligned" / v) if folders is None else folders[v]
+                jp.update_video(dataclasses.replace(jp.videos[v], crops=where))
+            jp.save()
+        return was
+
+    caches = crops_from(None)  # the same videos read from their JPEG folders
     jpgs = sorted((work / "cropped_aligned").rglob("*.jpg"))
     out["jpeg_default_workers"] = _loader_pass(work / "sample_proj", jpgs, None)
     out["jpeg_2_workers"] = _loader_pass(work / "sample_proj", jpgs, 2)
+    crops_from(caches)  # the face caches again, for the layouts phase
     return out
 
 
@@ -457,7 +464,10 @@ def phase_layouts(work: Path) -> dict:
     from core.data.loader import default_workers
     from core.faces import FaceCache, FaceCacheWriter
     from core.faces.backends.base import Face
+    from core.project import Project
 
+    with Project.open(work / "sample_proj", readonly=True) as p:  # (JPEG folders would be measured instead)
+        assert not any(e.crops for e in p.videos.values()), "the sample project reads JPEG folders, not its caches"
     faces = work / "sample_proj" / "cache" / "faces"
     originals = work / "layout_originals"
     if not originals.exists():
