@@ -3,9 +3,10 @@ saves show within seconds by polling, one's own edits are saved a second after t
 the others can see them), a banner while the share is away or full, read-only with "Take over…" when the
 annotator is open elsewhere. Merging a copy is app/merge_copy.py, the campaign app/widgets/campaign_panel.py.
 
-The polling reads only head pointers, lane reachability and leases, in a Background worker every
-POLL_MS; ``poll_changes`` (it reads the changed indexes and emits the change signals the views redraw on)
-runs on the GUI thread, only when a head moved or the share answered again.
+Every POLL_MS a Background worker reads what the share holds (head pointers, the indexes that moved, the
+changed tracks of the shown video, lane reachability, leases: ``Project.read_fresh``), so a hung share never
+blocks the window; ``poll_changes`` applies that on the GUI thread, only when a head moved, the share answered
+again or the lease is due a look, and emits the change signals the views redraw on.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import QBoxLayout, QLabel, QMessageBox
 from core.errors import AffectTraceError
 from core.project import Project
 from core.project.campaign import ASSIGNMENTS_NAME
-from core.project.lanes import TEAM_DIR, Annotator, lane_is_reachable
+from core.project.lanes import TEAM_DIR, Annotator, Fresh, lane_is_reachable
 
 from .background import Background
 from .campaign import CampaignControl
@@ -63,7 +64,7 @@ def annotator_line(a: Annotator, me: str, now: float) -> str:
 class Look:
     """What one poll found off the GUI thread."""
 
-    moved: bool  # another store saved since the last poll_changes
+    fresh: Fresh  # what the other stores saved since the last poll_changes
     unreachable: str | None  # why the own lane cannot be written now (None: it can)
     annotators: list[Annotator]
 
@@ -166,9 +167,12 @@ class TeamControl(QObject):
         if p is None or self.bg.running("poll") is not None:
             return
         root, writable = p.root, p.lane is not None and not p.readonly
+        shown = [v for v in (self.app.session.video,) if v is not None]
+        lease_due = not p.readonly and (self.polls + 1) % LEASE_POLLS == 0  # (only one look runs at a time)
 
         def look() -> Look:
-            return Look(p.heads_moved(), lane_is_reachable(root) if writable else None, p.annotators_now())
+            return Look(p.read_fresh(shown, check_lease=lease_due), lane_is_reachable(root) if writable else None,
+                        p.annotators_now())
 
         def looked(r: Look | None, err: str) -> None:
             self._looked(p, r, err)
@@ -180,13 +184,14 @@ class TeamControl(QObject):
             return
         self.polls += 1
         if r is None:  # the share answered nothing sensible: say so like an unreachable share
-            r = Look(False, err, self.annotators)
+            r = Look(Fresh({}, {}), err, self.annotators)
         self.annotators = r.annotators
         was_offline = p.offline_since is not None
         # every LEASE_POLLS polls also when nothing moved: poll_changes checks that this session still holds its
         # lane (taken over from another workstation, it turns read-only before the next edit is refused)
-        if r.moved or (was_offline and r.unreachable is None) or (not p.readonly and self.polls % LEASE_POLLS == 0):
-            self._take_changes(p)
+        if r.fresh.moved or (was_offline and r.unreachable is None) \
+                or (not p.readonly and self.polls % LEASE_POLLS == 0):
+            self._take_changes(p, r.fresh)
         if was_offline and p.offline_since is None:  # the spool went into the lane's journal
             self.back_at = time.time()
             self.ctx.save_quietly()
@@ -204,7 +209,7 @@ class TeamControl(QObject):
         self._show_banner(p.offline_reason or r.unreachable)
         self.show_annotators()
 
-    def _take_changes(self, p: Project) -> None:
+    def _take_changes(self, p: Project, fresh: Fresh) -> None:
         """Read what the others saved and redraw only that: a changed track's curve and lanes; the whole track
         list only when the shown video gained or lost a track."""
         c, s = self.ctx, self.app.session
@@ -213,7 +218,7 @@ class TeamControl(QObject):
         videos = list(p.videos)
         try:
             with QSignalBlocker(s):  # the views hear about it below, once and narrowly
-                changes = p.poll_changes()
+                changes = p.poll_changes(fresh)
         except AffectTraceError as e:
             return c.notices.problem(str(e))
         if list(p.videos) != videos:  # the lead added or removed videos

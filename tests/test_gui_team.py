@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
 
 from core.edits import set_range
-from core.project import Project
+from core.project import Project, storage
 from core.project.campaign import assign
 from core.project.lanes import TAKEOVERS_NAME, lane_root
+from core.project.manifest import Manifest
 from core.tracks import TrackSource
 from tests.gui_support import demo_copy, make_window
 from tests.test_disk_and_locks import tmpfs  # noqa: F401 (the fixture: a real small tmpfs where root allows)
@@ -80,6 +83,63 @@ def test_others_saves_appear_by_polling_and_own_edits_are_published(qtbot, tmp_p
     with Project.open(folder, readonly=True) as r:  # both lanes, as saved
         np.testing.assert_allclose(r.track("demo", "lena").va[200:240], [[0.125, 0.375]] * 40)
         np.testing.assert_allclose(r.track("demo", "omar").va[10:60], [[0.5, -0.5]] * 50)
+
+
+def elsewhere(work: Callable[[], None]) -> None:
+    """Run ``work`` on a thread of its own (another workstation), so the GUI thread's reads stay apart."""
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as e:  # noqa: BLE001 (re-raised on the test's thread)
+            failed.append(e)
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(60)
+    assert not t.is_alive() and not failed, failed
+
+
+def test_polling_reads_the_share_off_the_gui_thread(qtbot, tmp_path, tmp_path_factory, monkeypatch):
+    """A share that hangs must not freeze the window: what another annotator and the lead saved (indexes, the
+    shown video's tracks, project.json) is read by the poll's worker, and the GUI thread only applies it."""
+    folder = team_copy(tmp_path, tmp_path_factory)
+    win = make_window(qtbot, tmp_path, folder, annotator="lena")
+    gui = threading.current_thread()
+    reads: dict[str, list[str]] = {"gui": [], "worker": []}
+
+    def spy(name: str, fn: Callable[..., object]) -> Callable[..., object]:
+        def spied(*a: object, **k: object) -> object:
+            reads["gui" if threading.current_thread() is gui else "worker"].append(name)
+            return fn(*a, **k)
+        return spied
+    for name in ("read_index", "read_track"):
+        monkeypatch.setattr(storage, name, spy(name, getattr(storage, name)))
+    load = Manifest.load
+    monkeypatch.setattr(Manifest, "load", classmethod(lambda cls, *a, **k: spy("manifest", load)(*a, **k)))
+    omar: list[Project] = []
+    try:
+        elsewhere(lambda: omar.append(Project.open(folder, annotator="omar")))
+        elsewhere(lambda: label(omar[0], 10, 60, (0.5, -0.5)))
+        tl = win.views.timeline
+        qtbot.waitUntil(lambda: "omar" in tl._tracks, timeout=10000)
+        elsewhere(lambda: label(omar[0], 100, 120, (-0.25, 0.75)))
+        qtbot.waitUntil(lambda: np.allclose(tl._curves["omar"][0].yData[100:120], -0.25), timeout=10000)
+
+        def lead_adds_a_video() -> None:
+            with Project.open_writable(folder) as lead:
+                lead.add_video(folder / "v9.mp4", name="v9", frame_count=100, fps=25)
+        elsewhere(lead_adds_a_video)
+        tree = win.views.browser.tree
+        qtbot.waitUntil(lambda: "v9" in [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())],
+                        timeout=10000)
+        np.testing.assert_allclose(tl._tracks["omar"].va[10:60], [[0.5, -0.5]] * 50)
+    finally:
+        if omar:
+            omar[0].close()
+    assert reads["gui"] == [], reads["gui"]
+    assert {"read_index", "read_track", "manifest"} <= set(reads["worker"]), reads["worker"]
+    win.close()
 
 
 def test_banner_while_the_share_is_away_and_nothing_is_lost(qtbot, tmp_path, tmp_path_factory, monkeypatch):

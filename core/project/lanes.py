@@ -19,9 +19,9 @@ import json
 import os
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..errors import ProjectError, ProjectLockedError
 from ..fsio import atomic_write_bytes, open_regular, os_problem, read_regular
@@ -148,6 +148,26 @@ class Annotator:
 
 
 Change = tuple[str, str, str]  # (owner: annotator or "" for the project store, video, track)
+Head = tuple[Any, ...]  # (generation, saved_at, session, manifest stamp) of a store's head.json
+
+
+@dataclass
+class Fresh:
+    """What the other stores saved, as ``read_fresh`` read it from the share (in the app off the GUI thread,
+    where a hung share may block for minutes); ``poll_changes(fresh)`` applies it without another read."""
+
+    base: dict[str, Head | None]  # each store's head as this session knew it when the reading began
+    heads: dict[str, Head | None]  # ... as read then (every store: the project's and the other lanes)
+    stores: dict[str, dict[Key, TrackEntry] | None] = field(default_factory=dict)  # stores whose head moved
+    manifest: Manifest | None = None  # project.json again, when the project store's head names a new one
+    manifest_error: str | None = None
+    # changed tracks of the videos asked for, read ahead: (owner, key, pack file, group) -> track
+    tracks: dict[tuple[str, Key, str | None, str], Track] = field(default_factory=dict)
+
+    @property
+    def moved(self) -> bool:
+        """Has another store saved since this session last applied what it read?"""
+        return any(h != self.base.get(o) for o, h in self.heads.items())
 
 
 class Lanes(ProjectState):
@@ -175,10 +195,12 @@ class Lanes(ProjectState):
     def _store_root(self, owner: str) -> Path:
         return self.folder if owner == MAIN else lane_root(self.folder, owner)
 
+    def _other_stores(self) -> list[str]:
+        return ([MAIN] if self.lane is not None else []) + [a for a in lane_names(self.folder) if a != self.lane]
+
     def _load_stores(self) -> None:
         """Read every other store's index (at open); what changes later comes through ``poll_changes``."""
-        owners = ([MAIN] if self.lane is not None else []) + [a for a in lane_names(self.folder) if a != self.lane]
-        for owner in owners:
+        for owner in self._other_stores():
             self._refresh_store(owner, initial=True)
         self._rebuild_foreign()
 
@@ -190,9 +212,14 @@ class Lanes(ProjectState):
         gen = index_generation(root)
         return None if gen is None else (gen, None, None, None)
 
-    def _refresh_store(self, owner: str, initial: bool = False) -> list[Change]:
+    def _refresh_store(self, owner: str, initial: bool = False, fresh: Fresh | None = None) -> list[Change]:
         state = self._seen.setdefault(owner, LaneState(owner))
-        head = self._head_of(owner)
+        if fresh is not None:
+            if state.head != fresh.base.get(owner):
+                return []  # read again meanwhile (a track read found its pack gone): the next poll catches up
+            head = fresh.heads.get(owner)
+        else:
+            head = self._head_of(owner)
         if head == state.head and not initial:
             return []
         manifest_moved = state.head is not None and head is not None and head[3] != state.head[3]
@@ -203,7 +230,10 @@ class Lanes(ProjectState):
             if not initial:
                 state.seen_at = time.time()
         old = self._stores.get(owner, {})
-        got = read_store(self._store_root(owner)) if head is not None else {}
+        if head is None:
+            got: dict[Key, TrackEntry] | None = {}
+        else:
+            got = fresh.stores.get(owner) if fresh is not None else read_store(self._store_root(owner))
         if got is None:
             state.head = None  # try again at the next poll
             if not initial:
@@ -212,14 +242,17 @@ class Lanes(ProjectState):
         new = got
         self._stores[owner] = new
         if owner == MAIN and manifest_moved:
-            self._reload_manifest()
+            self._reload_manifest(fresh)
         return [(owner, v, n) for (v, n) in set(old) | set(new)
                 if (old.get((v, n)) is None) != (new.get((v, n)) is None)
                 or (old[(v, n)].file, old[(v, n)].group) != (new[(v, n)].file, new[(v, n)].group)]
 
-    def _reload_manifest(self) -> None:
+    def _reload_manifest(self, read: Fresh | None = None) -> None:
         try:
-            fresh = Manifest.load(self.folder, settle=True)
+            if read is not None and read.manifest_error is not None:
+                raise ProjectError(read.manifest_error)
+            fresh = read.manifest if read is not None and read.manifest is not None \
+                else Manifest.load(self.folder, settle=True)
         except ProjectError as e:
             self.warnings.append(f"could not re-read the project's videos: {e}")
             return
@@ -246,23 +279,61 @@ class Lanes(ProjectState):
             by_video.setdefault(v, []).append(n)
         self._foreign_names = by_video
 
-    def poll_changes(self) -> list[Change]:
+    def read_fresh(self, videos: Iterable[str] = (), check_lease: bool = False) -> Fresh:
+        """Read what the other stores saved since the last ``poll_changes``, changing nothing here but the
+        lease's verdict (``check_lease``): the head pointers, the indexes of the stores that moved, project.json
+        when it changed, and the changed tracks of ``videos``. Safe off the GUI thread while the GUI thread
+        uses the project: the app reads here and hands the result to ``poll_changes``."""
+        seen = dict(self._seen)
+        heads = {o: self._head_of(o) for o in self._other_stores()}
+        fresh = Fresh({o: (seen[o].head if o in seen else None) for o in heads}, heads)
+        wanted = set(videos)
+        for owner, head in heads.items():
+            base = fresh.base[owner]
+            if head == base or head is None:
+                continue
+            root = self._store_root(owner)
+            got = fresh.stores[owner] = read_store(root)
+            if owner == MAIN and base is not None and head[3] != base[3]:
+                try:
+                    fresh.manifest = Manifest.load(self.folder, settle=True)
+                except ProjectError as e:
+                    fresh.manifest_error = str(e)
+            old = self._stores.get(owner, {})
+            for key, entry in (got or {}).items():
+                was = old.get(key)
+                if key[0] in wanted and (was is None or (was.file, was.group) != (entry.file, entry.group)):
+                    pack = root / entry.file if entry.file else root
+                    try:
+                        track = storage.read_track(pack, entry.group, key[0], key[1])
+                    except ProjectError:
+                        continue  # read again when it is shown
+                    fresh.tracks[(owner, key, entry.file, entry.group)] = track
+        if check_lease and self._lease is not None and self._lease.lost is None:
+            self._lease.check()
+        return fresh
+
+    def poll_changes(self, fresh: Fresh | None = None) -> list[Change]:
         """What others saved since the last call: (owner, video, track) per changed, added or removed track.
 
-        Cheap (one listing of team/ and one small head.json per annotator), so call it every 1-2 s. The
-        arrays of changed tracks are dropped and read again on next use; ``changed``/``tracks_changed``
-        fire for them. While the share is away this also tries to reconnect (see ``offline_since``).
+        Cheap (one listing of team/ and one small head.json per annotator), so call it every 1-2 s. With
+        ``fresh`` (from ``read_fresh``) it reads nothing from the share but the spool's way back; the lease is
+        then judged as ``read_fresh`` left it. The arrays of changed tracks are dropped and read again on next
+        use, unless ``fresh`` read them ahead; ``changed``/``tracks_changed`` fire for them. While the share is
+        away this also tries to reconnect (see ``offline_since``).
         """
         if self.offline_since is not None:
             self.reconnect()
-        elif self._lease is not None and (self._lease.lost is not None or not self._lease.check()):
+        elif self._lease is not None and (self._lease.lost is not None
+                                          or (fresh is None and not self._lease.check())):
             # (the heartbeat thread may have found it lost first)
             self._hold_read_only(f"this session no longer holds the lane: {self._lease.lost}")
-        owners = ([MAIN] if self.lane is not None else []) + [a for a in lane_names(self.folder) if a != self.lane]
+        if fresh is None:
+            fresh = self.read_fresh()
         changes: list[Change] = []
-        for owner in owners:
+        for owner in fresh.heads:
             try:
-                changes += self._refresh_store(owner)
+                changes += self._refresh_store(owner, fresh=fresh)
             except ProjectError as e:  # a half-visible store on a flaky share: try again next poll
                 self.warnings.append(str(e))
         if changes:
@@ -270,6 +341,10 @@ class Lanes(ProjectState):
                 self._rebuild_foreign()
                 for _, v, n in changes:
                     self._foreign_tracks.pop((v, n), None)
+                    f = self._foreign.get((v, n))
+                    ahead = fresh.tracks.get((f.owner, (v, n), f.entry.file, f.entry.group)) if f else None
+                    if ahead is not None:
+                        self._foreign_tracks[(v, n)] = ahead
             for video in sorted({v for _, v, _ in changes}):
                 self.tracks_changed.emit(video)
             for _, v, n in changes:
@@ -277,13 +352,6 @@ class Lanes(ProjectState):
                 if f is not None:
                     self.changed.emit(v, n, None, 0, f.entry.n_frames)
         return changes
-
-    def heads_moved(self) -> bool:
-        """Has another store saved since the last ``poll_changes``? Reads only the head pointers and changes
-        nothing here, so the app asks it off the GUI thread and calls ``poll_changes`` only when it is True."""
-        owners = ([MAIN] if self.lane is not None else []) + [a for a in lane_names(self.folder) if a != self.lane]
-        seen = dict(self._seen)
-        return any(self._head_of(o) != (seen[o].head if o in seen else None) for o in owners)
 
     def annotators_now(self) -> list[Annotator]:
         """Every annotator of the project with their last save and whether a session holds their lane."""
