@@ -172,6 +172,26 @@ def test_joystick_reads_out_the_stick_and_the_frames_label(qtbot, win) -> None:
     assert js.readout()[1] == "frame: unlabelled"
 
 
+def test_joystick_readout_hides_no_anchor_word(qtbot) -> None:
+    """The readout once sat over the field's top-left corner and hid "afraid" and "alert": it is drawn under
+    the field and its valence words now, and every anchor word lies inside the field, at any dock size."""
+    from PySide6.QtCore import QRectF
+
+    from app.widgets.joystick import AXIS_LINE, CIRCUMPLEX_ANCHORS, READOUT_LINE, JoystickField
+
+    js = JoystickField()
+    qtbot.addWidget(js)
+    for w, h in ((180, 200), (200, 200), (260, 300), (420, 260), (300, 600)):
+        js.resize(w, h)
+        field = js._field()
+        readout = QRectF(0, field.bottom() + AXIS_LINE, w, 2 * READOUT_LINE)
+        assert readout.bottom() <= h and field.top() >= 0 and field.width() >= 100, (w, h, field)
+        for name, v, a in CIRCUMPLEX_ANCHORS:
+            pt = js._to_px(v * 0.92, a * 0.92)
+            word = QRectF(pt.x() - 30, pt.y() - 7, 60, 14)
+            assert field.contains(pt) and not word.intersects(readout), (name, w, h)
+
+
 def test_docks_show_whole_plots_and_tab_names(qtbot, win) -> None:
     from app.themes import theme
 

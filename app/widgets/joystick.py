@@ -24,6 +24,12 @@ CIRCUMPLEX_ANCHORS: tuple[tuple[str, float, float], ...] = (
 )
 
 
+SIDE_MARGIN = 26  # px left and right of the field: the arousal words
+TOP_MARGIN = 8
+AXIS_LINE = 20  # px under the field: "-1  valence ->  +1"
+READOUT_LINE = 16  # px per readout line under that
+
+
 class JoystickField(QWidget):
     """Emits ``valueChanged(valence, arousal)``; ``value()`` is what a recording samples."""
 
@@ -49,7 +55,7 @@ class JoystickField(QWidget):
         self._repaint.setInterval(16)
         self._repaint.timeout.connect(self.update)
         self.setFocusPolicy(Qt.StrongFocus)
-        self.setMinimumSize(180, 180)
+        self.setMinimumSize(180, 200)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setToolTip("Drag to set valence (left-right) and arousal (bottom-top); the point stays where "
                         "you leave it. With focus: arrow keys move it (Shift: larger steps), Home centres.")
@@ -64,7 +70,7 @@ class JoystickField(QWidget):
                 self._repaint.start()
 
     def readout(self) -> tuple[str, str]:
-        """The two lines at the field's top: the stick's value, and the shown frame's label."""
+        """The two lines under the field: the stick's value, and the shown frame's label."""
         stick = f"stick V {self._v:+.2f}  A {self._a:+.2f}"
         fv = self.frame_va
         frame = "frame: unlabelled" if fv is None else f"frame V {fv[0]:+.2f}  A {fv[1]:+.2f}"
@@ -113,9 +119,12 @@ class JoystickField(QWidget):
     def _field(self) -> QRectF:
         size = (self.width(), self.height())
         if self._field_for != size:
-            m = 26
-            side = max(10.0, min(size) - 2 * m)
-            self._field_rect = QRectF((size[0] - side) / 2, (size[1] - side) / 2 - 4, side, side)
+            # beside the field: the arousal words (left), under it the valence words and the two readout lines,
+            # so the readout never hides an anchor word
+            below = AXIS_LINE + 2 * READOUT_LINE
+            side = max(10.0, min(size[0] - 2 * SIDE_MARGIN, size[1] - TOP_MARGIN - below))
+            top = max(TOP_MARGIN, (size[1] - side - below) / 2)
+            self._field_rect = QRectF((size[0] - side) / 2, top, side, side)
             self._field_geom = (self._field_rect.left(), self._field_rect.bottom(), side)
             self._field_for = size
         return self._field_rect
@@ -157,15 +166,11 @@ class JoystickField(QWidget):
             p.setPen(QPen(text, 1.5))
             p.setBrush(Qt.NoBrush)
             p.drawEllipse(self._to_px(*self.frame_va), 6, 6)
-        stick, frame = self.readout()
-        fm = p.fontMetrics()
-        back = QColor(pal.base().color())
-        back.setAlpha(225)  # the readout stays legible over the anchor words and the marks under it
-        p.fillRect(QRectF(r.left() + 1, r.top() + 1, max(fm.horizontalAdvance(stick), fm.horizontalAdvance(frame)) + 8,
-                          32), back)
         p.setPen(QPen(text))
-        p.drawText(QRectF(r.left() + 4, r.top() + 2, r.width() - 8, 16), Qt.AlignLeft, stick)
-        p.drawText(QRectF(r.left() + 4, r.top() + 17, r.width() - 8, 16), Qt.AlignLeft, frame)
+        y = r.bottom() + AXIS_LINE
+        for line in self.readout():
+            p.drawText(QRectF(2, y, self.width() - 4, READOUT_LINE), Qt.AlignHCenter | Qt.AlignVCenter, line)
+            y += READOUT_LINE
         p.end()
 
     def _draw_background(self, p: QPainter) -> None:
