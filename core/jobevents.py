@@ -96,8 +96,11 @@ class EventStream:
     def emit(self, kind: str, **fields: Any) -> None:
         line = encode(kind, **fields)
         with self._lock:
-            self.out.write(line + "\n")
-            self.out.flush()
+            try:
+                self.out.write(line + "\n")
+                self.out.flush()
+            except (BrokenPipeError, ValueError):  # the reader is gone (the app was killed): the run's log goes on
+                self._lost_reader()
             if self._log is not None:
                 try:
                     self._log.write(line + "\n")
@@ -108,6 +111,12 @@ class EventStream:
                         log.close()
                     raise AffectTraceError(f"cannot write: {disk_problem(self._log_path, e)}",
                                            self._log_path) from None
+
+    def _lost_reader(self) -> None:
+        quiet = open(os.devnull, "w")
+        if self.out is sys.stdout:  # (else the interpreter's last flush of stdout fails again at exit)
+            sys.stdout = quiet
+        self.out = quiet
 
     def message(self, text: str, level: str = "info") -> None:
         self.emit("message", level=level, text=text)

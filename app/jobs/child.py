@@ -9,7 +9,8 @@ the player down and never takes the app with it.
   which inherit it). On CUDA the thread cap costs nothing: the GPU does the work.
 - It starts in its own session, so a Ctrl-C in the terminal that runs the app does not reach it;
   the app cancels it with SIGINT (see core/cli/train_cmd.py: training stops after the step and keeps
-  last.pt), then terminates it, then kills it.
+  last.pt), then terminates it, then kills it. An app that is killed cannot: the child notices it was
+  re-parented and interrupts itself the same way (core/parentwatch.py).
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ import tempfile
 from collections import deque
 from pathlib import Path
 from typing import IO, Iterator
+
+from core.parentwatch import PARENT_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 NICE = 10
@@ -53,6 +56,7 @@ def child_env(threads: int | None = None) -> dict[str, str]:
     for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env[key] = n
     env["PYTHONUNBUFFERED"] = "1"
+    env[PARENT_ENV] = str(os.getpid())  # the job stops when the app goes, even killed (core.parentwatch)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     env.pop("AFFECTTRACE_DEBUG", None)  # one line per failure, never a traceback on stdout
     return env

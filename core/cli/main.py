@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv == ["--version"]:  # answered before any command module loads
         print(f"affecttrace {_version()}")
         return 0
+    from ..parentwatch import stop_with_parent
     from ..userdirs import keep_library_caches_home
     from .reporting import end_status, open_stream
 
@@ -82,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    stop_with_parent()  # a job of the app: stops cleanly when the app goes, even killed
     stream = open_stream(args)  # --events: start / error / end are emitted here for every command
     code = _dispatch(args)
     if stream is not None:

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
-import time
 from multiprocessing.context import BaseContext
 from typing import Any
 
-PARENT_POLL_S = 0.5
+from ..parentwatch import watch_parent
 
 
 def worker_context(preload: tuple[str, ...] = ()) -> BaseContext:
@@ -72,9 +70,4 @@ def die_with_parent(*_: object) -> None:
     if os.getppid() != parent:  # the parent went before the signal was armed
         os._exit(1)
 
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL_S)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="affecttrace-parent-watch", daemon=True).start()
+    watch_parent(parent, lambda: os._exit(1))
