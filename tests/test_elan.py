@@ -267,6 +267,11 @@ def test_export_then_import_gives_the_same_labels(tmp_path: Path) -> None:
     conf = ET.parse(out / "v1_tsconf.xml").getroot()
     assert [t.get("name") for t in conf.iter("track")] == ["ann1 valence", "ann1 arousal", "ann2 valence",
                                                           "ann2 arousal"]
+    # ELAN's CSVReader reads every line not starting with '#' as a sample, and "Continuous Rate" would put
+    # sample i at i/30 s here, not at frame i's time i*1001/30000 s
+    assert [s.get("sample-type") for s in conf.iter("tracksource")] == ["Discontinuous Rate"]
+    first, second = (out / "v1_va.csv").read_text().splitlines()[:2]
+    assert first.startswith("#time_s,") and second.startswith("0.000000,")
     q = make_project(tmp_path / "proj2", n=300, fps="30000/1001")
     import_elan(q, eaf_path, "v1")
     for name in ("ann1", "ann2"):
@@ -378,6 +383,21 @@ def test_bad_input_is_one_line_and_imports_nothing(tmp_path: Path, cli, case: st
     assert {k: v for k, v in after.items() if not k.startswith("journal")} == \
         {k: v for k, v in before.items() if not k.startswith("journal")}
     assert not open_project(tmp_path / "proj", readonly=True).track_names("v1")
+
+
+def test_time_series_source_time_origin_and_comment_lines_as_elan_reads_them(tmp_path: Path) -> None:
+    p = _labelled_project(tmp_path / "proj", fps="25")
+    export_elan(p, "v1", tmp_path / "out")
+    conf, csv = tmp_path / "out" / "v1_tsconf.xml", tmp_path / "out" / "v1_va.csv"
+    conf.write_text(conf.read_text().replace('<tracksource ', '<tracksource time-origin="400" '))
+    lines = csv.read_text().splitlines()
+    csv.write_text("\n".join(lines[:50] + ["# a comment ELAN skips, 1.0,2.0"] + lines[50:]) + "\n")
+    q = make_project(tmp_path / "proj2", n=300, fps="25")
+    import_elan(q, tmp_path / "out" / "v1.eaf", "v1")
+    for name in ("ann1", "ann2"):  # the series' 400 ms is ELAN's 0 ms: frame f + 10 is shown at frame f
+        assert np.array_equal(q.track("v1", name).va[:-10], p.track("v1", name).va[10:], equal_nan=True)
+    q.close()
+    p.close()
 
 
 def test_time_series_with_duplicate_times_is_refused(tmp_path: Path) -> None:

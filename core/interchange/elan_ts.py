@@ -8,6 +8,13 @@ float32; unlabelled frames are ``NaN``. The configuration names
 column 0 as time and each track's column (0-based, as ELAN counts them). Reading takes any such CSV
 (comma, semicolon or tab separated; non-numeric lines before the first sample are a header) and
 resamples it to frames by sample-and-hold (framerule.hold_samples).
+
+As ELAN's CSV reader (mpi.eudico.client.annotator.timeseries.csv.CSVReader, ELAN 5.3 to 6.9) has it:
+a line starting with ``#`` is skipped anywhere, every other line is a sample, so the header starts
+with ``#``; a time with a dot is seconds, one without is ms. The source is "Discontinuous Rate": each
+sample sits at its own time, where "Continuous Rate" places sample i at i / f for a whole number f of
+samples a second guessed from the first 20 lines, which drifts from frames at a rate like 30.2 fps.
+A tracksource's ``time-origin`` (ms) is the series' own time at ELAN's time 0.
 """
 from __future__ import annotations
 
@@ -58,12 +65,12 @@ def write_series(csv_path: Path, frames: int, fps: Fraction, columns: dict[str, 
     """The bytes of the CSV and of its configuration (one track per column, drawn over [-1, 1])."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["time_s", *columns])
+    w.writerow(["#time_s", *columns])
     cols = list(columns.values())
     for f in range(frames):
         w.writerow([seconds_text(f, fps)] + [str(np.float32(c[f])) if np.isfinite(c[f]) else "NaN" for c in cols])
     root = ET.Element("timeseries", {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "version": "1.0"})
-    src = ET.SubElement(root, "tracksource", {"sample-type": "Continuous Rate", "source-url": file_url(csv_path),
+    src = ET.SubElement(root, "tracksource", {"sample-type": "Discontinuous Rate", "source-url": file_url(csv_path),
                                               "time-column": "0"})
     ET.SubElement(src, "property", {"key": "provider", "value": CSV_PROVIDER})
     for j, name in enumerate(columns, start=1):
@@ -81,7 +88,7 @@ def write_series(csv_path: Path, frames: int, fps: Fraction, columns: dict[str, 
 
 def read_series(conf_path: Path, fps: Fraction, n_frames: int, origin_ms: int = 0) -> dict[Path, list[SeriesTrack]]:
     """Every track of every CSV source a configuration names, resampled to ``n_frames`` frames (sample times
-    shifted by ``origin_ms``, the video's TIME_ORIGIN)."""
+    shifted by ``origin_ms``, the video's TIME_ORIGIN, less the source's time-origin)."""
     root = parse_xml(conf_path, read_input(conf_path), "the time-series configuration")
     if root.tag != "timeseries":
         raise LabelFileError(f"not an ELAN time-series configuration (root <{excerpt(root.tag, 40)[1:-1]}>)", conf_path)
@@ -96,6 +103,11 @@ def read_series(conf_path: Path, fps: Fraction, n_frames: int, origin_ms: int = 
         except ValueError:
             raise LabelFileError(f"time-column {excerpt(src.get('time-column'))} is not a column number",
                                  conf_path) from None
+        try:
+            ts_origin = int(src.get("time-origin", "0"))
+        except ValueError:
+            raise LabelFileError(f"time-origin {excerpt(src.get('time-origin'))} is not a whole number of ms",
+                                 conf_path) from None
         tracks = []
         for t in src.findall("track"):
             pos = t.find("sample-position/pos")
@@ -106,7 +118,7 @@ def read_series(conf_path: Path, fps: Fraction, n_frames: int, origin_ms: int = 
             if col < 0:
                 raise LabelFileError(f"track {excerpt(t.get('name'))} has no sample column", conf_path)
             tracks.append(SeriesTrack(t.get("name") or f"column {col}", col))
-        _fill(csv_path, tcol, tracks, fps, n_frames, origin_ms * 10**6)
+        _fill(csv_path, tcol, tracks, fps, n_frames, (origin_ms - ts_origin) * 10**6)
         out[csv_path] = tracks
     return out
 
@@ -120,8 +132,8 @@ def _fill(path: Path, tcol: int, tracks: list[SeriesTrack], fps: Fraction, n_fra
     times: list[int] = []
     rows: list[list[str]] = []
     for i, row in csv_rows(path, LabelFileError, delimiter=delim):  # lines, cells and columns bounded
-        if not row or not "".join(row).strip():
-            continue
+        if not row or not "".join(row).strip() or "".join(row).lstrip().startswith("#"):
+            continue  # blank, or a comment as ELAN reads one
         t = ns_time(row[tcol]) if tcol < len(row) else None
         if t is None:
             if times:
