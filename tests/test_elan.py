@@ -400,6 +400,40 @@ def test_time_series_source_time_origin_and_comment_lines_as_elan_reads_them(tmp
     p.close()
 
 
+def _clock(ms: int) -> str:
+    return f"{ms // 3_600_000}:{ms // 60_000 % 60:02d}:{ms % 60_000 / 1000:06.3f}"
+
+
+@pytest.mark.parametrize("form", ["ms", "clock", "semicolon-decimal-comma", "n/a"])
+def test_time_series_in_the_other_forms_elan_reads(tmp_path: Path, form: str) -> None:
+    """ELAN reads a whole-number time as ms, h:mm:ss.mmm as a clock, a decimal comma where ',' is no delimiter,
+    and writes n/a for no value: each such CSV gives the labels of the exported one."""
+    p = _labelled_project(tmp_path / "proj", fps="25")
+    export_elan(p, "v1", tmp_path / "out")
+    csv = tmp_path / "out" / "v1_va.csv"
+    head, *rows = csv.read_text().splitlines()
+    out = []
+    for row in rows:
+        t, *vals = row.split(",")
+        ms = round(float(t) * 1000)
+        if form == "ms":
+            out.append(",".join([str(ms), *vals]))
+        elif form == "clock":
+            out.append(",".join([_clock(ms), *vals]))
+        elif form == "semicolon-decimal-comma":
+            out.append(";".join([t.replace(".", ","), *vals]))
+        else:
+            out.append(",".join([t, *("n/a" if v == "NaN" else v for v in vals)]))
+    assert form != "n/a" or any("n/a" in r for r in out), "the export has unlabelled frames to write as n/a"
+    csv.write_text("\n".join([head.replace(",", ";") if form.startswith("semicolon") else head, *out]) + "\n")
+    q = make_project(tmp_path / "proj2", n=300, fps="25")
+    import_elan(q, tmp_path / "out" / "v1.eaf", "v1")
+    for name in ("ann1", "ann2"):
+        assert np.array_equal(q.track("v1", name).va, p.track("v1", name).va, equal_nan=True), (form, name)
+    q.close()
+    p.close()
+
+
 def test_time_series_with_duplicate_times_is_refused(tmp_path: Path) -> None:
     p = _labelled_project(tmp_path / "proj", fps="25")
     export_elan(p, "v1", tmp_path / "out")

@@ -11,7 +11,9 @@ resamples it to frames by sample-and-hold (framerule.hold_samples).
 
 As ELAN's CSV reader (mpi.eudico.client.annotator.timeseries.csv.CSVReader, ELAN 5.3 to 6.9) has it:
 a line starting with ``#`` is skipped anywhere, every other line is a sample, so the header starts
-with ``#``; a time with a dot is seconds, one without is ms. The source is "Discontinuous Rate": each
+with ``#``; the time column's form is judged on the first 20 samples by ELAN's vote (``time_unit``: with
+':' h:mm:ss.mmm, with '.' or ',' seconds, a whole number ms; seconds on a tie), a decimal comma is read where
+',' is not the delimiter, and ``n/a`` (ELAN's own export) is no value. The source is "Discontinuous Rate": each
 sample sits at its own time, where "Continuous Rate" places sample i at i / f for a whole number f of
 samples a second guessed from the first 20 lines, which drifts from frames at a rate like 30.2 fps.
 A tracksource's ``time-origin`` (ms) is the series' own time at ELAN's time 0.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -129,18 +132,20 @@ def _fill(path: Path, tcol: int, tracks: list[SeriesTrack], fps: Fraction, n_fra
     with os.fdopen(fd, "rb") as f:  # a FIFO or device was refused above, never waited on
         head = f.read(1 << 16).decode("utf-8-sig", "replace").splitlines()[:5]
     delim = max((",", ";", "\t"), key=lambda d: sum(line.count(d) for line in head))
+    lines = [(i, row) for i, row in csv_rows(path, LabelFileError, delimiter=delim)  # lines, cells, columns bounded
+             if row and "".join(row).strip() and not "".join(row).lstrip().startswith("#")]  # blank or comment
+    cells = [row[tcol].strip() if tcol < len(row) else "" for _, row in lines]
+    unit = time_unit([c for c in cells if _time_ns(c, "s", delim) is not None or ":" in c][:DETECT_LINES])
     times: list[int] = []
     rows: list[list[str]] = []
-    for i, row in csv_rows(path, LabelFileError, delimiter=delim):  # lines, cells and columns bounded
-        if not row or not "".join(row).strip() or "".join(row).lstrip().startswith("#"):
-            continue  # blank, or a comment as ELAN reads one
-        t = ns_time(row[tcol]) if tcol < len(row) else None
+    for (i, row), cell in zip(lines, cells):
+        t = _time_ns(cell, unit, delim)
         if t is None:
             if times:
-                raise LabelFileError(f"time {excerpt(row[tcol] if tcol < len(row) else '')} is not a number", path, i)
+                raise LabelFileError(f"time {excerpt(cell)} is not a {UNIT_WORDS[unit]}", path, i)
             continue  # header lines before the first sample
         if times and t <= times[-1]:
-            raise LabelFileError(f"time {row[tcol]} s does not come after the previous sample "
+            raise LabelFileError(f"time {cell} does not come after the previous sample "
                                  f"({times[-1] / NS:g} s): duplicate or out of order", path, i)
         times.append(t)
         rows.append(row)
@@ -148,14 +153,47 @@ def _fill(path: Path, tcol: int, tracks: list[SeriesTrack], fps: Fraction, n_fra
     for tr in tracks:
         cells = [row[tr.column].strip() if tr.column < len(row) else "" for row in rows]
         try:
-            vals = np.array([c or "nan" for c in cells], dtype=np.float64)
+            vals = np.array([c if c and c.lower() not in MISSING else "nan" for c in cells], dtype=np.float64)
         except ValueError:
             bad = next(c for c in cells if not _number(c))
             raise LabelFileError(f"track {excerpt(tr.name)}: {excerpt(bad)} is not a number", path) from None
         tr.values = np.where(idx >= 0, vals[np.maximum(idx, 0)] if len(vals) else np.nan, np.nan)
 
 
+DETECT_LINES = 20  # ELAN judges the time format on this many samples
+MISSING = ("n/a", "na", "")  # what ELAN's own CSV export writes for no value
+UNIT_WORDS = {"s": "time in seconds", "ms": "whole number of ms", "clock": "time as h:mm:ss.mmm"}
+_CLOCK = re.compile(r"\s*(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:[.,]\d{0,9})?)\s*")
+
+
+def time_unit(samples: list[str]) -> str:
+    """ELAN's rule for a CSV's time column (CSVReader.detectTimeFormat): over the first samples, one with
+    ':' votes h:mm:ss.mmm ("clock"), one with '.' or ',' seconds, a whole number milliseconds; most votes win,
+    seconds on a tie with ms (and when there is nothing to judge)."""
+    votes = {"clock": 0, "s": 0, "ms": 0}
+    for c in samples:
+        votes["clock" if ":" in c else "s" if "." in c or "," in c else "ms"] += 1
+    best = max(votes.values())
+    return "s" if votes["s"] == best else "clock" if votes["clock"] == best else "ms"
+
+
+def _time_ns(text: str, unit: str, delim: str) -> int | None:
+    """A sample's time in whole nanoseconds, read in ``unit``; None if it is not one."""
+    if unit == "clock":
+        m = _CLOCK.fullmatch(text)
+        if m is None:
+            return None
+        h, mi, sec = m.groups()
+        rest = ns_time(sec.replace(",", "."))
+        return None if rest is None else (int(h or 0) * 3600 + int(mi) * 60) * NS + rest
+    if unit == "ms":
+        return int(text) * 10**6 if text.strip().lstrip("+-").isdigit() else None
+    return ns_time(text.replace(",", ".") if delim != "," else text)  # a decimal comma where it is no delimiter
+
+
 def _number(text: str) -> bool:
+    if text.lower() in MISSING:
+        return True
     try:
         float(text or "nan")
     except ValueError:
