@@ -22,7 +22,7 @@ from core.tracks import Track, TrackSource
 
 from .test_elan import _labelled_project, make_project
 from .test_nova import VALENCE_HEADER
-from .toolgen import openface_rows, project_with_video, write_openface
+from .toolgen import PYFEAT_AUS, openface_rows, project_with_video, pyfeat_rows, write_openface, write_pyfeat
 from .videogen import make_video
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,6 +114,18 @@ def _openface(tmp: Path) -> Path:
     return write_openface(tmp / "of.csv", openface_rows(N, np.zeros(N), np.zeros(N)))
 
 
+def _pyfeat(tmp: Path) -> Path:
+    return write_pyfeat(tmp / "feat.csv", pyfeat_rows(list(range(N)), np.full((N, 7), 1 / 7),
+                                                      np.zeros((N, len(PYFEAT_AUS)))))
+
+
+def cut_mid_row(path: Path) -> Path:
+    """``path`` cut after the first two cells of its fourth line, as an interrupted copy leaves it."""
+    rows = path.read_bytes().split(b"\n")
+    path.write_bytes(b"\n".join(rows[:3] + [b",".join(rows[3].split(b",")[:2])]))
+    return path
+
+
 def _wide(path: Path) -> Path:
     path.write_text(",".join(f"c{i}" for i in range(10_001)) + "\n" + ",".join("0" * 10_001) + "\n")
     return path
@@ -159,6 +171,11 @@ IMPORTS: dict[str, Case] = {
                                      "longer than 1,048,576 bytes"),
     "openface 10,001 columns": lambda t: (["import-openface", _wide(t / "of.csv")], t / "of.csv",
                                           "more than 10,000 columns"),
+    "eaf time series cut mid-row": lambda t: (*_eaf_with_series(t, cut_mid_row), "cut short?"),
+    "openface cut mid-row": lambda t: (["import-openface", cut_mid_row(_openface(t))], t / "of.csv",
+                                       "the file ends mid-row"),
+    "pyfeat cut mid-row": lambda t: (["import-pyfeat", cut_mid_row(_pyfeat(t))], t / "feat.csv",
+                                     "the file ends mid-row"),
     "pyfeat fifo": lambda t: (["import-pyfeat", fifo(t / "feat.csv")], t / "feat.csv", "FIFO"),
     "pyfeat huge line": lambda t: (["import-pyfeat", huge_line(t / "feat.csv")], t / "feat.csv",
                                    "longer than 1,048,576 bytes"),

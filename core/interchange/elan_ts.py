@@ -138,6 +138,7 @@ def _fill(path: Path, tcol: int, tracks: list[SeriesTrack], fps: Fraction, n_fra
     unit = time_unit([c for c in cells if _time_ns(c, "s", delim) is not None or ":" in c][:DETECT_LINES])
     times: list[int] = []
     rows: list[list[str]] = []
+    numbers: list[int] = []  # each sample's line
     for (i, row), cell in zip(lines, cells):
         t = _time_ns(cell, unit, delim)
         if t is None:
@@ -149,9 +150,14 @@ def _fill(path: Path, tcol: int, tracks: list[SeriesTrack], fps: Fraction, n_fra
                                  f"({times[-1] / NS:g} s): duplicate or out of order", path, i)
         times.append(t)
         rows.append(row)
+        numbers.append(i)
     idx = hold_samples(np.array(times, dtype=np.int64) + shift_ns, fps, n_frames)
     for tr in tracks:
-        cells = [row[tr.column].strip() if tr.column < len(row) else "" for row in rows]
+        short = next((k for k, row in enumerate(rows) if tr.column >= len(row)), None)
+        if short is not None:  # a file cut mid-row: its last sample would hold to the video's end
+            raise LabelFileError(f"track {excerpt(tr.name)}: the sample has no column {tr.column} (the row has "
+                                 f"{len(rows[short])} cells: cut short?)", path, numbers[short])
+        cells = [row[tr.column].strip() for row in rows]
         try:
             vals = np.array([c if c and c.lower() not in MISSING else "nan" for c in cells], dtype=np.float64)
         except ValueError:

@@ -13,16 +13,18 @@ duplicate frames: an error.
 """
 from __future__ import annotations
 
+import csv
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
 from ..errors import LabelFileError
-from ..fsio import open_regular, scan_table
+from ..fsio import MAX_LINE_BYTES, open_regular, scan_table
 from ..safepaths import excerpt, require_file
 
 LANDMARKS = 68
@@ -68,17 +70,31 @@ def read_table(path: str | Path, what: str) -> pd.DataFrame:
     try:
         with os.fdopen(fd, "rb") as f:  # by descriptor: a FIFO swapped in after the scan is refused too
             df = pd.read_csv(f, skipinitialspace=True, low_memory=False, encoding="utf-8")
+            short = _last_row_cells(f, len(df.columns))
     except pd.errors.EmptyDataError:
         raise LabelFileError(f"empty file, not a {what} CSV", path) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
         raise LabelFileError(f"not a readable {what} CSV: {(str(e).splitlines() or [''])[0][:200]}", path) from None
     if df.empty:
         raise LabelFileError(f"no data rows under the header: not a {what} output", path)
+    if short is not None:  # pandas fills a short row with NaN: a file cut mid-row would pass as missing values
+        raise LabelFileError(f"line {len(df) + 1}: {short} of the header's {len(df.columns)} cells: the file ends "
+                             "mid-row (cut short?)", path)
     df.columns = [str(c).strip() for c in df.columns]
     dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
     if dup:
         raise LabelFileError(f"line 1: column {excerpt(dup[0])} appears twice", path)
     return df
+
+
+def _last_row_cells(f: BinaryIO, width: int) -> int | None:
+    """The number of cells of the file's last line when it has fewer than ``width`` (lines are at most
+    MAX_LINE_BYTES long: scan_table)."""
+    size = f.seek(0, os.SEEK_END)
+    f.seek(max(0, size - MAX_LINE_BYTES - 2))
+    last = f.read().rstrip(b"\r\n").rsplit(b"\n", 1)[-1].decode("utf-8", "replace")
+    n = len(next(csv.reader([last], skipinitialspace=True), []))
+    return n if n < width else None
 
 
 def numeric(df: pd.DataFrame, columns: list[str], path: Path, problems: list[str]) -> dict[str, np.ndarray]:
