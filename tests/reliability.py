@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from tests import badinput as bi
+from tests import badinterop as bx
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT_S = float(os.environ.get("AFFECTTRACE_TRIAL_TIMEOUT", 90))  # seconds one command may take
@@ -34,7 +35,7 @@ WRITES = ("project save", "project add-video", "project relocate", "import-csv",
 
 @dataclass
 class Trial:
-    kind: str  # media | csv | affwild2 | checkpoint | project | name
+    kind: str  # media | csv | affwild2 | checkpoint | settings | project | name | path | elan | nova | tool | export
     name: str  # the corpus entry
     command: str
     argv: list[str]
@@ -87,10 +88,12 @@ class Corpus:
     marker: Path  # created only if the malicious pickle is ever unpickled
     images: Path  # an image CSV dataset (labels.csv + img/), for import-images and predict FOLDER
     outside: Path  # a file no command may ever change: hostile links point at it
+    interop: dict[str, bx.Interop]  # broken ELAN, NOVA, OpenFace and py-feat files
 
     def inputs(self) -> int:
         return sum(len(d) for d in (self.media, self.csvs, self.trees, self.checkpoints, self.settings,
-                                    self.projects)) + len(bi.HOSTILE_NAMES) + len(bi.OUTPUT_KINDS)
+                                    self.projects, self.interop)) + len(bi.HOSTILE_NAMES) + len(bi.OUTPUT_KINDS) \
+            + len(EXPORT_OUTPUTS)
 
 
 def build_corpus(root: Path) -> Corpus:
@@ -126,7 +129,8 @@ def build_corpus(root: Path) -> Corpus:
     return Corpus(root, clip, base, demo, demo / "models" / "good" / "best.pt", landmarks, csv,
                   bi.bad_media(root / "bad-media", clip), bi.bad_csvs(root / "csv"),
                   bi.bad_affwild2_trees(root / "trees"), checkpoints, bi.bad_settings(root / "settings"),
-                  bi.damaged_projects(root / "projects", copy), marker, images, outside)
+                  bi.damaged_projects(root / "projects", copy), marker, images, outside,
+                  bx.bad_interop(root / "interop", base))
 
 
 def fresh(src: Path, d: Path) -> Path:
@@ -214,7 +218,56 @@ def trials(c: Corpus, work: Path) -> list[Trial]:
             named = c.clip if command == "project add-video" else p
             out.append(Trial("name", repr(hostile)[:40], command, _fill(argv, d, p), named, REFUSE, p, (d,)))
     out += path_trials(c, slot, fresh)
+    out += interop_trials(c, slot, fresh)
     return out
+
+
+# export-elan / export-nova OUT_DIR: (what it is, the path a refusal names, the option after it)
+EXPORT_OUTPUTS = ("good", "the-project", "project-file", "project-folder", "a-media-input", "fifo", "link-out",
+                  "file-link-out", "file-fifo")
+
+
+def interop_trials(c: Corpus, slot: Callable[[], Path], fresh: Callable[[Path, Path], Path]) -> list[Trial]:
+    """Each broken interchange file through its import into a project copy; export-elan and export-nova
+    told to write into the project, over its files or an input, into a FIFO or through a link."""
+    out: list[Trial] = []
+    for name, e in c.interop.items():
+        d = slot()
+        p = fresh(c.project, d)
+        argv = [e.command, str(p), *map(str, e.files), "--video", "clip", *e.options]
+        out.append(Trial(e.kind, name, e.command, argv, e.named, e.expect, p, (d,), e.fifo))
+    for command, file in (("export-elan", "clip.eaf"), ("export-nova", "clip.valence.ann1.annotation~")):
+        for kind in EXPORT_OUTPUTS:
+            d = slot()
+            p = fresh(c.project, d)
+            target, named, extra = _export_target(kind, d, p, c, file)
+            argv = [command, str(p), str(target), "--video", "clip", *extra]
+            expect = ACCEPT if kind == "good" else REFUSE
+            out.append(Trial("export", kind, command, argv, named, expect, p, (d,), "fifo" in kind))
+    return out
+
+
+def _export_target(kind: str, d: Path, p: Path, c: Corpus, file: str) -> tuple[Path, Path, list[str]]:
+    """(OUT_DIR, the path a refusal must name, options) of a hostile export output made in ``d``."""
+    if kind in ("good", "the-project", "a-media-input"):
+        target = {"good": d / "out", "the-project": p, "a-media-input": c.clip}[kind]
+        return target, target, []
+    if kind in ("project-file", "project-folder"):
+        target = p / ("project.json" if kind == "project-file" else "journal")
+        return target, target, []
+    if kind == "fifo":
+        os.mkfifo(d / "pipe")
+        return d / "pipe", d / "pipe", []
+    if kind == "link-out":
+        (d / "linked").symlink_to(c.outside.parent, target_is_directory=True)
+        return d / "linked", d / "linked", []
+    (d / "out").mkdir()
+    if kind == "file-link-out":
+        (d / "out" / file).symlink_to(c.outside)
+        return d / "out", d / "out" / file, ["--overwrite"]
+    fifo = d / "out" / (file.replace(".eaf", "_va.csv"))
+    os.mkfifo(fifo)
+    return d / "out", fifo, ["--overwrite"]
 
 
 def path_trials(c: Corpus, slot: Callable[[], Path], fresh: Callable[[Path, Path], Path]) -> list[Trial]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import badinterop as bx
 from tests import reliability as rel
 
 # Every trial runs in the module fixture, charged to the first test: 8 minutes on the dev box under load.
@@ -41,7 +42,8 @@ def _report(bad: list[rel.Outcome]) -> str:
                      f"{o.err.strip()[:300]!r}" for o in bad[:40])
 
 
-@pytest.mark.parametrize("kind", ["media", "csv", "affwild2", "checkpoint", "settings", "project", "name", "path"])
+@pytest.mark.parametrize("kind", ["media", "csv", "affwild2", "checkpoint", "settings", "project", "name", "path",
+                                  "elan", "nova", "tool", "export"])
 def test_every_trial_ends_cleanly(outcomes, kind: str) -> None:
     _, done = outcomes
     mine = [o for o in done if o.trial.kind == kind]
@@ -57,3 +59,13 @@ def test_no_hang_no_traceback_no_escape_no_label_lost(outcomes) -> None:
     assert counts["hangs"] == counts["tracebacks"] == counts["wrote_outside"] == counts["labels_lost"] == 0, counts
     assert counts["silent_accepts"] == counts["outputs_over_inputs"] == 0, counts
     assert counts["malicious_pickle_ran"] == 0
+
+
+def test_real_interop_files_damaged_too(outcomes) -> None:
+    """The real ELAN, NOVA, OpenFace and py-feat files, damaged, are refused cleanly (skipped without them)."""
+    if not bx.REAL.is_dir():
+        pytest.skip(f"real interop files {bx.REAL} are absent")
+    _, done = outcomes
+    real = [o for o in done if o.trial.name.startswith("real-")]
+    assert {o.trial.command for o in real} == {"import-elan", "import-nova", "import-openface", "import-pyfeat"}
+    assert not [o for o in real if o.faults], _report([o for o in real if o.faults])
