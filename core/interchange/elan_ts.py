@@ -154,7 +154,7 @@ def _fill(path: Path, tcol: int, tracks: list[SeriesTrack], fps: Fraction, n_fra
     idx = hold_samples(np.array(times, dtype=np.int64) + shift_ns, fps, n_frames)
     for tr in tracks:
         short = next((k for k, row in enumerate(rows) if tr.column >= len(row)), None)
-        if short is not None:  # a file cut mid-row: its last sample would hold to the video's end
+        if short is not None:  # a file cut mid-row: read as "no value", the cut would pass unnoticed
             raise LabelFileError(f"track {excerpt(tr.name)}: the sample has no column {tr.column} (the row has "
                                  f"{len(rows[short])} cells: cut short?)", path, numbers[short])
         cells = [row[tr.column].strip() for row in rows]
