@@ -85,9 +85,12 @@ fi
 step "fuse" as_user 'affecttrace fuse ~/demo'
 step "faces --backend reference" as_user 'affecttrace faces ~/demo --backend reference'
 step "train mt-tiny" as_user 'affecttrace train ~/demo --preset mt-tiny --epochs 1 --max-steps 5'
-step "train mt-tiny, 2 processes (DDP, gloo)" as_user 'for r in 0 1; do WORLD_SIZE=2 RANK=$r LOCAL_RANK=$r MASTER_ADDR=127.0.0.1 \
-  MASTER_PORT=29511 affecttrace train ~/demo --preset mt-tiny --epochs 1 --max-steps 3 --models ~/ddp >/dev/null & done
-  wait -n && wait -n && test "$(ls ~/ddp | wc -l)" -eq 1 && cat ~/ddp/*/*.json | grep -q "\"world_size\": 2"'
+# (each rank waited for by its pid: "wait -n" answers 127 for a rank that ended before it was called)
+step "train mt-tiny, 2 processes (DDP, gloo)" as_user 'pids=""; for r in 0 1; do WORLD_SIZE=2 RANK=$r LOCAL_RANK=$r \
+  MASTER_ADDR=127.0.0.1 MASTER_PORT=29511 affecttrace train ~/demo --preset mt-tiny --epochs 1 --max-steps 3 \
+  --models ~/ddp >/dev/null & pids="$pids $!"; done
+  for p in $pids; do wait "$p" || exit 1; done
+  test "$(ls ~/ddp | wc -l)" -eq 1 && cat ~/ddp/*/*.json | grep -q "\"world_size\": 2"'
 step "predict" as_user 'run="$(ls -d ~/demo/models/*/ | head -1)" && affecttrace predict ~/demo --checkpoint "$run" --json | grep -q checkpoint_hash'
 step "GUI --screenshot" as_user 'affecttrace-gui ~/demo --screenshot ~/shot.png && test "$(stat -c %s ~/shot.png)" -gt 20000'
 if command -v xvfb-run >/dev/null; then  # X11 through Qt's xcb plugin, on this host without Wayland's libraries

@@ -43,8 +43,14 @@ def init(device: torch.device) -> DistInfo:
     return info
 
 
-def shutdown() -> None:
+def shutdown(finished: bool = False) -> None:
+    """Leave the process group. ``finished`` (every rank ended its run): wait for the others first, so that
+    rank 0, which hosts the group's store, does not exit while another still talks to it (a gloo rank was
+    seen to abort at exit, "terminate called without an active exception"). Never after a failure: a rank
+    that failed never reaches the barrier."""
     if dist.is_available() and dist.is_initialized():
+        if finished and dist.get_world_size() > 1:
+            dist.barrier()
         dist.destroy_process_group()
 
 

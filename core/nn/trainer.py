@@ -216,13 +216,14 @@ class Trainer:
             if self.main:
                 self.run_dir.mkdir(parents=True, exist_ok=True)
                 self.cfg.save(self.run_dir / CONFIG)
-            return self._fit()
+            result = self._fit()
         except BaseException:
             if fresh and getattr(self, "main", False) and not (self.run_dir / LAST).exists():
                 shutil.rmtree(self.run_dir, ignore_errors=True)  # a run with no checkpoint is no run: leave none
-            raise
-        finally:
             ddp.shutdown()
+            raise
+        ddp.shutdown(finished=True)
+        return result
 
     def _fit(self) -> TrainResult:
         cfg = self.cfg
