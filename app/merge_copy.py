@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from core.edits import Edit
 from core.errors import AffectTraceError
-from core.project.lanes import lane_names
+from core.project.lanefiles import lane_names
 from core.project.merge import MergeReport, TrackPlan, merge_lane
 from core.project.opening import project_folder
 

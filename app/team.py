@@ -21,7 +21,8 @@ from PySide6.QtWidgets import QBoxLayout, QLabel, QMessageBox
 from core.errors import AffectTraceError
 from core.project import Project
 from core.project.campaign import ASSIGNMENTS_NAME
-from core.project.lanes import TEAM_DIR, Annotator, Fresh, lane_is_reachable
+from core.project.lanefiles import TEAM_DIR, lane_is_reachable
+from core.project.lanes import Annotator, Fresh
 
 from .background import Background
 from .campaign import CampaignControl

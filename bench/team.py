@@ -36,7 +36,7 @@ from core.edits import record  # noqa: E402
 from core.labels import AU_PRESETS  # noqa: E402
 from core.project import Project, storage  # noqa: E402
 from core.project.campaign import ASSIGNMENTS_FORMAT, ASSIGNMENTS_NAME  # noqa: E402
-from core.project.lanes import HEAD_NAME, lane_root, write_json  # noqa: E402
+from core.project.lanefiles import HEAD_NAME, lane_root, write_json  # noqa: E402
 
 POLL_S = 1.0
 TARGETS = {"open_s": 2.0, "save_s": 0.5, "edit_visible_s": 3.0, "rss_mb": 1536, "status_s": 2.0}

@@ -28,7 +28,7 @@ def engine_demo(tmp_root: Path, dest: Path, seconds: float = 6.0) -> Path:
 def _liveness_file(rel: str, name: str) -> bool:
     """Files that say who is working now, not what is labelled: the project lock, lease files and their
     heartbeats (core/project/lease.py), which move while the project is open whatever a job does."""
-    from core.project.lanes import LEASES_DIR
+    from core.project.lanefiles import LEASES_DIR
     from core.project.lock import INFO_NAME, LOCK_NAME
 
     return (rel.startswith(LEASES_DIR + "/") or name in (LOCK_NAME, INFO_NAME) or name.endswith(".lease")

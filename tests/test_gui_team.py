@@ -15,7 +15,7 @@ import pytest
 from core.edits import set_range
 from core.project import Project, storage
 from core.project.campaign import assign
-from core.project.lanes import TAKEOVERS_NAME, lane_root
+from core.project.lanefiles import TAKEOVERS_NAME, lane_root
 from core.project.manifest import Manifest
 from core.tracks import TrackSource
 from tests.gui_support import demo_copy, make_window

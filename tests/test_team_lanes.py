@@ -12,7 +12,7 @@ from core.edits import set_range
 from core.errors import ProjectLockedError
 from core.project import Project
 from core.project import lease as lease_mod
-from core.project.lanes import LANE_LEASE, TAKEOVERS_NAME, lane_root
+from core.project.lanefiles import LANE_LEASE, TAKEOVERS_NAME, lane_root
 from core.project.lease import Lease, LeaseInfo
 from core.tracks import TrackSource
 from tests.test_disk_and_locks import tmpfs  # noqa: F401 (the fixture: a real small tmpfs where root allows)

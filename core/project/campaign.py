@@ -24,7 +24,7 @@ from ..labels import EXPRESSIONS, TASKS
 from ..safepaths import check_name
 from ..tracks import TrackKind
 from . import storage
-from .lanes import ACTIVITY_NAME, lane_names, lane_root, read_json
+from .lanefiles import ACTIVITY_NAME, lane_names, lane_root, read_json
 from .opening import project_id
 from .spool import project_key
 

@@ -11,11 +11,11 @@
 A Project sees its own store plus, read-only, the other stores ("foreign" tracks); ``poll_changes``
 picks up what others saved by reading the small head.json pointers. A reader never sees a half-written
 generation: packs are fsync'd before the index that names them is renamed into place, and the head
-after that; packs stay until two generations later.
+after that; packs stay until two generations later. The folder layout and its small files are
+core.project.lanefiles; journaling through the local spool while the share is away, core.project.spooling.
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from contextlib import contextmanager
@@ -23,89 +23,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from ..errors import ProjectError, ProjectLockedError
-from ..fsio import atomic_write_bytes, open_regular, os_problem, read_regular
-from ..safepaths import name_problem
-from ..tracks import Track, TrackKind
+from ..errors import ProjectError
+from ..tracks import Track
 from . import storage
+from .lanefiles import (
+    ACTIVITY_NAME,
+    HEAD_NAME,
+    LANE_LEASE,
+    MAIN,
+    index_generation,
+    lane_names,
+    lane_root,
+    read_head,
+    read_json,
+    read_store,
+    write_json,
+)
 from .lease import EXPIRE_S, Lease, LeaseInfo, Watch, host_name
 from .manifest import MANIFEST_NAME, Manifest
-from .spool import Spool
 from .state import Key, ProjectState
-from .storage import INDEX_NAME, Index, TrackEntry
+from .storage import Index, TrackEntry
 
 if TYPE_CHECKING:
     from .project import Project
 
-TEAM_DIR = "team"
-LEASES_DIR = "leases"
-PROJECT_LEASE = "project.lease"
-LANE_LEASE = "lane.lease"
-HEAD_NAME = "head.json"
-ACTIVITY_NAME = "activity.json"
-TAKEOVERS_NAME = "takeovers.jsonl"
-MAIN = ""  # the owner name of the project's own store among the stores a Project sees
 IDLE_GAP_S = 60.0  # edits further apart than this are separate sittings: the gap is not time spent
-LEASE_CHECK_S = 0.5  # a writer re-reads its lease file at most this often before journaling
-
-
-def lane_root(folder: Path, annotator: str) -> Path:
-    return folder / TEAM_DIR / annotator
-
-
-def project_lease_path(folder: Path) -> Path:
-    return folder / LEASES_DIR / PROJECT_LEASE
-
-
-def lane_names(folder: Path) -> list[str]:
-    """Annotators with a lane folder (one listing: cheap enough for every poll)."""
-    try:
-        entries = list(os.scandir(folder / TEAM_DIR))
-    except OSError:
-        return []
-    return sorted(e.name for e in entries if not e.name.startswith(".") and name_problem(e.name) is None
-                  and e.is_dir(follow_symlinks=False))  # a link planted there is never read as a lane
-
-
-def read_json(path: Path, limit: int = 1 << 24) -> dict[str, Any] | None:
-    """A small JSON object file, or None when absent, unreadable or not an object."""
-    if not os.path.lexists(path):
-        return None
-    try:
-        d = json.loads(read_regular(path, ProjectError, limit=limit))
-    except (ProjectError, ValueError):
-        return None
-    return d if isinstance(d, dict) else None
-
-
-def read_head(root: Path) -> dict[str, Any] | None:
-    return read_json(root / HEAD_NAME, 65536)
-
-
-def write_json(path: Path, d: dict[str, Any]) -> None:
-    atomic_write_bytes(path, json.dumps(d, separators=(",", ":")).encode())
-
-
-def index_generation(root: Path, name: str = INDEX_NAME) -> int | None:
-    """The generation of a store's index file without reading its table (stores made before head.json)."""
-    try:
-        import h5py
-
-        with h5py.File(root / name, "r", locking=False) as f:
-            return int(f.attrs["generation"])
-    except Exception:
-        return None
-
-
-def read_store(root: Path) -> dict[Key, TrackEntry] | None:
-    """A store's saved tracks ({} when it has none yet); None when its index cannot be read right now (a
-    save replacing it seen through a share's caches): the caller keeps what it had and asks again."""
-    if not os.path.lexists(root / INDEX_NAME):
-        return {}
-    try:
-        return dict(storage.read_index(root / INDEX_NAME).entries)
-    except ProjectError:
-        return None
 
 
 @dataclass
@@ -171,7 +113,8 @@ class Fresh:
 
 
 class Lanes(ProjectState):
-    """The team part of a Project: own lane, the other stores seen read-only, polling, spool, leases."""
+    """The team part of a Project: own lane, the other stores seen read-only, polling, project-wide changes,
+    activity and the head pointer."""
 
     lane: str | None  # the annotator whose lane this session writes; None: the project's own store
     root: Path
@@ -184,10 +127,7 @@ class Lanes(ProjectState):
     _foreign: dict[Key, Foreign]
     _foreign_names: dict[str, list[str]]  # video -> names of its foreign tracks
     _foreign_tracks: dict[Key, Track]
-    _spool: Spool | None
-    _seq: int
     _activity: dict[str, dict[str, float]]
-    _last_lease_check: float
     _rids: set[str]
 
     # ------------------------------------------------------------------ what others saved
@@ -434,115 +374,6 @@ class Lanes(ProjectState):
             p._record(dict(rec))
             p._manifest_dirty = True
 
-    # ------------------------------------------------------------------ journaling with a spool
-
-    def _lane_append(self, rec: dict[str, Any]) -> None:
-        """Journal a lane record; when the share is away or full, into the local spool instead."""
-        self._seq += 1
-        rec["rid"] = f"{self.session}:{self._seq}"
-        if self.offline_since is None:
-            try:
-                if self._journal is None:  # never make the lane's folders again where the share was
-                    why = lane_is_reachable(self.root)
-                    if why is not None:
-                        raise ProjectError(f"cannot journal the edit: {why}", self.root)
-                self._ensure_journal().append(rec)
-                self._noted(rec)
-                return
-            except (ProjectError, OSError) as e:
-                self._go_offline(e)
-        assert self._spool is not None
-        self._spool.append(rec)
-        self._noted(rec)
-
-    def _go_offline(self, why: BaseException) -> None:
-        self.offline_since = time.time()
-        self.offline_reason = str(why)
-        if self._journal is not None:
-            try:
-                self._journal.close()
-            except (ProjectError, OSError):
-                pass
-            self._journal = None
-
-    offline_reason: str | None = None
-
-    def _save_failed(self, e: BaseException) -> None:
-        """A lane whose folder cannot be written any more (the share went away) goes on into the spool."""
-        if self.lane is not None and self.offline_since is None and lane_is_reachable(self.root) is not None:
-            self._go_offline(e)
-
-    def reconnect(self) -> bool:
-        """Back online? Moves the spooled edits into the lane's journal once the share answers again."""
-        if self.offline_since is None:
-            return True
-        if self._lease is not None:
-            self._lease.check()
-            if self._lease.lost:
-                self._hold_read_only(f"this session lost the lane while the share was away ({self._lease.lost}); "
-                                     f"the edits made meanwhile stay in {self._spool.path if self._spool else '?'}"
-                                     " and are replayed the next time this annotator opens the project here")
-                return False
-        if lane_is_reachable(self.root) is not None or not os.path.lexists(self.folder / MANIFEST_NAME):
-            return False
-        try:
-            journal = self._ensure_journal()
-            assert self._spool is not None
-            for rec in self._spool.records():
-                journal.append(rec)
-            journal.sync()
-        except (ProjectError, OSError):
-            self._journal = None
-            return False
-        self._spool.clear()
-        self.offline_since = None
-        self.offline_reason = None
-        return True
-
-    def _replay_spool(self) -> None:
-        """Edits spooled by an earlier session of this annotator on this host that never reached the share:
-        applied now, and moved into the lane's journal (or kept in the spool while the share stays full)."""
-        if self._spool is None:
-            return
-        records = [r for r in self._spool.records() if r.get("rid") not in self._rids]
-        if not records:
-            self._spool.clear()
-            return
-        done = 0
-        for rec in records:
-            try:
-                self._replay_one(rec)
-                self._noted(rec)
-                done += 1
-            except (ProjectError, KeyError, IndexError, ValueError, TypeError) as e:
-                self.warnings.append(f"{self._spool.path}: skipped a spooled edit: {e}")
-        self._unsaved = True
-        try:
-            journal = self._ensure_journal()
-            for rec in records:
-                journal.append(rec)
-            journal.sync()
-        except (ProjectError, OSError) as e:
-            self._go_offline(e)  # the spool keeps them all until the share takes them
-            self.warnings.append(f"{done} edit(s) from {self._spool.path} are applied; the share cannot take "
-                                 f"them yet ({e})")
-            return
-        self._spool.clear()
-        self.warnings.append(f"{done} edit(s) made while the share was away were replayed from {self._spool.path}")
-
-    def _check_lease(self) -> None:
-        """Before writing: refuse once another session took this lane over."""
-        lease = self._lease
-        if lease is None or self.offline_since is not None:
-            return
-        now = time.monotonic()
-        if lease.lost is None and now - self._last_lease_check >= LEASE_CHECK_S:
-            self._last_lease_check = now
-            lease.check()
-        if lease.lost is not None:
-            self._hold_read_only(f"this session no longer holds the lane: {lease.lost}")
-            raise ProjectLockedError(f"project is open read-only: {self.readonly_reason}", self.folder)
-
     # ------------------------------------------------------------------ activity and the head pointer
 
     def _noted(self, rec: dict[str, Any]) -> None:
@@ -585,21 +416,3 @@ class Lanes(ProjectState):
         write_json(self.root / HEAD_NAME, {"generation": index.generation, "saved_at": index.saved_at,
                                            "session": self.session, "host": host_name(), "manifest": stamp})
         self._saved_here = time.time()
-
-
-def lane_is_reachable(root: Path) -> str | None:
-    """None when the lane folder can be written now; else why not (for the offline banner)."""
-    probe = root / f".probe-{os.getpid()}"
-    try:
-        fd = open_regular(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, error=ProjectError)
-        os.close(fd)
-        os.unlink(probe)
-    except ProjectError as e:
-        return e.problem
-    except OSError as e:
-        return os_problem(e)
-    return None
-
-
-def is_human_of(entry: TrackEntry, annotator: str) -> bool:
-    return entry.source.kind == TrackKind.HUMAN and entry.source.annotator == annotator

@@ -20,7 +20,7 @@ from ..edits import Edit
 from ..errors import ProjectError, ProjectLockedError
 from ..labels import TASKS
 from ..tracks import Track, TrackKind, TrackSource
-from .lanes import lane_names
+from .lanefiles import lane_names
 
 Ranges = list[tuple[int, int]]  # [start, stop) runs of frames
 

@@ -15,7 +15,7 @@ from ..safepaths import check_name
 from . import storage
 from .incomplete import incomplete_note
 from .journal import Journal, journal_generations
-from .lanes import LANE_LEASE, TAKEOVERS_NAME, TEAM_DIR, index_generation, lane_root, project_lease_path
+from .lanefiles import LANE_LEASE, TAKEOVERS_NAME, TEAM_DIR, index_generation, lane_root, project_lease_path
 from .lease import BEAT_S, EXPIRE_S, Lease, LeaseHeld, LeaseInfo, host_name, lease_state, user_name
 from .lock import LOCK_NAME, ProjectLock, holder_of
 from .manifest import MANIFEST_NAME, Manifest

@@ -24,19 +24,21 @@ from ..tracks import Track, TrackKind, TrackSource
 from . import storage
 from .conform import conform_track
 from .journal import JOURNAL_DIR, Journal
-from .lanes import MAIN, Foreign, Lanes, LaneState, is_human_of, project_lease_path
+from .lanefiles import MAIN, is_human_of, project_lease_path
+from .lanes import Foreign, Lanes, LaneState
 from .lease import Lease, LeaseInfo, lease_state, new_session_id
 from .lock import ProjectLock
 from .manifest import MANIFEST_NAME, Manifest, VideoEntry
 from .opening import Opening, project_folder
 from .persist import Persistence
+from .spooling import Spooling
 from .stamps import Stamps
 from .state import Key
 from .storage import INDEX_NAME, TRACKS_DIR, Index, TrackEntry
 from .videos import VideoOps
 
 
-class Project(Opening, VideoOps, Stamps, Lanes, Persistence):
+class Project(Opening, VideoOps, Stamps, Lanes, Spooling, Persistence):
     """Open with ``Project.open(folder)`` / ``open_project(path)``; make with ``Project.create(folder)``."""
 
     _adopting = False  # put_track is moving this annotator's track from the project store into their lane

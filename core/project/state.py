@@ -1,7 +1,8 @@
 """The typed contract between the parts of a Project.
 
-``Project`` is built from ``VideoOps`` (videos and annotators) and ``Persistence`` (journal replay and
-saving). Both derive from ``ProjectState``, which declares with types the state they share and, as
+``Project`` is built from ``Opening``, ``VideoOps`` (videos and annotators), ``Stamps`` (edit stamps),
+``Lanes`` (the other stores, polling), ``Spooling`` (a lane's journal or the local spool) and ``Persistence``
+(journal replay and saving). Each derives from ``ProjectState``, which declares with types the state they share and, as
 abstract methods, the helpers of ``Project`` they call: a Project that lacks one cannot be made, and a
 type checker sees every member the parts use.
 """
