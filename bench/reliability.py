@@ -30,13 +30,14 @@ from tests import reliability as rel  # noqa: E402
 from tests.affwild2gen import make_dataset  # noqa: E402
 from tests.badinput import ANNOTATOR, fill_disk, good_clip, labelled_project, labels_of, same_labels  # noqa: E402
 from tests.project_child import N_FRAMES, REPO, lost_edits, run_and_kill  # noqa: E402
+from tests.trialrun import run_trials  # noqa: E402
 
 
 def bad_inputs(tmp: Path, disk: bool = True) -> dict:
     os.environ["XDG_CACHE_HOME"] = str(tmp / "work" / "xdg-cache")
     t0 = time.perf_counter()
     corpus = rel.build_corpus(tmp / "corpus")
-    done = rel.run_trials(rel.trials(corpus, tmp / "work"), tmp / "corpus")
+    done = run_trials(rel.trials(corpus, tmp / "work"), tmp / "corpus")
     out = rel.summary(corpus, done)
     out["by_kind"] = {k: f"{sum(not o.faults for o in done if o.trial.kind == k)}/"
                          f"{sum(o.trial.kind == k for o in done)}" for k in sorted({o.trial.kind for o in done})}

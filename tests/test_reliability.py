@@ -14,20 +14,21 @@ import pytest
 
 from tests import badinterop as bx
 from tests import reliability as rel
+from tests.trialrun import Outcome, run_trials
 
 # Every trial runs in the module fixture, charged to the first test: 8 minutes on the dev box under load.
 pytestmark = pytest.mark.timeout(1200)
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory) -> tuple[rel.Corpus, list[rel.Outcome]]:
+def outcomes(tmp_path_factory) -> tuple[rel.Corpus, list[Outcome]]:
     root = tmp_path_factory.mktemp("reliability")
     mp = pytest.MonkeyPatch()
     mp.setenv("XDG_CACHE_HOME", str(root / "work" / "xdg-cache"))
     try:
         corpus = rel.build_corpus(root / "corpus")
         trials = rel.trials(corpus, root / "work")
-        done = rel.run_trials(trials, root / "corpus")
+        done = run_trials(trials, root / "corpus")
     finally:
         mp.undo()
     counts = rel.summary(corpus, done)
@@ -37,7 +38,7 @@ def outcomes(tmp_path_factory) -> tuple[rel.Corpus, list[rel.Outcome]]:
     return corpus, done
 
 
-def _report(bad: list[rel.Outcome]) -> str:
+def _report(bad: list[Outcome]) -> str:
     return "\n".join(f"{o.trial.kind}/{o.trial.name} | {o.trial.command} | exit {o.code} | {'; '.join(o.faults)} | "
                      f"{o.err.strip()[:300]!r}" for o in bad[:40])
 
