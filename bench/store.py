@@ -35,11 +35,13 @@ COMPRESSIONS = {"gzip": {"compression": "gzip", "compression_opts": 1, "shuffle"
                 "lzf": {"compression": "lzf", "shuffle": True}, "none": {}}
 
 
-def frame_counts(videos: int, frames: int, rng: np.random.Generator) -> list[int]:
-    """Video lengths like Aff-Wild2's (a few hundred to ~15k frames) summing to ``frames``."""
-    w = rng.lognormal(0.0, 0.7, videos)
-    counts = np.maximum(200, np.round(w / w.sum() * frames)).astype(int)
-    counts[-1] += frames - counts.sum()
+def frame_counts(videos: int, frames: int, rng: np.random.Generator, spread: float = 0.7,
+                 least: int = 200) -> list[int]:
+    """Video lengths like Aff-Wild2's (``least`` to ~15-20k frames, log-normal of ``spread``) summing to
+    ``frames``; what rounding leaves over goes to the longest video."""
+    w = rng.lognormal(0.0, spread, videos)
+    counts = np.maximum(least, np.round(w / w.sum() * frames)).astype(np.int64)
+    counts[np.argmax(counts)] += frames - counts.sum()
     return [int(c) for c in counts]
 
 
